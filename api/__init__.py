@@ -1,0 +1,1 @@
+"""The edge: GraphQL schema, ASGI app, auth, DataLoaders and the CLI."""

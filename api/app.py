@@ -1,0 +1,79 @@
+"""The ASGI application: ``/graphql`` (with GraphiQL) and ``/healthz``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from api.context import Context
+from api.handlers import load_job_handlers
+from api.schema import build_schema
+from kernel.accounts import User, authenticate
+from kernel.db import create_engine, create_sessionmaker
+from kernel.jobs.queue import build_queue
+from kernel.settings import Settings, get_settings
+
+log = logging.getLogger("tuangou.api")
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token else None
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the app for ``settings`` (from the environment by default); the
+    database must already be migrated (``tuangou serve`` does that)."""
+    settings = settings or get_settings()
+    load_job_handlers()
+    engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(engine)
+    queue = build_queue(settings, sessions)
+
+    class GraphQLApp(GraphQL[Context, None]):
+        async def get_context(self, request: Request, response: Any = None) -> Context:
+            viewer: User | None = None
+            token = _bearer(request)
+            if token:
+                async with sessions() as session:
+                    viewer = await authenticate(session, token, settings.token_secret)
+            return Context(settings=settings, sessions=sessions, queue=queue, viewer=viewer)
+
+    graphql = GraphQLApp(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
+
+    async def healthz(_: Request) -> Response:
+        try:
+            async with asyncio.timeout(3), engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure to reach the database is "unhealthy"
+            log.warning("health check failed: %s", exc)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await queue.start()
+        try:
+            yield
+        finally:
+            await queue.stop()
+            await engine.dispose()
+
+    app = Starlette(
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.queue = queue
+    return app

@@ -1,0 +1,53 @@
+"""Per-request context: who is asking, the database, the job queue, loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.types import Info as StrawberryInfo
+
+from api.errors import forbidden, unauthenticated
+from api.loaders import Loaders
+from kernel.accounts import Role, User
+from kernel.jobs.queue import JobQueue
+from kernel.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    queue: JobQueue
+    viewer: User | None
+    _session: AsyncSession | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> AsyncSession:
+        """The request's read session, opened on first use and closed by the
+        ``RequestSession`` extension. Mutations open their own unit of work."""
+        if self._session is None:
+            self._session = self.sessions()
+        return self._session
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(self.session)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def require(self, *roles: Role) -> User:
+        """The signed-in viewer, if their role is one of ``roles`` (any role
+        when none are named); otherwise a top-level auth error."""
+        if self.viewer is None:
+            raise unauthenticated()
+        if roles and self.viewer.role not in roles:
+            raise forbidden()
+        return self.viewer
+
+
+Info = StrawberryInfo[Context, None]

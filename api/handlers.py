@@ -1,0 +1,8 @@
+"""Where every job kind gets registered: the API and the worker import this."""
+
+from __future__ import annotations
+
+
+def load_job_handlers() -> None:
+    """Import each domain's job module so its handlers are registered."""
+    import kernel.jobs.diagnostics  # noqa: F401

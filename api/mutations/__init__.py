@@ -1,0 +1,1 @@
+"""Mutations: one module per object, each mutation a few dozen lines."""

@@ -1,0 +1,84 @@
+"""Top-level query fields."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from api.context import Info
+from api.ids import decode
+from api.pagination import Connection, connection, page_window
+from api.types.jobs import JobType
+from api.types.leaders import LeaderStatusEnum, LeaderType, PickupPointType
+from api.types.users import UserType
+from api.types.warehouses import WAREHOUSE_READERS, WarehouseType
+from fulfilment.warehouses import list_warehouses
+from kernel.accounts import Role
+from kernel.errors import DomainError
+from leaders.queries import list_leaders, list_pickup_points
+
+
+@strawberry.type
+class Query:
+    node: relay.Node | None = relay.node(
+        description="Any object by its global ID; null when it does not exist or "
+        "you may not see it."
+    )
+
+    @strawberry.field(description="The signed-in user, or null.")
+    def viewer(self, info: Info) -> UserType | None:
+        viewer = info.context.viewer
+        return None if viewer is None else UserType.of(viewer)
+
+    @strawberry.field(description="Leaders and applications (operators).")
+    async def leaders(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: LeaderStatusEnum | None = None,  # type: ignore[valid-type]
+    ) -> Connection[LeaderType]:
+        info.context.require(Role.OPERATOR)
+        size, after_id = page_window(first, after)
+        rows = await list_leaders(
+            info.context.session, status=status, after_id=after_id, limit=size + 1
+        )
+        return connection(rows, size, LeaderType.of, after_id=after_id)
+
+    @strawberry.field(
+        description="Pickup points: all for operators and dispatchers; the ones "
+        "taking orders for customers."
+    )
+    async def pickup_points(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[PickupPointType]:
+        viewer = info.context.require(Role.OPERATOR, Role.DISPATCHER, Role.CUSTOMER)
+        size, after_id = page_window(first, after)
+        rows = await list_pickup_points(
+            info.context.session,
+            orderable_only=viewer.role is Role.CUSTOMER,
+            after_id=after_id,
+            limit=size + 1,
+        )
+        return connection(rows, size, PickupPointType.of, after_id=after_id)
+
+    @strawberry.field
+    async def warehouses(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[WarehouseType]:
+        info.context.require(*WAREHOUSE_READERS)
+        size, after_id = page_window(first, after)
+        rows = await list_warehouses(info.context.session, after_id=after_id, limit=size + 1)
+        return connection(rows, size, WarehouseType.of, after_id=after_id)
+
+    @strawberry.field(description="A background job: status, progress, result or error.")
+    async def job(self, info: Info, id: strawberry.ID) -> JobType | None:
+        info.context.require()
+        try:
+            job_id = decode(id, "Job", ["id"])
+        except DomainError:
+            return None
+        found = await JobType.resolve_nodes(info=info, node_ids=[str(job_id)])
+        return found[0]
+
+

@@ -1,0 +1,125 @@
+"""Leaders and pickup points, with who may see them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from api.context import Info
+from api.ids import node_db_ids
+from api.types.common import Coordinates, TimeWindow
+from api.types.users import UserType, can_see_user
+from kernel.accounts import Role, User
+from kernel.geo import LatLon
+from leaders.models import Leader, LeaderStatus, PickupPoint
+
+LeaderStatusEnum = strawberry.enum(LeaderStatus, name="LeaderStatus")
+
+
+def can_see_leader(viewer: User | None, leader: Leader) -> bool:
+    """Operators see every leader; a leader (or applicant) sees only their own."""
+    if viewer is None:
+        return False
+    return viewer.role is Role.OPERATOR or leader.user_id == viewer.id
+
+
+def can_see_pickup_point(viewer: User | None, point: PickupPoint, leader: Leader | None) -> bool:
+    """Operators and dispatchers see all; customers see the ones they can order
+    through; a leader only their own. Anything else reads as missing."""
+    if viewer is None or leader is None:
+        return False
+    if viewer.role in (Role.OPERATOR, Role.DISPATCHER) or leader.user_id == viewer.id:
+        return True
+    return viewer.role is Role.CUSTOMER and leader.status is LeaderStatus.APPROVED
+
+
+@strawberry.type(name="Leader")
+class LeaderType(relay.Node):
+    id: relay.NodeID[int]
+    status: LeaderStatusEnum  # type: ignore[valid-type]
+    status_reason: str | None = strawberry.field(
+        description="Why the application was rejected or the leader suspended."
+    )
+    applied_at: datetime
+    decided_at: datetime | None
+    user_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, leader: Leader) -> LeaderType:
+        return cls(
+            id=leader.id,
+            status=leader.status,
+            status_reason=leader.status_reason,
+            applied_at=leader.applied_at,
+            decided_at=leader.decided_at,
+            user_id=leader.user_id,
+        )
+
+    @strawberry.field
+    async def user(self, info: Info) -> UserType | None:
+        user = await info.context.loaders.user.load(self.user_id)
+        return UserType.of(user) if user and can_see_user(info.context.viewer, user) else None
+
+    @strawberry.field
+    async def pickup_point(self, info: Info) -> PickupPointType | None:
+        point = await info.context.loaders.pickup_point_by_leader.load(self.id)
+        return None if point is None else PickupPointType.of(point)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[LeaderType | None]:
+        leaders = await info.context.loaders.leader.load_many(node_db_ids(node_ids))
+        viewer = info.context.viewer
+        return [cls.of(x) if x and can_see_leader(viewer, x) else None for x in leaders]
+
+
+@strawberry.type(name="PickupPoint")
+class PickupPointType(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    address: str
+    location: Coordinates
+    receiving_window: TimeWindow
+    contact_phone: str
+    leader_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, point: PickupPoint) -> PickupPointType:
+        return cls(
+            id=point.id,
+            name=point.name,
+            address=point.address,
+            location=Coordinates.of(LatLon(point.lat, point.lon)),
+            receiving_window=TimeWindow(start=point.window_start, end=point.window_end),
+            contact_phone=point.contact_phone,
+            leader_id=point.leader_id,
+        )
+
+    @strawberry.field(description="Whether orders can be placed here (leader approved, active).")
+    async def orderable(self, info: Info) -> bool:
+        leader = await info.context.loaders.leader.load(self.leader_id)
+        return leader is not None and leader.status is LeaderStatus.APPROVED
+
+    @strawberry.field
+    async def leader(self, info: Info) -> LeaderType | None:
+        leader = await info.context.loaders.leader.load(self.leader_id)
+        if leader is None or not can_see_leader(info.context.viewer, leader):
+            return None
+        return LeaderType.of(leader)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PickupPointType | None]:
+        loaders = info.context.loaders
+        points = await loaders.pickup_point.load_many(node_db_ids(node_ids))
+        leaders = await loaders.leader.load_many([p.leader_id if p else -1 for p in points])
+        viewer = info.context.viewer
+        return [
+            cls.of(p) if p and can_see_pickup_point(viewer, p, leader) else None
+            for p, leader in zip(points, leaders, strict=True)
+        ]

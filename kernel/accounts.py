@@ -1,0 +1,91 @@
+"""Users, roles and bearer tokens. Tokens are random; only their HMAC digest
+is stored, so the database never holds a usable credential."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.clock import utcnow
+from kernel.db import Base, BigID, UTCDateTime, enum_column
+from kernel.errors import CommonErrorCode, DomainError
+
+TOKEN_PREFIX = "tg_"
+
+
+class Role(Enum):
+    OPERATOR = "operator"
+    LEADER = "leader"
+    SUPPLIER = "supplier"
+    DISPATCHER = "dispatcher"
+    CUSTOMER = "customer"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"))
+    phone: Mapped[str | None] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+def token_digest(token: str, secret: str) -> str:
+    return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+async def create_user(
+    session: AsyncSession, *, name: str, role: Role, secret: str, phone: str | None = None
+) -> tuple[User, str]:
+    """Create a user and a first token; the token is returned once, never stored."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise DomainError(CommonErrorCode.INVALID, "A name of 1 to 100 characters is required.",
+                          ["name"])
+    user = User(name=name, role=role, phone=phone)
+    session.add(user)
+    await session.flush()
+    return user, await issue_token(session, user, secret)
+
+
+async def issue_token(session: AsyncSession, user: User, secret: str) -> str:
+    """A new bearer token for ``user``."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, digest=token_digest(token, secret)))
+    await session.flush()
+    return token
+
+
+async def authenticate(session: AsyncSession, token: str, secret: str) -> User | None:
+    """The active user a bearer token belongs to, or None."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    stmt = (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.digest == token_digest(token, secret),
+            ApiToken.revoked_at.is_(None),
+            User.disabled_at.is_(None),
+        )
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

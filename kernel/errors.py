@@ -1,0 +1,35 @@
+"""Domain errors: a broken business rule, reported to the caller as data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+
+
+class DomainError(Exception):
+    """A business rule said no. Raised before anything is written, or the
+    caller's transaction is rolled back; the API turns it into a UserError."""
+
+    def __init__(self, code: Enum, message: str, field: Sequence[str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = list(field) if field else None
+
+
+class CommonErrorCode(Enum):
+    """Codes any domain may raise."""
+
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    INVALID_ID = "INVALID_ID"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+
+
+class NotFound(DomainError):
+    """The object does not exist, or the caller may not see it (the two are
+    deliberately indistinguishable)."""
+
+    def __init__(self, what: str, field: Sequence[str] | None = None) -> None:
+        super().__init__(CommonErrorCode.NOT_FOUND, f"{what} not found.", field)

@@ -1,0 +1,129 @@
+"""How a committed job reaches something that runs it.
+
+PostgreSQL: procrastinate carries a ``run_job(job_id)`` task to workers on any
+number of machines (LISTEN/NOTIFY, row locks). SQLite: the job runs as a task
+inside the current process. Either way the ``jobs`` table, not the carrier, is
+the record: a job is claimed there before it runs, so a duplicate delivery does
+nothing, and jobs left queued are dispatched again at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kernel.jobs.runner import fail_stale_jobs, queued_job_ids, run_job
+from kernel.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RUN_JOB_TASK = "tuangou.run_job"
+QUEUE_NAME = "tuangou"
+
+
+class JobQueue(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def dispatch(self, job_id: int) -> None: ...
+
+
+class InlineQueue:
+    """Runs jobs as asyncio tasks of this process (the embedded default)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        for job_id in await queued_job_ids(self.sessions):
+            await self.dispatch(job_id)
+
+    async def dispatch(self, job_id: int) -> None:
+        task = asyncio.create_task(run_job(self.sessions, job_id), name=f"job-{job_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait until every job dispatched so far has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def stop(self) -> None:
+        await self.drain()
+
+
+def libpq_url(database_url: str) -> str:
+    """The SQLAlchemy URL as a plain libpq URL for procrastinate's psycopg."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class ProcrastinateQueue:
+    """Hands jobs to procrastinate workers through PostgreSQL."""
+
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        import procrastinate
+
+        self.settings = settings
+        self.sessions = sessions
+        self.app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(conninfo=libpq_url(settings.database_url))
+        )
+        self.app.task(name=RUN_JOB_TASK, queue=QUEUE_NAME)(self._run)
+        # Every minute one worker (the periodic task is deferred once per tick
+        # across all workers) re-dispatches forgotten jobs and fails dead ones.
+        self.app.periodic(cron="* * * * *", periodic_id="sweep")(
+            self.app.task(name="tuangou.sweep", queue=QUEUE_NAME, pass_context=False)(
+                self._sweep
+            )
+        )
+
+    async def _run(self, job_id: int) -> None:
+        await run_job(self.sessions, job_id)
+
+    async def _sweep(self, timestamp: int) -> None:
+        failed = await fail_stale_jobs(self.sessions, self.settings.job_stale_after_s)
+        if failed:
+            log.warning("marked %s stale jobs failed", failed)
+        for job_id in await queued_job_ids(self.sessions):
+            await self.dispatch(job_id)
+
+    async def start(self) -> None:
+        await self.app.open_async()
+
+    async def stop(self) -> None:
+        await self.app.close_async()
+
+    async def dispatch(self, job_id: int) -> None:
+        from procrastinate.exceptions import AlreadyEnqueued
+
+        try:
+            await self.app.configure_task(
+                RUN_JOB_TASK, queueing_lock=f"job-{job_id}"
+            ).defer_async(job_id=job_id)
+        except AlreadyEnqueued:
+            pass  # already waiting for a worker; the claim makes extra copies harmless
+
+    async def run_worker(self, concurrency: int = 2) -> None:
+        """Work until stopped by a signal: for ``tuangou worker``."""
+        await self.app.run_worker_async(queues=[QUEUE_NAME], concurrency=concurrency)
+
+    async def ensure_schema(self) -> None:
+        """Install procrastinate's tables once, beside ours."""
+        async with self.app.open_async() as app:
+            exists = await app.connector.execute_query_one_async(
+                "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
+            )
+            if not exists["present"]:
+                await app.schema_manager.apply_schema_async()
+
+
+def build_queue(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:
+    """The queue the settings ask for (inline on SQLite)."""
+    if settings.jobs_inline:
+        return InlineQueue(sessions)
+    return ProcrastinateQueue(settings, sessions)

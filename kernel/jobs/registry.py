@@ -1,0 +1,69 @@
+"""Job kinds and their handlers. Domain packages register handlers; the worker
+and the API import those packages, so every kind is known where jobs run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kernel.clock import utcnow
+from kernel.db import unit_of_work
+from kernel.jobs.models import Job
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: its job id, and units of work for its steps."""
+
+    job_id: int
+    sessions: async_sessionmaker[AsyncSession]
+
+    @asynccontextmanager
+    async def step(self) -> AsyncIterator[AsyncSession]:
+        """One transaction per job step, so a crash loses at most one step."""
+        async with unit_of_work(self.sessions) as session:
+            yield session
+
+    async def report(self, progress: float, message: str = "") -> None:
+        """Record progress (0–1) in its own short transaction so that readers
+        see it at once; doubles as the worker's heartbeat."""
+        async with unit_of_work(self.sessions) as session:
+            await session.execute(
+                update(Job)
+                .where(Job.id == self.job_id)
+                .values(
+                    progress=min(max(progress, 0.0), 1.0),
+                    message=message[:500],
+                    heartbeat_at=utcnow(),
+                )
+            )
+
+
+JobHandler = Callable[[JobContext, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+_HANDLERS: dict[str, JobHandler] = {}
+
+
+def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
+    """Register the coroutine that runs jobs of ``kind``."""
+
+    def register(fn: JobHandler) -> JobHandler:
+        if kind in _HANDLERS and _HANDLERS[kind] is not fn:
+            raise RuntimeError(f"job kind {kind!r} registered twice")
+        _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def handler_for(kind: str) -> JobHandler | None:
+    return _HANDLERS.get(kind)
+
+
+def known_kinds() -> list[str]:
+    return sorted(_HANDLERS)

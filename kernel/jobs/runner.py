@@ -1,0 +1,99 @@
+"""Running one job: claim it, run its handler, record the outcome."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kernel.clock import utcnow
+from kernel.db import unit_of_work
+from kernel.jobs.models import Job, JobStatus
+from kernel.jobs.registry import JobContext, handler_for
+
+log = logging.getLogger(__name__)
+
+
+async def claim(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Job | None:
+    """Move a queued job to running; only one caller can win, on any number of
+    workers, because the status check and the change are one UPDATE."""
+    now = utcnow()
+    async with unit_of_work(sessions) as session:
+        result = await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+            .values(
+                status=JobStatus.RUNNING,
+                attempts=Job.attempts + 1,
+                started_at=now,
+                heartbeat_at=now,
+            )
+        )
+        if result.rowcount != 1:
+            return None
+        return await session.get(Job, job_id)
+
+
+async def _finish(
+    sessions: async_sessionmaker[AsyncSession],
+    job_id: int,
+    status: JobStatus,
+    **values: object,
+) -> None:
+    async with unit_of_work(sessions) as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
+            .values(status=status, finished_at=utcnow(), heartbeat_at=utcnow(), **values)
+        )
+
+
+async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: int) -> JobStatus | None:
+    """Run a queued job to the end. Returns its final status, or None when it
+    was not ours to run (already claimed, finished, or unknown)."""
+    job = await claim(sessions, job_id)
+    if job is None:
+        return None
+    handler = handler_for(job.kind)
+    if handler is None:
+        await _finish(sessions, job_id, JobStatus.FAILED, error=f"no handler for {job.kind!r}")
+        return JobStatus.FAILED
+    try:
+        result = await handler(JobContext(job_id, sessions), dict(job.payload))
+    except Exception as exc:  # a job that crashes is recorded, never lost
+        log.exception("job %s (%s) failed", job_id, job.kind)
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        await _finish(sessions, job_id, JobStatus.FAILED, error=error[:4000])
+        return JobStatus.FAILED
+    await _finish(
+        sessions, job_id, JobStatus.SUCCEEDED, result=result or {}, progress=1.0
+    )
+    return JobStatus.SUCCEEDED
+
+
+async def fail_stale_jobs(sessions: async_sessionmaker[AsyncSession], stale_after_s: int) -> int:
+    """Mark running jobs whose worker stopped sending heartbeats as failed, so
+    a killed worker leaves a visible failure rather than a job stuck forever."""
+    cutoff = utcnow() - timedelta(seconds=stale_after_s)
+    async with unit_of_work(sessions) as session:
+        result = await session.execute(
+            update(Job)
+            .where(Job.status == JobStatus.RUNNING, Job.heartbeat_at < cutoff)
+            .values(
+                status=JobStatus.FAILED,
+                finished_at=utcnow(),
+                error="The worker running this job stopped (no heartbeat); start it again.",
+            )
+        )
+        return int(result.rowcount)
+
+
+async def queued_job_ids(sessions: async_sessionmaker[AsyncSession]) -> list[int]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Job.id).where(Job.status == JobStatus.QUEUED).order_by(Job.id)
+        )
+        return list(rows.scalars())

@@ -1,0 +1,58 @@
+"""Settings read from the environment (prefix ``TUANGOU_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GeocoderName = Literal["none", "baidu", "nominatim", "arcgis"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the platform, with the embedded defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="TUANGOU_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./tuangou.db"
+    timezone: str = "Asia/Shanghai"
+    # Used as the HMAC key for stored token digests: a stolen database alone
+    # does not let anyone test guessed tokens offline.
+    token_secret: str = "dev-only-change-me"
+    geocoder: GeocoderName = "none"
+    geocoder_api_key: str = ""
+    geocoder_timeout_s: float = 5.0
+    # A self-hosted Nominatim (or a regional mirror): host[:port] and scheme.
+    geocoder_domain: str = ""
+    geocoder_scheme: Literal["http", "https"] = "https"
+    graphiql: bool = True
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    # On PostgreSQL jobs go to workers through procrastinate; "inline" runs them
+    # inside the API process (the only choice on SQLite).
+    jobs_mode: Literal["auto", "inline", "queue"] = "auto"
+    job_stale_after_s: int = Field(default=300, ge=10)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def jobs_inline(self) -> bool:
+        if self.jobs_mode == "auto":
+            return self.is_sqlite
+        return self.jobs_mode == "inline"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` instead."""
+    return Settings()

@@ -1,0 +1,58 @@
+"""Tables of the leaders domain."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from enum import Enum
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, String, Text, Time
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.clock import utcnow
+from kernel.db import Base, BigID, UTCDateTime, enum_column
+
+
+class LeaderStatus(Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+
+
+class Leader(Base):
+    """A user's application to lead, and then their standing as a leader."""
+
+    __tablename__ = "leaders"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    status: Mapped[LeaderStatus] = mapped_column(
+        enum_column(LeaderStatus, "leader_status"), index=True
+    )
+    # Why the last rejection or suspension happened; shown to the applicant.
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class PickupPoint(Base):
+    """Where a leader receives deliveries and residents collect their goods."""
+
+    __tablename__ = "pickup_points"
+    __table_args__ = (
+        CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="wgs84"),
+        CheckConstraint("window_start < window_end", name="window_order"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(300))
+    lat: Mapped[float] = mapped_column(Float)  # WGS-84
+    lon: Mapped[float] = mapped_column(Float)  # WGS-84
+    window_start: Mapped[time] = mapped_column(Time)  # local time, platform zone
+    window_end: Mapped[time] = mapped_column(Time)
+    contact_phone: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
