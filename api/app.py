@@ -6,13 +6,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.context import Context
@@ -26,7 +26,7 @@ from kernel.settings import Settings, get_settings
 log = logging.getLogger("tuangou.api")
 
 
-def _bearer(request: Request) -> str | None:
+def _bearer(request: Request | WebSocket) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token else None
 
@@ -35,21 +35,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app for ``settings`` (from the environment by default); the
     database must already be migrated (``tuangou serve`` does that)."""
     settings = settings or get_settings()
+    config: Settings = settings
     load_job_handlers()
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     queue = build_queue(settings, sessions)
 
     class GraphQLApp(GraphQL[Context, None]):
-        async def get_context(self, request: Request, response: Any = None) -> Context:
+        async def get_context(
+            self, request: Request | WebSocket, response: Response | WebSocket
+        ) -> Context:
             viewer: User | None = None
             token = _bearer(request)
             if token:
                 async with sessions() as session:
-                    viewer = await authenticate(session, token, settings.token_secret)
-            return Context(settings=settings, sessions=sessions, queue=queue, viewer=viewer)
+                    viewer = await authenticate(session, token, config.token_secret)
+            return Context(settings=config, sessions=sessions, queue=queue, viewer=viewer)
 
-    graphql = GraphQLApp(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
+    graphql = GraphQLApp(
+        build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None
+    )
 
     async def healthz(_: Request) -> Response:
         try:

@@ -17,8 +17,11 @@ from kernel.db import create_engine, create_sessionmaker, unit_of_work
 from kernel.errors import DomainError
 from kernel.settings import Settings, get_settings
 
-app = typer.Typer(help="tuangou: community group-buying fulfilment.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="tuangou: community group-buying fulfilment.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts and tokens.", no_args_is_help=True)
 schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
@@ -46,16 +49,9 @@ def migrate(settings: Settings) -> None:
 
     upgrade(settings.database_url)
     if not settings.is_sqlite:
-        from kernel.jobs.queue import ProcrastinateQueue
+        from kernel.jobs.queue import install_queue_schema
 
-        async def queue_schema() -> None:
-            engine = create_engine(settings.database_url)
-            try:
-                await ProcrastinateQueue(settings, create_sessionmaker(engine)).ensure_schema()
-            finally:
-                await engine.dispose()
-
-        _run(queue_schema())
+        install_queue_schema(settings.database_url)
 
 
 @db_app.command("upgrade")
@@ -84,8 +80,15 @@ def serve(
     if migrate_first:
         migrate(settings)
     out.print(f"tuangou API on http://{host}:{port}/graphql")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
 
 
 @app.command()

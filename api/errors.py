@@ -22,16 +22,21 @@ from leaders.errors import LeaderErrorCode
 log = logging.getLogger("tuangou.api")
 
 _DOMAIN_CODES: tuple[type[Enum], ...] = (
-    CommonErrorCode, GeoErrorCode, JobErrorCode, LeaderErrorCode, FulfilmentErrorCode,
+    CommonErrorCode,
+    GeoErrorCode,
+    JobErrorCode,
+    LeaderErrorCode,
+    FulfilmentErrorCode,
 )
 
 # One GraphQL enum of every code the domains can raise; the codes themselves
 # live in the domain packages.
+_CodeEnum = Enum(  # type: ignore[misc]
+    "UserErrorCode",
+    {member.value: member.value for codes in _DOMAIN_CODES for member in codes},
+)
 UserErrorCode = strawberry.enum(
-    Enum(  # type: ignore[misc]
-        "UserErrorCode",
-        {member.value: member.value for codes in _DOMAIN_CODES for member in codes},
-    ),
+    _CodeEnum,
     description="Why a mutation changed nothing.",
 )
 
@@ -87,7 +92,9 @@ class Masker(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         correlation_id = uuid.uuid4().hex[:12]
         log.error(
-            "internal error %s at %s", correlation_id, error.path,
+            "internal error %s at %s",
+            correlation_id,
+            error.path,
             exc_info=error.original_error,
         )
         return GraphQLError(
@@ -99,4 +106,3 @@ class Masker(MaskErrors):
             original_error=None,
             extensions={"code": "INTERNAL_SERVER_ERROR", "correlationId": correlation_id},
         )
-

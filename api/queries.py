@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import strawberry
 from strawberry import relay
+from strawberry.relay import GlobalID, GlobalIDValueError
 
 from api.context import Info
+from api.errors import bad_input
 from api.ids import decode
-from api.pagination import Connection, connection, page_window
+from api.pagination import MAX_PAGE, Connection, connection, page_window
 from api.types.jobs import JobType
 from api.types.leaders import LeaderStatusEnum, LeaderType, PickupPointType
 from api.types.users import UserType
@@ -17,13 +22,50 @@ from kernel.accounts import Role
 from kernel.errors import DomainError
 from leaders.queries import list_leaders, list_pickup_points
 
+NODE_TYPES: dict[str, Any] = {
+    t.__name__.removesuffix("Type"): t
+    for t in (UserType, LeaderType, PickupPointType, WarehouseType, JobType)
+}
+
+
+async def resolve_global_ids(info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+    """Look up global IDs of any node type; each type applies its own
+    visibility rule, so a hidden object reads exactly like a missing one."""
+    decoded: list[tuple[str, str]] = []
+    for raw in ids:
+        try:
+            gid = GlobalID.from_id(raw)
+        except GlobalIDValueError as exc:
+            raise bad_input(f"Malformed ID {raw!r}.") from exc
+        decoded.append((gid.type_name, gid.node_id))
+
+    async def one(type_name: str, node_id: str) -> relay.Node | None:
+        node_type = NODE_TYPES.get(type_name)
+        if node_type is None:
+            return None
+        found: list[relay.Node | None] = await node_type.resolve_nodes(
+            info=info, node_ids=[node_id]
+        )
+        return found[0]
+
+    # Gathered, so the DataLoaders batch the lookups into one query per type.
+    return list(await asyncio.gather(*(one(t, i) for t, i in decoded)))
+
 
 @strawberry.type
 class Query:
-    node: relay.Node | None = relay.node(
+    @strawberry.field(
         description="Any object by its global ID; null when it does not exist or "
-        "you may not see it."
+        "you may not see it (the two look the same)."
     )
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        return (await resolve_global_ids(info, [id]))[0]
+
+    @strawberry.field(description="Up to 100 objects by global ID, in the order asked.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+        if len(ids) > MAX_PAGE:
+            raise bad_input(f"At most {MAX_PAGE} ids at once.")
+        return await resolve_global_ids(info, ids)
 
     @strawberry.field(description="The signed-in user, or null.")
     def viewer(self, info: Info) -> UserType | None:
@@ -80,5 +122,3 @@ class Query:
             return None
         found = await JobType.resolve_nodes(info=info, node_ids=[str(job_id)])
         return found[0]
-
-

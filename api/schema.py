@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.types import ExecutionContext
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -15,6 +14,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.types import ExecutionContext
 
 from api.errors import ClientError, Masker
 from api.mutations import jobs, leaders, warehouses
@@ -40,7 +40,7 @@ class Mutation:
 class RequestSession(SchemaExtension):
     """Closes the request's read session when the operation ends."""
 
-    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_operation(self) -> AsyncIterator[None]:
         try:
             yield
         finally:
@@ -54,7 +54,8 @@ class Schema(strawberry.Schema):
         # Client errors are answers, not faults; masked faults were logged with
         # their correlation id by the Masker. Only what is left is logged here.
         unexpected = [
-            e for e in errors
+            e
+            for e in errors
             if e.original_error is not None
             and not isinstance(e.original_error, ClientError)
             and "correlationId" not in (e.extensions or {})
@@ -69,15 +70,17 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[UserType, LeaderType, PickupPointType, WarehouseType, JobType],
+        # Factories: strawberry builds fresh extension instances per request;
+        # the parser and validation caches are module-level and so still shared.
         extensions=[
             RequestSession,
             # Parsing and validating a document costs more than most resolvers;
             # clients send the same few documents again and again.
-            ParserCache(maxsize=1024),
-            ValidationCache(maxsize=1024),
-            QueryDepthLimiter(max_depth=settings.max_query_depth),
-            MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-            MaxTokensLimiter(max_token_count=settings.max_tokens),
-            Masker(),
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            Masker,
         ],
     )

@@ -23,10 +23,14 @@ async def create_warehouse(
     address = clean_text(address, ["address"], max_len=300)
     taken = await session.execute(select(Warehouse.id).where(Warehouse.name == name))
     if taken.first() is not None:
-        raise DomainError(FulfilmentErrorCode.DUPLICATE_NAME,
-                          f"A warehouse named {name!r} exists already.", ["name"])
-    warehouse = Warehouse(name=name, address=address, lat=location.lat, lon=location.lon,
-                          created_by_id=created_by.id)
+        raise DomainError(
+            FulfilmentErrorCode.DUPLICATE_NAME,
+            f"A warehouse named {name!r} exists already.",
+            ["name"],
+        )
+    warehouse = Warehouse(
+        name=name, address=address, lat=location.lat, lon=location.lon, created_by_id=created_by.id
+    )
     session.add(warehouse)
     await session.flush()
     return warehouse

@@ -59,8 +59,9 @@ async def create_user(
     """Create a user and a first token; the token is returned once, never stored."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise DomainError(CommonErrorCode.INVALID, "A name of 1 to 100 characters is required.",
-                          ["name"])
+        raise DomainError(
+            CommonErrorCode.INVALID, "A name of 1 to 100 characters is required.", ["name"]
+        )
     user = User(name=name, role=role, phone=phone)
     session.add(user)
     await session.flush()

@@ -6,14 +6,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
-
 from enum import Enum
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.engine import CursorResult, Dialect
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -104,6 +108,12 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
     exception. Opened at the edge (a resolver, a job step, a CLI command)."""
     async with sessions() as session, session.begin():
         yield session
+
+
+async def execute_counting(session: AsyncSession, statement: Any) -> int:
+    """Run an UPDATE/DELETE/INSERT and return how many rows it touched."""
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return int(result.rowcount)
 
 
 def insert_ignoring_conflicts(session: AsyncSession, table: Any) -> Any:

@@ -58,7 +58,11 @@ def to_wgs84(lat: float, lon: float, system: CoordSystem) -> LatLon:
     if system is CoordSystem.WGS84:
         return LatLon(lat, lon)
     point = prcoords.Coords(lat, lon)
-    wgs = prcoords.gcj_wgs_bored(point) if system is CoordSystem.GCJ02 else prcoords.bd_wgs_bored(point)
+    wgs = (
+        prcoords.gcj_wgs_bored(point)
+        if system is CoordSystem.GCJ02
+        else prcoords.bd_wgs_bored(point)
+    )
     return LatLon(float(wgs.lat), float(wgs.lon))
 
 

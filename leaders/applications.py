@@ -1,10 +1,10 @@
 """Becoming a leader: apply with a pickup point, then the operator's decisions.
 
-    pending ──approve──▶ approved ──suspend──▶ suspended
-       │                    ▲                      │
-       └─reject─▶ rejected  └──────reinstate───────┘
-                    │
-                    └─(apply again)─▶ pending
+pending ──approve──▶ approved ──suspend──▶ suspended
+   │                    ▲                      │
+   └─reject─▶ rejected  └──────reinstate───────┘
+                │
+                └─(apply again)─▶ pending
 """
 
 from __future__ import annotations
@@ -37,34 +37,40 @@ class PickupPointDraft:
 
 
 def _check_draft(draft: PickupPointDraft) -> PickupPointDraft:
-    name = clean_text(draft.name, ["pickupPoint", "name"], max_len=100,
-                      code=LeaderErrorCode.INVALID_NAME)
+    name = clean_text(
+        draft.name, ["pickupPoint", "name"], max_len=100, code=LeaderErrorCode.INVALID_NAME
+    )
     address = clean_text(draft.address, ["pickupPoint", "address"], max_len=300)
-    phone = clean_phone(draft.contact_phone, ["pickupPoint", "contactPhone"],
-                        code=LeaderErrorCode.INVALID_PHONE)
+    phone = clean_phone(
+        draft.contact_phone, ["pickupPoint", "contactPhone"], code=LeaderErrorCode.INVALID_PHONE
+    )
     if draft.window_start >= draft.window_end:
         raise DomainError(
             LeaderErrorCode.INVALID_WINDOW,
             "The receiving window must start before it ends (for example 07:00–11:00).",
             ["pickupPoint", "receivingWindow"],
         )
-    return PickupPointDraft(name, address, draft.location, draft.window_start,
-                            draft.window_end, phone)
+    return PickupPointDraft(
+        name, address, draft.location, draft.window_start, draft.window_end, phone
+    )
 
 
 async def apply(session: AsyncSession, applicant: User, draft: PickupPointDraft) -> Leader:
     """A customer applies to lead a pickup point; a rejected applicant may
     apply again, which reopens the same application."""
     if applicant.role is not Role.CUSTOMER:
-        raise DomainError(LeaderErrorCode.NOT_A_CUSTOMER,
-                          "Only a customer account can apply to become a leader.")
+        raise DomainError(
+            LeaderErrorCode.NOT_A_CUSTOMER, "Only a customer account can apply to become a leader."
+        )
     draft = _check_draft(draft)
     leader = (
         await session.execute(select(Leader).where(Leader.user_id == applicant.id))
     ).scalar_one_or_none()
     if leader is not None and leader.status is not LeaderStatus.REJECTED:
-        raise DomainError(LeaderErrorCode.ALREADY_APPLIED,
-                          f"This account already has a {leader.status.value} application.")
+        raise DomainError(
+            LeaderErrorCode.ALREADY_APPLIED,
+            f"This account already has a {leader.status.value} application.",
+        )
     if leader is None:
         leader = Leader(user_id=applicant.id, status=LeaderStatus.PENDING)
         session.add(leader)
@@ -124,8 +130,9 @@ def _reason(reason: str) -> str:
 
 async def approve(session: AsyncSession, leader_id: int, operator: User) -> Leader:
     """Approve a pending application; the applicant's account becomes a leader's."""
-    leader = await _transition(session, leader_id, operator, LeaderStatus.PENDING,
-                               LeaderStatus.APPROVED)
+    leader = await _transition(
+        session, leader_id, operator, LeaderStatus.PENDING, LeaderStatus.APPROVED
+    )
     user = await session.get(User, leader.user_id)
     assert user is not None  # FK
     user.role = Role.LEADER
@@ -135,17 +142,20 @@ async def approve(session: AsyncSession, leader_id: int, operator: User) -> Lead
 
 async def reject(session: AsyncSession, leader_id: int, operator: User, reason: str) -> Leader:
     """Turn a pending application down, with the reason the applicant will see."""
-    return await _transition(session, leader_id, operator, LeaderStatus.PENDING,
-                             LeaderStatus.REJECTED, _reason(reason))
+    return await _transition(
+        session, leader_id, operator, LeaderStatus.PENDING, LeaderStatus.REJECTED, _reason(reason)
+    )
 
 
 async def suspend(session: AsyncSession, leader_id: int, operator: User, reason: str) -> Leader:
     """Stop an approved leader's pickup point from taking orders."""
-    return await _transition(session, leader_id, operator, LeaderStatus.APPROVED,
-                             LeaderStatus.SUSPENDED, _reason(reason))
+    return await _transition(
+        session, leader_id, operator, LeaderStatus.APPROVED, LeaderStatus.SUSPENDED, _reason(reason)
+    )
 
 
 async def reinstate(session: AsyncSession, leader_id: int, operator: User) -> Leader:
     """Let a suspended leader take orders again."""
-    return await _transition(session, leader_id, operator, LeaderStatus.SUSPENDED,
-                             LeaderStatus.APPROVED)
+    return await _transition(
+        session, leader_id, operator, LeaderStatus.SUSPENDED, LeaderStatus.APPROVED
+    )

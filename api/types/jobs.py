@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from sqlalchemy import select
@@ -47,7 +48,7 @@ class JobType(relay.Node):
             status=job.status,
             progress=job.progress,
             message=job.message,
-            result=job.result,
+            result=cast(JSON, job.result),
             error=job.error,
             attempts=job.attempts,
             created_at=job.created_at,
@@ -65,6 +66,5 @@ class JobType(relay.Node):
         found = {job.id: job for job in (await info.context.session.execute(stmt)).scalars()}
         viewer = info.context.viewer
         return [
-            cls.of(found[i]) if i in found and can_see_job(viewer, found[i]) else None
-            for i in ids
+            cls.of(found[i]) if i in found and can_see_job(viewer, found[i]) else None for i in ids
         ]

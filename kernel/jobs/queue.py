@@ -77,9 +77,7 @@ class ProcrastinateQueue:
         # Every minute one worker (the periodic task is deferred once per tick
         # across all workers) re-dispatches forgotten jobs and fails dead ones.
         self.app.periodic(cron="* * * * *", periodic_id="sweep")(
-            self.app.task(name="tuangou.sweep", queue=QUEUE_NAME, pass_context=False)(
-                self._sweep
-            )
+            self.app.task(name="tuangou.sweep", queue=QUEUE_NAME, pass_context=False)(self._sweep)
         )
 
     async def _run(self, job_id: int) -> None:
@@ -102,9 +100,9 @@ class ProcrastinateQueue:
         from procrastinate.exceptions import AlreadyEnqueued
 
         try:
-            await self.app.configure_task(
-                RUN_JOB_TASK, queueing_lock=f"job-{job_id}"
-            ).defer_async(job_id=job_id)
+            await self.app.configure_task(RUN_JOB_TASK, queueing_lock=f"job-{job_id}").defer_async(
+                job_id=job_id
+            )
         except AlreadyEnqueued:
             pass  # already waiting for a worker; the claim makes extra copies harmless
 
@@ -112,14 +110,22 @@ class ProcrastinateQueue:
         """Work until stopped by a signal: for ``tuangou worker``."""
         await self.app.run_worker_async(queues=[QUEUE_NAME], concurrency=concurrency)
 
-    async def ensure_schema(self) -> None:
-        """Install procrastinate's tables once, beside ours."""
-        async with self.app.open_async() as app:
-            exists = await app.connector.execute_query_one_async(
-                "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
-            )
-            if not exists["present"]:
-                await app.schema_manager.apply_schema_async()
+
+def install_queue_schema(database_url: str) -> bool:
+    """Install procrastinate's tables beside ours, once (blocking; run with
+    the migrations). Returns whether it installed them now."""
+    import procrastinate
+    import psycopg
+
+    conninfo = libpq_url(database_url)
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
+    if row and row[0]:
+        return False
+    app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(conninfo=conninfo))
+    with app.open():
+        app.schema_manager.apply_schema()
+    return True
 
 
 def build_queue(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.clock import utcnow
-from kernel.db import unit_of_work
+from kernel.db import execute_counting, unit_of_work
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.registry import JobContext, handler_for
 
@@ -22,7 +22,8 @@ async def claim(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Job 
     workers, because the status check and the change are one UPDATE."""
     now = utcnow()
     async with unit_of_work(sessions) as session:
-        result = await session.execute(
+        claimed = await execute_counting(
+            session,
             update(Job)
             .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
             .values(
@@ -30,9 +31,9 @@ async def claim(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Job 
                 attempts=Job.attempts + 1,
                 started_at=now,
                 heartbeat_at=now,
-            )
+            ),
         )
-        if result.rowcount != 1:
+        if claimed != 1:
             return None
         return await session.get(Job, job_id)
 
@@ -68,9 +69,7 @@ async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Jo
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         await _finish(sessions, job_id, JobStatus.FAILED, error=error[:4000])
         return JobStatus.FAILED
-    await _finish(
-        sessions, job_id, JobStatus.SUCCEEDED, result=result or {}, progress=1.0
-    )
+    await _finish(sessions, job_id, JobStatus.SUCCEEDED, result=result or {}, progress=1.0)
     return JobStatus.SUCCEEDED
 
 
@@ -79,16 +78,16 @@ async def fail_stale_jobs(sessions: async_sessionmaker[AsyncSession], stale_afte
     a killed worker leaves a visible failure rather than a job stuck forever."""
     cutoff = utcnow() - timedelta(seconds=stale_after_s)
     async with unit_of_work(sessions) as session:
-        result = await session.execute(
+        return await execute_counting(
+            session,
             update(Job)
             .where(Job.status == JobStatus.RUNNING, Job.heartbeat_at < cutoff)
             .values(
                 status=JobStatus.FAILED,
                 finished_at=utcnow(),
                 error="The worker running this job stopped (no heartbeat); start it again.",
-            )
+            ),
         )
-        return int(result.rowcount)
 
 
 async def queued_job_ids(sessions: async_sessionmaker[AsyncSession]) -> list[int]:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.clock import utcnow
-from kernel.db import insert_ignoring_conflicts
+from kernel.db import execute_counting, insert_ignoring_conflicts
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.registry import handler_for
@@ -37,8 +37,15 @@ async def enqueue(
         raise DomainError(JobErrorCode.UNKNOWN_KIND, f"No job kind {kind!r}.", ["kind"])
     payload = payload or {}
     if key is None:
-        job = Job(kind=kind, payload=payload, created_by_id=created_by_id,
-                  status=JobStatus.QUEUED, progress=0.0, message="", attempts=0)
+        job = Job(
+            kind=kind,
+            payload=payload,
+            created_by_id=created_by_id,
+            status=JobStatus.QUEUED,
+            progress=0.0,
+            message="",
+            attempts=0,
+        )
         session.add(job)
         await session.flush()
         return job, True
@@ -53,7 +60,7 @@ async def enqueue(
         attempts=0,
         created_at=utcnow(),
     )
-    inserted = (await session.execute(stmt)).rowcount == 1
+    inserted = await execute_counting(session, stmt) == 1
     job = (await session.execute(select(Job).where(Job.key == key))).scalar_one()
     if job.kind != kind:
         raise DomainError(

@@ -1,0 +1,192 @@
+"""Test databases and clients.
+
+Every test that takes ``db`` runs twice: on a fresh SQLite file and on a real
+PostgreSQL server. The PostgreSQL database is created for the test session
+(migrated by Alembic) and dropped after it; each test starts from empty
+tables. Point at another server with TUANGOU_TEST_POSTGRES_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from api.app import create_app
+from api.handlers import load_job_handlers
+from kernel.accounts import Role, User, create_user
+from kernel.db import create_engine, create_sessionmaker, unit_of_work
+from kernel.settings import Settings
+from migrations import upgrade
+
+PG_ADMIN_URL = os.environ.get(
+    "TUANGOU_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+TOKEN_SECRET = "test-secret"
+
+load_job_handlers()
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _pg_reachable() -> str | None:
+    try:
+        with psycopg.connect(_libpq(PG_ADMIN_URL), connect_timeout=3):
+            return None
+    except Exception as exc:
+        return f"no PostgreSQL at {make_url(PG_ADMIN_URL).render_as_string()}: {exc}"
+
+
+def test_settings(url: str, **overrides: Any) -> Settings:
+    return Settings(database_url=url, token_secret=TOKEN_SECRET, geocoder="none", **overrides)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    reason = _pg_reachable()
+    if reason:
+        pytest.skip(reason)
+    name = f"tuangou_test_{uuid.uuid4().hex[:10]}"
+    admin = _libpq(PG_ADMIN_URL)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        from api.cli import migrate
+
+        migrate(test_settings(url))
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class TestDB:
+    kind: str
+    url: str
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    async def user(self, role: Role, name: str | None = None) -> tuple[User, str]:
+        """A user of ``role`` and a bearer token for it."""
+        async with unit_of_work(self.sessions) as session:
+            return await create_user(
+                session,
+                name=name or f"{role.value}-{uuid.uuid4().hex[:6]}",
+                role=role,
+                secret=TOKEN_SECRET,
+            )
+
+    async def scalar(self, sql: str, **params: Any) -> Any:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(text(sql), params)).scalar()
+
+
+async def _truncate_all(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        tables = (
+            await conn.execute(
+                text(
+                    "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables "
+                    "WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
+                    "AND tablename NOT LIKE 'procrastinate\\_%' "
+                    "OR tablename IN ('procrastinate_jobs', 'procrastinate_events', "
+                    "'procrastinate_periodic_defers')"
+                )
+            )
+        ).scalar()
+        if tables:
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TestDB]:
+    if request.param == "sqlite":
+        path = tmp_path / "tuangou.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    if request.param == "postgres":
+        await _truncate_all(engine)
+    try:
+        yield TestDB(request.param, url, test_settings(url), engine, create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def pg(postgres_url: str) -> AsyncIterator[TestDB]:
+    """PostgreSQL only: for concurrency and multi-worker tests."""
+    engine = create_engine(postgres_url)
+    await _truncate_all(engine)
+    try:
+        yield TestDB(
+            "postgres",
+            postgres_url,
+            test_settings(postgres_url),
+            engine,
+            create_sessionmaker(engine),
+        )
+    finally:
+        await engine.dispose()
+
+
+class GraphQLClient:
+    """Talks HTTP to the real ASGI app."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+async def app_for(db: TestDB) -> AsyncIterator[Any]:
+    """The app on the test database, lifespan running (jobs run inline on SQLite)."""
+    app = create_app(db.settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def gql(app_for: Any) -> AsyncIterator[GraphQLClient]:
+    transport = httpx.ASGITransport(app=app_for)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield GraphQLClient(http)
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
