@@ -10,6 +10,7 @@ nothing, and jobs left queued are dispatched again at start-up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any, Protocol
 
@@ -99,12 +100,10 @@ class ProcrastinateQueue:
     async def dispatch(self, job_id: int) -> None:
         from procrastinate.exceptions import AlreadyEnqueued
 
-        try:
-            await self.app.configure_task(RUN_JOB_TASK, queueing_lock=f"job-{job_id}").defer_async(
-                job_id=job_id
-            )
-        except AlreadyEnqueued:
-            pass  # already waiting for a worker; the claim makes extra copies harmless
+        # Already waiting for a worker is fine: the claim makes copies harmless.
+        task = self.app.configure_task(RUN_JOB_TASK, queueing_lock=f"job-{job_id}")
+        with contextlib.suppress(AlreadyEnqueued):
+            await task.defer_async(job_id=job_id)
 
     async def run_worker(self, concurrency: int = 2) -> None:
         """Work until stopped by a signal: for ``tuangou worker``."""
