@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.engine = engine
     app.state.sessions = sessions
     app.state.queue = queue
     return app
