@@ -62,6 +62,36 @@ def db_upgrade() -> None:
     out.print(f"database at {settings.database_url.split('@')[-1]} is up to date")
 
 
+_EXAMPLES = {
+    "operator": "{ leaders(first: 10) { nodes { id status pickupPoint { name } } } }",
+    "leader": "{ viewer { name leader { status pickupPoint { name receivingWindow { start end } } } } }",
+    "dispatcher": "{ pickupPoints(first: 10) { nodes { name location { lat lon } } } }",
+    "supplier": "{ warehouses { nodes { name address } } }",
+    "customer": "{ pickupPoints(first: 10) { nodes { id name address } } }",
+}
+
+
+def _seed_demo(settings: Settings) -> None:
+    from api.demo_seed import seed_demo
+
+    async def seed() -> dict[str, str] | None:
+        engine = create_engine(settings.database_url)
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                return await seed_demo(session, settings.token_secret)
+        finally:
+            await engine.dispose()
+
+    tokens = _run(seed())
+    if tokens is None:
+        out.print("database has users already; demo data not added")
+        return
+    out.print("[bold]Demo city seeded.[/bold] In GraphiQL, set the header and run the query:")
+    for role, token in tokens.items():
+        out.print(f"\n[bold]{role}[/bold]  Authorization: Bearer {token}", highlight=False)
+        out.print(f"  {_EXAMPLES[role]}", highlight=False, soft_wrap=True)
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
@@ -70,6 +100,7 @@ def serve(
     migrate_first: bool = typer.Option(
         True, "--migrate/--no-migrate", help="Upgrade the database before serving."
     ),
+    demo: bool = typer.Option(False, help="Seed a small demo city into an empty database."),
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql) and /healthz."""
     import uvicorn
@@ -79,6 +110,8 @@ def serve(
         raise _fail("the embedded SQLite database serves from one process; use PostgreSQL")
     if migrate_first:
         migrate(settings)
+    if demo:
+        _seed_demo(settings)
     out.print(f"tuangou API on http://{host}:{port}/graphql")
     uvicorn.run(
         "api.app:create_app",

@@ -57,12 +57,13 @@ def to_wgs84(lat: float, lon: float, system: CoordSystem) -> LatLon:
     """
     if system is CoordSystem.WGS84:
         return LatLon(lat, lon)
-    point = prcoords.Coords(lat, lon)
-    wgs = (
-        prcoords.gcj_wgs_bored(point)
-        if system is CoordSystem.GCJ02
-        else prcoords.bd_wgs_bored(point)
-    )
+    gcj = prcoords.Coords(lat, lon)
+    if system is CoordSystem.BD09:
+        gcj = prcoords.bd_gcj_bored(gcj)
+    # prcoords' iterated inverse skips its own "in China" check, so a point
+    # abroad would be moved by the GCJ-02 offset; test it here, as
+    # from_wgs84 (prcoords.wgs_gcj) does.
+    wgs = prcoords.gcj_wgs_bored(gcj) if _in_china(gcj) else gcj
     return LatLon(float(wgs.lat), float(wgs.lon))
 
 
@@ -71,8 +72,14 @@ def from_wgs84(point: LatLon, system: CoordSystem) -> LatLon:
     if system is CoordSystem.WGS84:
         return point
     coords = prcoords.Coords(point.lat, point.lon)
-    out = prcoords.wgs_gcj(coords) if system is CoordSystem.GCJ02 else prcoords.wgs_bd(coords)
+    gcj = prcoords.wgs_gcj(coords, False) if _in_china(coords) else coords
+    out = gcj if system is CoordSystem.GCJ02 else prcoords.gcj_bd(gcj)
     return LatLon(float(out.lat), float(out.lon))
+
+
+def _in_china(point: prcoords.Coords) -> bool:
+    """Where GCJ-02 applies; outside it GCJ-02 equals WGS-84."""
+    return bool(prcoords.sanity_in_china_p(point))
 
 
 def _geocoder(settings: Settings) -> tuple[Geocoder, CoordSystem] | None:

@@ -72,8 +72,12 @@ class ProcrastinateQueue:
         self.settings = settings
         self.sessions = sessions
         self.app = procrastinate.App(
-            connector=procrastinate.PsycopgConnector(conninfo=libpq_url(settings.database_url))
+            connector=procrastinate.PsycopgConnector(
+                conninfo=libpq_url(settings.database_url), min_size=1, max_size=4
+            )
         )
+        self._opened = False
+        self._opening = asyncio.Lock()
         self.app.task(name=RUN_JOB_TASK, queue=QUEUE_NAME)(self._run)
         # Every minute one worker (the periodic task is deferred once per tick
         # across all workers) re-dispatches forgotten jobs and fails dead ones.
@@ -92,21 +96,37 @@ class ProcrastinateQueue:
             await self.dispatch(job_id)
 
     async def start(self) -> None:
-        await self.app.open_async()
+        # Opened on first use: an API process must start (and answer /healthz
+        # with 503) while the database is down.
+        pass
+
+    async def _open(self) -> None:
+        async with self._opening:
+            if not self._opened:
+                await self.app.open_async()
+                self._opened = True
 
     async def stop(self) -> None:
-        await self.app.close_async()
+        if self._opened:
+            await self.app.close_async()
+            self._opened = False
 
     async def dispatch(self, job_id: int) -> None:
         from procrastinate.exceptions import AlreadyEnqueued
 
-        # Already waiting for a worker is fine: the claim makes copies harmless.
-        task = self.app.configure_task(RUN_JOB_TASK, queueing_lock=f"job-{job_id}")
-        with contextlib.suppress(AlreadyEnqueued):
-            await task.defer_async(job_id=job_id)
+        try:
+            await self._open()
+            task = self.app.configure_task(RUN_JOB_TASK, queueing_lock=f"job-{job_id}")
+            # Already waiting for a worker is fine: the claim makes copies harmless.
+            with contextlib.suppress(AlreadyEnqueued):
+                await task.defer_async(job_id=job_id)
+        except Exception:
+            # The job is committed as queued; the workers' sweep dispatches it.
+            log.exception("could not hand job %s to the queue; the sweep will retry", job_id)
 
     async def run_worker(self, concurrency: int = 2) -> None:
         """Work until stopped by a signal: for ``tuangou worker``."""
+        await self._open()
         await self.app.run_worker_async(queues=[QUEUE_NAME], concurrency=concurrency)
 
 

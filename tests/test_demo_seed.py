@@ -1,0 +1,36 @@
+"""`tuangou serve --demo`: the seeded city is usable with the printed tokens."""
+
+from __future__ import annotations
+
+from api.demo_seed import seed_demo
+from kernel.db import unit_of_work
+from tests.conftest import TOKEN_SECRET
+
+
+async def test_demo_city_gives_every_role_a_working_token(db, gql):
+    async with unit_of_work(db.sessions) as session:
+        tokens = await seed_demo(session, TOKEN_SECRET)
+    assert tokens is not None
+    assert set(tokens) == {"operator", "dispatcher", "supplier", "leader", "customer"}
+
+    leaders = await gql("{ leaders(first: 20) { nodes { status } } }", token=tokens["operator"])
+    statuses = sorted(n["status"] for n in leaders["data"]["leaders"]["nodes"])
+    assert statuses == ["APPROVED", "APPROVED", "APPROVED", "PENDING", "SUSPENDED"]
+
+    me = await gql("{ viewer { role leader { status } } }", token=tokens["leader"])
+    assert me["data"]["viewer"] == {"role": "LEADER", "leader": {"status": "APPROVED"}}
+
+    # Customers only see the pickup points that take orders.
+    points = await gql("{ pickupPoints { nodes { orderable } } }", token=tokens["customer"])
+    assert [p["orderable"] for p in points["data"]["pickupPoints"]["nodes"]] == [True] * 3
+
+    warehouses = await gql("{ warehouses { nodes { name } } }", token=tokens["supplier"])
+    assert warehouses["data"]["warehouses"]["nodes"] == [{"name": "长沙望城中心仓"}]
+
+
+async def test_demo_is_not_seeded_twice(db):
+    async with unit_of_work(db.sessions) as session:
+        assert await seed_demo(session, TOKEN_SECRET) is not None
+    async with unit_of_work(db.sessions) as session:
+        assert await seed_demo(session, TOKEN_SECRET) is None
+    assert await db.scalar("SELECT count(*) FROM warehouses") == 1
