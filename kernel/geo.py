@@ -149,4 +149,7 @@ async def resolve_point(
             GeoErrorCode.INVALID_COORDINATES, "Give both latitude and longitude, or neither.", field
         )
     check_lat_lon(lat, lon, field)
-    return to_wgs84(lat, lon, system)
+    point = to_wgs84(lat, lon, system)
+    # Near the poles or the antimeridian the BD-09 offset can carry a valid
+    # input past ±90/±180; refuse it rather than fail the database's check.
+    return point

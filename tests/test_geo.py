@@ -146,6 +146,23 @@ async def test_warehouse_in_wgs84_is_stored_as_given(db, gql):
 
 
 @pytest.mark.parametrize(
+    ("location", "stored"),
+    [
+        ({"lat": PARIS[0], "lon": PARIS[1], "system": "GCJ02"}, PARIS),
+        ({"lat": 90, "lon": 180, "system": "GCJ02"}, (90, 180)),
+        ({"lat": -90, "lon": -180, "system": "GCJ02"}, (-90, -180)),
+    ],
+)
+async def test_warehouse_outside_china_in_gcj02_is_stored_as_given(db, gql, location, stored):
+    _, op = await db.user(Role.OPERATOR)
+
+    payload = await create_warehouse(gql, op, "海外仓", location)
+
+    assert payload["userErrors"] == []
+    assert payload["warehouse"]["location"] == {"lat": stored[0], "lon": stored[1]}
+
+
+@pytest.mark.parametrize(
     "location",
     [
         {"lat": 91, "lon": 112.9},
@@ -154,6 +171,8 @@ async def test_warehouse_in_wgs84_is_stored_as_given(db, gql):
         {"lat": 28.2, "lon": -181},
         {"lat": 91, "lon": 112.9, "system": "GCJ02"},
         {"lat": 28.2, "lon": 181, "system": "BD09"},
+        # Valid BD-09 input whose WGS-84 point falls off the globe.
+        {"lat": -90, "lon": -180, "system": "BD09"},
     ],
 )
 async def test_invalid_coordinates_save_nothing(db, gql, location):
