@@ -64,7 +64,7 @@ def db_upgrade() -> None:
 
 _EXAMPLES = {
     "operator": "{ leaders(first: 10) { nodes { id status pickupPoint { name } } } }",
-    "leader": "{ viewer { name leader { status pickupPoint { name receivingWindow { start end } } } } }",
+    "leader": "{ viewer { name leader { status pickupPoint { name address } } } }",
     "dispatcher": "{ pickupPoints(first: 10) { nodes { name location { lat lon } } } }",
     "supplier": "{ warehouses { nodes { name address } } }",
     "customer": "{ pickupPoints(first: 10) { nodes { id name address } } }",
