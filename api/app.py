@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     load_job_handlers()
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
+    read_sessions = create_sessionmaker(engine, read_only=True)
     queue = build_queue(settings, sessions)
 
     class GraphQLApp(GraphQL[Context, None]):
@@ -48,9 +49,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             viewer: User | None = None
             token = _bearer(request)
             if token:
-                async with sessions() as session:
+                async with read_sessions() as session:
                     viewer = await authenticate(session, token, config.token_secret)
-            return Context(settings=config, sessions=sessions, queue=queue, viewer=viewer)
+            return Context(
+                settings=config,
+                sessions=sessions,
+                read_sessions=read_sessions,
+                queue=queue,
+                viewer=viewer,
+            )
 
     graphql = GraphQLApp(
         build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None

@@ -19,6 +19,7 @@ from kernel.settings import Settings
 class Context:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
     queue: JobQueue
     viewer: User | None
     _session: AsyncSession | None = field(default=None, repr=False)
@@ -28,7 +29,7 @@ class Context:
         """The request's read session, opened on first use and closed by the
         ``RequestSession`` extension. Mutations open their own unit of work."""
         if self._session is None:
-            self._session = self.sessions()
+            self._session = self.read_sessions()
         return self._session
 
     @cached_property

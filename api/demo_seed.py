@@ -46,12 +46,19 @@ async def seed_demo(session: AsyncSession, secret: str) -> dict[str, str] | None
     )
     for i, (name, address, lat, lon, stage) in enumerate(_POINTS):
         user, token = await create_user(
-            session, name=f"团长{i + 1}", role=Role.CUSTOMER, secret=secret,
+            session,
+            name=f"团长{i + 1}",
+            role=Role.CUSTOMER,
+            secret=secret,
             phone=f"1380013{8000 + i}",
         )
         draft = applications.PickupPointDraft(
-            name=name, address=address, location=LatLon(lat, lon),
-            window_start=time(7), window_end=time(11), contact_phone=f"1380013{8000 + i}",
+            name=name,
+            address=address,
+            location=LatLon(lat, lon),
+            window_start=time(7),
+            window_end=time(11),
+            contact_phone=f"1380013{8000 + i}",
         )
         leader = await applications.apply(session, user, draft)
         if stage in ("approved", "suspended"):

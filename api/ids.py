@@ -20,7 +20,8 @@ def decode(value: str, expected_type: str, field: list[str]) -> int:
         gid = GlobalID.from_id(value)
     except (GlobalIDValueError, ValueError, TypeError) as exc:
         raise DomainError(CommonErrorCode.INVALID_ID, "Malformed ID.", field) from exc
-    if gid.type_name != expected_type or not gid.node_id.isdigit():
+    # isascii: str.isdigit() is also true of "²" and other digits int() refuses.
+    if gid.type_name != expected_type or not (gid.node_id.isascii() and gid.node_id.isdigit()):
         raise DomainError(
             CommonErrorCode.INVALID_ID, f"Expected the ID of a {expected_type}.", field
         )
@@ -36,5 +37,6 @@ def node_db_ids(node_ids: object) -> list[int]:
     out = []
     for raw in node_ids:  # type: ignore[attr-defined]
         text = str(raw)
-        out.append(int(text) if text.isdigit() and int(text) <= MAX_DB_ID else -1)
+        numeric = text.isascii() and text.isdigit()
+        out.append(int(text) if numeric and int(text) <= MAX_DB_ID else -1)
     return out

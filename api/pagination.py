@@ -11,6 +11,7 @@ from typing import Generic, Protocol, TypeVar
 import strawberry
 
 from api.errors import bad_input
+from api.ids import MAX_DB_ID
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -67,7 +68,8 @@ def page_window(first: int | None, after: str | None) -> tuple[int, int | None]:
         after_id = int(raw)
     except (binascii.Error, UnicodeError, ValueError) as exc:
         raise bad_input("'after' is not a cursor this list gave out.") from exc
-    if prefix != "k" or after_id < 0:
+    # Beyond the id column's range the database refuses the number outright.
+    if prefix != "k" or not 0 <= after_id <= MAX_DB_ID:
         raise bad_input("'after' is not a cursor this list gave out.")
     return size, after_id
 

@@ -152,4 +152,5 @@ async def resolve_point(
     point = to_wgs84(lat, lon, system)
     # Near the poles or the antimeridian the BD-09 offset can carry a valid
     # input past ±90/±180; refuse it rather than fail the database's check.
+    check_lat_lon(point.lat, point.lon, field)
     return point

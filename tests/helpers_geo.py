@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from api.app import create_app
+from kernel.settings import Settings
 from tests.conftest import GraphQLClient, test_settings
 
 FOUND = [
@@ -35,8 +36,13 @@ FOUND_LAT, FOUND_LON = 28.2282, 112.9388
 
 @asynccontextmanager
 async def app_client(url: str, **overrides: Any) -> AsyncIterator[GraphQLClient]:
-    """A GraphQL client on an app with ``test_settings(url, **overrides)``."""
-    app = create_app(test_settings(url, **overrides))
+    """A GraphQL client on an app with the test settings plus ``overrides``.
+
+    ``test_settings`` fixes ``geocoder="none"`` itself (passing ``geocoder``
+    to it is a TypeError), so the overrides are applied to a validated copy.
+    """
+    settings = Settings(**{**test_settings(url).model_dump(), **overrides})
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

@@ -25,8 +25,11 @@ def free_port() -> int:
 
 
 def env_for(database_url: str) -> dict[str, str]:
-    return {**os.environ, "TUANGOU_DATABASE_URL": database_url,
-            "TUANGOU_TOKEN_SECRET": "e2e-secret"}
+    return {
+        **os.environ,
+        "TUANGOU_DATABASE_URL": database_url,
+        "TUANGOU_TOKEN_SECRET": "e2e-secret",
+    }
 
 
 @contextmanager
@@ -34,7 +37,11 @@ def serving(env: dict[str, str], cwd: Path, *args: str) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
         [TUANGOU, "serve", "--port", str(port), *args],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -60,8 +67,9 @@ def serving(env: dict[str, str], cwd: Path, *args: str) -> Iterator[str]:
 
 
 def cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([TUANGOU, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [TUANGOU, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def viewer_name(base: str, token: str) -> str:
@@ -141,6 +149,8 @@ def test_docker_compose_file_is_valid() -> None:
     result = subprocess.run(
         ["docker-compose", "-f", str(root / "docker-compose.yml"), "config", "-q"],
         env={**os.environ, "TUANGOU_TOKEN_SECRET": "compose-check"},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr

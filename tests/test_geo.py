@@ -73,7 +73,8 @@ def test_gcj02_at_the_edges_of_the_world(point):
 
 
 @pytest.mark.parametrize(
-    ("lat", "lon"), [(91.0, 10.0), (-90.5, 10.0), (10.0, 181.0), (10.0, -180.1), (float("nan"), 0.0)]
+    ("lat", "lon"),
+    [(91.0, 10.0), (-90.5, 10.0), (10.0, 181.0), (10.0, -180.1), (float("nan"), 0.0)],
 )
 async def test_resolve_point_refuses_impossible_coordinates(lat, lon):
     with pytest.raises(DomainError) as raised:

@@ -288,9 +288,9 @@ async def test_two_workers_run_each_job_once_despite_double_dispatch(pg, workers
             "SELECT count(*) FROM procrastinate_jobs "
             "WHERE task_name = 'tuangou.run_job' AND status IN ('todo', 'doing')"
         )
-        if busy == 0 and all(j.status is not JobStatus.QUEUED for j in jobs.values()):
-            if all(j.status is not JobStatus.RUNNING for j in jobs.values()):
-                break
+        unfinished = [j for j in jobs.values() if j.status in (JobStatus.QUEUED, JobStatus.RUNNING)]
+        if busy == 0 and not unfinished:
+            break
         pool.check_alive()
         if time.monotonic() > deadline:
             pytest.fail(f"jobs not finished: {[j.status for j in jobs.values()]}\n{pool.logs()}")

@@ -21,13 +21,11 @@ LEADER_FIELDS = """
   userErrors { field code message }
 """
 
-APPLY = f"mutation($input: LeaderApplyInput!) {{ leaderApply(input: $input) {{ {LEADER_FIELDS} }} }}"
-APPROVE = (
-    f"mutation($id: ID!) {{ leaderApprove(input: {{id: $id}}) {{ {LEADER_FIELDS} }} }}"
+APPLY = (
+    f"mutation($input: LeaderApplyInput!) {{ leaderApply(input: $input) {{ {LEADER_FIELDS} }} }}"
 )
-REINSTATE = (
-    f"mutation($id: ID!) {{ leaderReinstate(input: {{id: $id}}) {{ {LEADER_FIELDS} }} }}"
-)
+APPROVE = f"mutation($id: ID!) {{ leaderApprove(input: {{id: $id}}) {{ {LEADER_FIELDS} }} }}"
+REINSTATE = f"mutation($id: ID!) {{ leaderReinstate(input: {{id: $id}}) {{ {LEADER_FIELDS} }} }}"
 REJECT = (
     "mutation($id: ID!, $reason: String!) "
     f"{{ leaderReject(input: {{id: $id, reason: $reason}}) {{ {LEADER_FIELDS} }} }}"

@@ -11,7 +11,7 @@ from api.mutations.base import in_transaction
 from api.types.jobs import JobType
 from kernel.accounts import Role
 from kernel.jobs.diagnostics import PING
-from kernel.jobs.models import Job
+from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.service import enqueue
 
 
@@ -42,7 +42,9 @@ async def diagnostics_ping_start(info: Info, input: DiagnosticsPingStartInput) -
     started, errors = await in_transaction(ctx, work)
     if started is None:
         return JobStartPayload(job=None, user_errors=errors)
-    job, is_new = started
-    if is_new:  # dispatched only after the row is committed, so a worker can find it
+    job, _ = started
+    # Dispatched only after the row is committed, so a worker can find it; a
+    # repeat while still queued dispatches again (the claim makes it harmless).
+    if job.status is JobStatus.QUEUED:
         await ctx.queue.dispatch(job.id)
     return JobStartPayload(job=JobType.of(job), user_errors=[])

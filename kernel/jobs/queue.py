@@ -40,6 +40,9 @@ class InlineQueue:
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
+        # Embedded mode has one process: whatever it left running when it
+        # stopped will never finish, so say so, then resume the queued ones.
+        await fail_stale_jobs(self.sessions, 0)
         for job_id in await queued_job_ids(self.sessions):
             await self.dispatch(job_id)
 

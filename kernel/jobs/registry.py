@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
-from kernel.jobs.models import Job
+from kernel.jobs.models import Job, JobStatus
 
 
 @dataclass
@@ -35,7 +35,7 @@ class JobContext:
         async with unit_of_work(self.sessions) as session:
             await session.execute(
                 update(Job)
-                .where(Job.id == self.job_id)
+                .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING)
                 .values(
                     progress=min(max(progress, 0.0), 1.0),
                     message=message[:500],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from datetime import timedelta
@@ -52,6 +53,25 @@ async def _finish(
         )
 
 
+HEARTBEAT_S = 30.0
+
+
+async def _heartbeat(sessions: async_sessionmaker[AsyncSession], job_id: int) -> None:
+    """Keep a running job's heartbeat fresh while its handler works, so a long
+    step is not taken for a dead worker by the stale-job sweep."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_S)
+        try:
+            async with unit_of_work(sessions) as session:
+                await session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
+                    .values(heartbeat_at=utcnow())
+                )
+        except Exception:  # a missed beat is retried; the job itself goes on
+            log.warning("heartbeat of job %s failed", job_id, exc_info=True)
+
+
 async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: int) -> JobStatus | None:
     """Run a queued job to the end. Returns its final status, or None when it
     was not ours to run (already claimed, finished, or unknown)."""
@@ -62,6 +82,7 @@ async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Jo
     if handler is None:
         await _finish(sessions, job_id, JobStatus.FAILED, error=f"no handler for {job.kind!r}")
         return JobStatus.FAILED
+    beating = asyncio.create_task(_heartbeat(sessions, job_id))
     try:
         result = await handler(JobContext(job_id, sessions), dict(job.payload))
     except Exception as exc:  # a job that crashes is recorded, never lost
@@ -69,6 +90,8 @@ async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Jo
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         await _finish(sessions, job_id, JobStatus.FAILED, error=error[:4000])
         return JobStatus.FAILED
+    finally:
+        beating.cancel()
     await _finish(sessions, job_id, JobStatus.SUCCEEDED, result=result or {}, progress=1.0)
     return JobStatus.SUCCEEDED
 

@@ -62,10 +62,10 @@ async def enqueue(
     )
     inserted = await execute_counting(session, stmt) == 1
     job = (await session.execute(select(Job).where(Job.key == key))).scalar_one()
-    if job.kind != kind:
+    if job.kind != kind or job.payload != payload:
         raise DomainError(
             CommonErrorCode.IDEMPOTENCY_CONFLICT,
-            f"Key {key!r} already belongs to a {job.kind} job.",
+            f"Key {key!r} already belongs to another {job.kind} job.",
             ["key"],
         )
     return job, inserted
