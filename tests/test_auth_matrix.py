@@ -169,15 +169,9 @@ ROLES = ["anonymous", "operator", "leader", "supplier", "dispatcher", "customer"
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}
 
 
-@dataclass
-class World:
-    """What an operation needs: the database, the client, an operator's token
-    and the token of the role under test (None for anonymous)."""
-
-    db: Any
-    gql: Any
-    operator: str
-    actor: str | None
+# Prepares an operation on fresh data, given (db, gql, operator token): the
+# document, its variables, and an SQL probe of the state it would change.
+Prepare = Callable[[Any, Any, str], Awaitable[tuple[str, dict[str, Any], str | None]]]
 
 
 @dataclass
@@ -188,7 +182,7 @@ class Op:
 
     field: str
     allowed: frozenset[str]
-    prepare: Callable[[World], Awaitable[tuple[str, dict[str, Any], str | None]]]
+    prepare: Prepare
     # job(id) answers null to a viewer who may not see that job: not an error.
     nullable: bool = False
 
@@ -196,19 +190,21 @@ class Op:
         return self.field
 
 
-async def _warehouse_create(w: World) -> tuple[str, dict[str, Any], str | None]:
+async def _warehouse_create(
+    db: Any, gql: Any, operator: str
+) -> tuple[str, dict[str, Any], str | None]:
     return WAREHOUSE_CREATE, {"input": warehouse_input()}, "SELECT count(*) FROM warehouses"
 
 
-async def _leader_apply(w: World) -> tuple[str, dict[str, Any], str | None]:
+async def _leader_apply(db: Any, gql: Any, operator: str) -> tuple[str, dict[str, Any], str | None]:
     return APPLY, {"input": pickup_point_input()}, "SELECT count(*) FROM leaders"
 
 
 def _decision(
     document: str, setup: Callable[[Any, Any, str], Awaitable[tuple[str, str]]]
-) -> Callable[[World], Awaitable[tuple[str, dict[str, Any], str | None]]]:
-    async def prepare(w: World) -> tuple[str, dict[str, Any], str | None]:
-        _, leader_id = await setup(w.db, w.gql, w.operator)
+) -> Prepare:
+    async def prepare(db: Any, gql: Any, operator: str) -> tuple[str, dict[str, Any], str | None]:
+        _, leader_id = await setup(db, gql, operator)
         db_id = int(base64.b64decode(leader_id).decode().split(":")[1])
         return document, {"id": leader_id}, f"SELECT status FROM leaders WHERE id = {db_id}"
 
@@ -219,19 +215,19 @@ async def _pending(db: Any, gql: Any, operator: str) -> tuple[str, str]:
     return await pending_application(db, gql)
 
 
-async def _ping_start(w: World) -> tuple[str, dict[str, Any], str | None]:
+async def _ping_start(db: Any, gql: Any, operator: str) -> tuple[str, dict[str, Any], str | None]:
     return PING_START, {}, "SELECT count(*) FROM jobs"
 
 
-def _query(document: str) -> Callable[[World], Awaitable[tuple[str, dict[str, Any], str | None]]]:
-    async def prepare(w: World) -> tuple[str, dict[str, Any], str | None]:
+def _query(document: str) -> Prepare:
+    async def prepare(db: Any, gql: Any, operator: str) -> tuple[str, dict[str, Any], str | None]:
         return document, {}, None
 
     return prepare
 
 
-async def _job(w: World) -> tuple[str, dict[str, Any], str | None]:
-    return JOB, {"id": await start_job(w.gql, w.operator)}, None
+async def _job(db: Any, gql: Any, operator: str) -> tuple[str, dict[str, Any], str | None]:
+    return JOB, {"id": await start_job(gql, operator)}, None
 
 
 OPERATOR_ONLY = frozenset({"operator"})
@@ -261,7 +257,7 @@ async def token_for(role: str, db: Any, gql: Any, operator: str) -> str | None:
         assert body["data"]["viewer"]["role"] == "LEADER"
         return token
     _, token = await db.user(Role[role.upper()])
-    return token
+    return str(token)
 
 
 def expected(role: str, op: Op) -> str:
@@ -275,7 +271,7 @@ async def attempt(db: Any, gql: Any, role: str, op: Op) -> str:
     description of what went wrong)."""
     _, operator = await db.user(Role.OPERATOR)
     actor = await token_for(role, db, gql, operator)
-    document, variables, probe = await op.prepare(World(db, gql, operator, actor))
+    document, variables, probe = await op.prepare(db, gql, operator)
     before = await db.scalar(probe) if probe else None
 
     body = await gql(document, variables, token=actor)
@@ -285,7 +281,8 @@ async def attempt(db: Any, gql: Any, role: str, op: Op) -> str:
     if codes:
         if (body["data"] or {}).get(op.field) is not None:
             return f"{codes} with data {body['data']}"
-        return f"{codes[0]}, yet the data changed" if changed else codes[0]
+        refused = " ".join(str(c) for c in codes)
+        return f"{refused}, yet the data changed" if changed else refused
     result = body["data"][op.field]
     if result is None and not op.nullable:
         return f"null without an error: {body}"
@@ -303,17 +300,6 @@ async def test_role_matrix(db, gql, op: Op) -> None:
     changes nothing."""
     outcomes = {role: await attempt(db, gql, role, op) for role in ROLES}
     assert outcomes == {role: expected(role, op) for role in ROLES}
-
-
-async def test_the_job_query_hides_other_peoples_jobs_without_an_error(db, gql) -> None:
-    """Every signed-in role may ask; only the operator gets the job back."""
-    _, operator = await db.user(Role.OPERATOR)
-    job_id = await start_job(gql, operator)
-    _, other_operator = await db.user(Role.OPERATOR)
-    body = await gql(JOB, {"id": job_id}, token=other_operator)
-    assert body["data"]["job"]["kind"] == "diagnostics.ping"
-    _, customer = await db.user(Role.CUSTOMER)
-    assert await gql(JOB, {"id": job_id}, token=customer) == {"data": {"job": None}}
 
 
 # --- object-level visibility -------------------------------------------------
@@ -443,23 +429,25 @@ async def test_an_id_of_another_type_is_refused_even_when_the_number_matches(db,
     assert await leader_status(db, leader_id) == "pending"
 
 
-@pytest.mark.parametrize(
-    "node_id",
-    ["Leader:0", "Leader:-1", "Leader:1.0", "Leader:", "Leader:²", "Leader:" + "9" * 30],
-)
-async def test_forged_leader_ids_are_invalid_ids(db, gql, node_id: str) -> None:
+FORGED_LEADER_IDS = ["0", "-1", "1.0", "", " 1", "²", "١", "9" * 30]
+
+
+async def test_forged_leader_ids_are_invalid_ids(db, gql) -> None:
+    """Well-formed global IDs naming no possible leader: a user error for a
+    mutation, a missing object for node()."""
     _, operator = await db.user(Role.OPERATOR)
     _, leader_id = await pending_application(db, gql)
 
-    body = await gql(APPROVE, {"id": gid(*node_id.split(":", 1))}, token=operator)
-    assert "errors" not in body, body
-    codes = [(e["code"], e["field"]) for e in body["data"]["leaderApprove"]["userErrors"]]
-    assert codes == [("INVALID_ID", ["id"])]
-    assert await leader_status(db, leader_id) == "pending"
+    for forged in (gid("Leader", n) for n in FORGED_LEADER_IDS):
+        body = await gql(APPROVE, {"id": forged}, token=operator)
+        assert "errors" not in body, (forged, body)
+        codes = [(e["code"], e["field"]) for e in body["data"]["leaderApprove"]["userErrors"]]
+        assert codes == [("INVALID_ID", ["id"])], forged
 
-    # The same IDs read as missing objects through node().
-    body = await gql(NODE, {"id": gid(*node_id.split(":", 1))}, token=operator)
-    assert body == {"data": {"node": None}}
+        body = await gql(NODE, {"id": forged}, token=operator)
+        assert body == {"data": {"node": None}}, forged
+
+    assert await leader_status(db, leader_id) == "pending"
 
 
 async def test_node_with_a_malformed_id_is_bad_user_input(db, gql) -> None:
@@ -486,13 +474,15 @@ async def test_nodes_refuses_more_than_a_hundred_ids(db, gql) -> None:
 
 
 def nested_query(depth: int) -> str:
-    """A query ``depth`` fields deep: leaders > edges > node, then
-    pickupPoint > leader > pickupPoint > ... and a leaf."""
-    inner = "id"
-    chain = ["pickupPoint", "leader"]
-    for i in range(depth - 4):
-        inner = f"{chain[i % 2]} {{ {inner} }}"
-    return f"{{ leaders {{ edges {{ node {{ {inner} }} }} }} }}"
+    """A query nested ``depth`` levels below its top-level field: leaders >
+    edges > node, then pickupPoint > leader > pickupPoint > ... down to an id."""
+    fields = ["leaders", "edges", "node"]
+    while len(fields) < depth:
+        fields.append("leader" if fields[-1] == "pickupPoint" else "pickupPoint")
+    query = "id"
+    for name in reversed(fields):
+        query = f"{name} {{ {query} }}"
+    return f"{{ {query} }}"
 
 
 async def test_queries_nested_deeper_than_twelve_levels_are_refused(db, gql) -> None:
