@@ -137,13 +137,15 @@ async def execute_counting(session: AsyncSession, statement: Any) -> int:
     return int(result.rowcount)
 
 
-def insert_ignoring_conflicts(session: AsyncSession, table: Any) -> Any:
+def insert_ignoring_conflicts(
+    session: AsyncSession, table: Any, index_elements: list[str] | None = None
+) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` in the dialect of the session's
     database: the race-free way to create-if-absent on both databases."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(table).on_conflict_do_nothing()
+        return pg_insert(table).on_conflict_do_nothing(index_elements=index_elements)
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=index_elements)

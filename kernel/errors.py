@@ -10,11 +10,20 @@ class DomainError(Exception):
     """A business rule said no. Raised before anything is written, or the
     caller's transaction is rolled back; the API turns it into a UserError."""
 
-    def __init__(self, code: Enum, message: str, field: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        code: Enum,
+        message: str,
+        field: Sequence[str] | None = None,
+        *,
+        remaining: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = list(field) if field else None
+        # For SOLD_OUT and LIMIT_EXCEEDED: how many units could still be had.
+        self.remaining = remaining
 
 
 class CommonErrorCode(Enum):

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     # inside the API process (the only choice on SQLite).
     jobs_mode: Literal["auto", "inline", "queue"] = "auto"
     job_stale_after_s: int = Field(default=300, ge=10)
+    # Unpaid orders give their units back after this long.
+    payment_window_minutes: int = Field(default=15, ge=1)
+    # The key payment notifications are signed with (WeChat Pay's APIv3 key).
+    payment_secret: str = "dev-only-payment-secret"
+    # Lets the development payer (CLI and GraphQL) mark orders paid.
+    payment_simulator: bool = True
 
     @property
     def zone(self) -> ZoneInfo:

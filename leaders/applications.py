@@ -20,6 +20,7 @@ from kernel.clock import utcnow
 from kernel.errors import DomainError, NotFound
 from kernel.geo import LatLon
 from kernel.validation import clean_phone, clean_text
+from leaders.customers import new_share_code
 from leaders.errors import LeaderErrorCode
 from leaders.models import Leader, LeaderStatus, PickupPoint
 
@@ -136,6 +137,11 @@ async def approve(session: AsyncSession, leader_id: int, operator: User) -> Lead
     user = await session.get(User, leader.user_id)
     assert user is not None  # FK
     user.role = Role.LEADER
+    point = (
+        await session.execute(select(PickupPoint).where(PickupPoint.leader_id == leader.id))
+    ).scalar_one()
+    if point.share_code is None:
+        point.share_code = new_share_code()
     await session.flush()
     return leader
 

@@ -54,5 +54,18 @@ class PickupPoint(Base):
     window_start: Mapped[time] = mapped_column(Time)  # local time, platform zone
     window_end: Mapped[time] = mapped_column(Time)
     contact_phone: Mapped[str] = mapped_column(String(32))
+    # Residents open the leader's link or scan the code carrying this; orders
+    # through it are attributed to the leader. Issued on first approval.
+    share_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class CustomerBinding(Base):
+    """The pickup point a customer orders through (the last one used)."""
+
+    __tablename__ = "customer_bindings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    pickup_point_id: Mapped[int] = mapped_column(ForeignKey("pickup_points.id"), index=True)
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

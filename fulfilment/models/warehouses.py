@@ -1,4 +1,4 @@
-"""Tables of the fulfilment domain."""
+"""Warehouses and which warehouse serves each pickup point."""
 
 from __future__ import annotations
 
@@ -26,3 +26,16 @@ class Warehouse(Base):
     lon: Mapped[float] = mapped_column(Float)  # WGS-84
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ServiceArea(Base):
+    """The warehouse that supplies a pickup point: its campaigns are the ones
+    the point's customers can order from, and its trucks deliver there."""
+
+    __tablename__ = "service_areas"
+
+    pickup_point_id: Mapped[int] = mapped_column(
+        ForeignKey("pickup_points.id"), primary_key=True
+    )
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,117 @@
+"""Suppliers, their user accounts, and products."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fulfilment.errors import FulfilmentErrorCode
+from fulfilment.models import Product, StorageZone, Supplier, SupplierMember
+from kernel.accounts import Role, User, create_user
+from kernel.errors import CommonErrorCode, DomainError, NotFound
+from kernel.validation import clean_phone, clean_text
+
+
+async def create_supplier(
+    session: AsyncSession, *, name: str, contact_name: str, contact_phone: str
+) -> Supplier:
+    """Register a supplier; names are unique."""
+    name = clean_text(name, ["name"], max_len=100)
+    taken = await session.execute(select(Supplier.id).where(Supplier.name == name))
+    if taken.first() is not None:
+        raise DomainError(
+            FulfilmentErrorCode.DUPLICATE_NAME, f"A supplier named {name!r} exists.", ["name"]
+        )
+    supplier = Supplier(
+        name=name,
+        contact_name=clean_text(contact_name, ["contactName"], max_len=100),
+        contact_phone=clean_phone(contact_phone, ["contactPhone"]),
+    )
+    session.add(supplier)
+    await session.flush()
+    return supplier
+
+
+async def create_supplier_user(
+    session: AsyncSession, *, supplier_id: int, name: str, secret: str
+) -> tuple[User, str]:
+    """A user account acting for the supplier, and its first token (shown once)."""
+    if await session.get(Supplier, supplier_id) is None:
+        raise NotFound("Supplier", ["supplierId"])
+    user, token = await create_user(session, name=name, role=Role.SUPPLIER, secret=secret)
+    session.add(SupplierMember(user_id=user.id, supplier_id=supplier_id))
+    await session.flush()
+    return user, token
+
+
+async def supplier_of_user(session: AsyncSession, user_id: int) -> int | None:
+    """The supplier a supplier account acts for."""
+    return (
+        await session.execute(
+            select(SupplierMember.supplier_id).where(SupplierMember.user_id == user_id)
+        )
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class ProductDraft:
+    supplier_id: int
+    name: str
+    category: str
+    unit: str
+    weight_g: int
+    volume_ml: int
+    case_pack: int
+    cost_fen: int
+    storage_zone: StorageZone
+
+
+def _non_negative(value: int, field: str) -> int:
+    if value < 0:
+        raise DomainError(CommonErrorCode.INVALID, "Must not be negative.", [field])
+    return value
+
+
+async def create_product(session: AsyncSession, draft: ProductDraft) -> Product:
+    """Add a product to a supplier's catalogue."""
+    if await session.get(Supplier, draft.supplier_id) is None:
+        raise NotFound("Supplier", ["supplierId"])
+    if draft.case_pack < 1:
+        raise DomainError(CommonErrorCode.INVALID, "A case holds at least 1 unit.", ["casePack"])
+    product = Product(
+        supplier_id=draft.supplier_id,
+        name=clean_text(draft.name, ["name"], max_len=100),
+        category=clean_text(draft.category, ["category"], max_len=50),
+        unit=clean_text(draft.unit, ["unit"], max_len=30),
+        weight_g=_non_negative(draft.weight_g, "weightG"),
+        volume_ml=_non_negative(draft.volume_ml, "volumeMl"),
+        case_pack=draft.case_pack,
+        cost_fen=_non_negative(draft.cost_fen, "costFen"),
+        storage_zone=draft.storage_zone,
+    )
+    session.add(product)
+    await session.flush()
+    return product
+
+
+async def list_suppliers(
+    session: AsyncSession, *, after_id: int | None, limit: int
+) -> Sequence[Supplier]:
+    stmt = select(Supplier).order_by(Supplier.id).limit(limit)
+    if after_id is not None:
+        stmt = stmt.where(Supplier.id > after_id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def list_products(
+    session: AsyncSession, *, supplier_id: int | None, after_id: int | None, limit: int
+) -> Sequence[Product]:
+    stmt = select(Product).order_by(Product.id).limit(limit)
+    if supplier_id is not None:
+        stmt = stmt.where(Product.supplier_id == supplier_id)
+    if after_id is not None:
+        stmt = stmt.where(Product.id > after_id)
+    return (await session.execute(stmt)).scalars().all()

@@ -1,0 +1,112 @@
+"""Orders, their lines, refunds and payment notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.clock import utcnow
+from kernel.db import Base, BigID, UTCDateTime, enum_column
+
+
+class OrderStatus(Enum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+# Orders in these states hold their units of the campaign items' caps.
+HOLDING = (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        # The same client key from the same caller is the same order.
+        UniqueConstraint("placed_by_id", "idempotency_key"),
+        CheckConstraint("total_fen >= 0", name="total_non_negative"),
+        Index("ix_orders_pickup_point_campaign", "pickup_point_id", "campaign_id"),
+        Index("ix_orders_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    pickup_point_id: Mapped[int] = mapped_column(ForeignKey("pickup_points.id"))
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    placed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus, "order_status"))
+    total_fen: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    payment_transaction_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # cancelled/expired
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", "campaign_item_id"),
+        CheckConstraint("quantity > 0 AND unit_price_fen > 0", name="positive"),
+        CheckConstraint("amount_fen = quantity * unit_price_fen", name="amount_exact"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    campaign_item_id: Mapped[int] = mapped_column(ForeignKey("campaign_items.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_fen: Mapped[int] = mapped_column(Integer)  # the group price when ordered
+    amount_fen: Mapped[int] = mapped_column(Integer)
+
+
+class RefundReason(Enum):
+    CUSTOMER_CANCELLED = "customer_cancelled"
+    OPERATOR_CANCELLED = "operator_cancelled"
+    PAID_AFTER_CLOSE = "paid_after_close"
+    DOUBLE_PAYMENT = "double_payment"
+
+
+class Refund(Base):
+    """Money owed back to a customer. Never updated away: a refund that is
+    paid out gets its own record later, pointing here."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="positive"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[RefundReason] = mapped_column(enum_column(RefundReason, "refund_reason"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PaymentOutcome(Enum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+class PaymentNotification(Base):
+    """Every payment callback received, accepted or not: the audit trail."""
+
+    __tablename__ = "payment_notifications"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(64), index=True)
+    transaction_id: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[PaymentOutcome] = mapped_column(enum_column(PaymentOutcome, "payment_outcome"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

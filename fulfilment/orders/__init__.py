@@ -1,0 +1,1 @@
+"""Orders: placing, paying, cancelling, expiring, and reading them."""

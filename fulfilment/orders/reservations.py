@@ -1,0 +1,62 @@
+"""Holding and releasing units of campaign items' caps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fulfilment.errors import OrderErrorCode
+from fulfilment.models import CampaignItem, OrderLine
+from kernel.db import execute_counting
+from kernel.errors import DomainError
+
+
+async def reserve(session: AsyncSession, item_id: int, quantity: int, field: list[str]) -> None:
+    """Hold ``quantity`` units of an item. The cap check and the increment are
+    one UPDATE, so concurrent orders can never together exceed the cap: the
+    row lock makes them take turns, and each sees the others' reservations."""
+    taken = await execute_counting(
+        session,
+        update(CampaignItem)
+        .where(
+            CampaignItem.id == item_id,
+            (CampaignItem.cap.is_(None)) | (CampaignItem.reserved + quantity <= CampaignItem.cap),
+        )
+        .values(reserved=CampaignItem.reserved + quantity),
+    )
+    if taken == 1:
+        return
+    left = (
+        await session.execute(
+            select(CampaignItem.cap - CampaignItem.reserved).where(CampaignItem.id == item_id)
+        )
+    ).scalar_one()
+    raise DomainError(
+        OrderErrorCode.SOLD_OUT,
+        "Sold out." if left <= 0 else f"Only {left} left.",
+        field,
+        remaining=max(int(left), 0),
+    )
+
+
+async def release(session: AsyncSession, order_ids: Any) -> None:
+    """Give back every unit the orders hold, in one statement. ``order_ids``
+    is a list or a subquery; callers change the orders' status in the same
+    transaction so that each order is released exactly once."""
+    per_item = (
+        select(func.sum(OrderLine.quantity))
+        .where(OrderLine.order_id.in_(order_ids), OrderLine.campaign_item_id == CampaignItem.id)
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(CampaignItem)
+        .where(
+            CampaignItem.id.in_(
+                select(OrderLine.campaign_item_id).where(OrderLine.order_id.in_(order_ids))
+            )
+        )
+        .values(reserved=CampaignItem.reserved - per_item)
+        .execution_options(synchronize_session=False)
+    )
