@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.relay import GlobalIDValueError
 
-from fulfilment.errors import FulfilmentErrorCode
+from fulfilment.errors import FulfilmentErrorCode, OrderErrorCode
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.geo import GeoErrorCode
 from kernel.jobs.service import JobErrorCode
@@ -27,6 +27,7 @@ _DOMAIN_CODES: tuple[type[Enum], ...] = (
     JobErrorCode,
     LeaderErrorCode,
     FulfilmentErrorCode,
+    OrderErrorCode,
 )
 
 # One GraphQL enum of every code the domains can raise; the codes themselves
@@ -48,10 +49,19 @@ class UserError:
     )
     code: UserErrorCode  # type: ignore[valid-type]
     message: str
+    remaining: int | None = strawberry.field(
+        default=None,
+        description="SOLD_OUT and LIMIT_EXCEEDED: how many units can still be ordered.",
+    )
 
 
 def user_error(exc: DomainError) -> UserError:
-    return UserError(field=exc.field, code=UserErrorCode(exc.code.value), message=exc.message)
+    return UserError(
+        field=exc.field,
+        code=UserErrorCode(exc.code.value),
+        message=exc.message,
+        remaining=exc.remaining,
+    )
 
 
 class ClientError(GraphQLError):

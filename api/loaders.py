@@ -10,7 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from fulfilment.models import Warehouse
+from fulfilment.models import (
+    Campaign,
+    CampaignItem,
+    Order,
+    OrderLine,
+    Product,
+    ServiceArea,
+    Supplier,
+    Warehouse,
+)
 from kernel.accounts import User
 from leaders.models import Leader, PickupPoint
 
@@ -26,6 +35,21 @@ def _by_column(session: AsyncSession, model: type[M], column: Any) -> DataLoader
     return DataLoader(load_fn=load)
 
 
+def _grouped(session: AsyncSession, model: type[M], column: Any) -> DataLoader[int, list[M]]:
+    """Children by parent id (items of campaigns, lines of orders), in id order."""
+
+    async def load(keys: Sequence[int]) -> list[list[M]]:
+        rows = await session.execute(
+            select(model).where(column.in_(keys)).order_by(model.id)  # type: ignore[attr-defined]
+        )
+        grouped: dict[int, list[M]] = {key: [] for key in keys}
+        for row in rows.scalars():
+            grouped[getattr(row, column.key)].append(row)
+        return [grouped[key] for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
 class Loaders:
     def __init__(self, session: AsyncSession) -> None:
         self.user = _by_column(session, User, User.id)
@@ -33,3 +57,12 @@ class Loaders:
         self.pickup_point = _by_column(session, PickupPoint, PickupPoint.id)
         self.pickup_point_by_leader = _by_column(session, PickupPoint, PickupPoint.leader_id)
         self.warehouse = _by_column(session, Warehouse, Warehouse.id)
+        self.service_area = _by_column(session, ServiceArea, ServiceArea.pickup_point_id)
+        self.leader_by_user = _by_column(session, Leader, Leader.user_id)
+        self.supplier = _by_column(session, Supplier, Supplier.id)
+        self.product = _by_column(session, Product, Product.id)
+        self.campaign = _by_column(session, Campaign, Campaign.id)
+        self.campaign_item = _by_column(session, CampaignItem, CampaignItem.id)
+        self.order = _by_column(session, Order, Order.id)
+        self.campaign_items = _grouped(session, CampaignItem, CampaignItem.campaign_id)
+        self.order_lines = _grouped(session, OrderLine, OrderLine.order_id)

@@ -13,8 +13,11 @@ from api.context import Info
 from api.errors import bad_input
 from api.ids import decode
 from api.pagination import MAX_PAGE, Connection, connection, page_window
+from api.types.campaigns import CampaignItemType, CampaignType
+from api.types.catalog import ProductType, SupplierType
 from api.types.jobs import JobType
 from api.types.leaders import LeaderStatusEnum, LeaderType, PickupPointType
+from api.types.orders import OrderType
 from api.types.users import UserType
 from api.types.warehouses import WAREHOUSE_READERS, WarehouseType
 from fulfilment.warehouses import list_warehouses
@@ -24,7 +27,18 @@ from leaders.queries import list_leaders, list_pickup_points
 
 NODE_TYPES: dict[str, Any] = {
     t.__name__.removesuffix("Type"): t
-    for t in (UserType, LeaderType, PickupPointType, WarehouseType, JobType)
+    for t in (
+        UserType,
+        LeaderType,
+        PickupPointType,
+        WarehouseType,
+        JobType,
+        SupplierType,
+        ProductType,
+        CampaignType,
+        CampaignItemType,
+        OrderType,
+    )
 }
 
 
@@ -53,7 +67,7 @@ async def resolve_global_ids(info: Info, ids: list[strawberry.ID]) -> list[relay
 
 
 @strawberry.type
-class Query:
+class CoreQuery:
     @strawberry.field(
         description="Any object by its global ID; null when it does not exist or "
         "you may not see it (the two look the same)."

@@ -14,15 +14,13 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.commerce_queries import CommerceQuery
 from api.errors import ClientError, Masker
-from api.mutations import jobs, leaders, warehouses
-from api.queries import Query
-from api.types.jobs import JobType
-from api.types.leaders import LeaderType, PickupPointType
-from api.types.users import UserType
-from api.types.warehouses import WarehouseType
+from api.mutations import campaigns, catalog, jobs, leaders, orders, warehouses
+from api.queries import NODE_TYPES, CoreQuery
 from kernel.settings import Settings
 
 
@@ -35,6 +33,23 @@ class Mutation:
     leader_suspend = strawberry.mutation(resolver=leaders.leader_suspend)
     leader_reinstate = strawberry.mutation(resolver=leaders.leader_reinstate)
     diagnostics_ping_start = strawberry.mutation(resolver=jobs.diagnostics_ping_start)
+    supplier_create = strawberry.mutation(resolver=catalog.supplier_create)
+    supplier_user_create = strawberry.mutation(resolver=catalog.supplier_user_create)
+    product_create = strawberry.mutation(resolver=catalog.product_create)
+    campaign_create = strawberry.mutation(resolver=campaigns.campaign_create)
+    campaign_items_add = strawberry.mutation(resolver=campaigns.campaign_items_add)
+    pickup_point_assign_warehouse = strawberry.mutation(
+        resolver=campaigns.pickup_point_assign_warehouse
+    )
+    order_create = strawberry.mutation(resolver=orders.order_create)
+    order_cancel = strawberry.mutation(resolver=orders.order_cancel)
+    payment_simulate = strawberry.mutation(
+        resolver=orders.payment_simulate,
+        description="Development: pay an order through the signed-notification path.",
+    )
+
+
+Query = merge_types("Query", (CoreQuery, CommerceQuery))
 
 
 class RequestSession(SchemaExtension):
@@ -69,7 +84,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[UserType, LeaderType, PickupPointType, WarehouseType, JobType],
+        types=list(NODE_TYPES.values()),
         # Factories: strawberry builds fresh extension instances per request;
         # the parser and validation caches are module-level and so still shared.
         extensions=[

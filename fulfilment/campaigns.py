@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -24,7 +25,12 @@ class CampaignStatus(Enum):
     CLOSED = "closed"
 
 
-def campaign_status(campaign: Campaign, now: datetime) -> CampaignStatus:
+class SaleWindow(Protocol):
+    opens_at: datetime
+    cutoff_at: datetime
+
+
+def campaign_status(campaign: SaleWindow, now: datetime) -> CampaignStatus:
     """Derived from the clock, so no job has to flip it at the right second."""
     if now < campaign.opens_at:
         return CampaignStatus.SCHEDULED
@@ -67,7 +73,8 @@ def _check_item(item: ItemDraft, field: list[str]) -> None:
     ):
         if value is not None and value <= 0:
             raise DomainError(
-                CommonErrorCode.INVALID, "Must be a positive number, or left out.",
+                CommonErrorCode.INVALID,
+                "Must be a positive number, or left out.",
                 [*field, name],
             )
 

@@ -47,9 +47,7 @@ async def assign_nearest_warehouse(
         return None
     # A handful of warehouses per region: comparing great-circle distances in
     # Python is cheaper than any spatial index.
-    nearest = min(
-        warehouses, key=lambda w: great_circle((point.lat, point.lon), (w.lat, w.lon)).m
-    )
+    nearest = min(warehouses, key=lambda w: great_circle((point.lat, point.lon), (w.lat, w.lon)).m)
     return await assign_warehouse(session, pickup_point_id, nearest.id)
 
 

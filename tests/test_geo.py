@@ -42,7 +42,7 @@ def test_gcj02_matches_the_published_vectors(wgs, gcj):
     assert forward.lat == pytest.approx(gcj[0], abs=1e-6)
     assert forward.lon == pytest.approx(gcj[1], abs=1e-6)
 
-    back = to_wgs84(*gcj, CoordSystem.GCJ02)
+    back = to_wgs84(gcj[0], gcj[1], CoordSystem.GCJ02)
     assert metres(wgs, back) < 1.0
 
 
@@ -69,7 +69,7 @@ def test_bd09_round_trip_outside_china():
 
 @pytest.mark.parametrize("point", [(90.0, 180.0), (-90.0, -180.0), (0.0, 0.0)])
 def test_gcj02_at_the_edges_of_the_world(point):
-    assert to_wgs84(*point, CoordSystem.GCJ02) == LatLon(*point)
+    assert to_wgs84(point[0], point[1], CoordSystem.GCJ02) == LatLon(*point)
 
 
 @pytest.mark.parametrize(

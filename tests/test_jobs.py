@@ -165,7 +165,7 @@ async def wait_for_job(
 
 async def read_job(db: Any, job_id: int) -> Job:
     async with db.sessions() as session:
-        job = await session.get(Job, job_id)
+        job: Job | None = await session.get(Job, job_id)
         assert job is not None
         return job
 

@@ -13,11 +13,13 @@ from api.ids import decode
 from api.mutations.base import in_transaction
 from api.types.common import CoordinatesInput, TimeWindowInput
 from api.types.leaders import LeaderType
+from fulfilment.service_areas import assign_nearest_warehouse
 from kernel.accounts import Role, User
 from kernel.errors import DomainError
 from kernel.geo import CoordSystem, resolve_point
 from leaders import applications
 from leaders.models import Leader
+from leaders.queries import pickup_points_by_leader
 
 
 @strawberry.input
@@ -102,8 +104,17 @@ async def _decide(info: Info, raw_id: str, decide: Decision) -> LeaderPayload:
     return _payload(*await in_transaction(info.context, work))
 
 
+async def _approve_and_serve(session: AsyncSession, leader_id: int, operator: User) -> Leader:
+    leader = await applications.approve(session, leader_id, operator)
+    point = await pickup_points_by_leader(session, [leader.id])
+    # A new pickup point is served by the nearest warehouse until an operator
+    # says otherwise (pickupPointAssignWarehouse).
+    await assign_nearest_warehouse(session, point[leader.id].id)
+    return leader
+
+
 async def leader_approve(info: Info, input: LeaderIdInput) -> LeaderPayload:
-    return await _decide(info, input.id, applications.approve)
+    return await _decide(info, input.id, _approve_and_serve)
 
 
 async def leader_reinstate(info: Info, input: LeaderIdInput) -> LeaderPayload:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -15,6 +16,9 @@ from api.types.users import UserType, can_see_user
 from kernel.accounts import Role, User
 from kernel.geo import LatLon
 from leaders.models import Leader, LeaderStatus, PickupPoint
+
+if TYPE_CHECKING:
+    from api.types.warehouses import WarehouseType
 
 LeaderStatusEnum = strawberry.enum(LeaderStatus, name="LeaderStatus")
 
@@ -86,6 +90,7 @@ class PickupPointType(relay.Node):
     receiving_window: TimeWindow
     contact_phone: str
     leader_id: strawberry.Private[int]
+    _share_code: strawberry.Private[str | None]
 
     @classmethod
     def of(cls, point: PickupPoint) -> PickupPointType:
@@ -97,7 +102,31 @@ class PickupPointType(relay.Node):
             receiving_window=TimeWindow(start=point.window_start, end=point.window_end),
             contact_phone=point.contact_phone,
             leader_id=point.leader_id,
+            _share_code=point.share_code,
         )
+
+    @strawberry.field(
+        description="The code behind the leader's share link and QR code (the leader "
+        "and operators)."
+    )
+    async def share_code(self, info: Info) -> str | None:
+        viewer = info.context.viewer
+        leader = await info.context.loaders.leader.load(self.leader_id)
+        if viewer is None or leader is None:
+            return None
+        return self._share_code if can_see_leader(viewer, leader) else None
+
+    @strawberry.field(description="The warehouse that supplies this pickup point.")
+    async def warehouse(
+        self, info: Info
+    ) -> Annotated[WarehouseType, strawberry.lazy("api.types.warehouses")] | None:
+        from api.types.warehouses import WarehouseType, can_see_warehouse
+
+        if not can_see_warehouse(info.context.viewer):
+            return None
+        area = await info.context.loaders.service_area.load(self.id)
+        warehouse = await info.context.loaders.warehouse.load(area.warehouse_id) if area else None
+        return None if warehouse is None else WarehouseType.of(warehouse)
 
     @strawberry.field(description="Whether orders can be placed here (leader approved, active).")
     async def orderable(self, info: Info) -> bool:

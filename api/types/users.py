@@ -12,7 +12,6 @@ from strawberry import relay
 from api.context import Info
 from api.ids import node_db_ids
 from kernel.accounts import Role, User
-from leaders.queries import leader_of_user
 
 if TYPE_CHECKING:
     from api.types.leaders import LeaderType
@@ -41,7 +40,7 @@ class UserType(relay.Node):
     ) -> Annotated[LeaderType, strawberry.lazy("api.types.leaders")] | None:
         from api.types.leaders import LeaderType
 
-        leader = await leader_of_user(info.context.session, self.id)
+        leader = await info.context.loaders.leader_by_user.load(self.id)
         return None if leader is None else LeaderType.of(leader)
 
     @classmethod

@@ -40,14 +40,15 @@ class CampaignItem(Base):
     __tablename__ = "campaign_items"
     __table_args__ = (
         UniqueConstraint("campaign_id", "product_id"),
-        CheckConstraint("group_price_fen > 0 AND list_price_fen >= group_price_fen",
-                        name="prices"),
+        CheckConstraint("group_price_fen > 0 AND list_price_fen >= group_price_fen", name="prices"),
         CheckConstraint("reserved >= 0 AND (cap IS NULL OR reserved <= cap)", name="within_cap"),
         CheckConstraint("cap IS NULL OR cap > 0", name="cap_positive"),
-        CheckConstraint("per_customer_limit IS NULL OR per_customer_limit > 0",
-                        name="limit_positive"),
-        CheckConstraint("group_threshold IS NULL OR group_threshold > 0",
-                        name="threshold_positive"),
+        CheckConstraint(
+            "per_customer_limit IS NULL OR per_customer_limit > 0", name="limit_positive"
+        ),
+        CheckConstraint(
+            "group_threshold IS NULL OR group_threshold > 0", name="threshold_positive"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)

@@ -34,8 +34,6 @@ class ServiceArea(Base):
 
     __tablename__ = "service_areas"
 
-    pickup_point_id: Mapped[int] = mapped_column(
-        ForeignKey("pickup_points.id"), primary_key=True
-    )
+    pickup_point_id: Mapped[int] = mapped_column(ForeignKey("pickup_points.id"), primary_key=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -48,7 +48,8 @@ async def cancel_order(session: AsyncSession, order_id: int, by: User, *, now: d
             Refund(
                 order_id=order.id,
                 amount_fen=order.total_fen,
-                reason=RefundReason.OPERATOR_CANCELLED if is_operator
+                reason=RefundReason.OPERATOR_CANCELLED
+                if is_operator
                 else RefundReason.CUSTOMER_CANCELLED,
                 created_by_id=by.id,
                 created_at=now,

@@ -55,16 +55,15 @@ async def record_payment(
     """Apply one (authenticated) payment notification. Replays are harmless;
     money that arrives for a closed order, or twice, is booked as a refund."""
     order = (
-        await session.execute(
-            select(Order).where(Order.number == order_number).with_for_update()
-        )
+        await session.execute(select(Order).where(Order.number == order_number).with_for_update())
     ).scalar_one_or_none()
     outcome, reason = PaymentOutcome.ACCEPTED, None
     if order is None:
         outcome, reason = PaymentOutcome.REJECTED, "unknown order"
     elif amount_fen != order.total_fen:
-        outcome, reason = PaymentOutcome.REJECTED, (
-            f"amount {amount_fen} fen does not match the order total {order.total_fen} fen"
+        outcome, reason = (
+            PaymentOutcome.REJECTED,
+            (f"amount {amount_fen} fen does not match the order total {order.total_fen} fen"),
         )
     elif order.payment_transaction_id == transaction_id:
         outcome, reason = PaymentOutcome.DUPLICATE, "already recorded"

@@ -233,11 +233,13 @@ async def place_order(
     key = request.idempotency_key.strip()
     if not 1 <= len(key) <= 100:
         raise DomainError(
-            CommonErrorCode.INVALID, "Give an idempotency key of 1 to 100 characters.",
+            CommonErrorCode.INVALID,
+            "Give an idempotency key of 1 to 100 characters.",
             ["idempotencyKey"],
         )
-    request = OrderRequest(request.customer, request.placed_by, request.pickup_point_id,
-                           request.lines, key)
+    request = OrderRequest(
+        request.customer, request.placed_by, request.pickup_point_id, request.lines, key
+    )
     digest = _request_hash(request)
     if (replayed := await _replay(session, request, digest)) is not None:
         return replayed

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.models import Campaign, Order, OrderLine, OrderStatus
 
 
-def _orders_on(delivery_date: date | None, statuses: Sequence[OrderStatus] | None) -> Select[tuple[Order]]:
+def _orders_on(delivery_date: date | None, statuses: Sequence[OrderStatus] | None) -> Select[Any]:
     stmt = select(Order)
     if delivery_date is not None:
         stmt = stmt.join(Campaign, Campaign.id == Order.campaign_id).where(
@@ -41,7 +42,7 @@ async def list_orders(
         stmt = stmt.where(Order.pickup_point_id == pickup_point_id)
     if after_id is not None:
         stmt = stmt.where(Order.id > after_id)
-    return (await session.execute(stmt)).scalars().all()
+    return list((await session.execute(stmt)).scalars().all())
 
 
 @dataclass(frozen=True)

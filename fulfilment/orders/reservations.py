@@ -28,16 +28,19 @@ async def reserve(session: AsyncSession, item_id: int, quantity: int, field: lis
     )
     if taken == 1:
         return
-    left = (
-        await session.execute(
-            select(CampaignItem.cap - CampaignItem.reserved).where(CampaignItem.id == item_id)
-        )
-    ).scalar_one()
+    left = int(
+        (
+            await session.execute(
+                select(CampaignItem.cap - CampaignItem.reserved).where(CampaignItem.id == item_id)
+            )
+        ).scalar_one()
+        or 0
+    )
     raise DomainError(
         OrderErrorCode.SOLD_OUT,
         "Sold out." if left <= 0 else f"Only {left} left.",
         field,
-        remaining=max(int(left), 0),
+        remaining=max(left, 0),
     )
 
 

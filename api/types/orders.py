@@ -1,0 +1,155 @@
+"""Orders, their lines, and a pickup point's totals for a delivery date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from api.context import Info
+from api.ids import node_db_ids
+from api.types.campaigns import CampaignItemType, CampaignType
+from api.types.catalog import ProductType
+from api.types.leaders import PickupPointType
+from fulfilment.models import Order, OrderLine, OrderStatus
+from kernel.accounts import Role, User
+from leaders.models import Leader
+
+OrderStatusEnum = strawberry.enum(OrderStatus, name="OrderStatus")
+
+
+def can_see_order(viewer: User | None, order: Order, leader: Leader | None) -> bool:
+    """Operators; the customer; whoever placed it; the pickup point's leader."""
+    if viewer is None:
+        return False
+    if viewer.role is Role.OPERATOR or viewer.id in (order.customer_id, order.placed_by_id):
+        return True
+    return leader is not None and leader.user_id == viewer.id
+
+
+@strawberry.type(name="OrderLine")
+class OrderLineType:
+    quantity: int
+    unit_price_fen: int
+    amount_fen: int
+    campaign_item_id: strawberry.Private[int]
+    product_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, line: OrderLine) -> OrderLineType:
+        return cls(
+            quantity=line.quantity,
+            unit_price_fen=line.unit_price_fen,
+            amount_fen=line.amount_fen,
+            campaign_item_id=line.campaign_item_id,
+            product_id=line.product_id,
+        )
+
+    @strawberry.field
+    async def campaign_item(self, info: Info) -> CampaignItemType | None:
+        item = await info.context.loaders.campaign_item.load(self.campaign_item_id)
+        return None if item is None else CampaignItemType.of(item)
+
+    @strawberry.field
+    async def product(self, info: Info) -> ProductType | None:
+        product = await info.context.loaders.product.load(self.product_id)
+        return None if product is None else ProductType.of(product)
+
+
+@strawberry.type(name="Order")
+class OrderType(relay.Node):
+    id: relay.NodeID[int]
+    number: str = strawberry.field(description="What the customer and payment provider quote.")
+    status: OrderStatusEnum  # type: ignore[valid-type]
+    total_fen: int
+    created_at: datetime
+    expires_at: datetime = strawberry.field(description="Unpaid orders expire at this time.")
+    paid_at: datetime | None
+    customer_id: strawberry.Private[int]
+    pickup_point_id: strawberry.Private[int]
+    campaign_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, order: Order) -> OrderType:
+        return cls(
+            id=order.id,
+            number=order.number,
+            status=order.status,
+            total_fen=order.total_fen,
+            created_at=order.created_at,
+            expires_at=order.expires_at,
+            paid_at=order.paid_at,
+            customer_id=order.customer_id,
+            pickup_point_id=order.pickup_point_id,
+            campaign_id=order.campaign_id,
+        )
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[OrderLineType]:
+        return [OrderLineType.of(ln) for ln in await info.context.loaders.order_lines.load(self.id)]
+
+    @strawberry.field(description="The customer's name, for the leader handing goods out.")
+    async def customer_name(self, info: Info) -> str | None:
+        user = await info.context.loaders.user.load(self.customer_id)
+        return None if user is None else user.name
+
+    @strawberry.field
+    async def pickup_point(self, info: Info) -> PickupPointType | None:
+        point = await info.context.loaders.pickup_point.load(self.pickup_point_id)
+        return None if point is None else PickupPointType.of(point)
+
+    @strawberry.field
+    async def campaign(self, info: Info) -> CampaignType | None:
+        campaign = await info.context.loaders.campaign.load(self.campaign_id)
+        return None if campaign is None else CampaignType.of(campaign)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[OrderType | None]:
+        loaders = info.context.loaders
+        orders = await loaders.order.load_many(node_db_ids(node_ids))
+        points = await loaders.pickup_point.load_many(
+            [o.pickup_point_id if o else -1 for o in orders]
+        )
+        leaders = await loaders.leader.load_many([p.leader_id if p else -1 for p in points])
+        viewer = info.context.viewer
+        return [
+            cls.of(o) if o and can_see_order(viewer, o, leader) else None
+            for o, leader in zip(orders, leaders, strict=True)
+        ]
+
+
+@strawberry.type
+class CustomerTotal:
+    customer_name: str
+    customer_phone: str | None
+    orders: int
+    units: int
+    total_fen: int
+
+
+@strawberry.type
+class ItemTotal:
+    units: int
+    total_fen: int
+    campaign_item_id: strawberry.Private[int]
+    product_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def product(self, info: Info) -> ProductType | None:
+        product = await info.context.loaders.product.load(self.product_id)
+        return None if product is None else ProductType.of(product)
+
+    @strawberry.field
+    async def campaign_item(self, info: Info) -> CampaignItemType | None:
+        item = await info.context.loaders.campaign_item.load(self.campaign_item_id)
+        return None if item is None else CampaignItemType.of(item)
+
+
+@strawberry.type
+class PickupPointTotals:
+    by_customer: list[CustomerTotal]
+    by_item: list[ItemTotal]
