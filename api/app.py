@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 
 from api.context import Context
 from api.handlers import load_job_handlers
+from api.payments import wechat_notify
 from api.schema import build_schema
 from kernel.accounts import User, authenticate
 from kernel.db import create_engine, create_sessionmaker
@@ -82,7 +83,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await engine.dispose()
 
     app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)],
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/payments/wechat/notify", wechat_notify, methods=["POST"]),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -216,7 +216,7 @@ async def _pending(db: Any, gql: Any, operator: str) -> tuple[str, str]:
 
 
 async def _ping_start(db: Any, gql: Any, operator: str) -> tuple[str, dict[str, Any], str | None]:
-    return PING_START, {}, "SELECT count(*) FROM jobs"
+    return PING_START, {}, "SELECT count(*) FROM jobs WHERE kind = 'diagnostics.ping'"
 
 
 def _query(document: str) -> Prepare:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kernel.jobs.periodic import enqueue_due
 from kernel.jobs.runner import fail_stale_jobs, queued_job_ids, run_job
 from kernel.settings import Settings
 
@@ -35,9 +36,11 @@ class JobQueue(Protocol):
 class InlineQueue:
     """Runs jobs as asyncio tasks of this process (the embedded default)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], tick_s: float = 60.0) -> None:
         self.sessions = sessions
+        self.tick_s = tick_s
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._ticker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         # Embedded mode has one process: whatever it left running when it
@@ -45,6 +48,16 @@ class InlineQueue:
         await fail_stale_jobs(self.sessions, 0)
         for job_id in await queued_job_ids(self.sessions):
             await self.dispatch(job_id)
+        self._ticker = asyncio.create_task(self._tick(), name="periodic-jobs")
+
+    async def _tick(self) -> None:
+        while True:
+            try:
+                for job_id in await enqueue_due(self.sessions):
+                    await self.dispatch(job_id)
+            except Exception:  # the next tick tries again
+                log.exception("could not start periodic jobs")
+            await asyncio.sleep(self.tick_s)
 
     async def dispatch(self, job_id: int) -> None:
         task = asyncio.create_task(run_job(self.sessions, job_id), name=f"job-{job_id}")
@@ -57,6 +70,11 @@ class InlineQueue:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
         await self.drain()
 
 
@@ -95,7 +113,7 @@ class ProcrastinateQueue:
         failed = await fail_stale_jobs(self.sessions, self.settings.job_stale_after_s)
         if failed:
             log.warning("marked %s stale jobs failed", failed)
-        for job_id in await queued_job_ids(self.sessions):
+        for job_id in {*await enqueue_due(self.sessions), *await queued_job_ids(self.sessions)}:
             await self.dispatch(job_id)
 
     async def start(self) -> None:

@@ -61,6 +61,19 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
+_PERIODIC: dict[str, int] = {}
+
+
+def periodic(kind: str, every_s: int) -> None:
+    """Run jobs of ``kind`` every ``every_s`` seconds (once per period across
+    all workers: each period's job has its own key)."""
+    _PERIODIC[kind] = every_s
+
+
+def periodic_kinds() -> dict[str, int]:
+    return dict(_PERIODIC)
+
+
 def handler_for(kind: str) -> JobHandler | None:
     return _HANDLERS.get(kind)
 

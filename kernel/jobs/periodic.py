@@ -1,0 +1,29 @@
+"""Starting periodic jobs: one job per kind and period, whoever asks first."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kernel.db import unit_of_work
+from kernel.jobs.models import JobStatus
+from kernel.jobs.registry import periodic_kinds
+from kernel.jobs.service import enqueue
+
+
+async def enqueue_due(
+    sessions: async_sessionmaker[AsyncSession], now_s: float | None = None
+) -> list[int]:
+    """Queue this period's job of every periodic kind; returns the ids that
+    are queued and need dispatching. The period is part of the key, so many
+    sweepers at once still make one job per period."""
+    now_s = time.time() if now_s is None else now_s
+    due: list[int] = []
+    async with unit_of_work(sessions) as session:
+        for kind, every_s in periodic_kinds().items():
+            period = int(now_s // every_s)
+            job, _ = await enqueue(session, kind, {"period": period}, key=f"{kind}@{period}")
+            if job.status is JobStatus.QUEUED:
+                due.append(job.id)
+    return due
