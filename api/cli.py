@@ -25,9 +25,13 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts and tokens.", no_args_is_help=True)
 schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
+payments_app = typer.Typer(help="Payments (development payer).", no_args_is_help=True)
+orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(schema_app, name="schema")
+app.add_typer(payments_app, name="payments")
+app.add_typer(orders_app, name="orders")
 
 out = Console()
 err = Console(stderr=True)
@@ -66,8 +70,9 @@ _EXAMPLES = {
     "operator": "{ leaders(first: 10) { nodes { id status pickupPoint { name } } } }",
     "leader": "{ viewer { name leader { status pickupPoint { name address } } } }",
     "dispatcher": "{ pickupPoints(first: 10) { nodes { name location { lat lon } } } }",
-    "supplier": "{ warehouses { nodes { name address } } }",
-    "customer": "{ pickupPoints(first: 10) { nodes { id name address } } }",
+    "supplier": "{ products { nodes { name unit casePack costFen } } }",
+    "customer": "{ pickupPoints(first: 10) { nodes { id name address } } }  "
+    "# then openCampaign(pickupPointId: …) and orderCreate",
 }
 
 
@@ -78,7 +83,7 @@ def _seed_demo(settings: Settings) -> None:
         engine = create_engine(settings.database_url)
         try:
             async with unit_of_work(create_sessionmaker(engine)) as session:
-                return await seed_demo(session, settings.token_secret)
+                return await seed_demo(session, settings.token_secret, settings.zone)
         finally:
             await engine.dispose()
 
@@ -175,6 +180,75 @@ def users_create(
     except DomainError as exc:
         raise _fail(exc.message) from None
     out.print(token, soft_wrap=True, highlight=False)
+
+
+@payments_app.command("simulate")
+def payments_simulate(
+    order_number: str = typer.Argument(..., help="The order number to pay in full."),
+    url: str = typer.Option("http://127.0.0.1:8000", help="The running server."),
+) -> None:
+    """Pay an order as the payment provider would: a signed notification
+    posted to the server's callback."""
+    import httpx
+    from sqlalchemy import select
+
+    from api.payments import signed_notification
+    from fulfilment.models import Order
+
+    settings = get_settings()
+
+    async def find() -> Order | None:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return (
+                    await session.execute(select(Order).where(Order.number == order_number))
+                ).scalar_one_or_none()
+        finally:
+            await engine.dispose()
+
+    order = _run(find())
+    if order is None:
+        raise _fail(f"no order numbered {order_number}")
+    body, headers = signed_notification(settings.payment_secret, order)
+    try:
+        response = httpx.post(
+            f"{url.rstrip('/')}/payments/wechat/notify",
+            content=body,
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=10,
+        )
+    except httpx.HTTPError as exc:
+        raise _fail(f"could not reach {url}: {exc}") from None
+    answer = response.json()
+    if response.status_code != 200:
+        raise _fail(f"{answer.get('code')}: {answer.get('message')}")
+    out.print(f"{order_number}: {answer.get('code')} ({answer.get('message')})")
+
+
+@orders_app.command("expire")
+def orders_expire() -> None:
+    """Expire unpaid orders whose payment window has passed (workers do this
+    every minute by themselves)."""
+    from fulfilment.orders.expiry import expire_unpaid
+    from kernel.clock import utcnow
+
+    settings = get_settings()
+
+    async def expire() -> int:
+        engine = create_engine(settings.database_url)
+        total = 0
+        try:
+            while True:
+                async with unit_of_work(create_sessionmaker(engine)) as session:
+                    count = await expire_unpaid(session, utcnow())
+                total += count
+                if not count:
+                    return total
+        finally:
+            await engine.dispose()
+
+    out.print(f"{_run(expire())} unpaid orders expired")
 
 
 @schema_app.command("export")

@@ -1,17 +1,24 @@
 """A small demo city for ``tuangou serve --demo``: a warehouse in Changsha,
-leaders with pickup points at different stages, and one user of each role."""
+leaders with pickup points at different stages, a supplier with products, an
+open campaign, and one user of each role."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fulfilment import campaigns, catalog
+from fulfilment.models import StorageZone
+from fulfilment.service_areas import assign_warehouse
 from fulfilment.warehouses import create_warehouse
 from kernel.accounts import Role, User, create_user
+from kernel.clock import utcnow
 from kernel.geo import LatLon
 from leaders import applications
+from leaders.queries import pickup_points_by_leader
 
 # Real neighbourhoods of Changsha (WGS-84, approximate).
 _POINTS = [
@@ -23,10 +30,13 @@ _POINTS = [
 ]
 
 
-async def seed_demo(session: AsyncSession, secret: str) -> dict[str, str] | None:
+async def seed_demo(
+    session: AsyncSession, secret: str, zone: ZoneInfo, now: datetime | None = None
+) -> dict[str, str] | None:
     """Seed an empty database and return a token per role; None if it has users."""
     if (await session.execute(select(func.count()).select_from(User))).scalar_one():
         return None
+    now = now or utcnow()
     tokens: dict[str, str] = {}
     operator, tokens["operator"] = await create_user(
         session, name="运营小王", role=Role.OPERATOR, secret=secret
@@ -34,10 +44,7 @@ async def seed_demo(session: AsyncSession, secret: str) -> dict[str, str] | None
     _, tokens["dispatcher"] = await create_user(
         session, name="调度老李", role=Role.DISPATCHER, secret=secret
     )
-    _, tokens["supplier"] = await create_user(
-        session, name="湘农果蔬", role=Role.SUPPLIER, secret=secret
-    )
-    await create_warehouse(
+    warehouse = await create_warehouse(
         session,
         name="长沙望城中心仓",
         address="长沙市望城区金星北路 1 号",
@@ -63,6 +70,8 @@ async def seed_demo(session: AsyncSession, secret: str) -> dict[str, str] | None
         leader = await applications.apply(session, user, draft)
         if stage in ("approved", "suspended"):
             await applications.approve(session, leader.id, operator)
+            points = await pickup_points_by_leader(session, [leader.id])
+            await assign_warehouse(session, points[leader.id].id, warehouse.id)
         if stage == "suspended":
             await applications.suspend(session, leader.id, operator, "投诉待核实")
         if i == 0:
@@ -70,4 +79,73 @@ async def seed_demo(session: AsyncSession, secret: str) -> dict[str, str] | None
     _, tokens["customer"] = await create_user(
         session, name="居民小张", role=Role.CUSTOMER, secret=secret
     )
+    tokens["supplier"] = await _catalog_and_campaign(
+        session, operator, warehouse.id, secret, zone, now
+    )
     return tokens
+
+
+_PRODUCTS = [
+    # name, category, unit, grams, ml, case pack, cost, group price, list price, cap, limit
+    ("麻阳冰糖橙", "水果", "2.5kg/箱", 2600, 6000, 6, 1650, 2290, 2990, 400, None),
+    ("宁乡花猪五花肉", "肉禽", "500g/盒", 520, 900, 20, 1890, 2580, 3280, 200, 2),
+    ("浏阳蒸菜组合", "预制菜", "3盒/组", 1200, 2400, 10, 2100, 2990, 3990, None, None),
+    ("洞庭湖鲜鸭蛋", "蛋品", "20枚/盒", 1300, 2500, 12, 1050, 1490, 1990, 300, None),
+    ("本地小白菜", "蔬菜", "500g/袋", 510, 1500, 30, 150, 290, 450, None, 5),
+]
+
+
+async def _catalog_and_campaign(
+    session: AsyncSession,
+    operator: User,
+    warehouse_id: int,
+    secret: str,
+    zone: ZoneInfo,
+    now: datetime,
+) -> str:
+    """A supplier with products and today's campaign; returns the supplier's token."""
+    supplier = await catalog.create_supplier(
+        session, name="湘农果蔬", contact_name="刘经理", contact_phone="13900139000"
+    )
+    _, token = await catalog.create_supplier_user(
+        session, supplier_id=supplier.id, name="湘农果蔬·刘经理", secret=secret
+    )
+    items = []
+    for name, category, unit, grams, ml, pack, cost, price, list_price, cap, limit in _PRODUCTS:
+        product = await catalog.create_product(
+            session,
+            catalog.ProductDraft(
+                supplier_id=supplier.id,
+                name=name,
+                category=category,
+                unit=unit,
+                weight_g=grams,
+                volume_ml=ml,
+                case_pack=pack,
+                cost_fen=cost,
+                storage_zone=StorageZone.CHILLED if category == "肉禽" else StorageZone.AMBIENT,
+            ),
+        )
+        items.append(campaigns.ItemDraft(product.id, price, list_price, cap, limit))
+    # Open from an hour ago until 23:00 tonight (tomorrow night once past 23:00),
+    # delivering the morning after the cutoff.
+    local = now.astimezone(zone)
+    cutoff = datetime.combine(local.date(), time(23), zone)
+    if cutoff <= local:
+        cutoff += timedelta(days=1)
+    await campaigns.create_campaign(
+        session,
+        campaigns.CampaignDraft(
+            warehouse_id=warehouse_id,
+            delivery_date=cutoff.date() + timedelta(days=1),
+            opens_at=now - timedelta(hours=1),
+            cutoff_at=cutoff,
+            pickup_start=time(14),
+            pickup_end=time(20),
+        ),
+        items,
+        created_by=operator,
+        zone=zone,
+        now=now,
+    )
+    return token

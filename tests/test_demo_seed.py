@@ -9,7 +9,7 @@ from tests.conftest import TOKEN_SECRET
 
 async def test_demo_city_gives_every_role_a_working_token(db, gql):
     async with unit_of_work(db.sessions) as session:
-        tokens = await seed_demo(session, TOKEN_SECRET)
+        tokens = await seed_demo(session, TOKEN_SECRET, db.settings.zone)
     assert tokens is not None
     assert set(tokens) == {"operator", "dispatcher", "supplier", "leader", "customer"}
 
@@ -21,16 +21,37 @@ async def test_demo_city_gives_every_role_a_working_token(db, gql):
     assert me["data"]["viewer"] == {"role": "LEADER", "leader": {"status": "APPROVED"}}
 
     # Customers only see the pickup points that take orders.
-    points = await gql("{ pickupPoints { nodes { orderable } } }", token=tokens["customer"])
+    points = await gql("{ pickupPoints { nodes { id orderable } } }", token=tokens["customer"])
     assert [p["orderable"] for p in points["data"]["pickupPoints"]["nodes"]] == [True] * 3
 
     warehouses = await gql("{ warehouses { nodes { name } } }", token=tokens["supplier"])
     assert warehouses["data"]["warehouses"]["nodes"] == [{"name": "长沙望城中心仓"}]
+    products = await gql("{ products { nodes { name costFen } } }", token=tokens["supplier"])
+    assert len(products["data"]["products"]["nodes"]) == 5
+    assert all(p["costFen"] > 0 for p in products["data"]["products"]["nodes"])
+
+    # A customer can order at an approved point straight away.
+    point_id = points["data"]["pickupPoints"]["nodes"][0]["id"]
+    campaign = await gql(
+        "query($p: ID!) { openCampaign(pickupPointId: $p) { status items { id remaining } } }",
+        {"p": point_id},
+        token=tokens["customer"],
+    )
+    opened = campaign["data"]["openCampaign"]
+    assert opened["status"] == "OPEN"
+    order = await gql(
+        "mutation($p: ID!, $i: ID!) { orderCreate(input: {pickupPointId: $p, "
+        'idempotencyKey: "demo-1", lines: [{campaignItemId: $i, quantity: 2}]}) '
+        "{ order { totalFen } userErrors { code } } }",
+        {"p": point_id, "i": opened["items"][0]["id"]},
+        token=tokens["customer"],
+    )
+    assert order["data"]["orderCreate"] == {"order": {"totalFen": 4580}, "userErrors": []}
 
 
 async def test_demo_is_not_seeded_twice(db):
     async with unit_of_work(db.sessions) as session:
-        assert await seed_demo(session, TOKEN_SECRET) is not None
+        assert await seed_demo(session, TOKEN_SECRET, db.settings.zone) is not None
     async with unit_of_work(db.sessions) as session:
-        assert await seed_demo(session, TOKEN_SECRET) is None
+        assert await seed_demo(session, TOKEN_SECRET, db.settings.zone) is None
     assert await db.scalar("SELECT count(*) FROM warehouses") == 1
