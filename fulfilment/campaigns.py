@@ -16,6 +16,7 @@ from fulfilment.errors import FulfilmentErrorCode
 from fulfilment.models import Campaign, CampaignItem, Product, Warehouse
 from fulfilment.service_areas import warehouse_of
 from kernel.accounts import User
+from kernel.db import keyset_page
 from kernel.errors import CommonErrorCode, DomainError, NotFound
 
 
@@ -229,9 +230,8 @@ async def campaign_items(session: AsyncSession, campaign_ids: Sequence[int]) -> 
 async def list_campaigns(
     session: AsyncSession, *, warehouse_id: int | None, after_id: int | None, limit: int
 ) -> Sequence[Campaign]:
-    stmt = select(Campaign).order_by(Campaign.id).limit(limit)
+    stmt = select(Campaign)
     if warehouse_id is not None:
         stmt = stmt.where(Campaign.warehouse_id == warehouse_id)
-    if after_id is not None:
-        stmt = stmt.where(Campaign.id > after_id)
+    stmt = keyset_page(stmt, Campaign.id, after_id, limit)
     return (await session.execute(stmt)).scalars().all()

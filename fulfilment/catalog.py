@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.errors import FulfilmentErrorCode
 from fulfilment.models import Product, StorageZone, Supplier, SupplierMember
 from kernel.accounts import Role, User, create_user
+from kernel.db import keyset_page
 from kernel.errors import CommonErrorCode, DomainError, NotFound
 from kernel.validation import clean_phone, clean_text
 
@@ -100,18 +101,15 @@ async def create_product(session: AsyncSession, draft: ProductDraft) -> Product:
 async def list_suppliers(
     session: AsyncSession, *, after_id: int | None, limit: int
 ) -> Sequence[Supplier]:
-    stmt = select(Supplier).order_by(Supplier.id).limit(limit)
-    if after_id is not None:
-        stmt = stmt.where(Supplier.id > after_id)
+    stmt = keyset_page(select(Supplier), Supplier.id, after_id, limit)
     return (await session.execute(stmt)).scalars().all()
 
 
 async def list_products(
     session: AsyncSession, *, supplier_id: int | None, after_id: int | None, limit: int
 ) -> Sequence[Product]:
-    stmt = select(Product).order_by(Product.id).limit(limit)
+    stmt = select(Product)
     if supplier_id is not None:
         stmt = stmt.where(Product.supplier_id == supplier_id)
-    if after_id is not None:
-        stmt = stmt.where(Product.id > after_id)
+    stmt = keyset_page(stmt, Product.id, after_id, limit)
     return (await session.execute(stmt)).scalars().all()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.errors import FulfilmentErrorCode
 from fulfilment.models import Warehouse
 from kernel.accounts import User
+from kernel.db import keyset_page
 from kernel.errors import DomainError
 from kernel.geo import LatLon
 from kernel.validation import clean_text
@@ -40,7 +41,5 @@ async def list_warehouses(
     session: AsyncSession, *, after_id: int | None, limit: int
 ) -> Sequence[Warehouse]:
     """Warehouses in id order after ``after_id`` (keyset pagination)."""
-    stmt = select(Warehouse).order_by(Warehouse.id).limit(limit)
-    if after_id is not None:
-        stmt = stmt.where(Warehouse.id > after_id)
+    stmt = keyset_page(select(Warehouse), Warehouse.id, after_id, limit)
     return (await session.execute(stmt)).scalars().all()

@@ -149,3 +149,11 @@ def insert_ignoring_conflicts(
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+def keyset_page(stmt: Any, id_column: Any, after_id: int | None, limit: int) -> Any:
+    """``stmt`` narrowed to one page in id order after ``after_id``: keyset
+    pagination, so a late page costs what the first one does."""
+    if after_id is not None:
+        stmt = stmt.where(id_column > after_id)
+    return stmt.order_by(id_column).limit(limit)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.db import keyset_page
 from leaders.models import Leader, LeaderStatus, PickupPoint
 
 
@@ -20,11 +21,10 @@ async def list_leaders(
     session: AsyncSession, *, status: LeaderStatus | None, after_id: int | None, limit: int
 ) -> Sequence[Leader]:
     """Leaders in id order from after ``after_id`` (keyset pagination)."""
-    stmt = select(Leader).order_by(Leader.id).limit(limit)
+    stmt = select(Leader)
     if status is not None:
         stmt = stmt.where(Leader.status == status)
-    if after_id is not None:
-        stmt = stmt.where(Leader.id > after_id)
+    stmt = keyset_page(stmt, Leader.id, after_id, limit)
     return (await session.execute(stmt)).scalars().all()
 
 
@@ -32,13 +32,12 @@ async def list_pickup_points(
     session: AsyncSession, *, orderable_only: bool, after_id: int | None, limit: int
 ) -> Sequence[PickupPoint]:
     """Pickup points in id order; ``orderable_only`` keeps those of approved leaders."""
-    stmt = select(PickupPoint).order_by(PickupPoint.id).limit(limit)
+    stmt = select(PickupPoint)
     if orderable_only:
         stmt = stmt.join(Leader, Leader.id == PickupPoint.leader_id).where(
             Leader.status == LeaderStatus.APPROVED
         )
-    if after_id is not None:
-        stmt = stmt.where(PickupPoint.id > after_id)
+    stmt = keyset_page(stmt, PickupPoint.id, after_id, limit)
     return (await session.execute(stmt)).scalars().all()
 
 

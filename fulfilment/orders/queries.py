@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.models import Campaign, Order, OrderLine, OrderStatus
+from kernel.db import keyset_page
 
 
 def _orders_on(delivery_date: date | None, statuses: Sequence[OrderStatus] | None) -> Select[Any]:
@@ -35,13 +36,12 @@ async def list_orders(
     limit: int,
 ) -> Sequence[Order]:
     """Orders in id order (keyset pagination), narrowed by the filters given."""
-    stmt = _orders_on(delivery_date, statuses).order_by(Order.id).limit(limit)
+    stmt = _orders_on(delivery_date, statuses)
     if customer_id is not None:
         stmt = stmt.where(Order.customer_id == customer_id)
     if pickup_point_id is not None:
         stmt = stmt.where(Order.pickup_point_id == pickup_point_id)
-    if after_id is not None:
-        stmt = stmt.where(Order.id > after_id)
+    stmt = keyset_page(stmt, Order.id, after_id, limit)
     return list((await session.execute(stmt)).scalars().all())
 
 

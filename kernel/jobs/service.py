@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.clock import utcnow
-from kernel.db import execute_counting, insert_ignoring_conflicts
+from kernel.db import insert_ignoring_conflicts
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.registry import handler_for
@@ -36,31 +36,27 @@ async def enqueue(
     if handler_for(kind) is None:
         raise DomainError(JobErrorCode.UNKNOWN_KIND, f"No job kind {kind!r}.", ["kind"])
     payload = payload or {}
-    if key is None:
-        job = Job(
+    # A NULL key never conflicts, so keyless jobs always insert.
+    stmt = (
+        insert_ignoring_conflicts(session, Job, ["key"])
+        .values(
             kind=kind,
+            key=key,
             payload=payload,
             created_by_id=created_by_id,
             status=JobStatus.QUEUED,
             progress=0.0,
             message="",
             attempts=0,
+            created_at=utcnow(),
         )
-        session.add(job)
-        await session.flush()
-        return job, True
-    stmt = insert_ignoring_conflicts(session, Job).values(
-        kind=kind,
-        key=key,
-        payload=payload,
-        created_by_id=created_by_id,
-        status=JobStatus.QUEUED,
-        progress=0.0,
-        message="",
-        attempts=0,
-        created_at=utcnow(),
+        .returning(Job.id)
     )
-    inserted = await execute_counting(session, stmt) == 1
+    new_id = (await session.execute(stmt)).scalar_one_or_none()
+    if new_id is not None:
+        created = await session.get(Job, new_id)
+        assert created is not None
+        return created, True
     job = (await session.execute(select(Job).where(Job.key == key))).scalar_one()
     if job.kind != kind or job.payload != payload:
         raise DomainError(
@@ -68,7 +64,7 @@ async def enqueue(
             f"Key {key!r} already belongs to another {job.kind} job.",
             ["key"],
         )
-    return job, inserted
+    return job, False
 
 
 async def get_job(session: AsyncSession, job_id: int) -> Job | None:
