@@ -41,6 +41,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     read_sessions = create_sessionmaker(engine, read_only=True)
+    # The bearer-token lookup is one SELECT: on PostgreSQL it runs without a
+    # transaction around it (no BEGIN and ROLLBACK round trips per request).
+    auth_sessions = (
+        read_sessions
+        if settings.is_sqlite
+        else create_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), read_only=True
+        )
+    )
     queue = build_queue(settings, sessions)
 
     class GraphQLApp(GraphQL[Context, None]):
@@ -50,7 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             viewer: User | None = None
             token = _bearer(request)
             if token:
-                async with read_sessions() as session:
+                async with auth_sessions() as session:
                     viewer = await authenticate(session, token, config.token_secret)
             return Context(
                 settings=config,

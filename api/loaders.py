@@ -3,6 +3,7 @@ number of queries whatever N is."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -26,22 +27,28 @@ from leaders.models import Leader, PickupPoint
 M = TypeVar("M")
 
 
-def _by_column(session: AsyncSession, model: type[M], column: Any) -> DataLoader[int, M | None]:
+def _by_column(
+    session: AsyncSession, lock: asyncio.Lock, model: type[M], column: Any
+) -> DataLoader[int, M | None]:
     async def load(keys: Sequence[int]) -> list[M | None]:
-        rows = (await session.execute(select(model).where(column.in_(keys)))).scalars()
+        async with lock:
+            rows = (await session.execute(select(model).where(column.in_(keys)))).scalars()
         found = {getattr(row, column.key): row for row in rows}
         return [found.get(key) for key in keys]
 
     return DataLoader(load_fn=load)
 
 
-def _grouped(session: AsyncSession, model: type[M], column: Any) -> DataLoader[int, list[M]]:
+def _grouped(
+    session: AsyncSession, lock: asyncio.Lock, model: type[M], column: Any
+) -> DataLoader[int, list[M]]:
     """Children by parent id (items of campaigns, lines of orders), in id order."""
 
     async def load(keys: Sequence[int]) -> list[list[M]]:
-        rows = await session.execute(
-            select(model).where(column.in_(keys)).order_by(model.id)  # type: ignore[attr-defined]
-        )
+        async with lock:
+            rows = await session.execute(
+                select(model).where(column.in_(keys)).order_by(model.id)  # type: ignore[attr-defined]
+            )
         grouped: dict[int, list[M]] = {key: [] for key in keys}
         for row in rows.scalars():
             grouped[getattr(row, column.key)].append(row)
@@ -52,17 +59,21 @@ def _grouped(session: AsyncSession, model: type[M], column: Any) -> DataLoader[i
 
 class Loaders:
     def __init__(self, session: AsyncSession) -> None:
-        self.user = _by_column(session, User, User.id)
-        self.leader = _by_column(session, Leader, Leader.id)
-        self.pickup_point = _by_column(session, PickupPoint, PickupPoint.id)
-        self.pickup_point_by_leader = _by_column(session, PickupPoint, PickupPoint.leader_id)
-        self.warehouse = _by_column(session, Warehouse, Warehouse.id)
-        self.service_area = _by_column(session, ServiceArea, ServiceArea.pickup_point_id)
-        self.leader_by_user = _by_column(session, Leader, Leader.user_id)
-        self.supplier = _by_column(session, Supplier, Supplier.id)
-        self.product = _by_column(session, Product, Product.id)
-        self.campaign = _by_column(session, Campaign, Campaign.id)
-        self.campaign_item = _by_column(session, CampaignItem, CampaignItem.id)
-        self.order = _by_column(session, Order, Order.id)
-        self.campaign_items = _grouped(session, CampaignItem, CampaignItem.campaign_id)
-        self.order_lines = _grouped(session, OrderLine, OrderLine.order_id)
+        # Loaders dispatch their batches as concurrent tasks, but an AsyncSession
+        # allows one operation at a time (two loaders opening the request's
+        # first connection together fail): their queries take turns.
+        lock = asyncio.Lock()
+        self.user = _by_column(session, lock, User, User.id)
+        self.leader = _by_column(session, lock, Leader, Leader.id)
+        self.pickup_point = _by_column(session, lock, PickupPoint, PickupPoint.id)
+        self.pickup_point_by_leader = _by_column(session, lock, PickupPoint, PickupPoint.leader_id)
+        self.warehouse = _by_column(session, lock, Warehouse, Warehouse.id)
+        self.service_area = _by_column(session, lock, ServiceArea, ServiceArea.pickup_point_id)
+        self.leader_by_user = _by_column(session, lock, Leader, Leader.user_id)
+        self.supplier = _by_column(session, lock, Supplier, Supplier.id)
+        self.product = _by_column(session, lock, Product, Product.id)
+        self.campaign = _by_column(session, lock, Campaign, Campaign.id)
+        self.campaign_item = _by_column(session, lock, CampaignItem, CampaignItem.id)
+        self.order = _by_column(session, lock, Order, Order.id)
+        self.campaign_items = _grouped(session, lock, CampaignItem, CampaignItem.campaign_id)
+        self.order_lines = _grouped(session, lock, OrderLine, OrderLine.order_id)

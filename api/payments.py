@@ -48,6 +48,12 @@ def _parse(body: bytes) -> tuple[str, str, int, str] | None:
         amount = data["amount"]["total"]
         if isinstance(amount, bool) or not isinstance(amount, int):
             return None
+        # Within the columns that keep them; anything longer is not ours.
+        if not (
+            1 <= len(str(data["out_trade_no"])) <= 32
+            and 1 <= len(str(data["transaction_id"])) <= 64
+        ):
+            return None
         return (
             str(data["out_trade_no"]),
             str(data["transaction_id"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts import Role, User
@@ -32,14 +32,22 @@ async def pickup_point_by_share_code(session: AsyncSession, code: str) -> Pickup
 
 
 async def bind_customer(session: AsyncSession, user_id: int, pickup_point_id: int) -> None:
-    """Remember the pickup point a customer last ordered through."""
-    binding = await session.get(CustomerBinding, user_id)
-    if binding is None:
-        session.add(CustomerBinding(user_id=user_id, pickup_point_id=pickup_point_id))
-    elif binding.pickup_point_id != pickup_point_id:
-        binding.pickup_point_id = pickup_point_id
-        binding.bound_at = utcnow()
-    await session.flush()
+    """Remember the pickup point a customer last ordered through. Race-free:
+    a customer's simultaneous first orders end with one binding."""
+    now = utcnow()
+    await session.execute(
+        insert_ignoring_conflicts(session, CustomerBinding, ["user_id"]).values(
+            user_id=user_id, pickup_point_id=pickup_point_id, bound_at=now
+        )
+    )
+    await session.execute(
+        update(CustomerBinding)
+        .where(
+            CustomerBinding.user_id == user_id,
+            CustomerBinding.pickup_point_id != pickup_point_id,
+        )
+        .values(pickup_point_id=pickup_point_id, bound_at=now)
+    )
 
 
 async def customer_by_phone(session: AsyncSession, phone: str, name: str | None) -> User:

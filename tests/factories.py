@@ -4,6 +4,7 @@ the domain functions. Each test calls what it needs; nothing is shared."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -95,7 +96,7 @@ async def approved_pickup_point(
 async def open_shop(
     db: TestDB,
     *,
-    items: list[dict[str, int | None]] | None = None,
+    items: Sequence[Mapping[str, int | None]] | None = None,
     opens_at: datetime | None = None,
     cutoff_at: datetime | None = None,
 ) -> Shop:

@@ -148,8 +148,11 @@ def test_docker_compose_file_is_valid() -> None:
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run(
         ["docker-compose", "-f", str(root / "docker-compose.yml"), "config", "-q"],
-        env={**os.environ, "TUANGOU_TOKEN_SECRET": "compose-check",
-             "TUANGOU_PAYMENT_SECRET": "compose-check"},
+        env={
+            **os.environ,
+            "TUANGOU_TOKEN_SECRET": "compose-check",
+            "TUANGOU_PAYMENT_SECRET": "compose-check",
+        },
         capture_output=True,
         text=True,
         timeout=60,

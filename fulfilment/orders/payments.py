@@ -34,7 +34,9 @@ def signature(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
 
 
 def signature_valid(secret: str, timestamp: str, nonce: str, body: bytes, given: str) -> bool:
-    return hmac.compare_digest(signature(secret, timestamp, nonce, body), given)
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a
+    # forged header may well contain.
+    return hmac.compare_digest(signature(secret, timestamp, nonce, body).encode(), given.encode())
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,12 @@ async def record_payment(
             PaymentOutcome.REJECTED,
             (f"amount {amount_fen} fen does not match the order total {order.total_fen} fen"),
         )
-    elif order.payment_transaction_id == transaction_id:
+    elif await _paid_another_order(session, order, transaction_id):
+        outcome, reason = PaymentOutcome.REJECTED, "transaction already paid another order"
+    elif order.payment_transaction_id == transaction_id or await _accepted_before(
+        session, order_number, transaction_id
+    ):
+        # Also a retried notification of a second payment, already refunded.
         outcome, reason = PaymentOutcome.DUPLICATE, "already recorded"
     elif order.payment_transaction_id is not None:
         reason = "second payment for one order; refunded"
@@ -102,6 +109,32 @@ async def record_payment(
     if order is not None:
         await session.refresh(order)
     return PaymentResult(outcome, reason, order)
+
+
+async def _paid_another_order(session: AsyncSession, order: Order, transaction_id: str) -> bool:
+    """A provider's transaction pays one order; the same id for another order
+    is a forgery or a provider fault, never a payment."""
+    other = await session.execute(
+        select(Order.id)
+        .where(Order.payment_transaction_id == transaction_id, Order.id != order.id)
+        .limit(1)
+    )
+    return other.first() is not None
+
+
+async def _accepted_before(session: AsyncSession, order_number: str, transaction_id: str) -> bool:
+    """Whether this transaction was accepted for this order already. Callers
+    hold the order's row lock, so notifications of one order take turns."""
+    seen = await session.execute(
+        select(PaymentNotification.id)
+        .where(
+            PaymentNotification.order_number == order_number[:64],
+            PaymentNotification.transaction_id == transaction_id[:64],
+            PaymentNotification.outcome == PaymentOutcome.ACCEPTED,
+        )
+        .limit(1)
+    )
+    return seen.first() is not None
 
 
 def _refund(session: AsyncSession, order: Order, reason: RefundReason, now: datetime) -> None:

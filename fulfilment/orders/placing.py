@@ -185,7 +185,11 @@ async def _check_limits(
         return
     # One customer's concurrent orders take turns here (a no-op on SQLite,
     # whose writers are serialised anyway), so two of them cannot both pass.
-    await session.execute(select(User.id).where(User.id == customer_id).with_for_update())
+    # NO KEY UPDATE: the order row inserted above holds a KEY SHARE lock on the
+    # customer (its foreign key), which a plain FOR UPDATE would deadlock on.
+    await session.execute(
+        select(User.id).where(User.id == customer_id).with_for_update(key_share=True)
+    )
     bought = dict(
         (
             await session.execute(
@@ -198,7 +202,7 @@ async def _check_limits(
                 )
                 .group_by(OrderLine.campaign_item_id)
             )
-        ).tuples()
+        ).all()
     )
     for index, line in enumerate(lines):
         limit = items[line.campaign_item_id].per_customer_limit
@@ -276,12 +280,6 @@ async def place_order(
         return replayed
 
     await _check_limits(session, request.customer.id, request.lines, items)
-    # Reserve in item order: concurrent orders lock the same rows in the same
-    # order, so they queue instead of deadlocking.
-    for index, line in sorted(enumerate(request.lines), key=lambda p: p[1].campaign_item_id):
-        await reserve(
-            session, line.campaign_item_id, line.quantity, ["lines", str(index), "quantity"]
-        )
     session.add_all(
         OrderLine(
             order_id=order_id,
@@ -295,20 +293,26 @@ async def place_order(
     )
     await session.flush()
     # The total is summed by the database from the stored lines.
-    await session.execute(
-        update(Order)
-        .where(Order.id == order_id)
-        .values(
-            total_fen=select(func.sum(OrderLine.amount_fen))
-            .where(OrderLine.order_id == order_id)
-            .scalar_subquery()
-        )
-        .execution_options(synchronize_session=False)
-    )
-    await bind_customer(session, request.customer.id, request.pickup_point_id)
     order = (
         await session.execute(
-            select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+            update(Order)
+            .where(Order.id == order_id)
+            .values(
+                total_fen=select(func.sum(OrderLine.amount_fen))
+                .where(OrderLine.order_id == order_id)
+                .scalar_subquery()
+            )
+            .returning(Order)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
     ).scalar_one()
+    await bind_customer(session, request.customer.id, request.pickup_point_id)
+    # Reserve last, just before the caller commits: the items' rows are the
+    # ones every order contends for, and each stays locked from its UPDATE to
+    # the commit. Reserve in item order: concurrent orders lock the same rows
+    # in the same order, so they queue instead of deadlocking.
+    for index, line in sorted(enumerate(request.lines), key=lambda p: p[1].campaign_item_id):
+        await reserve(
+            session, line.campaign_item_id, line.quantity, ["lines", str(index), "quantity"]
+        )
     return PlacedOrder(order, replayed=False)

@@ -41,23 +41,26 @@ class InlineQueue:
         self.tick_s = tick_s
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         # Embedded mode has one process: whatever it left running when it
         # stopped will never finish, so say so, then resume the queued ones.
+        self._stopping.clear()
         await fail_stale_jobs(self.sessions, 0)
         for job_id in await queued_job_ids(self.sessions):
             await self.dispatch(job_id)
         self._ticker = asyncio.create_task(self._tick(), name="periodic-jobs")
 
     async def _tick(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 for job_id in await enqueue_due(self.sessions):
                     await self.dispatch(job_id)
             except Exception:  # the next tick tries again
                 log.exception("could not start periodic jobs")
-            await asyncio.sleep(self.tick_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.tick_s)
 
     async def dispatch(self, job_id: int) -> None:
         task = asyncio.create_task(run_job(self.sessions, job_id), name=f"job-{job_id}")
@@ -70,10 +73,11 @@ class InlineQueue:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def stop(self) -> None:
+        # Never cancel the ticker mid-transaction: a cancelled SQLite write can
+        # leave its connection holding the database lock. Ask it to stop instead.
+        self._stopping.set()
         if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+            await self._ticker
             self._ticker = None
         await self.drain()
 
