@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.commerce_queries import CommerceQuery
+from api.cost import QueryCost
 from api.errors import ClientError, Masker
 from api.mutations import campaigns, catalog, jobs, leaders, orders, warehouses
 from api.queries import NODE_TYPES, CoreQuery
@@ -103,6 +104,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: ValidationCache(maxsize=1024),
             lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: QueryCost(maximum=settings.max_query_cost),
             Masker,
         ],
     )

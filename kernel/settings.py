@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
+    max_query_cost: int = 50_000
     # On PostgreSQL jobs go to workers through procrastinate; "inline" runs them
     # inside the API process (the only choice on SQLite).
     jobs_mode: Literal["auto", "inline", "queue"] = "auto"

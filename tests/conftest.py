@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,13 @@ def _pg_reachable() -> str | None:
 
 
 def test_settings(url: str, **overrides: Any) -> Settings:
-    return Settings(database_url=url, token_secret=TOKEN_SECRET, geocoder="none", **overrides)
+    """The tests' settings for ``url``; ``overrides`` win over every default."""
+    defaults: dict[str, Any] = {
+        "database_url": url,
+        "token_secret": TOKEN_SECRET,
+        "geocoder": "none",
+    }
+    return Settings(**{**defaults, **overrides})
 
 
 @pytest.fixture(scope="session")
@@ -171,6 +178,16 @@ class GraphQLClient:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+
+@asynccontextmanager
+async def app_client(url: str, **overrides: Any) -> AsyncIterator[GraphQLClient]:
+    """A GraphQL client on an app with the test settings plus ``overrides``."""
+    app = create_app(test_settings(url, **overrides))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield GraphQLClient(http)
 
 
 @pytest.fixture

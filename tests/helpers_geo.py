@@ -1,4 +1,4 @@
-"""An app built with other settings (a geocoder), and a stand-in Nominatim.
+"""A stand-in Nominatim, and a closed port for an unreachable geocoder.
 
 The stand-in is a real HTTP server on 127.0.0.1 in a daemon thread; geopy
 talks to it over the network exactly as it would to nominatim.openstreetmap.org.
@@ -9,18 +9,12 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-import httpx
-
-from api.app import create_app
-from kernel.settings import Settings
-from tests.conftest import GraphQLClient, test_settings
 
 FOUND = [
     {
@@ -32,21 +26,6 @@ FOUND = [
     }
 ]
 FOUND_LAT, FOUND_LON = 28.2282, 112.9388
-
-
-@asynccontextmanager
-async def app_client(url: str, **overrides: Any) -> AsyncIterator[GraphQLClient]:
-    """A GraphQL client on an app with the test settings plus ``overrides``.
-
-    ``test_settings`` fixes ``geocoder="none"`` itself (passing ``geocoder``
-    to it is a TypeError), so the overrides are applied to a validated copy.
-    """
-    settings = Settings(**{**test_settings(url).model_dump(), **overrides})
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield GraphQLClient(http)
 
 
 def closed_port() -> int:

@@ -7,13 +7,8 @@ from typing import Any
 import pytest
 
 from kernel.accounts import Role
-from tests.helpers_geo import (
-    FOUND_LAT,
-    FOUND_LON,
-    app_client,
-    closed_port,
-    nominatim_stand_in,
-)
+from tests.conftest import app_client
+from tests.helpers_geo import FOUND_LAT, FOUND_LON, closed_port, nominatim_stand_in
 
 WAREHOUSE = """
 mutation($input: WarehouseCreateInput!) {
