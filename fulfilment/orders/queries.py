@@ -99,8 +99,8 @@ async def pickup_point_totals(
         .order_by(OrderLine.campaign_item_id)
     )
     return (
-        [CustomerTotal(c, n, int(u), int(t)) for c, n, u, t in per_customer.tuples()],
-        [ItemTotal(i, p, int(u), int(t)) for i, p, u, t in per_item.tuples()],
+        [CustomerTotal(c, n, int(u), int(t)) for c, n, u, t in per_customer.all()],
+        [ItemTotal(i, p, int(u), int(t)) for i, p, u, t in per_item.all()],
     )
 
 
