@@ -6,12 +6,15 @@ from fulfilment.models.orders import (
     HOLDING,
     Order,
     OrderLine,
+    OrderLineShortfall,
     OrderStatus,
     PaymentNotification,
     PaymentOutcome,
     Refund,
     RefundReason,
+    ShortfallReason,
 )
+from fulfilment.models.purchasing import PurchaseOrder, PurchaseOrderLine
 from fulfilment.models.warehouses import ServiceArea, Warehouse
 
 __all__ = [
@@ -20,13 +23,17 @@ __all__ = [
     "CampaignItem",
     "Order",
     "OrderLine",
+    "OrderLineShortfall",
     "OrderStatus",
     "PaymentNotification",
     "PaymentOutcome",
     "Product",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
     "Refund",
     "RefundReason",
     "ServiceArea",
+    "ShortfallReason",
     "StorageZone",
     "Supplier",
     "SupplierMember",

@@ -30,6 +30,9 @@ class Campaign(Base):
     pickup_end: Mapped[time] = mapped_column(Time)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Stamped by the cutoff job when it has frozen the campaign; running the
+    # job again then changes nothing.
+    cutoff_processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CampaignItem(Base):
@@ -60,3 +63,5 @@ class CampaignItem(Base):
     per_customer_limit: Mapped[int | None] = mapped_column(Integer)  # 限购
     group_threshold: Mapped[int | None] = mapped_column(Integer)  # 成团数
     reserved: Mapped[int] = mapped_column(Integer, default=0)
+    # Set at cutoff when the item missed its group threshold (未成团).
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -73,6 +73,7 @@ class RefundReason(Enum):
     OPERATOR_CANCELLED = "operator_cancelled"
     PAID_AFTER_CLOSE = "paid_after_close"
     DOUBLE_PAYMENT = "double_payment"
+    GROUP_THRESHOLD_MISSED = "group_threshold_missed"
 
 
 class Refund(Base):
@@ -110,3 +111,27 @@ class PaymentNotification(Base):
     outcome: Mapped[PaymentOutcome] = mapped_column(enum_column(PaymentOutcome, "payment_outcome"))
     reason: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ShortfallReason(Enum):
+    GROUP_THRESHOLD = "group_threshold"
+
+
+class OrderLineShortfall(Base):
+    """Units of an order line that will not be delivered, and why; each
+    points at the refund that paid them back. Lines themselves never change."""
+
+    __tablename__ = "order_line_shortfalls"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="positive"),
+        UniqueConstraint("refund_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[ShortfallReason] = mapped_column(
+        enum_column(ShortfallReason, "shortfall_reason")
+    )
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
