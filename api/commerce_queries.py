@@ -20,10 +20,12 @@ from api.types.orders import (
     OrderType,
     PickupPointTotals,
 )
+from api.types.purchasing import PurchaseOrderType
 from fulfilment.campaigns import list_campaigns, open_campaign_for
 from fulfilment.catalog import list_products, list_suppliers
 from fulfilment.models import OrderStatus
 from fulfilment.orders.queries import list_orders, pickup_point_totals
+from fulfilment.purchase_orders import list_purchase_orders
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import DomainError
@@ -122,6 +124,28 @@ class CommerceQuery:
         if not can_see_pickup_point(viewer, point, leader):
             return None
         return PickupPointType.of(point)
+
+    @strawberry.field(description="Purchase orders: all for operators, their own for suppliers.")
+    async def purchase_orders(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        delivery_date: date | None = None,
+    ) -> Connection[PurchaseOrderType]:
+        viewer = info.context.require(Role.OPERATOR, Role.SUPPLIER)
+        size, after_id = page_window(first, after)
+        supplier_id = None
+        if viewer.role is Role.SUPPLIER:
+            supplier_id = await viewer_supplier_id(info) or -1
+        rows = await list_purchase_orders(
+            info.context.session,
+            supplier_id=supplier_id,
+            delivery_date=delivery_date,
+            after_id=after_id,
+            limit=size + 1,
+        )
+        return connection(rows, size, PurchaseOrderType.of, after_id=after_id)
 
     @strawberry.field(description="Your own orders, newest last.")
     async def my_orders(

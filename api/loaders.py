@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
@@ -16,7 +16,10 @@ from fulfilment.models import (
     CampaignItem,
     Order,
     OrderLine,
+    OrderLineShortfall,
     Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
     ServiceArea,
     Supplier,
     Warehouse,
@@ -57,6 +60,30 @@ def _grouped(
     return DataLoader(load_fn=load)
 
 
+def _revision_lines(
+    session: AsyncSession, lock: asyncio.Lock
+) -> DataLoader[tuple[int, int], list[PurchaseOrderLine]]:
+    """Lines of (purchase order, revision) pairs, in product order."""
+
+    async def load(keys: Sequence[tuple[int, int]]) -> list[list[PurchaseOrderLine]]:
+        async with lock:
+            rows = await session.execute(
+                select(PurchaseOrderLine)
+                .where(
+                    tuple_(PurchaseOrderLine.purchase_order_id, PurchaseOrderLine.revision).in_(
+                        list(keys)
+                    )
+                )
+                .order_by(PurchaseOrderLine.product_id)
+            )
+        grouped: dict[tuple[int, int], list[PurchaseOrderLine]] = {key: [] for key in keys}
+        for line in rows.scalars():
+            grouped[(line.purchase_order_id, line.revision)].append(line)
+        return [grouped[key] for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
 class Loaders:
     def __init__(self, session: AsyncSession) -> None:
         # Loaders dispatch their batches as concurrent tasks, but an AsyncSession
@@ -77,3 +104,8 @@ class Loaders:
         self.order = _by_column(session, lock, Order, Order.id)
         self.campaign_items = _grouped(session, lock, CampaignItem, CampaignItem.campaign_id)
         self.order_lines = _grouped(session, lock, OrderLine, OrderLine.order_id)
+        self.purchase_order = _by_column(session, lock, PurchaseOrder, PurchaseOrder.id)
+        self.revision_lines = _revision_lines(session, lock)
+        self.shortfalls = _grouped(
+            session, lock, OrderLineShortfall, OrderLineShortfall.order_line_id
+        )

@@ -18,6 +18,7 @@ from api.types.catalog import ProductType, SupplierType
 from api.types.jobs import JobType
 from api.types.leaders import LeaderStatusEnum, LeaderType, PickupPointType
 from api.types.orders import OrderType
+from api.types.purchasing import PurchaseOrderType
 from api.types.users import UserType
 from api.types.warehouses import WAREHOUSE_READERS, WarehouseType
 from fulfilment.warehouses import list_warehouses
@@ -38,6 +39,7 @@ NODE_TYPES: dict[str, Any] = {
         CampaignType,
         CampaignItemType,
         OrderType,
+        PurchaseOrderType,
     )
 }
 

@@ -21,7 +21,7 @@ from strawberry.types import ExecutionContext
 from api.commerce_queries import CommerceQuery
 from api.cost import QueryCost
 from api.errors import ClientError, Masker
-from api.mutations import campaigns, catalog, jobs, leaders, orders, warehouses
+from api.mutations import campaigns, catalog, jobs, leaders, orders, purchasing, warehouses
 from api.queries import NODE_TYPES, CoreQuery
 from kernel.settings import Settings
 
@@ -42,6 +42,10 @@ class Mutation:
     campaign_items_add = strawberry.mutation(resolver=campaigns.campaign_items_add)
     pickup_point_assign_warehouse = strawberry.mutation(
         resolver=campaigns.pickup_point_assign_warehouse
+    )
+    campaign_cutoff = strawberry.mutation(resolver=purchasing.campaign_cutoff)
+    purchase_orders_consolidate = strawberry.mutation(
+        resolver=purchasing.purchase_orders_consolidate
     )
     order_create = strawberry.mutation(resolver=orders.order_create)
     order_cancel = strawberry.mutation(resolver=orders.order_cancel)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,13 +34,23 @@ class JobStartPayload:
     user_errors: list[UserError]
 
 
-async def diagnostics_ping_start(info: Info, input: DiagnosticsPingStartInput) -> JobStartPayload:
+async def start_job(
+    info: Info,
+    kind: str,
+    payload: Callable[[AsyncSession], Awaitable[dict[str, Any]]],
+    *,
+    key: str | None = None,
+) -> JobStartPayload:
+    """Queue a job as the signed-in user and hand it to the workers. The
+    payload is built inside the transaction (it may decode IDs and check
+    rules); a DomainError there becomes a UserError and queues nothing."""
     ctx = info.context
-    operator = ctx.require(Role.OPERATOR)
+    viewer = ctx.require()
 
     async def work(session: AsyncSession) -> tuple[Job, bool]:
-        payload = {"message": input.message[:200], "steps": input.steps, "fail": input.fail}
-        return await enqueue(session, PING, payload, key=input.key, created_by_id=operator.id)
+        return await enqueue(
+            session, kind, await payload(session), key=key, created_by_id=viewer.id
+        )
 
     started, errors = await in_transaction(ctx, work)
     if started is None:
@@ -48,3 +61,12 @@ async def diagnostics_ping_start(info: Info, input: DiagnosticsPingStartInput) -
     if job.status is JobStatus.QUEUED:
         await ctx.queue.dispatch(job.id)
     return JobStartPayload(job=JobType.of(job), user_errors=[])
+
+
+async def diagnostics_ping_start(info: Info, input: DiagnosticsPingStartInput) -> JobStartPayload:
+    info.context.require(Role.OPERATOR)
+
+    async def payload(_: AsyncSession) -> dict[str, Any]:
+        return {"message": input.message[:200], "steps": input.steps, "fail": input.fail}
+
+    return await start_job(info, PING, payload, key=input.key)

@@ -13,7 +13,7 @@ from api.ids import node_db_ids
 from api.types.campaigns import CampaignItemType, CampaignType
 from api.types.catalog import ProductType
 from api.types.leaders import PickupPointType
-from fulfilment.models import Order, OrderLine, OrderStatus
+from fulfilment.models import Order, OrderLine, OrderStatus, ShortfallReason
 from kernel.accounts import Role, User
 from leaders.models import Leader
 
@@ -29,6 +29,16 @@ def can_see_order(viewer: User | None, order: Order, leader: Leader | None) -> b
     return leader is not None and leader.user_id == viewer.id
 
 
+ShortfallReasonEnum = strawberry.enum(ShortfallReason, name="ShortfallReason")
+
+
+@strawberry.type(description="Units of a line that will not be delivered, and why; refunded.")
+class Shortfall:
+    quantity: int
+    reason: ShortfallReasonEnum  # type: ignore[valid-type]
+    refund_fen: int
+
+
 @strawberry.type(name="OrderLine")
 class OrderLineType:
     quantity: int
@@ -36,10 +46,12 @@ class OrderLineType:
     amount_fen: int
     campaign_item_id: strawberry.Private[int]
     product_id: strawberry.Private[int]
+    line_id: strawberry.Private[int]
 
     @classmethod
     def of(cls, line: OrderLine) -> OrderLineType:
         return cls(
+            line_id=line.id,
             quantity=line.quantity,
             unit_price_fen=line.unit_price_fen,
             amount_fen=line.amount_fen,
@@ -56,6 +68,16 @@ class OrderLineType:
     async def product(self, info: Info) -> ProductType | None:
         product = await info.context.loaders.product.load(self.product_id)
         return None if product is None else ProductType.of(product)
+
+    @strawberry.field(description="Units shorted (group threshold missed, …) and refunded.")
+    async def shortfalls(self, info: Info) -> list[Shortfall]:
+        rows = await info.context.loaders.shortfalls.load(self.line_id)
+        return [
+            Shortfall(
+                quantity=s.quantity, reason=s.reason, refund_fen=s.quantity * self.unit_price_fen
+            )
+            for s in rows
+        ]
 
 
 @strawberry.type(name="Order")
