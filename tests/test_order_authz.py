@@ -316,4 +316,7 @@ async def test_my_orders_costs_the_same_statements_for_3_or_30_orders(db, app_fo
     one = many_body["data"]["myOrders"]["edges"][0]["node"]
     assert one["pickupPoint"]["name"] and one["campaign"]["status"] == "OPEN"
     assert {ln["product"]["name"] for ln in one["lines"]} == {"商品0", "商品1"}
-    assert few == many, (few, many)
+    # Constant whatever the page holds (a loader batch that waits for the
+    # session may split in two, so allow one statement of jitter).
+    assert abs(few - many) <= 1, (few, many)
+    assert many <= 12, many
