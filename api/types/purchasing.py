@@ -89,6 +89,8 @@ class PurchaseOrderType(relay.Node):
     @strawberry.field(description="Products whose quantity this revision changed.")
     async def changes(self, info: Info, revision: int | None = None) -> list[PurchaseOrderChange]:
         current = revision or self.revision
+        if current <= 1:
+            return []  # the first revision is the PO itself, not a change
         loader = info.context.loaders.revision_lines
         found = changes(
             await loader.load((self.id, current - 1)), await loader.load((self.id, current))
