@@ -36,6 +36,14 @@ class Context:
     def loaders(self) -> Loaders:
         return Loaders(self.session)
 
+    async def after_write(self) -> None:
+        """Forget what this request read before a mutation committed: SQLite's
+        read transaction keeps its snapshot, and loaders cache objects, so the
+        mutation's payload would otherwise show the state before it."""
+        if self._session is not None:
+            await self._session.close()  # reusable: the next read begins afresh
+        self.__dict__.pop("loaders", None)
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()

@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.relay import GlobalIDValueError
 
-from fulfilment.errors import FulfilmentErrorCode, OrderErrorCode
+from fulfilment.errors import FulfilmentErrorCode, OrderErrorCode, PurchasingErrorCode
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.geo import GeoErrorCode
 from kernel.jobs.service import JobErrorCode
@@ -28,6 +28,7 @@ _DOMAIN_CODES: tuple[type[Enum], ...] = (
     LeaderErrorCode,
     FulfilmentErrorCode,
     OrderErrorCode,
+    PurchasingErrorCode,
 )
 
 # One GraphQL enum of every code the domains can raise; the codes themselves

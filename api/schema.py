@@ -47,6 +47,11 @@ class Mutation:
     purchase_orders_consolidate = strawberry.mutation(
         resolver=purchasing.purchase_orders_consolidate
     )
+    purchase_order_confirm = strawberry.mutation(resolver=purchasing.purchase_order_confirm)
+    receipt_record = strawberry.mutation(resolver=purchasing.receipt_record)
+    purchase_order_receiving_close = strawberry.mutation(
+        resolver=purchasing.purchase_order_receiving_close
+    )
     order_create = strawberry.mutation(resolver=orders.order_create)
     order_cancel = strawberry.mutation(resolver=orders.order_cancel)
     payment_simulate = strawberry.mutation(

@@ -121,6 +121,7 @@ async def open_shop(
             contact_phone="13900139000",
         )
         drafts = []
+        product_ids: list[int] = []
         for index, spec in enumerate(wanted):
             product = await catalog.create_product(
                 session,
@@ -136,6 +137,7 @@ async def open_shop(
                     storage_zone=StorageZone.AMBIENT,
                 ),
             )
+            product_ids.append(product.id)
             drafts.append(campaigns.ItemDraft(product_id=product.id, **spec))  # type: ignore[arg-type]
         day = delivery_day()
         campaign = await campaigns.create_campaign(
@@ -165,7 +167,7 @@ async def open_shop(
         leader_user=leader_user,
         leader_token=leader_token,
         delivery_date=day,
-        extra={"supplier_id": supplier.id},
+        extra={"supplier_id": supplier.id, "product_id": product_ids[0]},
     )
 
 

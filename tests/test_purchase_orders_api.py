@@ -152,3 +152,51 @@ async def test_consolidating_again_after_a_late_cancellation_makes_revision_two(
         assert pos[0]["changes"] == [
             {"unitsBefore": 8, "unitsAfter": 3, "product": {"name": "商品0"}}
         ]
+
+
+CONFIRM = """
+mutation($id: ID!, $p: ID!, $u: Int!) {
+  purchaseOrderConfirm(input: {id: $id, lines: [{productId: $p, units: $u}]}) {
+    purchaseOrder { lines { confirmedUnits } } shortedUnits userErrors { code field } } }
+"""
+
+
+async def test_a_supplier_short_confirms_and_the_customers_see_why(db):
+    shop = await open_shop(db)
+    _, early = await db.user(Role.CUSTOMER)
+    _, late = await db.user(Role.CUSTOMER)
+    async with app_client(db.url, jobs_mode="inline") as gql:
+        for token, quantity in ((early, 4), (late, 3)):
+            body = await gql(ORDER_CREATE, order_input(shop, {0: quantity}), token=token)
+            await gql(PAY, {"id": body["data"]["orderCreate"]["order"]["id"]}, token=token)
+        started = await gql(CUTOFF, {"id": shop.campaign_gid}, token=shop.operator_token)
+        await finished(gql, shop.operator_token, started["data"]["campaignCutoff"]["job"]["id"])
+        supplier = await supplier_token(gql, shop.operator_token, shop.extra["supplier_id"])
+        (po,) = (await gql(POS, token=supplier))["data"]["purchaseOrders"]["nodes"]
+        product = encode("Product", shop.extra["product_id"])
+
+        too_many = await gql(CONFIRM, {"id": po["id"], "p": product, "u": 13}, token=supplier)
+        assert too_many["data"]["purchaseOrderConfirm"]["userErrors"] == [
+            {"code": "INVALID_UNITS", "field": ["lines", "0", "units"]}
+        ]
+        confirmed = await gql(CONFIRM, {"id": po["id"], "p": product, "u": 5}, token=supplier)
+        result = confirmed["data"]["purchaseOrderConfirm"]
+        assert result["userErrors"] == []
+        assert result["shortedUnits"] == 2
+        assert result["purchaseOrder"]["lines"] == [{"confirmedUnits": 5}]
+
+        # The later payer loses 2 units, refunded; the earlier keeps all 4.
+        query = "{ myOrders { nodes { lines { shortfalls { quantity reason refundFen } } } } }"
+        late_lines = (await gql(query, token=late))["data"]["myOrders"]["nodes"][0]["lines"]
+        early_lines = (await gql(query, token=early))["data"]["myOrders"]["nodes"][0]["lines"]
+        assert late_lines == [
+            {"shortfalls": [{"quantity": 2, "reason": "SUPPLIER_SHORT", "refundFen": 1980}]}
+        ]
+        assert early_lines == [{"shortfalls": []}]
+
+        # Another supplier cannot confirm it: it reads as missing.
+        other = await supplier_token(
+            gql, shop.operator_token, (await open_shop(db)).extra["supplier_id"]
+        )
+        refused = await gql(CONFIRM, {"id": po["id"], "p": product, "u": 1}, token=other)
+        assert refused["data"]["purchaseOrderConfirm"]["userErrors"][0]["code"] == "NOT_FOUND"

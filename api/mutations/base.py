@@ -23,6 +23,8 @@ async def in_transaction(
     rolls the whole transaction back and is returned as a UserError."""
     try:
         async with unit_of_work(ctx.sessions) as session:
-            return await work(session), []
+            result = await work(session)
     except DomainError as exc:
         return None, [user_error(exc)]
+    await ctx.after_write()
+    return result, []

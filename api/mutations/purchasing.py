@@ -9,12 +9,18 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.context import Info
-from api.errors import user_error
+from api.errors import UserError, user_error
 from api.ids import decode
+from api.mutations.base import in_transaction
 from api.mutations.jobs import JobStartPayload, start_job
+from api.types.catalog import viewer_supplier_id
+from api.types.purchasing import PurchaseOrderType
+from fulfilment import receiving
 from fulfilment.jobs import CONSOLIDATE, CUTOFF
-from fulfilment.models import Campaign, Warehouse
+from fulfilment.models import Campaign, PurchaseOrder, Warehouse
+from fulfilment.shortages import ShortageSummary
 from kernel.accounts import Role
+from kernel.clock import utcnow
 from kernel.errors import DomainError, NotFound
 
 
@@ -63,3 +69,105 @@ async def purchase_orders_consolidate(
         return {"warehouse_id": warehouse_id, "delivery_date": input.delivery_date.isoformat()}
 
     return await start_job(info, CONSOLIDATE, payload)
+
+
+@strawberry.input
+class ConfirmLineInput:
+    product_id: strawberry.ID
+    units: int = strawberry.field(description="Units the supplier will deliver.")
+
+
+@strawberry.input
+class PurchaseOrderConfirmInput:
+    id: strawberry.ID
+    lines: list[ConfirmLineInput]
+
+
+@strawberry.type
+class PurchaseOrderPayload:
+    purchase_order: PurchaseOrderType | None
+    shorted_units: int = strawberry.field(
+        default=0, description="Units this step found short, allocated and refunded."
+    )
+    user_errors: list[UserError]
+
+
+def _payload(
+    result: tuple[PurchaseOrder, ShortageSummary] | None, errors: list[UserError]
+) -> PurchaseOrderPayload:
+    if result is None:
+        return PurchaseOrderPayload(purchase_order=None, user_errors=errors)
+    po, summary = result
+    return PurchaseOrderPayload(
+        purchase_order=PurchaseOrderType.of(po), shorted_units=summary.units, user_errors=[]
+    )
+
+
+async def purchase_order_confirm(
+    info: Info, input: PurchaseOrderConfirmInput
+) -> PurchaseOrderPayload:
+    """A supplier confirms lines in full or in part; a short confirmation is
+    allocated to order lines and refunded at once."""
+    info.context.require(Role.SUPPLIER)
+    own = await viewer_supplier_id(info)
+
+    async def work(session: AsyncSession) -> tuple[PurchaseOrder, ShortageSummary]:
+        po_id = decode(input.id, "PurchaseOrder", ["id"])
+        units = {
+            decode(line.product_id, "Product", ["lines", str(i), "productId"]): line.units
+            for i, line in enumerate(input.lines)
+        }
+        return await receiving.confirm(session, po_id, own or -1, units, utcnow())
+
+    return _payload(*await in_transaction(info.context, work))
+
+
+@strawberry.input
+class ReceiptRecordInput:
+    purchase_order_id: strawberry.ID
+    product_id: strawberry.ID
+    received_units: int
+    accepted_units: int = strawberry.field(description="Of the units received, those passing QC.")
+    delivery_ref: str = ""
+
+
+async def receipt_record(info: Info, input: ReceiptRecordInput) -> PurchaseOrderPayload:
+    """Warehouse staff record one delivery of one product."""
+    operator = info.context.require(Role.OPERATOR)
+
+    async def work(session: AsyncSession) -> tuple[PurchaseOrder, ShortageSummary]:
+        po_id = decode(input.purchase_order_id, "PurchaseOrder", ["purchaseOrderId"])
+        await receiving.record_receipt(
+            session,
+            po_id,
+            decode(input.product_id, "Product", ["productId"]),
+            received=input.received_units,
+            accepted=input.accepted_units,
+            delivery_ref=input.delivery_ref,
+            by=operator,
+            now=utcnow(),
+        )
+        po = await session.get(PurchaseOrder, po_id)
+        assert po is not None
+        return po, ShortageSummary(0, 0, 0, 0)
+
+    return _payload(*await in_transaction(info.context, work))
+
+
+@strawberry.input
+class PurchaseOrderIdInput:
+    id: strawberry.ID
+
+
+async def purchase_order_receiving_close(
+    info: Info, input: PurchaseOrderIdInput
+) -> PurchaseOrderPayload:
+    """No more deliveries: what did not arrive or failed QC is short."""
+    info.context.require(Role.OPERATOR)
+
+    async def work(session: AsyncSession) -> tuple[PurchaseOrder, ShortageSummary]:
+        return await receiving.close_receiving(
+            session, decode(input.id, "PurchaseOrder", ["id"]), utcnow()
+        )
+
+    return _payload(*await in_transaction(info.context, work))

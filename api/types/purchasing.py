@@ -30,11 +30,15 @@ class PurchaseOrderLineType:
     surplus_units: int = strawberry.field(description="Bought beyond the orders by rounding.")
     unit_cost_fen: int
     cost_fen: int
+    confirmed_units: int | None = strawberry.field(
+        description="What the supplier confirmed; null until it does."
+    )
     product_id: strawberry.Private[int]
 
     @classmethod
     def of(cls, line: PurchaseOrderLine) -> PurchaseOrderLineType:
         return cls(
+            confirmed_units=line.confirmed_units,
             ordered_units=line.ordered_units,
             case_pack=line.case_pack,
             cases=line.cases,
@@ -69,6 +73,7 @@ class PurchaseOrderType(relay.Node):
     delivery_date: date
     revision: int = strawberry.field(description="The current revision; earlier ones are kept.")
     revised_at: datetime
+    receiving_closed_at: datetime | None
     supplier_id: strawberry.Private[int]
 
     @classmethod
@@ -78,6 +83,7 @@ class PurchaseOrderType(relay.Node):
             delivery_date=po.delivery_date,
             revision=po.revision,
             revised_at=po.revised_at,
+            receiving_closed_at=po.receiving_closed_at,
             supplier_id=po.supplier_id,
         )
 

@@ -14,7 +14,7 @@ from fulfilment.models.orders import (
     RefundReason,
     ShortfallReason,
 )
-from fulfilment.models.purchasing import PurchaseOrder, PurchaseOrderLine
+from fulfilment.models.purchasing import PurchaseOrder, PurchaseOrderLine, Receipt
 from fulfilment.models.warehouses import ServiceArea, Warehouse
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Product",
     "PurchaseOrder",
     "PurchaseOrderLine",
+    "Receipt",
     "Refund",
     "RefundReason",
     "ServiceArea",

@@ -74,6 +74,7 @@ class RefundReason(Enum):
     PAID_AFTER_CLOSE = "paid_after_close"
     DOUBLE_PAYMENT = "double_payment"
     GROUP_THRESHOLD_MISSED = "group_threshold_missed"
+    SHORTAGE = "shortage"
 
 
 class Refund(Base):
@@ -114,7 +115,8 @@ class PaymentNotification(Base):
 
 
 class ShortfallReason(Enum):
-    GROUP_THRESHOLD = "group_threshold"
+    GROUP_THRESHOLD = "group_threshold"  # the item missed its group threshold at cutoff
+    SUPPLIER_SHORT = "supplier_short"  # short-confirmed, short-delivered or failed QC
 
 
 class OrderLineShortfall(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
@@ -23,6 +23,7 @@ class PurchaseOrder(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)  # the current one
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    receiving_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PurchaseOrderLine(Base):
@@ -38,6 +39,10 @@ class PurchaseOrderLine(Base):
             "AND surplus_units < case_pack AND cost_fen = purchase_units * unit_cost_fen",
             name="case_arithmetic",
         ),
+        CheckConstraint(
+            "confirmed_units IS NULL OR confirmed_units BETWEEN 0 AND purchase_units",
+            name="confirmed_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
@@ -51,3 +56,28 @@ class PurchaseOrderLine(Base):
     surplus_units: Mapped[int] = mapped_column(Integer)
     unit_cost_fen: Mapped[int] = mapped_column(Integer)
     cost_fen: Mapped[int] = mapped_column(Integer)
+    # What the supplier says it will deliver; null until confirmed. A new
+    # revision starts unconfirmed.
+    confirmed_units: Mapped[int | None] = mapped_column(Integer)
+
+
+class Receipt(Base):
+    """One delivery of one product against a purchase order: what arrived and
+    what passed QC. Several deliveries add up."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (
+        CheckConstraint(
+            "accepted_units >= 0 AND accepted_units <= received_units",
+            name="accepted_within_received",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    purchase_order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    received_units: Mapped[int] = mapped_column(Integer)
+    accepted_units: Mapped[int] = mapped_column(Integer)
+    delivery_ref: Mapped[str] = mapped_column(String(64), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,4 +1,4 @@
-"""cutoff and purchase orders
+"""cutoff, purchase orders and receiving
 
 Revision ID: 0003
 Revises: 0002
@@ -22,6 +22,7 @@ REFUND_REASONS = (
     "paid_after_close",
     "double_payment",
     "group_threshold_missed",
+    "shortage",
 )
 
 
@@ -86,6 +87,7 @@ def upgrade() -> None:
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("receiving_closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["supplier_id"], ["suppliers.id"], name=op.f("fk_purchase_orders_supplier_id_suppliers")
         ),
@@ -126,6 +128,11 @@ def upgrade() -> None:
         sa.Column("surplus_units", sa.Integer(), nullable=False),
         sa.Column("unit_cost_fen", sa.Integer(), nullable=False),
         sa.Column("cost_fen", sa.Integer(), nullable=False),
+        sa.Column("confirmed_units", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "confirmed_units IS NULL OR confirmed_units BETWEEN 0 AND purchase_units",
+            name=op.f("ck_purchase_order_lines_confirmed_range"),
+        ),
         sa.CheckConstraint(
             "ordered_units > 0 AND case_pack >= 1 AND purchase_units = cases * case_pack AND surplus_units = purchase_units - ordered_units AND surplus_units >= 0 AND surplus_units < case_pack AND cost_fen = purchase_units * unit_cost_fen",
             name=op.f("ck_purchase_order_lines_case_arithmetic"),
@@ -156,6 +163,46 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "receipts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "purchase_order_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("received_units", sa.Integer(), nullable=False),
+        sa.Column("accepted_units", sa.Integer(), nullable=False),
+        sa.Column("delivery_ref", sa.String(length=64), nullable=False),
+        sa.Column(
+            "recorded_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "accepted_units >= 0 AND accepted_units <= received_units",
+            name=op.f("ck_receipts_accepted_within_received"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_receipts_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["purchase_order_id"],
+            ["purchase_orders.id"],
+            name=op.f("fk_receipts_purchase_order_id_purchase_orders"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"], ["users.id"], name=op.f("fk_receipts_recorded_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_receipts")),
+    )
+    with op.batch_alter_table("receipts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_receipts_purchase_order_id"), ["purchase_order_id"], unique=False
+        )
+
+    op.create_table(
         "order_line_shortfalls",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -166,6 +213,7 @@ def upgrade() -> None:
             "reason",
             sa.Enum(
                 "group_threshold",
+                "supplier_short",
                 name="shortfall_reason",
                 native_enum=False,
                 create_constraint=True,
@@ -204,7 +252,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    _refund_reasons(REFUND_REASONS[:-1])
+    _refund_reasons(REFUND_REASONS[:-2])
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.drop_column("cutoff_processed_at")
 
@@ -215,6 +263,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_order_line_shortfalls_order_line_id"))
 
     op.drop_table("order_line_shortfalls")
+    with op.batch_alter_table("receipts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_receipts_purchase_order_id"))
+
+    op.drop_table("receipts")
     with op.batch_alter_table("purchase_order_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_purchase_order_lines_purchase_order_id"))
 

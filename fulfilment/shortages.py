@@ -1,0 +1,194 @@
+"""Shortage allocation (缺货分配).
+
+The rule: when fewer units are available than customers paid for, the
+latest-paid lines are shorted first (ties: the higher order id first), whole
+or in part, until the shortage is covered. Available = confirmed units (or the
+units bought, while unconfirmed), and once receiving is closed no more than
+the units that passed QC. Shorted units are refunded at the line's unit
+price, exactly.
+
+Allocation only ever adds: it covers the part of the shortage not yet
+allocated, so running it again, or after more goods arrive, never shorts a
+line twice (goods arriving after a line was refunded stay surplus).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Exists, and_, case, exists, func, insert, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fulfilment.models import (
+    Campaign,
+    Order,
+    OrderLine,
+    OrderLineShortfall,
+    OrderStatus,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Receipt,
+    Refund,
+    RefundReason,
+    ShortfallReason,
+)
+from kernel.db import execute_counting
+
+
+@dataclass(frozen=True)
+class ShortageSummary:
+    products: int
+    lines: int
+    units: int
+    refund_fen: int
+
+
+async def allocate_shortages(
+    session: AsyncSession, purchase_order_id: int, now: datetime
+) -> ShortageSummary:
+    """Allocate what is short on one purchase order's current revision."""
+    po = await session.get(PurchaseOrder, purchase_order_id)
+    assert po is not None
+    needs = await _unallocated_shortage(session, po)
+    lines = units = refund = 0
+    for product_id, need in needs.items():
+        added = await _short_latest_paid(session, po, product_id, need, now)
+        lines += added[0]
+        units += added[1]
+        refund += added[2]
+    await _record_shortfalls(session, now)
+    return ShortageSummary(len(needs), lines, units, refund)
+
+
+async def _unallocated_shortage(session: AsyncSession, po: PurchaseOrder) -> dict[int, int]:
+    accepted = (
+        select(func.coalesce(func.sum(Receipt.accepted_units), 0))
+        .where(
+            Receipt.purchase_order_id == po.id, Receipt.product_id == PurchaseOrderLine.product_id
+        )
+        .scalar_subquery()
+    )
+    promised = func.coalesce(PurchaseOrderLine.confirmed_units, PurchaseOrderLine.purchase_units)
+    available: ColumnElement[int] = promised
+    if po.receiving_closed_at is not None:
+        available = case((accepted < promised, accepted), else_=promised)
+    rows = await session.execute(
+        select(PurchaseOrderLine.product_id, PurchaseOrderLine.ordered_units - available).where(
+            PurchaseOrderLine.purchase_order_id == po.id,
+            PurchaseOrderLine.revision == po.revision,
+        )
+    )
+    short = {product: int(units or 0) for product, units in rows.all() if (units or 0) > 0}
+    if not short:
+        return {}
+    already = dict(
+        (
+            await session.execute(
+                select(OrderLine.product_id, func.sum(OrderLineShortfall.quantity))
+                .join(OrderLine, OrderLine.id == OrderLineShortfall.order_line_id)
+                .join(Order, Order.id == OrderLine.order_id)
+                .join(Campaign, Campaign.id == Order.campaign_id)
+                .where(
+                    OrderLineShortfall.reason == ShortfallReason.SUPPLIER_SHORT,
+                    OrderLine.product_id.in_(short),
+                    Campaign.warehouse_id == po.warehouse_id,
+                    Campaign.delivery_date == po.delivery_date,
+                )
+                .group_by(OrderLine.product_id)
+            )
+        ).all()
+    )
+    return {
+        product: units - int(already.get(product, 0))
+        for product, units in short.items()
+        if units > int(already.get(product, 0))
+    }
+
+
+async def _short_latest_paid(
+    session: AsyncSession, po: PurchaseOrder, product_id: int, need: int, now: datetime
+) -> tuple[int, int, int]:
+    """One window-function statement: the running total of open units from the
+    latest-paid line backwards, and a refund for each line it reaches."""
+    shorted = (
+        select(OrderLineShortfall.order_line_id, func.sum(OrderLineShortfall.quantity).label("q"))
+        .group_by(OrderLineShortfall.order_line_id)
+        .subquery()
+    )
+    open_units = OrderLine.quantity - func.coalesce(shorted.c.q, 0)
+    eligible = (
+        select(
+            OrderLine.id.label("line_id"),
+            OrderLine.order_id,
+            OrderLine.unit_price_fen,
+            open_units.label("open_units"),
+            Order.paid_at,
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Campaign, Campaign.id == Order.campaign_id)
+        .outerjoin(shorted, shorted.c.order_line_id == OrderLine.id)
+        .where(
+            Order.status == OrderStatus.PAID,
+            OrderLine.product_id == product_id,
+            Campaign.warehouse_id == po.warehouse_id,
+            Campaign.delivery_date == po.delivery_date,
+            open_units > 0,
+        )
+        .subquery()
+    )
+    running = func.sum(eligible.c.open_units).over(
+        order_by=(eligible.c.paid_at.desc(), eligible.c.order_id.desc()), rows=(None, 0)
+    )
+    ranked = select(eligible, running.label("running")).subquery()
+    before = ranked.c.running - ranked.c.open_units
+    take = case((ranked.c.open_units < need - before, ranked.c.open_units), else_=need - before)
+    chosen = select(
+        ranked.c.order_id,
+        ranked.c.line_id,
+        take,
+        take * ranked.c.unit_price_fen,
+        literal(RefundReason.SHORTAGE.value),
+        literal(now, type_=Refund.created_at.type),
+    ).where(before < need)
+    count = await execute_counting(
+        session,
+        insert(Refund).from_select(
+            ["order_id", "order_line_id", "quantity", "amount_fen", "reason", "created_at"], chosen
+        ),
+    )
+    totals = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(Refund.quantity), 0),
+                func.coalesce(func.sum(Refund.amount_fen), 0),
+            )
+            .join(OrderLine, OrderLine.id == Refund.order_line_id)
+            .where(
+                Refund.reason == RefundReason.SHORTAGE,
+                OrderLine.product_id == product_id,
+                ~_has_shortfall(),
+            )
+        )
+    ).one()
+    return count, int(totals[0] or 0), int(totals[1] or 0)
+
+
+def _has_shortfall() -> Exists:
+    return exists().where(OrderLineShortfall.refund_id == Refund.id)
+
+
+async def _record_shortfalls(session: AsyncSession, now: datetime) -> None:
+    """A shortfall row for each shortage refund not yet linked to one."""
+    await session.execute(
+        insert(OrderLineShortfall).from_select(
+            ["order_line_id", "quantity", "reason", "refund_id", "created_at"],
+            select(
+                Refund.order_line_id,
+                Refund.quantity,
+                literal(ShortfallReason.SUPPLIER_SHORT.value),
+                Refund.id,
+                literal(now, type_=OrderLineShortfall.created_at.type),
+            ).where(and_(Refund.reason == RefundReason.SHORTAGE, ~_has_shortfall())),
+        )
+    )
