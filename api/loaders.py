@@ -89,7 +89,7 @@ class Loaders:
         # Loaders dispatch their batches as concurrent tasks, but an AsyncSession
         # allows one operation at a time (two loaders opening the request's
         # first connection together fail): their queries take turns.
-        lock = asyncio.Lock()
+        lock = self.lock = asyncio.Lock()
         self.user = _by_column(session, lock, User, User.id)
         self.leader = _by_column(session, lock, Leader, Leader.id)
         self.pickup_point = _by_column(session, lock, PickupPoint, PickupPoint.id)

@@ -23,6 +23,7 @@ from api.cost import QueryCost
 from api.errors import ClientError, Masker
 from api.mutations import campaigns, catalog, jobs, leaders, orders, purchasing, warehouses
 from api.queries import NODE_TYPES, CoreQuery
+from api.sorting_queries import SortingQuery
 from kernel.settings import Settings
 
 
@@ -52,6 +53,7 @@ class Mutation:
     purchase_order_receiving_close = strawberry.mutation(
         resolver=purchasing.purchase_order_receiving_close
     )
+    sorting_run = strawberry.mutation(resolver=purchasing.sorting_run)
     order_create = strawberry.mutation(resolver=orders.order_create)
     order_cancel = strawberry.mutation(resolver=orders.order_cancel)
     payment_simulate = strawberry.mutation(
@@ -60,7 +62,7 @@ class Mutation:
     )
 
 
-Query = merge_types("Query", (CoreQuery, CommerceQuery))
+Query = merge_types("Query", (CoreQuery, CommerceQuery, SortingQuery))
 
 
 class RequestSession(SchemaExtension):

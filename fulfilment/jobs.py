@@ -12,6 +12,7 @@ from fulfilment.cutoff import run_cutoff
 from fulfilment.models import Campaign
 from fulfilment.orders.expiry import expire_unpaid
 from fulfilment.purchasing import consolidate
+from fulfilment.sorting import sort_day
 from kernel.clock import utcnow
 from kernel.jobs.registry import JobContext, job_handler, periodic
 
@@ -103,3 +104,20 @@ async def _consolidate_for_campaign(ctx: JobContext, campaign_id: int) -> list[d
             return []  # the last campaign of the day to cut off consolidates
         orders = await consolidate(session, campaign.warehouse_id, campaign.delivery_date, utcnow())
         return [{"id": po.id, "revision": po.revision} for po in orders]
+
+
+SORT = "sorting.run"
+
+
+@job_handler(SORT)
+async def sort_warehouse_day(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Sort a warehouse's delivery date: every pickup point's load and totes."""
+    async with ctx.step() as session:
+        summary = await sort_day(
+            session,
+            int(payload["warehouse_id"]),
+            date.fromisoformat(payload["delivery_date"]),
+            tote_volume_ml=int(payload["tote_volume_ml"]),
+            now=utcnow(),
+        )
+    return asdict(summary)

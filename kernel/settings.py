@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     payment_secret: str = "dev-only-payment-secret"
     # Lets the development payer (CLI and GraphQL) mark orders paid.
     payment_simulator: bool = True
+    # Inside volume of one tote (周转箱) in millilitres, for tote counts.
+    tote_volume_ml: int = Field(default=40_000, ge=1_000)
 
     @property
     def zone(self) -> ZoneInfo:

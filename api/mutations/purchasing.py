@@ -16,7 +16,7 @@ from api.mutations.jobs import JobStartPayload, start_job
 from api.types.catalog import viewer_supplier_id
 from api.types.purchasing import PurchaseOrderType
 from fulfilment import receiving
-from fulfilment.jobs import CONSOLIDATE, CUTOFF
+from fulfilment.jobs import CONSOLIDATE, CUTOFF, SORT
 from fulfilment.models import Campaign, PurchaseOrder, Warehouse
 from fulfilment.shortages import ShortageSummary
 from kernel.accounts import Role
@@ -171,3 +171,27 @@ async def purchase_order_receiving_close(
         )
 
     return _payload(*await in_transaction(info.context, work))
+
+
+@strawberry.input
+class SortingRunInput:
+    warehouse_id: strawberry.ID
+    delivery_date: date
+
+
+async def sorting_run(info: Info, input: SortingRunInput) -> JobStartPayload:
+    """Sort a warehouse's delivery date (again): pickup point loads and totes."""
+    ctx = info.context
+    ctx.require(Role.OPERATOR)
+
+    async def payload(session: AsyncSession) -> dict[str, Any]:
+        warehouse_id = decode(input.warehouse_id, "Warehouse", ["warehouseId"])
+        if await session.get(Warehouse, warehouse_id) is None:
+            raise NotFound("Warehouse", ["warehouseId"])
+        return {
+            "warehouse_id": warehouse_id,
+            "delivery_date": input.delivery_date.isoformat(),
+            "tote_volume_ml": ctx.settings.tote_volume_ml,
+        }
+
+    return await start_job(info, SORT, payload)

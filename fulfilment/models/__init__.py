@@ -15,6 +15,7 @@ from fulfilment.models.orders import (
     ShortfallReason,
 )
 from fulfilment.models.purchasing import PurchaseOrder, PurchaseOrderLine, Receipt
+from fulfilment.models.sorting import PickupPointLoad
 from fulfilment.models.warehouses import ServiceArea, Warehouse
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "OrderStatus",
     "PaymentNotification",
     "PaymentOutcome",
+    "PickupPointLoad",
     "Product",
     "PurchaseOrder",
     "PurchaseOrderLine",
