@@ -25,6 +25,9 @@ class Supplier(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     contact_name: Mapped[str] = mapped_column(String(100))
     contact_phone: Mapped[str] = mapped_column(String(32))
+    # Where purchase order notifications go, and the key that signs them.
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -1,0 +1,172 @@
+"""A transactional outbox for webhooks: a message is written in the same
+transaction as the change it announces, then delivered by a job, signed,
+with retries and backoff. A failing endpoint never blocks the work that
+produced the message."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+import httpx
+from sqlalchemy import JSON, Integer, String, Text, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.clock import utcnow
+from kernel.db import Base, BigID, UTCDateTime, enum_column, unit_of_work
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+TIMEOUT_S = 5.0
+SIGNATURE_HEADER, TIMESTAMP_HEADER = "X-Tuangou-Signature", "X-Tuangou-Timestamp"
+
+
+class OutboxStatus(Enum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after MAX_ATTEMPTS
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_column(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING, index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=`` + hex HMAC-SHA256 of ``timestamp.body``: receivers check it
+    and refuse old timestamps, so a captured delivery cannot be replayed."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def publish(
+    session: AsyncSession, *, topic: str, url: str, secret: str, payload: dict[str, Any]
+) -> None:
+    """Queue a webhook in the caller's transaction (sent only if it commits)."""
+    session.add(
+        OutboxMessage(
+            topic=topic,
+            url=url,
+            secret=secret,
+            payload=payload,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=utcnow(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    delivered: int
+    retrying: int
+    failed: int
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(minutes=2 ** min(attempts - 1, 6))  # 1, 2, 4 … 64 minutes
+
+
+async def deliver_due(
+    sessions: async_sessionmaker[AsyncSession], *, limit: int = 100
+) -> DeliveryReport:
+    """Send every message that is due, each in its own short transaction."""
+    async with unit_of_work(sessions) as session:
+        due = list(
+            (
+                await session.execute(
+                    select(OutboxMessage.id)
+                    .where(
+                        OutboxMessage.status == OutboxStatus.PENDING,
+                        OutboxMessage.next_attempt_at <= utcnow(),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(limit)
+                )
+            ).scalars()
+        )
+    delivered = retrying = failed = 0
+    async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
+        for message_id in due:
+            outcome = await _deliver_one(sessions, http, message_id)
+            delivered += outcome is OutboxStatus.DELIVERED
+            failed += outcome is OutboxStatus.FAILED
+            retrying += outcome is OutboxStatus.PENDING
+    return DeliveryReport(delivered, retrying, failed)
+
+
+async def _deliver_one(
+    sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient, message_id: int
+) -> OutboxStatus | None:
+    async with unit_of_work(sessions) as session:
+        # The row lock (skipped if another worker holds it) makes one worker
+        # send each message; the HTTP call happens inside that short lock.
+        message = (
+            await session.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalar_one_or_none()
+        if message is None:
+            return None
+        body = json.dumps(
+            {"id": message.id, "topic": message.topic, "data": message.payload},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+        timestamp = str(int(time.time()))
+        error: str | None = None
+        try:
+            response = await http.post(
+                message.url,
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    TIMESTAMP_HEADER: timestamp,
+                    SIGNATURE_HEADER: sign(message.secret, timestamp, body),
+                },
+            )
+            if response.status_code >= 300:
+                error = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        attempts = message.attempts + 1
+        values: dict[str, Any]
+        if error is None:
+            status, values = OutboxStatus.DELIVERED, {"delivered_at": utcnow(), "last_error": None}
+        elif attempts >= MAX_ATTEMPTS:
+            status, values = OutboxStatus.FAILED, {"last_error": error}
+            log.warning("webhook %s to %s failed for good: %s", message.id, message.url, error)
+        else:
+            status = OutboxStatus.PENDING
+            values = {"last_error": error, "next_attempt_at": utcnow() + _backoff(attempts)}
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id)
+            .values(status=status, attempts=attempts, **values)
+        )
+        return status
