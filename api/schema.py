@@ -39,6 +39,7 @@ class Mutation:
     supplier_create = strawberry.mutation(resolver=catalog.supplier_create)
     supplier_user_create = strawberry.mutation(resolver=catalog.supplier_user_create)
     product_create = strawberry.mutation(resolver=catalog.product_create)
+    supplier_webhook_set = strawberry.mutation(resolver=catalog.supplier_webhook_set)
     campaign_create = strawberry.mutation(resolver=campaigns.campaign_create)
     campaign_items_add = strawberry.mutation(resolver=campaigns.campaign_items_add)
     pickup_point_assign_warehouse = strawberry.mutation(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,3 +115,18 @@ async def list_products(
         stmt = stmt.where(Product.supplier_id == supplier_id)
     stmt = keyset_page(stmt, Product.id, after_id, limit)
     return (await session.execute(stmt)).scalars().all()
+
+
+async def set_webhook(session: AsyncSession, supplier_id: int, url: str) -> tuple[Supplier, str]:
+    """Point a supplier's purchase order notifications at ``url`` with a new
+    signing secret (returned once, for the supplier's receiver)."""
+    supplier = await session.get(Supplier, supplier_id)
+    if supplier is None:
+        raise NotFound("Supplier", ["supplierId"])
+    parsed = urlsplit(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 500:
+        raise DomainError(CommonErrorCode.INVALID, "Give an http(s) URL.", ["url"])
+    supplier.webhook_url = url.strip()
+    supplier.webhook_secret = "whsec_" + secrets.token_urlsafe(32)
+    await session.flush()
+    return supplier, supplier.webhook_secret

@@ -23,9 +23,11 @@ from fulfilment.models import (
     Product,
     PurchaseOrder,
     PurchaseOrderLine,
+    Supplier,
     Warehouse,
 )
 from kernel.errors import DomainError, NotFound
+from kernel.outbox import publish
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,12 @@ class Demand:
     case_pack: int
     unit_cost_fen: int
 
+    @property
+    def cases(self) -> int:
+        return -(-self.ordered_units // self.case_pack)  # ceiling division
+
     def line(self, purchase_order_id: int, revision: int) -> PurchaseOrderLine:
-        cases = -(-self.ordered_units // self.case_pack)  # ceiling division
+        cases = self.cases
         purchase = cases * self.case_pack
         return PurchaseOrderLine(
             purchase_order_id=purchase_order_id,
@@ -131,6 +137,7 @@ async def consolidate(
     }
     current = await _current_lines(session, list(existing.values()))
     touched = []
+    published: list[tuple[PurchaseOrder, list[Demand]]] = []
     for supplier_id in sorted(set(demand) | set(existing)):
         wanted = demand.get(supplier_id, [])
         po = existing.get(supplier_id)
@@ -153,7 +160,9 @@ async def consolidate(
             po.revised_at = now
         session.add_all(d.line(po.id, po.revision) for d in wanted)
         touched.append(po)
+        published.append((po, wanted))
     await session.flush()
+    await notify_suppliers(session, published)
     return touched
 
 
@@ -173,3 +182,51 @@ async def _current_lines(
     for line in rows.scalars():
         out.setdefault(line.purchase_order_id, []).append(line)
     return out
+
+
+PUBLISHED = "purchase_order.published"
+
+
+async def notify_suppliers(
+    session: AsyncSession, published: list[tuple[PurchaseOrder, list[Demand]]]
+) -> None:
+    """Queue a signed webhook for each new or revised PO whose supplier has a
+    webhook URL; sent by the outbox job after this transaction commits."""
+    if not published:
+        return
+    hooks = {
+        s.id: s
+        for s in (
+            await session.execute(
+                select(Supplier).where(
+                    Supplier.id.in_({po.supplier_id for po, _ in published}),
+                    Supplier.webhook_url.is_not(None),
+                )
+            )
+        ).scalars()
+    }
+    for po, lines in published:
+        supplier = hooks.get(po.supplier_id)
+        if supplier is None or not supplier.webhook_url or not supplier.webhook_secret:
+            continue
+        publish(
+            session,
+            topic=PUBLISHED,
+            url=supplier.webhook_url,
+            secret=supplier.webhook_secret,
+            payload={
+                "purchaseOrderId": po.id,
+                "revision": po.revision,
+                "warehouseId": po.warehouse_id,
+                "deliveryDate": po.delivery_date.isoformat(),
+                "lines": [
+                    {
+                        "productId": d.product_id,
+                        "orderedUnits": d.ordered_units,
+                        "casePack": d.case_pack,
+                        "cases": d.cases,
+                    }
+                    for d in lines
+                ],
+            },
+        )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
 from kernel.db import Base, BigID, UTCDateTime, enum_column, unit_of_work
+from kernel.jobs.registry import JobContext, job_handler, periodic
 
 log = logging.getLogger(__name__)
 
@@ -170,3 +171,14 @@ async def _deliver_one(
             .values(status=status, attempts=attempts, **values)
         )
         return status
+
+
+DELIVER = "outbox.deliver"
+periodic(DELIVER, every_s=60)
+
+
+@job_handler(DELIVER)
+async def deliver(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Send the webhooks that are due (every minute, and whenever asked)."""
+    report = await deliver_due(ctx.sessions)
+    return {"delivered": report.delivered, "retrying": report.retrying, "failed": report.failed}

@@ -12,7 +12,7 @@ from api.mutations.base import in_transaction
 from api.types.catalog import ProductType, StorageZoneEnum, SupplierType
 from api.types.users import UserType
 from fulfilment import catalog
-from fulfilment.models import Product
+from fulfilment.models import Product, Supplier
 from kernel.accounts import Role, User
 
 
@@ -112,4 +112,36 @@ async def product_create(info: Info, input: ProductCreateInput) -> ProductCreate
     product, errors = await in_transaction(info.context, work)
     return ProductCreatePayload(
         product=ProductType.of(product) if product else None, user_errors=errors
+    )
+
+
+@strawberry.input
+class SupplierWebhookSetInput:
+    supplier_id: strawberry.ID
+    url: str
+
+
+@strawberry.type
+class SupplierWebhookSetPayload:
+    supplier: SupplierType | None
+    secret: str | None = strawberry.field(
+        description="Signs every delivery (X-Tuangou-Signature); shown once."
+    )
+    user_errors: list[UserError]
+
+
+async def supplier_webhook_set(
+    info: Info, input: SupplierWebhookSetInput
+) -> SupplierWebhookSetPayload:
+    info.context.require(Role.OPERATOR)
+
+    async def work(session: AsyncSession) -> tuple[Supplier, str]:
+        supplier_id = decode(input.supplier_id, "Supplier", ["supplierId"])
+        return await catalog.set_webhook(session, supplier_id, input.url)
+
+    done, errors = await in_transaction(info.context, work)
+    if done is None:
+        return SupplierWebhookSetPayload(supplier=None, secret=None, user_errors=errors)
+    return SupplierWebhookSetPayload(
+        supplier=SupplierType.of(done[0]), secret=done[1], user_errors=[]
     )
