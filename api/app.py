@@ -1,4 +1,5 @@
-"""The ASGI application: ``/graphql`` (with GraphiQL) and ``/healthz``."""
+"""The ASGI application: ``/graphql`` (with GraphiQL), ``/healthz``, the
+payment callback and the ``/exports/...`` downloads."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.context import Context
+from api.exports import export_routes
 from api.handlers import load_job_handlers
 from api.payments import wechat_notify
 from api.schema import build_schema
@@ -96,11 +98,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/payments/wechat/notify", wechat_notify, methods=["POST"]),
+            *export_routes(),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.read_sessions = read_sessions
+    app.state.auth_sessions = auth_sessions
     app.state.queue = queue
     return app

@@ -23,6 +23,7 @@ from fulfilment.models import (
     Product,
     PurchaseOrder,
     PurchaseOrderLine,
+    ShortfallReason,
     Supplier,
     Warehouse,
 )
@@ -61,10 +62,14 @@ class Demand:
 async def _demand(
     session: AsyncSession, warehouse_id: int, delivery_date: date
 ) -> dict[int, list[Demand]]:
-    """Paid units per supplier and product, less what cutoff already refunded:
-    one grouped query over all the day's lines."""
+    """Paid units per supplier and product, less what cutoff refunded for
+    missed group thresholds: one grouped query over all the day's lines."""
+    # Only what customers will not get whatever the supplier does (items that
+    # missed their threshold) leaves the PO; a supplier's own shortage does
+    # not revise what was ordered from it.
     shorted = (
         select(OrderLineShortfall.order_line_id, func.sum(OrderLineShortfall.quantity).label("q"))
+        .where(OrderLineShortfall.reason == ShortfallReason.GROUP_THRESHOLD)
         .group_by(OrderLineShortfall.order_line_id)
         .subquery()
     )

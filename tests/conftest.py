@@ -90,6 +90,7 @@ def postgres_url() -> Iterator[str]:
 
 @dataclass
 class TestDB:
+    __test__ = False  # a fixture's value, not a test class
     kind: str
     url: str
     settings: Settings

@@ -101,8 +101,8 @@ async def open_shop(
     cutoff_at: datetime | None = None,
 ) -> Shop:
     """Everything an order needs. ``items`` are ItemDraft keyword arguments
-    without product_id (one product is made per item); default: one item at
-    9.90 yuan (list 12.90), no cap."""
+    without product_id (one product is made per item, with ``case_pack`` if
+    given, else 12); default: one item at 9.90 yuan (list 12.90), no cap."""
     operator, operator_token = await db.user(Role.OPERATOR, "运营")
     now = utcnow()
     wanted = items or [{"group_price_fen": 990, "list_price_fen": 1290}]
@@ -132,13 +132,14 @@ async def open_shop(
                     unit="500g/盒",
                     weight_g=500,
                     volume_ml=800,
-                    case_pack=12,
+                    case_pack=int(spec.get("case_pack") or 12),
                     cost_fen=600,
                     storage_zone=StorageZone.AMBIENT,
                 ),
             )
             product_ids.append(product.id)
-            drafts.append(campaigns.ItemDraft(product_id=product.id, **spec))  # type: ignore[arg-type]
+            pricing = {k: v for k, v in spec.items() if k != "case_pack"}
+            drafts.append(campaigns.ItemDraft(product_id=product.id, **pricing))  # type: ignore[arg-type]
         day = delivery_day()
         campaign = await campaigns.create_campaign(
             session,

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from api.context import Info
+from api.exports import purchase_order_path
 from api.ids import node_db_ids
 from api.types.catalog import ProductType, SupplierType, viewer_supplier_id
 from fulfilment.models import PurchaseOrder, PurchaseOrderLine
@@ -67,6 +68,14 @@ class PurchaseOrderChange:
         return None if product is None else ProductType.of(product)
 
 
+@strawberry.type
+class DownloadUrls:
+    """Relative URLs of a file download; GET them with the same bearer token."""
+
+    csv: str
+    xlsx: str
+
+
 @strawberry.type(name="PurchaseOrder")
 class PurchaseOrderType(relay.Node):
     id: relay.NodeID[int]
@@ -107,6 +116,15 @@ class PurchaseOrderType(relay.Node):
             )
             for c in found
         ]
+
+    @strawberry.field(
+        description="Where to download a revision (the current one by default) as a file."
+    )
+    def download_urls(self, revision: int | None = None) -> DownloadUrls:
+        return DownloadUrls(
+            csv=purchase_order_path(self.id, "csv", revision),
+            xlsx=purchase_order_path(self.id, "xlsx", revision),
+        )
 
     @strawberry.field
     async def total_cost_fen(self, info: Info) -> int:

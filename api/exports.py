@@ -1,0 +1,243 @@
+"""File downloads: ``GET /exports/...`` as CSV or XLSX.
+
+* ``/exports/purchase-orders/{id}.{fmt}[?revision=N]``: operators and the
+  PO's own supplier;
+* ``/exports/pick-lists/{pickup_point_id}/{date}.{fmt}``: operators,
+  dispatchers and the point's own leader;
+* ``/exports/warehouse-totals/{warehouse_id}/{date}.{fmt}``: operators and
+  dispatchers.
+
+IDs are the GraphQL global IDs (``PurchaseOrder.id``, ``PickupPoint.id``,
+``Warehouse.id``: letters, digits and ``=``, safe in a path); dates are ISO
+(``2026-11-24``); ``fmt`` is ``csv`` or ``xlsx``. The bearer token is the
+GraphQL one. No or a bad token: 401 ``{"code": "UNAUTHENTICATED"}``; a bad
+format, ID, date or revision: 400 ``{"code": "BAD_REQUEST"}``; anything the
+viewer may not read is 404 ``{"code": "NOT_FOUND"}``, exactly like a missing
+object.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date
+from urllib.parse import quote
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.ids import MAX_DB_ID, decode, encode
+from fulfilment.catalog import supplier_of_user
+from fulfilment.exports import (
+    Rows,
+    pick_list_rows,
+    purchase_order_rows,
+    to_csv,
+    to_xlsx,
+    warehouse_totals_rows,
+)
+from fulfilment.models import PurchaseOrder
+from kernel.accounts import Role, User, authenticate
+from kernel.errors import DomainError, NotFound
+from leaders.models import Leader, PickupPoint
+
+log = logging.getLogger("tuangou.exports")
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, code: str) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+
+
+def _bad_request() -> _Refused:
+    return _Refused(400, "BAD_REQUEST")
+
+
+def _not_found() -> _Refused:
+    return _Refused(404, "NOT_FOUND")
+
+
+def purchase_order_path(purchase_order_id: int, fmt: str, revision: int | None = None) -> str:
+    """The relative download URL of a purchase order (a revision of it)."""
+    path = f"/exports/purchase-orders/{encode('PurchaseOrder', purchase_order_id)}.{fmt}"
+    return path if revision is None else f"{path}?revision={revision}"
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token else None
+
+
+async def _viewer(request: Request) -> User:
+    token = _bearer(request)
+    viewer = None
+    if token:
+        async with request.app.state.auth_sessions() as session:
+            viewer = await authenticate(session, token, request.app.state.settings.token_secret)
+    if viewer is None:
+        raise _Refused(401, "UNAUTHENTICATED")
+    return viewer
+
+
+def _format(request: Request) -> str:
+    fmt = str(request.path_params["fmt"])
+    if fmt not in CONTENT_TYPES:
+        raise _bad_request()
+    return fmt
+
+
+def _id(request: Request, name: str, type_name: str) -> int:
+    try:
+        return decode(str(request.path_params[name]), type_name, [name])
+    except DomainError as exc:
+        raise _bad_request() from exc
+
+
+def _date(request: Request) -> date:
+    try:
+        return date.fromisoformat(str(request.path_params["date"]))
+    except ValueError as exc:
+        raise _bad_request() from exc
+
+
+def _revision(request: Request) -> int | None:
+    raw = request.query_params.get("revision")
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_DB_ID:
+        raise _bad_request()
+    return int(raw)
+
+
+async def viewer_supplier_id(session: AsyncSession, viewer: User) -> int | None:
+    """The supplier a supplier account acts for (None for other roles): the
+    session-taking twin of ``api.types.catalog.viewer_supplier_id``."""
+    if viewer.role is not Role.SUPPLIER:
+        return None
+    return await supplier_of_user(session, viewer.id)
+
+
+def _download(rows: Rows, fmt: str, title: str, ascii_name: str, name: str) -> Response:
+    body = to_csv(rows) if fmt == "csv" else to_xlsx(rows, title)
+    disposition = (
+        f'attachment; filename="{ascii_name}.{fmt}"; '
+        f"filename*=UTF-8''{quote(f'{name}.{fmt}', safe='')}"
+    )
+    return Response(
+        body,
+        media_type=CONTENT_TYPES[fmt],
+        headers={
+            "Content-Disposition": disposition,
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+Handler = Callable[[Request, User, AsyncSession], Awaitable[Response]]
+
+
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, open one read transaction, and turn refusals into JSON."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            viewer = await _viewer(request)
+            async with request.app.state.read_sessions() as session:
+                return await handler(request, viewer, session)
+        except _Refused as refused:
+            headers = {"WWW-Authenticate": "Bearer"} if refused.status == 401 else None
+            return JSONResponse({"code": refused.code}, refused.status, headers=headers)
+        except NotFound:
+            return JSONResponse({"code": "NOT_FOUND"}, 404)
+
+    return endpoint
+
+
+async def purchase_order(request: Request, viewer: User, session: AsyncSession) -> Response:
+    fmt = _format(request)
+    po_id = _id(request, "id", "PurchaseOrder")
+    revision = _revision(request)
+    po = await session.get(PurchaseOrder, po_id)
+    if po is None or not (
+        viewer.role is Role.OPERATOR
+        or (
+            viewer.role is Role.SUPPLIER
+            and po.supplier_id == await viewer_supplier_id(session, viewer)
+        )
+    ):
+        raise _not_found()
+    rows = await purchase_order_rows(session, po.id, revision)
+    shown = revision or po.revision
+    day = po.delivery_date.isoformat()
+    return _download(
+        rows,
+        fmt,
+        f"采购单 {day} 第{shown}版",
+        f"purchase-order-{po.id}-{day}-r{shown}",
+        f"采购单-{po.id}-{day}-第{shown}版",
+    )
+
+
+async def pick_list(request: Request, viewer: User, session: AsyncSession) -> Response:
+    fmt = _format(request)
+    point_id = _id(request, "pickup_point_id", "PickupPoint")
+    day = _date(request)
+    if viewer.role not in (Role.OPERATOR, Role.DISPATCHER, Role.LEADER):
+        raise _not_found()
+    point = await session.get(PickupPoint, point_id)
+    if point is None:
+        raise _not_found()
+    if viewer.role is Role.LEADER:
+        leader = await session.get(Leader, point.leader_id)
+        if leader is None or leader.user_id != viewer.id:
+            raise _not_found()
+    rows = await pick_list_rows(session, point.id, day)
+    return _download(
+        rows,
+        fmt,
+        f"分拣单 {day.isoformat()}",
+        f"pick-list-{point.id}-{day.isoformat()}",
+        f"分拣单-{point.name}-{day.isoformat()}",
+    )
+
+
+async def warehouse_totals(request: Request, viewer: User, session: AsyncSession) -> Response:
+    fmt = _format(request)
+    warehouse_id = _id(request, "warehouse_id", "Warehouse")
+    day = _date(request)
+    if viewer.role not in (Role.OPERATOR, Role.DISPATCHER):
+        raise _not_found()
+    rows = await warehouse_totals_rows(session, warehouse_id, day)
+    return _download(
+        rows,
+        fmt,
+        f"仓库汇总 {day.isoformat()}",
+        f"warehouse-totals-{warehouse_id}-{day.isoformat()}",
+        f"仓库汇总-{warehouse_id}-{day.isoformat()}",
+    )
+
+
+def export_routes() -> list[Route]:
+    """The download routes; they read ``app.state.auth_sessions``,
+    ``read_sessions`` and ``settings``."""
+    return [
+        Route("/exports/purchase-orders/{id}.{fmt}", _endpoint(purchase_order)),
+        Route(
+            "/exports/pick-lists/{pickup_point_id}/{date}.{fmt}",
+            _endpoint(pick_list),
+        ),
+        Route(
+            "/exports/warehouse-totals/{warehouse_id}/{date}.{fmt}",
+            _endpoint(warehouse_totals),
+        ),
+    ]
