@@ -55,6 +55,7 @@ class Mutation:
         resolver=purchasing.purchase_order_receiving_close
     )
     sorting_run = strawberry.mutation(resolver=purchasing.sorting_run)
+    shortages_allocate = strawberry.mutation(resolver=purchasing.shortages_allocate)
     order_create = strawberry.mutation(resolver=orders.order_create)
     order_cancel = strawberry.mutation(resolver=orders.order_cancel)
     payment_simulate = strawberry.mutation(

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import select
 
 from fulfilment.cutoff import run_cutoff
-from fulfilment.models import Campaign
+from fulfilment.models import Campaign, PurchaseOrder
 from fulfilment.orders.expiry import expire_unpaid
 from fulfilment.purchasing import consolidate
+from fulfilment.shortages import allocate_shortages
 from fulfilment.sorting import sort_day
 from kernel.clock import utcnow
 from kernel.jobs.registry import JobContext, job_handler, periodic
@@ -121,3 +122,31 @@ async def sort_warehouse_day(ctx: JobContext, payload: dict[str, Any]) -> dict[s
             now=utcnow(),
         )
     return asdict(summary)
+
+
+ALLOCATE = "shortages.allocate"
+
+
+@job_handler(ALLOCATE)
+async def allocate_day(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Allocate what is short on every purchase order of a warehouse's day
+    (again after more goods arrived: only the unallocated part is added)."""
+    async with ctx.step() as session:
+        ids = list(
+            (
+                await session.execute(
+                    select(PurchaseOrder.id).where(
+                        PurchaseOrder.warehouse_id == int(payload["warehouse_id"]),
+                        PurchaseOrder.delivery_date == date.fromisoformat(payload["delivery_date"]),
+                    )
+                )
+            ).scalars()
+        )
+    units = refund = 0
+    for done, po_id in enumerate(ids, start=1):
+        async with ctx.step() as session:
+            summary = await allocate_shortages(session, po_id, utcnow())
+        units += summary.units
+        refund += summary.refund_fen
+        await ctx.report(done / len(ids), f"{done} of {len(ids)} purchase orders")
+    return {"purchase_orders": len(ids), "shorted_units": units, "refund_fen": refund}

@@ -199,3 +199,26 @@ def test_allocation_properties(sqlite_template, tmp_path_factory, quantities, av
             await engine.dispose()
 
     asyncio.run(run())
+
+
+async def test_the_allocation_job_reruns_a_whole_day_safely(db):
+    from api.ids import encode
+    from tests.conftest import app_client
+    from tests.test_purchase_orders_api import finished
+
+    shop, po_id, orders = await day_with_orders(db, [3, 4, 5])
+    async with unit_of_work(db.sessions) as session:
+        await confirm(session, po_id, shop.extra["supplier_id"], {shop_product(shop): 10}, utcnow())
+    query = (
+        "mutation($w: ID!, $d: Date!) { shortagesAllocate(input: {warehouseId: $w, "
+        "deliveryDate: $d}) { job { id } userErrors { code } } }"
+    )
+    variables = {"w": encode("Warehouse", shop.warehouse_id), "d": shop.delivery_date.isoformat()}
+    async with app_client(db.url, jobs_mode="inline") as gql:
+        started = await gql(query, variables, token=shop.operator_token)
+        job = await finished(
+            gql, shop.operator_token, started["data"]["shortagesAllocate"]["job"]["id"]
+        )
+    assert job["status"] == "SUCCEEDED"
+    assert job["result"] == {"purchase_orders": 1, "shorted_units": 0, "refund_fen": 0}
+    assert await shortfalls(db) == {orders[2].id: 2}

@@ -16,7 +16,7 @@ from api.mutations.jobs import JobStartPayload, start_job
 from api.types.catalog import viewer_supplier_id
 from api.types.purchasing import PurchaseOrderType
 from fulfilment import receiving
-from fulfilment.jobs import CONSOLIDATE, CUTOFF, SORT
+from fulfilment.jobs import ALLOCATE, CONSOLIDATE, CUTOFF, SORT
 from fulfilment.models import Campaign, PurchaseOrder, Warehouse
 from fulfilment.shortages import ShortageSummary
 from kernel.accounts import Role
@@ -173,7 +173,7 @@ async def purchase_order_receiving_close(
     return _payload(*await in_transaction(info.context, work))
 
 
-@strawberry.input
+@strawberry.input(description="A warehouse's delivery date.")
 class SortingRunInput:
     warehouse_id: strawberry.ID
     delivery_date: date
@@ -195,3 +195,17 @@ async def sorting_run(info: Info, input: SortingRunInput) -> JobStartPayload:
         }
 
     return await start_job(info, SORT, payload)
+
+
+async def shortages_allocate(info: Info, input: SortingRunInput) -> JobStartPayload:
+    """Allocate the day's shortages again (after more goods arrived, or to
+    be sure): only what is not yet allocated is added."""
+    info.context.require(Role.OPERATOR)
+
+    async def payload(session: AsyncSession) -> dict[str, Any]:
+        warehouse_id = decode(input.warehouse_id, "Warehouse", ["warehouseId"])
+        if await session.get(Warehouse, warehouse_id) is None:
+            raise NotFound("Warehouse", ["warehouseId"])
+        return {"warehouse_id": warehouse_id, "delivery_date": input.delivery_date.isoformat()}
+
+    return await start_job(info, ALLOCATE, payload)
