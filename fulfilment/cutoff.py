@@ -26,6 +26,10 @@ from fulfilment.orders.reservations import release
 from kernel.db import execute_counting
 from kernel.errors import DomainError, NotFound
 
+# Orders per release() statement: a statement takes at most 32767 bound
+# parameters (asyncpg; SQLite 32766).
+_RELEASE_BATCH = 30_000
+
 
 @dataclass(frozen=True)
 class CutoffSummary:
@@ -88,8 +92,9 @@ async def _expire_unpaid(session: AsyncSession, campaign_id: int, now: datetime)
             )
         ).scalars()
     )
-    if ids:
-        await release(session, ids)
+    # In slices (see _RELEASE_BATCH): a day's unpaid orders may not bind at once.
+    for start in range(0, len(ids), _RELEASE_BATCH):
+        await release(session, ids[start : start + _RELEASE_BATCH])
     return len(ids)
 
 

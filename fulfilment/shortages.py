@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Exists, and_, case, exists, func, insert, literal, select
+from sqlalchemy import ColumnElement, case, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.models import (
@@ -33,7 +33,6 @@ from fulfilment.models import (
     RefundReason,
     ShortfallReason,
 )
-from kernel.db import execute_counting
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,6 @@ async def allocate_shortages(
         lines += added[0]
         units += added[1]
         refund += added[2]
-    await _record_shortfalls(session, now)
     return ShortageSummary(len(needs), lines, units, refund)
 
 
@@ -151,44 +149,34 @@ async def _short_latest_paid(
         literal(RefundReason.SHORTAGE.value),
         literal(now, type_=Refund.created_at.type),
     ).where(before < need)
-    count = await execute_counting(
-        session,
-        insert(Refund).from_select(
-            ["order_id", "order_line_id", "quantity", "amount_fen", "reason", "created_at"], chosen
-        ),
-    )
-    totals = (
+    # RETURNING gives this run's refunds: their shortfall rows are written
+    # from them directly, and the totals need no second look at the table.
+    refunds = (
         await session.execute(
-            select(
-                func.coalesce(func.sum(Refund.quantity), 0),
-                func.coalesce(func.sum(Refund.amount_fen), 0),
+            insert(Refund)
+            .from_select(
+                ["order_id", "order_line_id", "quantity", "amount_fen", "reason", "created_at"],
+                chosen,
             )
-            .join(OrderLine, OrderLine.id == Refund.order_line_id)
-            .where(
-                Refund.reason == RefundReason.SHORTAGE,
-                OrderLine.product_id == product_id,
-                ~_has_shortfall(),
-            )
+            .returning(Refund.id, Refund.order_line_id, Refund.quantity, Refund.amount_fen)
         )
-    ).one()
-    return count, int(totals[0] or 0), int(totals[1] or 0)
-
-
-def _has_shortfall() -> Exists:
-    return exists().where(OrderLineShortfall.refund_id == Refund.id)
-
-
-async def _record_shortfalls(session: AsyncSession, now: datetime) -> None:
-    """A shortfall row for each shortage refund not yet linked to one."""
-    await session.execute(
-        insert(OrderLineShortfall).from_select(
-            ["order_line_id", "quantity", "reason", "refund_id", "created_at"],
-            select(
-                Refund.order_line_id,
-                Refund.quantity,
-                literal(ShortfallReason.SUPPLIER_SHORT.value),
-                Refund.id,
-                literal(now, type_=OrderLineShortfall.created_at.type),
-            ).where(and_(Refund.reason == RefundReason.SHORTAGE, ~_has_shortfall())),
+    ).all()
+    if refunds:
+        await session.execute(
+            insert(OrderLineShortfall),
+            [
+                {
+                    "order_line_id": line_id,
+                    "quantity": quantity,
+                    "reason": ShortfallReason.SUPPLIER_SHORT,
+                    "refund_id": refund_id,
+                    "created_at": now,
+                }
+                for refund_id, line_id, quantity, _ in refunds
+            ],
         )
+    return (
+        len(refunds),
+        sum(int(r.quantity or 0) for r in refunds),
+        sum(int(r.amount_fen) for r in refunds),
     )

@@ -57,6 +57,8 @@ class OrderLine(Base):
         UniqueConstraint("order_id", "campaign_item_id"),
         CheckConstraint("quantity > 0 AND unit_price_fen > 0", name="positive"),
         CheckConstraint("amount_fen = quantity * unit_price_fen", name="amount_exact"),
+        # Shortage allocation reads one product's lines at a time.
+        Index("ix_order_lines_product_id", "product_id"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
