@@ -38,6 +38,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from benchdb import create_database, drop_database, libpq, with_database
+
 # Runnable from anywhere as a plain script: the project root on the path.
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -59,32 +61,6 @@ GENEROUS_CAP = 10_000_000
 # --------------------------------------------------------------------------
 # Database: create, seed, check, drop
 # --------------------------------------------------------------------------
-
-
-def _libpq(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _with_database(url: str, name: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-def create_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
@@ -254,7 +230,7 @@ class Checks:
 def check_books(url: str, campaign_id: int, expected_orders: int) -> Checks:
     import psycopg
 
-    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
         rows = conn.execute(
             """
             SELECT ci.id, ci.reserved, ci.cap,
@@ -578,7 +554,7 @@ def backend_pids(admin_url: str, database: str) -> list[int]:
     import psycopg
 
     try:
-        with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
             rows = conn.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
             ).fetchall()
@@ -722,7 +698,7 @@ def start_profilers(args: argparse.Namespace, pids: list[int]) -> list[subproces
 def main() -> int:
     args = parse_args()
     name = f"tuangou_bench_{uuid.uuid4().hex[:10]}"
-    url = _with_database(args.postgres_url, name)
+    url = with_database(args.postgres_url, name)
     workdir = Path(tempfile.mkdtemp(prefix="tuangou-bench-"))
     server = Server(url, args.workers, workdir / "server.log")
     created = False

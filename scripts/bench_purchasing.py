@@ -56,6 +56,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from benchdb import create_database, drop_database, with_database
+
 # Runnable from anywhere as a plain script: the project root on the path.
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -71,32 +73,6 @@ LINES_PER_ORDER = 3  # on average (1–5)
 # --------------------------------------------------------------------------
 # Database: create, drop
 # --------------------------------------------------------------------------
-
-
-def _libpq(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _with_database(url: str, name: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-def create_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def peak_mb() -> float:
@@ -857,7 +833,7 @@ async def _main(url: str, args: argparse.Namespace, log: SqlLog) -> tuple[World,
 def main() -> int:
     args = parse_args()
     name = f"tuangou_bench_{uuid.uuid4().hex[:10]}"
-    url = _with_database(args.postgres_url, name)
+    url = with_database(args.postgres_url, name)
     created = False
     sql_out = args.sql_log.open("w") if args.sql_log else None
     log = SqlLog(sql_out)

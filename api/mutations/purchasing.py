@@ -55,6 +55,16 @@ class PurchaseOrdersConsolidateInput:
     delivery_date: date
 
 
+async def _warehouse_day(
+    session: AsyncSession, warehouse_id: strawberry.ID, delivery_date: date
+) -> dict[str, Any]:
+    """The payload of the jobs that work on one warehouse's delivery date."""
+    decoded = decode(warehouse_id, "Warehouse", ["warehouseId"])
+    if await session.get(Warehouse, decoded) is None:
+        raise NotFound("Warehouse", ["warehouseId"])
+    return {"warehouse_id": decoded, "delivery_date": delivery_date.isoformat()}
+
+
 async def purchase_orders_consolidate(
     info: Info, input: PurchaseOrdersConsolidateInput
 ) -> JobStartPayload:
@@ -63,10 +73,7 @@ async def purchase_orders_consolidate(
     info.context.require(Role.OPERATOR)
 
     async def payload(session: AsyncSession) -> dict[str, Any]:
-        warehouse_id = decode(input.warehouse_id, "Warehouse", ["warehouseId"])
-        if await session.get(Warehouse, warehouse_id) is None:
-            raise NotFound("Warehouse", ["warehouseId"])
-        return {"warehouse_id": warehouse_id, "delivery_date": input.delivery_date.isoformat()}
+        return await _warehouse_day(session, input.warehouse_id, input.delivery_date)
 
     return await start_job(info, CONSOLIDATE, payload)
 
@@ -185,14 +192,8 @@ async def sorting_run(info: Info, input: SortingRunInput) -> JobStartPayload:
     ctx.require(Role.OPERATOR)
 
     async def payload(session: AsyncSession) -> dict[str, Any]:
-        warehouse_id = decode(input.warehouse_id, "Warehouse", ["warehouseId"])
-        if await session.get(Warehouse, warehouse_id) is None:
-            raise NotFound("Warehouse", ["warehouseId"])
-        return {
-            "warehouse_id": warehouse_id,
-            "delivery_date": input.delivery_date.isoformat(),
-            "tote_volume_ml": ctx.settings.tote_volume_ml,
-        }
+        day = await _warehouse_day(session, input.warehouse_id, input.delivery_date)
+        return {**day, "tote_volume_ml": ctx.settings.tote_volume_ml}
 
     return await start_job(info, SORT, payload)
 
@@ -203,9 +204,6 @@ async def shortages_allocate(info: Info, input: SortingRunInput) -> JobStartPayl
     info.context.require(Role.OPERATOR)
 
     async def payload(session: AsyncSession) -> dict[str, Any]:
-        warehouse_id = decode(input.warehouse_id, "Warehouse", ["warehouseId"])
-        if await session.get(Warehouse, warehouse_id) is None:
-            raise NotFound("Warehouse", ["warehouseId"])
-        return {"warehouse_id": warehouse_id, "delivery_date": input.delivery_date.isoformat()}
+        return await _warehouse_day(session, input.warehouse_id, input.delivery_date)
 
     return await start_job(info, ALLOCATE, payload)
