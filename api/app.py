@@ -16,7 +16,7 @@ from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.context import Context
+from api.context import Context, bearer_token
 from api.exports import export_routes
 from api.handlers import load_job_handlers
 from api.payments import wechat_notify
@@ -27,11 +27,6 @@ from kernel.jobs.queue import build_queue
 from kernel.settings import Settings, get_settings
 
 log = logging.getLogger("tuangou.api")
-
-
-def _bearer(request: Request | WebSocket) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token else None
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -59,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             self, request: Request | WebSocket, response: Response | WebSocket
         ) -> Context:
             viewer: User | None = None
-            token = _bearer(request)
+            token = bearer_token(request)
             if token:
                 async with auth_sessions() as session:
                     viewer = await authenticate(session, token, config.token_secret)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from api.errors import forbidden, unauthenticated
@@ -60,3 +62,9 @@ class Context:
 
 
 Info = StrawberryInfo[Context, None]
+
+
+def bearer_token(request: Request | WebSocket) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, if any."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token else None

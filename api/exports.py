@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.context import bearer_token
 from api.ids import MAX_DB_ID, decode, encode
 from fulfilment.catalog import supplier_of_user
 from fulfilment.exports import (
@@ -72,13 +73,8 @@ def purchase_order_path(purchase_order_id: int, fmt: str, revision: int | None =
     return path if revision is None else f"{path}?revision={revision}"
 
 
-def _bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token else None
-
-
 async def _viewer(request: Request) -> User:
-    token = _bearer(request)
+    token = bearer_token(request)
     viewer = None
     if token:
         async with request.app.state.auth_sessions() as session:
