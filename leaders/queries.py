@@ -46,15 +46,3 @@ async def pickup_points_by_leader(
 ) -> dict[int, PickupPoint]:
     rows = await session.execute(select(PickupPoint).where(PickupPoint.leader_id.in_(leader_ids)))
     return {p.leader_id: p for p in rows.scalars()}
-
-
-async def is_orderable(session: AsyncSession, pickup_point_id: int) -> bool:
-    """Only approved, active leaders' pickup points can receive orders."""
-    status = (
-        await session.execute(
-            select(Leader.status)
-            .join(PickupPoint, PickupPoint.leader_id == Leader.id)
-            .where(PickupPoint.id == pickup_point_id)
-        )
-    ).scalar_one_or_none()
-    return status is LeaderStatus.APPROVED

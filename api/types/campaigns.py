@@ -10,7 +10,7 @@ from strawberry import relay
 
 from api.context import Info
 from api.ids import node_db_ids
-from api.types.catalog import ProductType
+from api.types.catalog import ProductType, product_of
 from api.types.common import TimeWindow
 from api.types.warehouses import WarehouseType, can_see_warehouse
 from fulfilment.campaigns import CampaignStatus, campaign_status
@@ -58,8 +58,7 @@ class CampaignItemType(relay.Node):
 
     @strawberry.field
     async def product(self, info: Info) -> ProductType | None:
-        product = await info.context.loaders.product.load(self.product_id)
-        return None if product is None else ProductType.of(product)
+        return await product_of(info, self.product_id)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -57,6 +57,12 @@ class SupplierType(relay.Node):
         return [cls.of(s) if s and can_see_supplier(viewer, s.id, own) else None for s in found]
 
 
+async def product_of(info: Info, product_id: int) -> ProductType | None:
+    """The product behind an id, through the request's loader."""
+    product = await info.context.loaders.product.load(product_id)
+    return None if product is None else ProductType.of(product)
+
+
 @strawberry.type(name="Product")
 class ProductType(relay.Node):
     id: relay.NodeID[int]

@@ -11,7 +11,7 @@ from strawberry import relay
 from api.context import Info
 from api.ids import node_db_ids
 from api.types.campaigns import CampaignItemType, CampaignType
-from api.types.catalog import ProductType
+from api.types.catalog import ProductType, product_of
 from api.types.leaders import PickupPointType
 from fulfilment.models import Order, OrderLine, OrderStatus, ShortfallReason
 from kernel.accounts import Role, User
@@ -66,8 +66,7 @@ class OrderLineType:
 
     @strawberry.field
     async def product(self, info: Info) -> ProductType | None:
-        product = await info.context.loaders.product.load(self.product_id)
-        return None if product is None else ProductType.of(product)
+        return await product_of(info, self.product_id)
 
     @strawberry.field(description="Units shorted (group threshold missed, …) and refunded.")
     async def shortfalls(self, info: Info) -> list[Shortfall]:
@@ -162,8 +161,7 @@ class ItemTotal:
 
     @strawberry.field
     async def product(self, info: Info) -> ProductType | None:
-        product = await info.context.loaders.product.load(self.product_id)
-        return None if product is None else ProductType.of(product)
+        return await product_of(info, self.product_id)
 
     @strawberry.field
     async def campaign_item(self, info: Info) -> CampaignItemType | None:

@@ -11,7 +11,7 @@ from strawberry import relay
 from api.context import Info
 from api.exports import purchase_order_path
 from api.ids import node_db_ids
-from api.types.catalog import ProductType, SupplierType, viewer_supplier_id
+from api.types.catalog import ProductType, SupplierType, product_of, viewer_supplier_id
 from fulfilment.models import PurchaseOrder, PurchaseOrderLine
 from fulfilment.purchase_orders import changes
 from kernel.accounts import Role, User
@@ -52,8 +52,7 @@ class PurchaseOrderLineType:
 
     @strawberry.field
     async def product(self, info: Info) -> ProductType | None:
-        product = await info.context.loaders.product.load(self.product_id)
-        return None if product is None else ProductType.of(product)
+        return await product_of(info, self.product_id)
 
 
 @strawberry.type
@@ -64,8 +63,7 @@ class PurchaseOrderChange:
 
     @strawberry.field
     async def product(self, info: Info) -> ProductType | None:
-        product = await info.context.loaders.product.load(self.product_id)
-        return None if product is None else ProductType.of(product)
+        return await product_of(info, self.product_id)
 
 
 @strawberry.type

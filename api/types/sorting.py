@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from api.context import Info
-from api.types.catalog import ProductType, StorageZoneEnum
+from api.types.catalog import ProductType, StorageZoneEnum, product_of
 
 
 @strawberry.type
@@ -15,8 +15,7 @@ class PickListLine:
 
     @strawberry.field
     async def product(self, info: Info) -> ProductType | None:
-        product = await info.context.loaders.product.load(self.product_id)
-        return None if product is None else ProductType.of(product)
+        return await product_of(info, self.product_id)
 
 
 @strawberry.type

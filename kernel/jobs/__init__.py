@@ -3,6 +3,6 @@ run by procrastinate workers on PostgreSQL or inside the API process on SQLite."
 
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.registry import JobContext, job_handler
-from kernel.jobs.service import enqueue, get_job
+from kernel.jobs.service import enqueue
 
-__all__ = ["Job", "JobContext", "JobStatus", "enqueue", "get_job", "job_handler"]
+__all__ = ["Job", "JobContext", "JobStatus", "enqueue", "job_handler"]

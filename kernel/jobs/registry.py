@@ -76,7 +76,3 @@ def periodic_kinds() -> dict[str, int]:
 
 def handler_for(kind: str) -> JobHandler | None:
     return _HANDLERS.get(kind)
-
-
-def known_kinds() -> list[str]:
-    return sorted(_HANDLERS)

@@ -65,7 +65,3 @@ async def enqueue(
             ["key"],
         )
     return job, False
-
-
-async def get_job(session: AsyncSession, job_id: int) -> Job | None:
-    return await session.get(Job, job_id)
