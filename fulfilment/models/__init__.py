@@ -15,6 +15,18 @@ from fulfilment.models.orders import (
     ShortfallReason,
 )
 from fulfilment.models.purchasing import PurchaseOrder, PurchaseOrderLine, Receipt
+from fulfilment.models.routing import (
+    DeliveryIssue,
+    DeliveryIssueKind,
+    DeliveryReceipt,
+    Route,
+    RoutePlan,
+    RoutePlanStatus,
+    RouteStop,
+    RoutingSettings,
+    UnservedStop,
+    VehicleType,
+)
 from fulfilment.models.sorting import PickupPointLoad
 from fulfilment.models.warehouses import ServiceArea, Warehouse
 
@@ -22,6 +34,9 @@ __all__ = [
     "HOLDING",
     "Campaign",
     "CampaignItem",
+    "DeliveryIssue",
+    "DeliveryIssueKind",
+    "DeliveryReceipt",
     "Order",
     "OrderLine",
     "OrderLineShortfall",
@@ -35,10 +50,17 @@ __all__ = [
     "Receipt",
     "Refund",
     "RefundReason",
+    "Route",
+    "RoutePlan",
+    "RoutePlanStatus",
+    "RouteStop",
+    "RoutingSettings",
     "ServiceArea",
     "ShortfallReason",
     "StorageZone",
     "Supplier",
     "SupplierMember",
+    "UnservedStop",
+    "VehicleType",
     "Warehouse",
 ]
