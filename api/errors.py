@@ -13,7 +13,12 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.relay import GlobalIDValueError
 
-from fulfilment.errors import FulfilmentErrorCode, OrderErrorCode, PurchasingErrorCode
+from fulfilment.errors import (
+    FulfilmentErrorCode,
+    OrderErrorCode,
+    PurchasingErrorCode,
+    RoutingErrorCode,
+)
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.geo import GeoErrorCode
 from kernel.jobs.service import JobErrorCode
@@ -29,6 +34,7 @@ _DOMAIN_CODES: tuple[type[Enum], ...] = (
     FulfilmentErrorCode,
     OrderErrorCode,
     PurchasingErrorCode,
+    RoutingErrorCode,
 )
 
 # One GraphQL enum of every code the domains can raise; the codes themselves

@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     payment_simulator: bool = True
     # Inside volume of one tote (周转箱) in millilitres, for tote counts.
     tote_volume_ml: int = Field(default=40_000, ge=1_000)
+    # Route planning: where distances come from ("haversine" computes great
+    # circles, "geodesic" asks geopy per pair, "osrm" asks an OSRM server's
+    # table service for road distances), and how straight lines become roads.
+    routing_matrix: Literal["haversine", "geodesic", "osrm"] = "haversine"
+    routing_circuity: float = Field(default=1.3, ge=1.0, le=3.0)
+    routing_speed_kmh: float = Field(default=30.0, gt=0, le=120)
+    osrm_url: str = "http://127.0.0.1:5000"
+    osrm_profile: str = "driving"
+    # Most OSRM servers refuse tables above 100 x 100 (--max-table-size).
+    osrm_table_size: int = Field(default=100, ge=2)
+    osrm_timeout_s: float = 30.0
+    routing_time_limit_s: int = Field(default=30, ge=1, le=600)
 
     @property
     def zone(self) -> ZoneInfo:

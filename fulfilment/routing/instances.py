@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fulfilment.routing.distances import haversine_m
 from fulfilment.routing.problem import RoutingProblem, StopSpec, VehicleSpec
 
 # Solomon files carry one decimal of precision under the DIMACS convention:
@@ -44,18 +45,6 @@ def solomon_problem(path: Path) -> RoutingProblem:
     )
 
 
-def haversine_matrix(points: list[tuple[float, float]]) -> np.ndarray:
-    """Great-circle distances in metres between (lat, lon) points, vectorised;
-    within 0.5 % of geopy's ellipsoidal distance at city scale."""
-    lat = np.radians(np.asarray([p[0] for p in points], dtype=np.float64))
-    lon = np.radians(np.asarray([p[1] for p in points], dtype=np.float64))
-    dlat = lat[:, None] - lat[None, :]
-    dlon = lon[:, None] - lon[None, :]
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
-    result: np.ndarray = 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-    return result
-
-
 def city_day(
     stops: int,
     vehicles: int,
@@ -80,7 +69,7 @@ def city_day(
     coordinates = [depot] + [
         (lat0 + float(p[0]), lon0 + float(p[1]) / math.cos(math.radians(lat0))) for p in points
     ]
-    metres = haversine_matrix(coordinates) * circuity
+    metres = haversine_m(coordinates) * circuity
     distance = np.rint(metres).astype(np.int64)
     travel = np.rint(metres / (speed_kmh / 3.6)).astype(np.int64)
     weights = rng.integers(20_000, 120_000, size=stops)

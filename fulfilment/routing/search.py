@@ -8,8 +8,9 @@ arc, which roughly doubles the moves it tries per second.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -37,8 +38,8 @@ class SearchResult:
     solutions: int
 
 
-class Reporter(Protocol):
-    def __call__(self, elapsed_s: float, cost: int) -> None: ...
+# Called with (seconds since the search started, cost) at each improvement.
+Reporter = Callable[[float, int], None]
 
 
 def drop_penalty(problem: RoutingProblem) -> int:
@@ -91,9 +92,9 @@ def run_search(
     horizon = problem.horizon_s
     routing.AddDimension(time_cb, horizon, horizon, False, "time")
     clock = routing.GetDimensionOrDie("time")
-    for stop_index, spec in enumerate(problem.stops):
+    for stop_index, stop in enumerate(problem.stops):
         clock.CumulVar(manager.NodeToIndex(stop_index + 1)).SetRange(
-            spec.window_open_s, spec.window_close_s
+            stop.window_open_s, stop.window_close_s
         )
     for index, spec in enumerate(vehicles):
         clock.CumulVar(routing.Start(index)).SetRange(spec.shift_start_s, horizon)
