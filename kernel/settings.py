@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # Most OSRM servers refuse tables above 100 x 100 (--max-table-size).
     osrm_table_size: int = Field(default=100, ge=2)
     osrm_timeout_s: float = 30.0
+    # Push gateway for notifications (WeChat subscription messages, SMS):
+    # events are posted there, signed with the secret; empty = in-app only.
+    notification_gateway_url: str = ""
+    notification_gateway_secret: str = "dev-only-notification-secret"
     routing_time_limit_s: int = Field(default=30, ge=1, le=600)
 
     @property
