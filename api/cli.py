@@ -157,7 +157,9 @@ def worker(concurrency: int = typer.Option(2, help="Jobs run at once by this wor
 
 @users_app.command("create")
 def users_create(
-    role: Role = typer.Option(..., help="operator, leader, supplier, dispatcher or customer."),
+    role: Role = typer.Option(
+        ..., help="operator, leader, supplier, dispatcher, customer or driver."
+    ),
     name: str = typer.Option(..., help="Display name."),
     phone: str | None = typer.Option(None, help="Phone number (unique)."),
 ) -> None:

@@ -26,6 +26,7 @@ class Role(Enum):
     SUPPLIER = "supplier"
     DISPATCHER = "dispatcher"
     CUSTOMER = "customer"
+    DRIVER = "driver"
 
 
 class User(Base):

@@ -77,6 +77,8 @@ class RefundReason(Enum):
     DOUBLE_PAYMENT = "double_payment"
     GROUP_THRESHOLD_MISSED = "group_threshold_missed"
     SHORTAGE = "shortage"
+    DELIVERY_MISSING = "delivery_missing"
+    DELIVERY_DAMAGED = "delivery_damaged"
 
 
 class Refund(Base):
@@ -119,6 +121,8 @@ class PaymentNotification(Base):
 class ShortfallReason(Enum):
     GROUP_THRESHOLD = "group_threshold"  # the item missed its group threshold at cutoff
     SUPPLIER_SHORT = "supplier_short"  # short-confirmed, short-delivered or failed QC
+    DELIVERY_MISSING = "delivery_missing"  # the leader signed for less than was sent
+    DELIVERY_DAMAGED = "delivery_damaged"  # arrived broken or spoilt
 
 
 class OrderLineShortfall(Base):
@@ -138,4 +142,8 @@ class OrderLineShortfall(Base):
         enum_column(ShortfallReason, "shortfall_reason")
     )
     refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id"))
+    # The leader's report that caused it (delivery reasons only).
+    delivery_issue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delivery_issues.id"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
