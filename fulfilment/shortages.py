@@ -10,12 +10,16 @@ price, exactly.
 Allocation only ever adds: it covers the part of the shortage not yet
 allocated, so running it again, or after more goods arrive, never shorts a
 line twice (goods arriving after a line was refunded stay surplus).
+
+The same rule refunds what a leader reports missing or damaged on signing
+for a delivery, limited to the orders of that leader's pickup point
+(``short_latest_paid`` with a pickup point in its scope).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, case, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +47,34 @@ class ShortageSummary:
     refund_fen: int
 
 
+@dataclass(frozen=True)
+class AllocationScope:
+    """The lines a shortage may take: one warehouse's delivery date, or only
+    the orders of one pickup point in it."""
+
+    warehouse_id: int
+    delivery_date: date
+    pickup_point_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ShortedLine:
+    """One refund booked by an allocation, and the units it pays back."""
+
+    refund_id: int
+    order_line_id: int
+    quantity: int
+    amount_fen: int
+
+
+# Each reason a shortage is allocated for, and the refund reason it books.
+_REFUND_REASONS = {
+    ShortfallReason.SUPPLIER_SHORT: RefundReason.SHORTAGE,
+    ShortfallReason.DELIVERY_MISSING: RefundReason.DELIVERY_MISSING,
+    ShortfallReason.DELIVERY_DAMAGED: RefundReason.DELIVERY_DAMAGED,
+}
+
+
 async def allocate_shortages(
     session: AsyncSession, purchase_order_id: int, now: datetime
 ) -> ShortageSummary:
@@ -50,13 +82,18 @@ async def allocate_shortages(
     po = await session.get(PurchaseOrder, purchase_order_id)
     assert po is not None
     needs = await _unallocated_shortage(session, po)
-    lines = units = refund = 0
+    scope = AllocationScope(po.warehouse_id, po.delivery_date)
+    shorted: list[ShortedLine] = []
     for product_id, need in needs.items():
-        added = await _short_latest_paid(session, po, product_id, need, now)
-        lines += added[0]
-        units += added[1]
-        refund += added[2]
-    return ShortageSummary(len(needs), lines, units, refund)
+        shorted += await short_latest_paid(
+            session, scope, product_id, need, reason=ShortfallReason.SUPPLIER_SHORT, now=now
+        )
+    return ShortageSummary(
+        len(needs),
+        len(shorted),
+        sum(s.quantity for s in shorted),
+        sum(s.amount_fen for s in shorted),
+    )
 
 
 async def _unallocated_shortage(session: AsyncSession, po: PurchaseOrder) -> dict[int, int]:
@@ -104,10 +141,20 @@ async def _unallocated_shortage(session: AsyncSession, po: PurchaseOrder) -> dic
     }
 
 
-async def _short_latest_paid(
-    session: AsyncSession, po: PurchaseOrder, product_id: int, need: int, now: datetime
-) -> tuple[int, int, int]:
-    """One window-function statement: the running total of open units from the
+async def short_latest_paid(
+    session: AsyncSession,
+    scope: AllocationScope,
+    product_id: int,
+    need: int,
+    *,
+    reason: ShortfallReason,
+    now: datetime,
+    delivery_issue_id: int | None = None,
+) -> list[ShortedLine]:
+    """Short up to ``need`` open units of ``product_id`` in ``scope``, the
+    latest-paid lines first, and refund each at its unit price.
+
+    One window-function statement: the running total of open units from the
     latest-paid line backwards, and a refund for each line it reaches."""
     shorted = (
         select(OrderLineShortfall.order_line_id, func.sum(OrderLineShortfall.quantity).label("q"))
@@ -115,7 +162,7 @@ async def _short_latest_paid(
         .subquery()
     )
     open_units = OrderLine.quantity - func.coalesce(shorted.c.q, 0)
-    eligible = (
+    lines = (
         select(
             OrderLine.id.label("line_id"),
             OrderLine.order_id,
@@ -129,12 +176,14 @@ async def _short_latest_paid(
         .where(
             Order.status == OrderStatus.PAID,
             OrderLine.product_id == product_id,
-            Campaign.warehouse_id == po.warehouse_id,
-            Campaign.delivery_date == po.delivery_date,
+            Campaign.warehouse_id == scope.warehouse_id,
+            Campaign.delivery_date == scope.delivery_date,
             open_units > 0,
         )
-        .subquery()
     )
+    if scope.pickup_point_id is not None:
+        lines = lines.where(Order.pickup_point_id == scope.pickup_point_id)
+    eligible = lines.subquery()
     running = func.sum(eligible.c.open_units).over(
         order_by=(eligible.c.paid_at.desc(), eligible.c.order_id.desc()), rows=(None, 0)
     )
@@ -146,7 +195,7 @@ async def _short_latest_paid(
         ranked.c.line_id,
         take,
         take * ranked.c.unit_price_fen,
-        literal(RefundReason.SHORTAGE.value),
+        literal(_REFUND_REASONS[reason].value),
         literal(now, type_=Refund.created_at.type),
     ).where(before < need)
     # RETURNING gives this run's refunds: their shortfall rows are written
@@ -168,15 +217,16 @@ async def _short_latest_paid(
                 {
                     "order_line_id": line_id,
                     "quantity": quantity,
-                    "reason": ShortfallReason.SUPPLIER_SHORT,
+                    "reason": reason,
                     "refund_id": refund_id,
+                    "delivery_issue_id": delivery_issue_id,
                     "created_at": now,
                 }
                 for refund_id, line_id, quantity, _ in refunds
             ],
         )
-    return (
-        len(refunds),
-        sum(int(r.quantity or 0) for r in refunds),
-        sum(int(r.amount_fen) for r in refunds),
-    )
+    # These refunds were made from order lines: line and quantity are set.
+    return [
+        ShortedLine(refund_id, line_id or 0, quantity or 0, amount)
+        for refund_id, line_id, quantity, amount in refunds
+    ]
