@@ -84,7 +84,8 @@ class Rows:
         self.rows.append(cells)
 
 
-async def _products(session: AsyncSession, ids: Iterable[int]) -> dict[int, Product]:
+async def products_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, Product]:
+    """The products of ``ids``, in one query."""
     wanted = set(ids)
     if not wanted:
         return {}
@@ -118,7 +119,7 @@ async def purchase_order_rows(
         .scalars()
         .all()
     )
-    products = await _products(session, (ln.product_id for ln in lines))
+    products = await products_by_id(session, (ln.product_id for ln in lines))
     out = Rows()
     out.header(PURCHASE_ORDER_HEADER)
     head: tuple[Cell, ...] = (
@@ -161,7 +162,7 @@ async def pick_list_rows(session: AsyncSession, pickup_point_id: int, delivery_d
         if warehouse_id is not None
         else ([], [])
     )
-    products = await _products(
+    products = await products_by_id(
         session, [p.product_id for p in products_] + [c.product_id for c in customers]
     )
     user_ids = {c.customer_id for c in customers}
@@ -201,7 +202,7 @@ async def warehouse_totals_rows(
     if await session.get(Warehouse, warehouse_id) is None:
         raise NotFound("Warehouse", ["warehouseId"])
     totals = await warehouse_totals(session, warehouse_id, delivery_date)
-    products = await _products(session, (t.product_id for t in totals))
+    products = await products_by_id(session, (t.product_id for t in totals))
     out = Rows()
     out.header(WAREHOUSE_TOTALS_HEADER)
     for t in totals:

@@ -151,20 +151,39 @@ async def pick_list(
         .where(Order.pickup_point_id == pickup_point_id)
         .subquery()
     )
-    per_product = await session.execute(
-        select(lines.c.product_id, func.sum(lines.c.units))
-        .group_by(lines.c.product_id)
-        .order_by(lines.c.product_id)
-    )
+    per_product = await products_by_point(session, warehouse_id, delivery_date, [pickup_point_id])
     per_customer = await session.execute(
         select(lines.c.customer_id, lines.c.product_id, func.sum(lines.c.units))
         .group_by(lines.c.customer_id, lines.c.product_id)
         .order_by(lines.c.customer_id, lines.c.product_id)
     )
     return (
-        [PickLine(p, int(u)) for p, u in per_product.all()],
+        per_product.get(pickup_point_id, []),
         [CustomerPick(c, p, int(u)) for c, p, u in per_customer.all()],
     )
+
+
+async def products_by_point(
+    session: AsyncSession, warehouse_id: int, delivery_date: date, pickup_point_ids: list[int]
+) -> dict[int, list[PickLine]]:
+    """The per-product part of several pickup points' pick lists in one
+    grouped query (a route sheet lists every stop's)."""
+    if not pickup_point_ids:
+        return {}
+    lines = (
+        deliverable(warehouse_id, delivery_date)
+        .where(Order.pickup_point_id.in_(pickup_point_ids))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(lines.c.pickup_point_id, lines.c.product_id, func.sum(lines.c.units))
+        .group_by(lines.c.pickup_point_id, lines.c.product_id)
+        .order_by(lines.c.pickup_point_id, lines.c.product_id)
+    )
+    out: dict[int, list[PickLine]] = {}
+    for point, product, units in rows.all():
+        out.setdefault(point, []).append(PickLine(product, int(units)))
+    return out
 
 
 async def warehouse_totals(
