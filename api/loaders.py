@@ -20,11 +20,17 @@ from fulfilment.models import (
     Product,
     PurchaseOrder,
     PurchaseOrderLine,
+    Route,
+    RoutePlan,
+    RouteStop,
     ServiceArea,
     Supplier,
+    UnservedStop,
+    VehicleType,
     Warehouse,
 )
 from kernel.accounts import User
+from kernel.jobs.models import Job
 from leaders.models import Leader, PickupPoint
 
 M = TypeVar("M")
@@ -109,3 +115,11 @@ class Loaders:
         self.shortfalls = _grouped(
             session, lock, OrderLineShortfall, OrderLineShortfall.order_line_id
         )
+        self.job = _by_column(session, lock, Job, Job.id)
+        self.vehicle_type = _by_column(session, lock, VehicleType, VehicleType.id)
+        self.route_plan = _by_column(session, lock, RoutePlan, RoutePlan.id)
+        self.route = _by_column(session, lock, Route, Route.id)
+        self.route_stop = _by_column(session, lock, RouteStop, RouteStop.id)
+        self.plan_routes = _grouped(session, lock, Route, Route.plan_id)
+        self.route_stops = _grouped(session, lock, RouteStop, RouteStop.route_id)
+        self.plan_unserved = _grouped(session, lock, UnservedStop, UnservedStop.plan_id)
