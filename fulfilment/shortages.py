@@ -62,6 +62,7 @@ class ShortedLine:
     """One refund booked by an allocation, and the units it pays back."""
 
     refund_id: int
+    order_id: int
     order_line_id: int
     quantity: int
     amount_fen: int
@@ -207,7 +208,9 @@ async def short_latest_paid(
                 ["order_id", "order_line_id", "quantity", "amount_fen", "reason", "created_at"],
                 chosen,
             )
-            .returning(Refund.id, Refund.order_line_id, Refund.quantity, Refund.amount_fen)
+            .returning(
+                Refund.id, Refund.order_id, Refund.order_line_id, Refund.quantity, Refund.amount_fen
+            )
         )
     ).all()
     if refunds:
@@ -222,11 +225,11 @@ async def short_latest_paid(
                     "delivery_issue_id": delivery_issue_id,
                     "created_at": now,
                 }
-                for refund_id, line_id, quantity, _ in refunds
+                for refund_id, _, line_id, quantity, _ in refunds
             ],
         )
     # These refunds were made from order lines: line and quantity are set.
     return [
-        ShortedLine(refund_id, line_id or 0, quantity or 0, amount)
-        for refund_id, line_id, quantity, amount in refunds
+        ShortedLine(refund_id, order_id, line_id or 0, quantity or 0, amount)
+        for refund_id, order_id, line_id, quantity, amount in refunds
     ]

@@ -1,0 +1,164 @@
+"""Delivery (配送): what happens at a stop of a published route plan.
+
+The driver marks arrival and hand-over; marking again keeps the first time,
+so a retried tap changes nothing. The leader then signs for the stop once
+(签收, see ``fulfilment.delivery_receipts``). Only published plans are
+driven: a draft may still change under the driver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fulfilment.errors import RoutingErrorCode
+from fulfilment.models import DeliveryReceipt, RoutePlan, RoutePlanStatus, RouteStop
+from kernel.errors import CommonErrorCode, DomainError, NotFound
+from leaders.models import PickupPoint
+from leaders.queries import leader_of_user, pickup_points_by_leader
+
+
+class DeliveryStatus(Enum):
+    SCHEDULED = "scheduled"  # the truck is on its way (or not yet out)
+    ARRIVED = "arrived"
+    HANDED_OVER = "handed_over"
+    SIGNED = "signed"
+
+
+def delivery_status(stop: RouteStop, receipt: DeliveryReceipt | None) -> DeliveryStatus:
+    """How far a stop's delivery has got."""
+    if receipt is not None:
+        return DeliveryStatus.SIGNED
+    if stop.handed_over_at is not None:
+        return DeliveryStatus.HANDED_OVER
+    if stop.arrived_at is not None:
+        return DeliveryStatus.ARRIVED
+    return DeliveryStatus.SCHEDULED
+
+
+def _not_published() -> DomainError:
+    return DomainError(
+        RoutingErrorCode.PLAN_NOT_PUBLISHED, "This stop's route plan is not published.", ["id"]
+    )
+
+
+async def locked_stop(session: AsyncSession, stop_id: int) -> tuple[RouteStop, RoutePlan]:
+    """A stop of a published plan and its plan; the stop's row is locked
+    (PostgreSQL) so concurrent events at one stop take turns."""
+    stop = await session.get(RouteStop, stop_id, with_for_update=True)
+    if stop is None:
+        raise NotFound("Route stop", ["id"])
+    plan = await session.get(RoutePlan, stop.plan_id)
+    assert plan is not None
+    if plan.status is not RoutePlanStatus.PUBLISHED:
+        raise _not_published()
+    return stop, plan
+
+
+async def record_arrival(session: AsyncSession, stop_id: int, now: datetime) -> RouteStop:
+    """The truck reached the stop (the first report counts)."""
+    stop, _ = await locked_stop(session, stop_id)
+    if stop.arrived_at is None:
+        stop.arrived_at = now
+    await session.flush()
+    return stop
+
+
+async def record_hand_over(session: AsyncSession, stop_id: int, now: datetime) -> RouteStop:
+    """The totes were handed to the leader; implies arrival if that was not
+    reported (drivers forget the first tap)."""
+    stop, _ = await locked_stop(session, stop_id)
+    if stop.arrived_at is None:
+        stop.arrived_at = now
+    if stop.handed_over_at is None:
+        stop.handed_over_at = now
+    await session.flush()
+    return stop
+
+
+async def own_pickup_point(session: AsyncSession, user_id: int) -> PickupPoint | None:
+    """The pickup point of the leader signed in as ``user_id``, if any."""
+    leader = await leader_of_user(session, user_id)
+    if leader is None:
+        return None
+    return (await pickup_points_by_leader(session, [leader.id])).get(leader.id)
+
+
+async def leader_stop_id(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    route_stop_id: int | None = None,
+    delivery_date: date | None = None,
+) -> int:
+    """The stop a leader means: the given one if it is at their own pickup
+    point (else NotFound, like a missing one), or their point's stop on the
+    published plan of ``delivery_date`` (PLAN_NOT_PUBLISHED while it is
+    only in drafts)."""
+    point = await own_pickup_point(session, user_id)
+    if point is None:
+        raise NotFound("Route stop", ["routeStopId"])
+    if route_stop_id is not None:
+        stop = await session.get(RouteStop, route_stop_id)
+        if stop is None or stop.pickup_point_id != point.id:
+            raise NotFound("Route stop", ["routeStopId"])
+        return stop.id
+    if delivery_date is None:
+        raise DomainError(
+            CommonErrorCode.REQUIRED, "Name the stop or the delivery date.", ["routeStopId"]
+        )
+    rows = (
+        await session.execute(
+            select(RouteStop.id, RoutePlan.status)
+            .join(RoutePlan, RoutePlan.id == RouteStop.plan_id)
+            .where(RouteStop.pickup_point_id == point.id, RoutePlan.delivery_date == delivery_date)
+        )
+    ).all()
+    published = [stop_id for stop_id, status in rows if status is RoutePlanStatus.PUBLISHED]
+    if published:
+        return published[0]
+    if rows:
+        raise _not_published()
+    raise NotFound("Route stop", ["deliveryDate"])
+
+
+@dataclass(frozen=True)
+class LeaderDelivery:
+    """A leader's delivery on a date, as their published plan has it."""
+
+    stop: RouteStop
+    plan: RoutePlan
+    receipt: DeliveryReceipt | None
+
+    @property
+    def status(self) -> DeliveryStatus:
+        return delivery_status(self.stop, self.receipt)
+
+
+async def leader_delivery(
+    session: AsyncSession, user_id: int, delivery_date: date
+) -> LeaderDelivery | None:
+    """The leader's stop on the published plan of ``delivery_date``, with its
+    receipt once signed; None before a plan is published."""
+    point = await own_pickup_point(session, user_id)
+    if point is None:
+        return None
+    row = (
+        await session.execute(
+            select(RouteStop, RoutePlan, DeliveryReceipt)
+            .join(RoutePlan, RoutePlan.id == RouteStop.plan_id)
+            .outerjoin(DeliveryReceipt, DeliveryReceipt.route_stop_id == RouteStop.id)
+            .where(
+                RouteStop.pickup_point_id == point.id,
+                RoutePlan.delivery_date == delivery_date,
+                RoutePlan.status == RoutePlanStatus.PUBLISHED,
+            )
+            .order_by(RoutePlan.id)
+            .limit(1)
+        )
+    ).one_or_none()
+    return None if row is None else LeaderDelivery(*row)
