@@ -31,11 +31,11 @@ def can_see_leader(viewer: User | None, leader: Leader) -> bool:
 
 
 def can_see_pickup_point(viewer: User | None, point: PickupPoint, leader: Leader | None) -> bool:
-    """Operators and dispatchers see all; customers see the ones they can order
-    through; a leader only their own. Anything else reads as missing."""
+    """Operators, dispatchers and drivers see all; customers see the ones they
+    can order through; a leader only their own. Anything else reads as missing."""
     if viewer is None or leader is None:
         return False
-    if viewer.role in (Role.OPERATOR, Role.DISPATCHER) or leader.user_id == viewer.id:
+    if viewer.role in (Role.OPERATOR, Role.DISPATCHER, Role.DRIVER) or leader.user_id == viewer.id:
         return True
     return viewer.role is Role.CUSTOMER and leader.status is LeaderStatus.APPROVED
 
