@@ -19,6 +19,7 @@ from api.types.jobs import JobType
 from api.types.leaders import LeaderStatusEnum, LeaderType, PickupPointType
 from api.types.orders import OrderType
 from api.types.purchasing import PurchaseOrderType
+from api.types.routing import RoutePlanType, RouteStopType, RouteType, VehicleTypeType
 from api.types.users import UserType
 from api.types.warehouses import WAREHOUSE_READERS, WarehouseType
 from fulfilment.warehouses import list_warehouses
@@ -40,6 +41,10 @@ NODE_TYPES: dict[str, Any] = {
         CampaignItemType,
         OrderType,
         PurchaseOrderType,
+        VehicleTypeType,
+        RoutePlanType,
+        RouteType,
+        RouteStopType,
     )
 }
 

@@ -21,8 +21,20 @@ from strawberry.types import ExecutionContext
 from api.commerce_queries import CommerceQuery
 from api.cost import QueryCost
 from api.errors import ClientError, Masker
-from api.mutations import campaigns, catalog, jobs, leaders, orders, purchasing, warehouses
+from api.mutations import (
+    campaigns,
+    catalog,
+    fleet,
+    jobs,
+    leaders,
+    orders,
+    purchasing,
+    route_edits,
+    route_plans,
+    warehouses,
+)
 from api.queries import NODE_TYPES, CoreQuery
+from api.routing_queries import RoutingQuery
 from api.sorting_queries import SortingQuery
 from kernel.settings import Settings
 
@@ -62,9 +74,17 @@ class Mutation:
         resolver=orders.payment_simulate,
         description="Development: pay an order through the signed-notification path.",
     )
+    vehicle_type_create = strawberry.mutation(resolver=fleet.vehicle_type_create)
+    vehicle_type_update = strawberry.mutation(resolver=fleet.vehicle_type_update)
+    routing_settings_set = strawberry.mutation(resolver=fleet.routing_settings_set)
+    route_plan_create = strawberry.mutation(resolver=route_plans.route_plan_create)
+    route_plan_reoptimize = strawberry.mutation(resolver=route_plans.route_plan_reoptimize)
+    route_plan_publish = strawberry.mutation(resolver=route_plans.route_plan_publish)
+    route_plan_stop_move = strawberry.mutation(resolver=route_edits.route_plan_stop_move)
+    route_plan_stop_lock = strawberry.mutation(resolver=route_edits.route_plan_stop_lock)
 
 
-Query = merge_types("Query", (CoreQuery, CommerceQuery, SortingQuery))
+Query = merge_types("Query", (CoreQuery, CommerceQuery, SortingQuery, RoutingQuery))
 
 
 class RequestSession(SchemaExtension):

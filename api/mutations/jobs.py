@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,8 @@ from kernel.accounts import Role
 from kernel.jobs.diagnostics import PING
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.service import enqueue
+
+R = TypeVar("R")
 
 
 @strawberry.input
@@ -44,23 +46,32 @@ async def start_job(
     """Queue a job as the signed-in user and hand it to the workers. The
     payload is built inside the transaction (it may decode IDs and check
     rules); a DomainError there becomes a UserError and queues nothing."""
-    ctx = info.context
-    viewer = ctx.require()
+    viewer = info.context.require()
 
-    async def work(session: AsyncSession) -> tuple[Job, bool]:
-        return await enqueue(
+    async def work(session: AsyncSession) -> tuple[Job, Job]:
+        job, _ = await enqueue(
             session, kind, await payload(session), key=key, created_by_id=viewer.id
         )
+        return job, job
 
-    started, errors = await in_transaction(ctx, work)
+    job, errors = await queue_in_transaction(info, work)
+    return JobStartPayload(job=None if job is None else JobType.of(job), user_errors=errors)
+
+
+async def queue_in_transaction(
+    info: Info, work: Callable[[AsyncSession], Awaitable[tuple[R, Job]]]
+) -> tuple[R | None, list[UserError]]:
+    """Run ``work`` (which queues a job beside other changes) in one
+    transaction, then hand its job to the workers."""
+    started, errors = await in_transaction(info.context, work)
     if started is None:
-        return JobStartPayload(job=None, user_errors=errors)
-    job, _ = started
+        return None, errors
+    result, job = started
     # Dispatched only after the row is committed, so a worker can find it; a
     # repeat while still queued dispatches again (the claim makes it harmless).
     if job.status is JobStatus.QUEUED:
-        await ctx.queue.dispatch(job.id)
-    return JobStartPayload(job=JobType.of(job), user_errors=[])
+        await info.context.queue.dispatch(job.id)
+    return result, []
 
 
 async def diagnostics_ping_start(info: Info, input: DiagnosticsPingStartInput) -> JobStartPayload:

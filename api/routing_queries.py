@@ -1,0 +1,85 @@
+"""Query fields of route planning: the fleet, a day's plans, and a
+leader's expected delivery time."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from api.context import Info
+from api.errors import bad_input
+from api.ids import decode
+from api.pagination import Connection, connection, page_window
+from api.types.leaders import PickupPointType
+from api.types.routing import (
+    PLAN_READERS,
+    DeliveryEta,
+    Fleet,
+    RoutePlanType,
+    RoutingSettingsType,
+    VehicleTypeType,
+)
+from fulfilment.fleet import routing_settings_of, vehicle_types
+from fulfilment.route_plans import list_plans
+from fulfilment.route_publishing import expected_arrival
+from kernel.accounts import Role
+from kernel.errors import DomainError
+
+
+def _warehouse_id(raw: strawberry.ID) -> int:
+    try:
+        return decode(raw, "Warehouse", ["warehouseId"])
+    except DomainError as exc:
+        raise bad_input(exc.message) from exc
+
+
+@strawberry.type
+class RoutingQuery:
+    @strawberry.field(description="A warehouse's vehicle types and stop timings.")
+    async def fleet(self, info: Info, warehouse_id: strawberry.ID) -> Fleet:
+        info.context.require(*PLAN_READERS)
+        wid = _warehouse_id(warehouse_id)
+        session = info.context.session
+        async with info.context.loaders.lock:
+            types = await vehicle_types(session, wid)
+            settings = await routing_settings_of(session, wid)
+        return Fleet(
+            vehicle_types=[VehicleTypeType.of(t) for t in types],
+            routing_settings=RoutingSettingsType.of(settings),
+        )
+
+    @strawberry.field(description="A warehouse's route plans for a delivery date, oldest first.")
+    async def route_plans(
+        self,
+        info: Info,
+        warehouse_id: strawberry.ID,
+        delivery_date: date,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[RoutePlanType]:
+        info.context.require(*PLAN_READERS)
+        wid = _warehouse_id(warehouse_id)
+        size, after_id = page_window(first, after)
+        async with info.context.loaders.lock:
+            rows = await list_plans(
+                info.context.session, wid, delivery_date, after_id=after_id, limit=size + 1
+            )
+        return connection(rows, size, RoutePlanType.of, after_id=after_id)
+
+    @strawberry.field(
+        description="Leaders: when the day's published plan expects the truck at your "
+        "pickup point; null before a plan is published or when it does not serve you."
+    )
+    async def delivery_eta(self, info: Info, delivery_date: date) -> DeliveryEta | None:
+        viewer = info.context.require(Role.LEADER)
+        async with info.context.loaders.lock:
+            found = await expected_arrival(info.context.session, viewer.id, delivery_date)
+        if found is None:
+            return None
+        point, stop = found
+        return DeliveryEta(
+            delivery_date=delivery_date,
+            expected_arrival_at=stop.service_start_at,
+            pickup_point=PickupPointType.of(point),
+        )
