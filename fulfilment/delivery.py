@@ -40,44 +40,69 @@ def delivery_status(stop: RouteStop, receipt: DeliveryReceipt | None) -> Deliver
     return DeliveryStatus.SCHEDULED
 
 
-def _not_published() -> DomainError:
+@dataclass(frozen=True)
+class Delivery:
+    """A stop of a published plan, and its receipt once signed."""
+
+    stop: RouteStop
+    plan: RoutePlan
+    receipt: DeliveryReceipt | None
+
+    @property
+    def status(self) -> DeliveryStatus:
+        return delivery_status(self.stop, self.receipt)
+
+
+def _not_published(field: str) -> DomainError:
     return DomainError(
-        RoutingErrorCode.PLAN_NOT_PUBLISHED, "This stop's route plan is not published.", ["id"]
+        RoutingErrorCode.PLAN_NOT_PUBLISHED, "This stop's route plan is not published.", [field]
     )
 
 
-async def locked_stop(session: AsyncSession, stop_id: int) -> tuple[RouteStop, RoutePlan]:
+async def locked_stop(
+    session: AsyncSession, stop_id: int, field: str = "id"
+) -> tuple[RouteStop, RoutePlan]:
     """A stop of a published plan and its plan; the stop's row is locked
-    (PostgreSQL) so concurrent events at one stop take turns."""
+    (PostgreSQL) so concurrent events at one stop take turns. ``field``
+    names the input the stop came from, for errors."""
     stop = await session.get(RouteStop, stop_id, with_for_update=True)
     if stop is None:
-        raise NotFound("Route stop", ["id"])
+        raise NotFound("Route stop", [field])
     plan = await session.get(RoutePlan, stop.plan_id)
     assert plan is not None
     if plan.status is not RoutePlanStatus.PUBLISHED:
-        raise _not_published()
+        raise _not_published(field)
     return stop, plan
 
 
-async def record_arrival(session: AsyncSession, stop_id: int, now: datetime) -> RouteStop:
+async def record_arrival(session: AsyncSession, stop_id: int, now: datetime) -> Delivery:
     """The truck reached the stop (the first report counts)."""
-    stop, _ = await locked_stop(session, stop_id)
+    stop, plan = await locked_stop(session, stop_id)
     if stop.arrived_at is None:
         stop.arrived_at = now
     await session.flush()
-    return stop
+    return Delivery(stop, plan, await receipt_of(session, stop.id))
 
 
-async def record_hand_over(session: AsyncSession, stop_id: int, now: datetime) -> RouteStop:
+async def record_hand_over(session: AsyncSession, stop_id: int, now: datetime) -> Delivery:
     """The totes were handed to the leader; implies arrival if that was not
     reported (drivers forget the first tap)."""
-    stop, _ = await locked_stop(session, stop_id)
+    stop, plan = await locked_stop(session, stop_id)
     if stop.arrived_at is None:
         stop.arrived_at = now
     if stop.handed_over_at is None:
         stop.handed_over_at = now
     await session.flush()
-    return stop
+    return Delivery(stop, plan, await receipt_of(session, stop.id))
+
+
+async def receipt_of(session: AsyncSession, stop_id: int) -> DeliveryReceipt | None:
+    """The leader's receipt for a stop, if signed."""
+    return (
+        await session.execute(
+            select(DeliveryReceipt).where(DeliveryReceipt.route_stop_id == stop_id)
+        )
+    ).scalar_one_or_none()
 
 
 async def own_pickup_point(session: AsyncSession, user_id: int) -> PickupPoint | None:
@@ -122,26 +147,13 @@ async def leader_stop_id(
     if published:
         return published[0]
     if rows:
-        raise _not_published()
+        raise _not_published("deliveryDate")
     raise NotFound("Route stop", ["deliveryDate"])
-
-
-@dataclass(frozen=True)
-class LeaderDelivery:
-    """A leader's delivery on a date, as their published plan has it."""
-
-    stop: RouteStop
-    plan: RoutePlan
-    receipt: DeliveryReceipt | None
-
-    @property
-    def status(self) -> DeliveryStatus:
-        return delivery_status(self.stop, self.receipt)
 
 
 async def leader_delivery(
     session: AsyncSession, user_id: int, delivery_date: date
-) -> LeaderDelivery | None:
+) -> Delivery | None:
     """The leader's stop on the published plan of ``delivery_date``, with its
     receipt once signed; None before a plan is published."""
     point = await own_pickup_point(session, user_id)
@@ -161,4 +173,4 @@ async def leader_delivery(
             .limit(1)
         )
     ).one_or_none()
-    return None if row is None else LeaderDelivery(*row)
+    return None if row is None else Delivery(*row)

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.delivery import leader_stop_id, locked_stop
+from fulfilment.delivery import Delivery, leader_stop_id, locked_stop, receipt_of
 from fulfilment.errors import RoutingErrorCode
 from fulfilment.models import (
     DeliveryIssue,
@@ -65,9 +65,14 @@ class ReportedIssue:
 
 @dataclass(frozen=True)
 class SignedDelivery:
-    receipt: DeliveryReceipt
+    delivery: Delivery
     issues: list[ReportedIssue]
     notified: int  # customers told the goods arrived
+
+    @property
+    def receipt(self) -> DeliveryReceipt:
+        assert self.delivery.receipt is not None
+        return self.delivery.receipt
 
 
 async def sign_delivery(
@@ -84,19 +89,21 @@ async def sign_delivery(
     """The leader signed in as ``user_id`` signs for their stop (the one
     given, or their point's stop on the published plan of ``delivery_date``),
     reporting ``issues``; the issues are refunded and the customers told."""
+    field = "routeStopId" if route_stop_id is not None else "deliveryDate"
     stop, plan = await locked_stop(
         session,
         await leader_stop_id(
             session, user_id, route_stop_id=route_stop_id, delivery_date=delivery_date
         ),
+        field,
     )
-    if await _receipt_of(session, stop.id) is not None:
+    if await receipt_of(session, stop.id) is not None:
         raise DomainError(
-            RoutingErrorCode.ALREADY_SIGNED, "This delivery was already signed for.", ["id"]
+            RoutingErrorCode.ALREADY_SIGNED, "This delivery was already signed for.", [field]
         )
     if stop.arrived_at is None and stop.handed_over_at is None:
         raise DomainError(
-            RoutingErrorCode.NOT_DELIVERED, "The driver has not reported arriving here.", ["id"]
+            RoutingErrorCode.NOT_DELIVERED, "The driver has not reported arriving here.", [field]
         )
     note = _checked_note(note)
     scope = AllocationScope(plan.warehouse_id, plan.delivery_date, stop.pickup_point_id)
@@ -129,7 +136,7 @@ async def sign_delivery(
             raise _invalid(index, "quantity", "Fewer units are due here now; sign again.")
         reported.append(ReportedIssue(issue, refunds))
     notified = await _tell_customers(session, scope, stop, gateway)
-    return SignedDelivery(receipt, reported, notified)
+    return SignedDelivery(Delivery(stop, plan, receipt), reported, notified)
 
 
 def _invalid(index: int, field: str | None, message: str) -> DomainError:
@@ -175,14 +182,6 @@ async def _check_issues(
                 "quantity",
                 f"At most {due.get(issue.product_id, 0)} units of this product were due here.",
             )
-
-
-async def _receipt_of(session: AsyncSession, stop_id: int) -> DeliveryReceipt | None:
-    return (
-        await session.execute(
-            select(DeliveryReceipt).where(DeliveryReceipt.route_stop_id == stop_id)
-        )
-    ).scalar_one_or_none()
 
 
 async def _tell_customers(

@@ -175,12 +175,12 @@ async def test_driver_events_keep_their_first_time(db):
     day, plan = await planned(db)
     stop = plan.stop_ids[day.point2]
     async with unit_of_work(db.sessions) as session:
-        first = await record_hand_over(session, stop, utcnow())
+        first = (await record_hand_over(session, stop, utcnow())).stop
         arrived, handed = first.arrived_at, first.handed_over_at
     assert arrived is not None and handed is not None
     async with unit_of_work(db.sessions) as session:
         await record_arrival(session, stop, utcnow())
-        again = await record_hand_over(session, stop, utcnow())
+        again = (await record_hand_over(session, stop, utcnow())).stop
         assert (again.arrived_at, again.handed_over_at) == (arrived, handed)
 
 
