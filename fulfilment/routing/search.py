@@ -177,7 +177,10 @@ def _apply_locks(
         previous: int | None = None
         for stop in stops:
             index = manager.NodeToIndex(stop + 1)
-            routing.SetAllowedVehiclesForIndex([vehicle], index)
+            # Not SetAllowedVehiclesForIndex: OR-Tools 9.15's wrapper takes no
+            # Python list for its absl::Span argument. -1 leaves the stop droppable,
+            # as that call did.
+            routing.VehicleVar(index).SetValues([-1, vehicle])
             if previous is not None:
                 solver.Add(clock.CumulVar(previous) <= clock.CumulVar(index))
             previous = index
