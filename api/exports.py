@@ -1,15 +1,19 @@
-"""File downloads: ``GET /exports/...`` as CSV or XLSX.
+"""File downloads: ``GET /exports/...`` as CSV, XLSX, PDF or SVG.
 
 * ``/exports/purchase-orders/{id}.{fmt}[?revision=N]``: operators and the
   PO's own supplier;
 * ``/exports/pick-lists/{pickup_point_id}/{date}.{fmt}``: operators,
   dispatchers and the point's own leader;
 * ``/exports/warehouse-totals/{warehouse_id}/{date}.{fmt}``: operators and
+  dispatchers;
+* ``/exports/route-plans/{id}/routes/{number}.{csv|pdf}`` (a route sheet) and
+  ``/exports/route-plans/{id}/map.svg`` (the plan's picture): operators and
   dispatchers.
 
 IDs are the GraphQL global IDs (``PurchaseOrder.id``, ``PickupPoint.id``,
-``Warehouse.id``: letters, digits and ``=``, safe in a path); dates are ISO
-(``2026-11-24``); ``fmt`` is ``csv`` or ``xlsx``. The bearer token is the
+``Warehouse.id``, ``RoutePlan.id``: letters, digits and ``=``, safe in a
+path); dates are ISO (``2026-11-24``); ``fmt`` is ``csv`` or ``xlsx`` (route
+sheets: ``csv`` or ``pdf``). The bearer token is the
 GraphQL one. No or a bad token: 401 ``{"code": "UNAUTHENTICATED"}``; a bad
 format, ID, date or revision: 400 ``{"code": "BAD_REQUEST"}``; anything the
 viewer may not read is 404 ``{"code": "NOT_FOUND"}``, exactly like a missing
@@ -19,7 +23,7 @@ object.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date
 from urllib.parse import quote
 
@@ -39,7 +43,10 @@ from fulfilment.exports import (
     to_xlsx,
     warehouse_totals_rows,
 )
-from fulfilment.models import PurchaseOrder
+from fulfilment.models import PurchaseOrder, RoutePlan
+from fulfilment.route_map import plan_map, plan_map_svg
+from fulfilment.route_sheet_pdf import route_sheet_pdf
+from fulfilment.route_sheets import route_sheet, route_sheet_rows
 from kernel.accounts import Role, User, authenticate
 from kernel.errors import DomainError, NotFound
 from leaders.models import Leader, PickupPoint
@@ -50,6 +57,9 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+PDF = "application/pdf"
+SVG = "image/svg+xml"
+ROUTE_SHEET_FORMATS = ("csv", "pdf")
 
 
 class _Refused(Exception):
@@ -84,9 +94,19 @@ async def _viewer(request: Request) -> User:
     return viewer
 
 
-def _format(request: Request) -> str:
+def route_sheet_path(plan_id: int, number: int, fmt: str) -> str:
+    """The relative download URL of a route's sheet (``csv`` or ``pdf``)."""
+    return f"/exports/route-plans/{encode('RoutePlan', plan_id)}/routes/{number}.{fmt}"
+
+
+def route_map_path(plan_id: int) -> str:
+    """The relative URL of a plan's picture (SVG)."""
+    return f"/exports/route-plans/{encode('RoutePlan', plan_id)}/map.svg"
+
+
+def _format(request: Request, allowed: Iterable[str] = CONTENT_TYPES) -> str:
     fmt = str(request.path_params["fmt"])
-    if fmt not in CONTENT_TYPES:
+    if fmt not in allowed:
         raise _bad_request()
     return fmt
 
@@ -124,19 +144,25 @@ async def viewer_supplier_id(session: AsyncSession, viewer: User) -> int | None:
 
 def _download(rows: Rows, fmt: str, title: str, ascii_name: str, name: str) -> Response:
     body = to_csv(rows) if fmt == "csv" else to_xlsx(rows, title)
+    return _file(body, CONTENT_TYPES[fmt], f"{ascii_name}.{fmt}", f"{name}.{fmt}")
+
+
+def _file(
+    body: bytes, media_type: str, ascii_name: str, name: str, *, inline: bool = False
+) -> Response:
     disposition = (
-        f'attachment; filename="{ascii_name}.{fmt}"; '
-        f"filename*=UTF-8''{quote(f'{name}.{fmt}', safe='')}"
+        f'{"inline" if inline else "attachment"}; filename="{ascii_name}"; '
+        f"filename*=UTF-8''{quote(name, safe='')}"
     )
-    return Response(
-        body,
-        media_type=CONTENT_TYPES[fmt],
-        headers={
-            "Content-Disposition": disposition,
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    headers = {
+        "Content-Disposition": disposition,
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if inline:
+        # A picture opened in the browser on our origin: nothing in it may run.
+        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return Response(body, media_type=media_type, headers=headers)
 
 
 Handler = Callable[[Request, User, AsyncSession], Awaitable[Response]]
@@ -223,6 +249,38 @@ async def warehouse_totals(request: Request, viewer: User, session: AsyncSession
     )
 
 
+async def _route_plan(request: Request, viewer: User, session: AsyncSession) -> RoutePlan:
+    plan_id = _id(request, "id", "RoutePlan")
+    if viewer.role not in (Role.OPERATOR, Role.DISPATCHER):
+        raise _not_found()
+    plan = await session.get(RoutePlan, plan_id)
+    if plan is None:
+        raise _not_found()
+    return plan
+
+
+async def route_sheet_file(request: Request, viewer: User, session: AsyncSession) -> Response:
+    fmt = _format(request, ROUTE_SHEET_FORMATS)
+    raw = str(request.path_params["number"])
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_DB_ID:
+        raise _bad_request()
+    plan = await _route_plan(request, viewer, session)
+    sheet = await route_sheet(session, plan.id, int(raw), request.app.state.settings.zone)
+    day = sheet.delivery_date.isoformat()
+    ascii_name = f"route-sheet-{plan.id}-{day}-{sheet.number}.{fmt}"
+    name = f"线路单-{day}-第{sheet.number}线.{fmt}"
+    if fmt == "pdf":
+        return _file(route_sheet_pdf(sheet), PDF, ascii_name, name)
+    return _file(to_csv(route_sheet_rows(sheet)), CONTENT_TYPES["csv"], ascii_name, name)
+
+
+async def route_map_file(request: Request, viewer: User, session: AsyncSession) -> Response:
+    plan = await _route_plan(request, viewer, session)
+    picture = plan_map_svg(await plan_map(session, plan.id))
+    day = plan.delivery_date.isoformat()
+    return _file(picture, SVG, f"route-map-{plan.id}-{day}.svg", f"线路图-{day}.svg", inline=True)
+
+
 def export_routes() -> list[Route]:
     """The download routes; they read ``app.state.auth_sessions``,
     ``read_sessions`` and ``settings``."""
@@ -236,4 +294,9 @@ def export_routes() -> list[Route]:
             "/exports/warehouse-totals/{warehouse_id}/{date}.{fmt}",
             _endpoint(warehouse_totals),
         ),
+        Route(
+            "/exports/route-plans/{id}/routes/{number}.{fmt}",
+            _endpoint(route_sheet_file),
+        ),
+        Route("/exports/route-plans/{id}/map.svg", _endpoint(route_map_file)),
     ]

@@ -33,6 +33,7 @@ from tests.factories import Shop, approved_pickup_point, open_shop
 from tests.test_cutoff_purchasing import cut_off, order
 
 A_PRICE, B_PRICE = 990, 350
+POINT_NAMES = ("桃子湖小区", "麓山小区", "望月湖小区")
 
 
 @dataclass
@@ -94,15 +95,16 @@ async def sorted_day(db: TestDB) -> Day:
             tote_volume_ml=db.settings.tote_volume_ml,
             now=utcnow(),
         )
-        # Spread the points out, so a map has something to show.
-        for point_id, (lat, lon) in zip(
+        # Names to tell the points apart, spread out so a map has something to show.
+        for point_id, name, (lat, lon) in zip(
             (shop.pickup_point_id, point2, point3),
+            POINT_NAMES,
             ((28.19, 112.94), (28.23, 112.99), (28.30, 112.86)),
             strict=True,
         ):
             point = await session.get(PickupPoint, point_id)
             assert point is not None
-            point.lat, point.lon = lat, lon
+            point.name, point.lat, point.lon = name, lat, lon
     return Day(shop, point2, leader2, leader2_token, point3, alice, bob, carol, dora)
 
 
