@@ -20,10 +20,12 @@ from strawberry.types import ExecutionContext
 
 from api.commerce_queries import CommerceQuery
 from api.cost import QueryCost
+from api.delivery_queries import DeliveryQuery
 from api.errors import ClientError, Masker
 from api.mutations import (
     campaigns,
     catalog,
+    delivery,
     fleet,
     jobs,
     leaders,
@@ -82,9 +84,12 @@ class Mutation:
     route_plan_publish = strawberry.mutation(resolver=route_plans.route_plan_publish)
     route_plan_stop_move = strawberry.mutation(resolver=route_edits.route_plan_stop_move)
     route_plan_stop_lock = strawberry.mutation(resolver=route_edits.route_plan_stop_lock)
+    route_stop_arrive = strawberry.mutation(resolver=delivery.route_stop_arrive)
+    route_stop_hand_over = strawberry.mutation(resolver=delivery.route_stop_hand_over)
+    delivery_sign = strawberry.mutation(resolver=delivery.delivery_sign)
 
 
-Query = merge_types("Query", (CoreQuery, CommerceQuery, SortingQuery, RoutingQuery))
+Query = merge_types("Query", (CoreQuery, CommerceQuery, SortingQuery, RoutingQuery, DeliveryQuery))
 
 
 class RequestSession(SchemaExtension):

@@ -9,13 +9,16 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from api.ids import encode
 from fulfilment.delivery import record_arrival, record_hand_over
 from fulfilment.delivery_receipts import ARRIVED, IssueReport, sign_delivery
 from fulfilment.errors import RoutingErrorCode
 from fulfilment.models import DeliveryIssueKind, RoutePlanStatus
+from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.errors import DomainError
+from tests.conftest import error_codes
 from tests.helpers_routing import A_PRICE, B_PRICE, Day, StoredPlan, sorted_day, store_plan
 
 MISSING, DAMAGED = DeliveryIssueKind.MISSING, DeliveryIssueKind.DAMAGED
@@ -195,3 +198,117 @@ async def test_customers_with_goods_to_collect_hear_they_arrived(db):
             await conn.execute(text("SELECT user_id, kind FROM notifications ORDER BY user_id"))
         ).all()
     assert [tuple(t) for t in told] == [(day.alice.id, ARRIVED)]
+
+
+# --- over GraphQL -------------------------------------------------------------
+
+ARRIVE = """
+mutation($id: ID!) {
+  routeStopArrive(input: {id: $id}) {
+    delivery { routeStopId status arrivedAt handedOverAt pickupPoint { name } }
+    userErrors { field code message }
+  }
+}
+"""
+HAND_OVER = ARRIVE.replace("routeStopArrive", "routeStopHandOver")
+SIGN = """
+mutation($input: DeliverySignInput!) {
+  deliverySign(input: $input) {
+    delivery { status }
+    receipt {
+      note refundedFen
+      issues { kind quantity refundedFen product { name }
+               refunds { quantity amountFen order { number customerName } } }
+    }
+    notifiedCustomers
+    userErrors { field code message }
+  }
+}
+"""
+LEADER_DELIVERY = """
+query($day: Date!) {
+  leaderDelivery(deliveryDate: $day) {
+    routeStopId status expectedArrivalAt arrivedAt
+    receipt { refundedFen issues { kind quantity } }
+  }
+}
+"""
+
+
+async def test_a_driver_reports_and_the_leader_signs_over_graphql(db, gql):
+    day, plan = await planned(db)
+    stop = encode("RouteStop", plan.stop_ids[day.shop.pickup_point_id])
+    when = day.shop.delivery_date.isoformat()
+    _, driver = await db.user(Role.DRIVER)
+
+    before = await gql(LEADER_DELIVERY, {"day": when}, token=day.shop.leader_token)
+    assert before["data"]["leaderDelivery"]["status"] == "SCHEDULED"
+    assert before["data"]["leaderDelivery"]["routeStopId"] == stop
+    assert before["data"]["leaderDelivery"]["expectedArrivalAt"] is not None
+
+    for role_token in (day.shop.leader_token, day.shop.operator_token):
+        assert error_codes(await gql(ARRIVE, {"id": stop}, token=role_token)) == ["FORBIDDEN"]
+    first = (await gql(ARRIVE, {"id": stop}, token=driver))["data"]["routeStopArrive"]
+    assert first["userErrors"] == [] and first["delivery"]["status"] == "ARRIVED"
+    assert first["delivery"]["pickupPoint"]["name"] == "桃子湖小区"
+    handed = (await gql(HAND_OVER, {"id": stop}, token=driver))["data"]["routeStopHandOver"]
+    assert handed["delivery"]["status"] == "HANDED_OVER"
+    assert handed["delivery"]["arrivedAt"] == first["delivery"]["arrivedAt"]
+
+    product_a = encode("Product", day.product_a)
+    refused = await gql(
+        SIGN,
+        {
+            "input": {
+                "deliveryDate": when,
+                "issues": [
+                    {"productId": product_a, "kind": "MISSING", "quantity": 1},
+                    {"productId": product_a, "kind": "DAMAGED", "quantity": 5},
+                ],
+            }
+        },
+        token=day.shop.leader_token,
+    )
+    assert refused["data"]["deliverySign"]["userErrors"] == [
+        {
+            "field": ["issues", "1", "quantity"],
+            "code": "INVALID_ISSUE",
+            "message": "At most 5 units of this product were due here.",
+        }
+    ]
+    other = await gql(SIGN, {"input": {"routeStopId": stop}}, token=day.leader2_token)
+    assert [e["code"] for e in other["data"]["deliverySign"]["userErrors"]] == ["NOT_FOUND"]
+
+    signed = await gql(
+        SIGN,
+        {
+            "input": {
+                "deliveryDate": when,
+                "issues": [{"productId": product_a, "kind": "MISSING", "quantity": 3}],
+                "note": "少了三盒",
+            }
+        },
+        token=day.shop.leader_token,
+    )
+    payload = signed["data"]["deliverySign"]
+    assert payload["userErrors"] == [] and payload["delivery"]["status"] == "SIGNED"
+    assert payload["notifiedCustomers"] == 1  # alice; bob has nothing left to collect
+    receipt = payload["receipt"]
+    assert (receipt["note"], receipt["refundedFen"]) == ("少了三盒", 3 * A_PRICE)
+    (issue,) = receipt["issues"]
+    assert (issue["kind"], issue["quantity"], issue["product"]["name"]) == ("MISSING", 3, "商品0")
+    assert [
+        (r["quantity"], r["amountFen"], r["order"]["customerName"]) for r in issue["refunds"]
+    ] == [
+        (2, 2 * A_PRICE, day.bob.name),
+        (1, A_PRICE, day.alice.name),
+    ]
+
+    again = await gql(SIGN, {"input": {"routeStopId": stop}}, token=day.shop.leader_token)
+    assert again["data"]["deliverySign"]["userErrors"][0]["code"] == "ALREADY_SIGNED"
+    after = (await gql(LEADER_DELIVERY, {"day": when}, token=day.shop.leader_token))["data"]
+    assert after["leaderDelivery"]["status"] == "SIGNED"
+    assert after["leaderDelivery"]["receipt"] == {
+        "refundedFen": 3 * A_PRICE,
+        "issues": [{"kind": "MISSING", "quantity": 3}],
+    }
