@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.errors import RoutingErrorCode
 from fulfilment.models import DeliveryReceipt, RoutePlan, RoutePlanStatus, RouteStop
+from fulfilment.route_publishing import expected_arrival
 from kernel.errors import CommonErrorCode, DomainError, NotFound
 from leaders.models import PickupPoint
 from leaders.queries import leader_of_user, pickup_points_by_leader
@@ -136,17 +137,16 @@ async def leader_stop_id(
         raise DomainError(
             CommonErrorCode.REQUIRED, "Name the stop or the delivery date.", ["routeStopId"]
         )
-    rows = (
-        await session.execute(
-            select(RouteStop.id, RoutePlan.status)
-            .join(RoutePlan, RoutePlan.id == RouteStop.plan_id)
-            .where(RouteStop.pickup_point_id == point.id, RoutePlan.delivery_date == delivery_date)
-        )
-    ).all()
-    published = [stop_id for stop_id, status in rows if status is RoutePlanStatus.PUBLISHED]
-    if published:
-        return published[0]
-    if rows:
+    published = await expected_arrival(session, user_id, delivery_date)
+    if published is not None:
+        return published[1].id
+    drafted = await session.execute(
+        select(RouteStop.id)
+        .join(RoutePlan, RoutePlan.id == RouteStop.plan_id)
+        .where(RouteStop.pickup_point_id == point.id, RoutePlan.delivery_date == delivery_date)
+        .limit(1)
+    )
+    if drafted.first() is not None:
         raise _not_published("deliveryDate")
     raise NotFound("Route stop", ["deliveryDate"])
 
@@ -156,21 +156,10 @@ async def leader_delivery(
 ) -> Delivery | None:
     """The leader's stop on the published plan of ``delivery_date``, with its
     receipt once signed; None before a plan is published."""
-    point = await own_pickup_point(session, user_id)
-    if point is None:
+    published = await expected_arrival(session, user_id, delivery_date)
+    if published is None:
         return None
-    row = (
-        await session.execute(
-            select(RouteStop, RoutePlan, DeliveryReceipt)
-            .join(RoutePlan, RoutePlan.id == RouteStop.plan_id)
-            .outerjoin(DeliveryReceipt, DeliveryReceipt.route_stop_id == RouteStop.id)
-            .where(
-                RouteStop.pickup_point_id == point.id,
-                RoutePlan.delivery_date == delivery_date,
-                RoutePlan.status == RoutePlanStatus.PUBLISHED,
-            )
-            .order_by(RoutePlan.id)
-            .limit(1)
-        )
-    ).one_or_none()
-    return None if row is None else Delivery(*row)
+    stop = published[1]
+    plan = await session.get(RoutePlan, stop.plan_id)
+    assert plan is not None
+    return Delivery(stop, plan, await receipt_of(session, stop.id))
