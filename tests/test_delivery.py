@@ -4,6 +4,7 @@ customers by the shortage rule; the customers hear the goods arrived."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -312,3 +313,20 @@ async def test_a_driver_reports_and_the_leader_signs_over_graphql(db, gql):
         "refundedFen": 3 * A_PRICE,
         "issues": [{"kind": "MISSING", "quantity": 3}],
     }
+
+
+@pytest.mark.postgres_only
+async def test_two_signatures_at_once_refund_once(pg):
+    day, plan = await planned(pg)
+    await arrive(pg, plan.stop_ids[day.shop.pickup_point_id])
+
+    async def attempt() -> str:
+        try:
+            await sign(pg, day, plan, IssueReport(day.product_a, MISSING, 2))
+        except DomainError as exc:
+            return str(exc.code.value)
+        return "signed"
+
+    outcomes = await asyncio.gather(attempt(), attempt(), attempt())
+    assert sorted(outcomes) == ["ALREADY_SIGNED", "ALREADY_SIGNED", "signed"]
+    assert await refunds(pg) == [(day.bob.id, "delivery_missing", 2, 2 * A_PRICE)]
