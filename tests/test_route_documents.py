@@ -152,3 +152,21 @@ async def test_only_dispatchers_and_operators_can_tell_a_plan_exists(db, gql):
     assert no_route.status_code == 404
     for bad in (sheet_url(plan.plan_id, 1, "xlsx"), sheet_url(plan.plan_id, 0, "csv")):
         assert (await get(gql, bad, dispatcher)).status_code == 400
+
+
+async def test_the_plan_and_its_routes_give_their_download_urls(db, gql):
+    _, plan, dispatcher = await day_and_plan(db, routes="two")
+    body = await gql(
+        """query($id: ID!) { node(id: $id) { ... on RoutePlan {
+             downloadUrls { mapSvg } routes { number downloadUrls { csv pdf } } } } }""",
+        {"id": encode("RoutePlan", plan.plan_id)},
+        token=dispatcher,
+    )
+    found = body["data"]["node"]
+    assert found["downloadUrls"]["mapSvg"] == map_url(plan.plan_id)
+    urls = [found["downloadUrls"]["mapSvg"]]
+    for route in found["routes"]:
+        assert route["downloadUrls"]["csv"] == sheet_url(plan.plan_id, route["number"], "csv")
+        urls += [route["downloadUrls"]["csv"], route["downloadUrls"]["pdf"]]
+    for url in urls:
+        assert (await get(gql, url, dispatcher)).status_code == 200, url

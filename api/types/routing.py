@@ -12,6 +12,7 @@ from api.context import Info
 from api.ids import node_db_ids
 from api.types.jobs import JobType
 from api.types.leaders import PickupPointType
+from api.types.route_documents import RoutePlanUrls, RouteSheetUrls
 from api.types.warehouses import WarehouseType
 from fulfilment.fleet import GRAMS_PER_KG
 from fulfilment.models import (
@@ -183,6 +184,10 @@ class RouteType(relay.Node):
     def km(self) -> float:
         return round(self.distance_m / 1000, 1)
 
+    @strawberry.field(description="The route sheet (stops and pick lists) as CSV and PDF.")
+    def download_urls(self) -> RouteSheetUrls:
+        return RouteSheetUrls.of(self.plan_id, self.number)
+
     @strawberry.field
     async def vehicle_type(self, info: Info) -> VehicleTypeType | None:
         vehicle = await info.context.loaders.vehicle_type.load(self.vehicle_type_id)
@@ -274,6 +279,10 @@ class RoutePlanType(relay.Node):
     @strawberry.field
     def km(self) -> float:
         return round(self.distance_m / 1000, 1)
+
+    @strawberry.field(description="The plan's picture (SVG).")
+    def download_urls(self) -> RoutePlanUrls:
+        return RoutePlanUrls.of(self.id)
 
     @strawberry.field
     async def routes(self, info: Info) -> list[RouteType]:
