@@ -21,6 +21,7 @@ from tests.helpers_route_plans import (
     spread,
     van,
 )
+from tests.test_pagination import counting_statements
 from tests.test_purchase_orders_api import finished
 from tests.test_sorting import sorted_day
 
@@ -166,3 +167,43 @@ async def test_dispatchers_plan_and_nobody_else_sees_plans(db):
             )
             assert route["data"] == {"node": None}
         assert error_codes(await gql(PLANS, variables)) == ["UNAUTHENTICATED"]
+
+
+PLANS_IN_DEPTH = """
+query($w: ID!, $d: Date!) { routePlans(warehouseId: $w, deliveryDate: $d, first: 10) { nodes {
+  id job { status } warehouse { name } parent { id }
+  routes { number vehicleType { name } stops { position locked pickupPoint { name } } }
+  unservedStops { reason pickupPoint { name } } } } }
+"""
+
+
+async def test_listing_plans_in_depth_costs_the_same_statements_for_small_and_large_days(
+    db, app_for, gql
+):
+    small = await routing_day(
+        db, [*spread(3, weight_kg=100, totes=2), Load(5_000, 5)], [van(count=1)]
+    )
+    large = await routing_day(
+        db, [*spread(20, weight_kg=150, totes=3), Load(5_000, 5)], [van(count=3)]
+    )
+    async with app_client(db.url, jobs_mode="inline") as planner:
+        await plan_day(planner, small)
+        for _ in range(2):
+            await plan_day(planner, large)
+
+    async def count(day: Any) -> tuple[int, list[dict[str, Any]]]:
+        variables = {"w": day.warehouse_gid, "d": day.day.isoformat()}
+        with counting_statements(app_for.state.engine) as statements:
+            body = await gql(PLANS_IN_DEPTH, variables, token=day.operator)
+        assert "errors" not in body, body
+        return len(statements), body["data"]["routePlans"]["nodes"]
+
+    few, (one,) = await count(small)
+    many, plans = await count(large)
+    assert sum(len(r["stops"]) for r in one["routes"]) == 3
+    assert [sum(len(r["stops"]) for r in p["routes"]) for p in plans] == [20, 20]
+    assert all(s["pickupPoint"]["name"] for p in plans for r in p["routes"] for s in r["stops"])
+    assert [len(p["unservedStops"]) for p in plans] == [1, 1]
+    # One query per kind of object whatever the number of plans, routes and
+    # stops (a loader batch may split in two while it waits for the session).
+    assert many <= few + 1, (few, many)
