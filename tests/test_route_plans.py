@@ -207,3 +207,21 @@ async def test_listing_plans_in_depth_costs_the_same_statements_for_small_and_la
     # One query per kind of object whatever the number of plans, routes and
     # stops (a loader batch may split in two while it waits for the session).
     assert many <= few + 1, (few, many)
+
+
+async def test_a_plan_whose_job_fails_is_marked_failed(db):
+    day = await routing_day(db, spread(3, weight_kg=100, totes=2), [van(count=1)])
+    # Road distances from an OSRM server that is not there.
+    async with app_client(
+        db.url, jobs_mode="inline", routing_matrix="osrm", osrm_url="http://127.0.0.1:9"
+    ) as gql:
+        body = await gql(
+            PLAN_CREATE,
+            {"w": day.warehouse_gid, "d": day.day.isoformat(), "t": 1},
+            token=day.operator,
+        )
+        started = body["data"]["routePlanCreate"]
+        job = await finished(gql, day.operator, started["job"]["id"])
+        plan = (await gql(PLAN, {"id": started["routePlan"]["id"]}, token=day.operator))["data"]
+    assert job["status"] == "FAILED" and "OSRM" in job["error"]
+    assert plan["node"]["status"] == "FAILED" and plan["node"]["routes"] == []
