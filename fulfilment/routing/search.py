@@ -23,8 +23,10 @@ COST_SCALE = 1000
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """How one worker searches: where it starts and how it improves."""
+    """How one worker searches: with which engine, where it starts and how
+    it improves (the last three are OR-Tools' names and apply to it only)."""
 
+    engine: str = "ortools"  # or "pyvrp"
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     lambda_coefficient: float = 0.1
@@ -49,6 +51,22 @@ def drop_penalty(problem: RoutingProblem) -> int:
     dearest_km = max((v.cost_per_km for v in problem.vehicles), default=1)
     dearest_fixed = max((v.fixed_cost for v in problem.vehicles), default=0)
     return 2 * longest * max(dearest_km, 1) + dearest_fixed * COST_SCALE + 10**6
+
+
+def plan_cost(problem: RoutingProblem, routes: dict[int, list[int]]) -> int:
+    """The objective both engines minimise, recomputed from the routes alone:
+    fixed costs of the vehicles used, distance at each vehicle's rate, and
+    the penalty of every stop left out."""
+    cost, served = 0, 0
+    for vehicle, stops in routes.items():
+        if not stops:
+            continue
+        spec = problem.vehicles[vehicle]
+        nodes = [0, *(s + 1 for s in stops), 0]
+        metres = int(problem.distance_m[nodes[:-1], nodes[1:]].sum())
+        cost += spec.fixed_cost * COST_SCALE + metres * max(spec.cost_per_km, 1)
+        served += len(stops)
+    return cost + (problem.size - served) * drop_penalty(problem)
 
 
 def run_search(
@@ -112,10 +130,7 @@ def run_search(
     params.first_solution_strategy = getattr(
         routing_enums_pb2.FirstSolutionStrategy, config.first_solution
     )
-    params.local_search_metaheuristic = getattr(
-        routing_enums_pb2.LocalSearchMetaheuristic, config.metaheuristic
-    )
-    params.guided_local_search_lambda_coefficient = config.lambda_coefficient
+    _set_metaheuristic(params, config)
     remaining = max(0.1, time_limit_s - (time.monotonic() - started))
     params.time_limit.FromMilliseconds(int(remaining * 1000))
 
@@ -161,6 +176,13 @@ def run_search(
         first_solution_s=first[0] if first else None,
         solutions=solutions[0],
     )
+
+
+def _set_metaheuristic(params: Any, config: SearchConfig) -> None:
+    params.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, config.metaheuristic
+    )
+    params.guided_local_search_lambda_coefficient = config.lambda_coefficient
 
 
 def _apply_locks(

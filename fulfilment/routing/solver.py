@@ -10,7 +10,6 @@ best cost so far).
 from __future__ import annotations
 
 import multiprocessing
-import os
 import queue as queue_module
 import time
 from collections.abc import Callable, Sequence
@@ -20,15 +19,25 @@ from typing import Any
 
 from fulfilment.routing.problem import DropReason, Plan, PlannedRoute, RoutingProblem
 from fulfilment.routing.schedule import schedule_route
-from fulfilment.routing.search import SearchConfig, SearchResult, run_search
+from fulfilment.routing.search import SearchConfig, SearchResult, plan_cost, run_search
 
 Progress = Callable[[float, int | None], None]
 
-# Two searches that fail differently: insertion builds routes around tight
-# windows, savings merges routes greedily; each then runs guided local search.
+# A portfolio, one search per core. OR-Tools: parallel cheapest insertion
+# finds a feasible plan on tight windows within a fraction of a second, and
+# guided local search improves it while reporting progress. PyVRP's iterated
+# local search finds markedly shorter plans in the same time (0.2 % from the
+# best known on Solomon against OR-Tools' 2-3 %), so on a free problem it
+# usually supplies the answer.
 DEFAULT_CONFIGS: tuple[SearchConfig, ...] = (
-    SearchConfig("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH"),
-    SearchConfig("SAVINGS", "GUIDED_LOCAL_SEARCH"),
+    SearchConfig("ortools", "PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH"),
+    SearchConfig("pyvrp"),
+)
+# PyVRP cannot keep stops in place, so a plan with locked stops is left to
+# OR-Tools alone, from two different starts.
+LOCKED_CONFIGS: tuple[SearchConfig, ...] = (
+    SearchConfig("ortools", "PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH"),
+    SearchConfig("ortools", "SAVINGS", "GUIDED_LOCAL_SEARCH"),
 )
 
 
@@ -95,7 +104,13 @@ def _worker(
             channel.put(("progress", tag, elapsed, cost))
 
     try:
-        channel.put(("result", tag, run_search(problem, config, time_limit_s, report)))
+        if config.engine == "pyvrp":
+            from fulfilment.routing.hgs import run_hgs
+
+            result = run_hgs(problem, time_limit_s, seed=tag + 1)
+        else:
+            result = run_search(problem, config, time_limit_s, report)
+        channel.put(("result", tag, result))
     except Exception as error:
         channel.put(("error", tag, repr(error)))
 
@@ -172,13 +187,13 @@ def plan_routes(
         return Plan([], dropped, 0, 0.0, time.monotonic() - started)
     sub = _subproblem(problem, keep)
     if configs is None:
-        configs = DEFAULT_CONFIGS[: max(1, min(len(DEFAULT_CONFIGS), os.cpu_count() or 1))]
+        configs = LOCKED_CONFIGS if sub.locked else DEFAULT_CONFIGS
     results = run_searches(
         sub, max(0.5, time_limit_s - (time.monotonic() - started)), configs, progress
     )
     if not results:
         raise PlanningFailed("no plan keeps the locked stops in place")
-    best = min(results, key=lambda r: r.cost)
+    best = min(results, key=lambda r: plan_cost(sub, r.routes))
     firsts = [r.first_solution_s for r in results if r.first_solution_s is not None]
     routes: list[PlannedRoute] = []
     served: set[int] = set()
