@@ -260,3 +260,37 @@ async def test_locked_stops_stay_on_their_vehicle_and_place_when_re_optimised(db
         result = unlocked["data"]["routePlanStopLock"]["routePlan"]
         assert result["version"] == 3
         assert not route_of(result, early)["stops"][0]["locked"]
+
+
+async def test_an_unserved_stop_goes_onto_a_route_only_where_it_fits(db):
+    # Four 400 kg stops and one 1 t van: two wait for want of a vehicle.
+    day = await routing_day(db, spread(4, weight_kg=400, totes=5), [van(capacity_kg=1000, count=1)])
+    async with app_client(db.url, jobs_mode="inline") as gql:
+        plan = await plan_day(gql, day)
+        (route,) = plan["routes"]
+        waiting = [u["pickupPoint"]["id"] for u in plan["unservedStops"]]
+        assert len(waiting) == 2
+        full = await move(gql, day, plan, waiting[0], toRouteId=route["id"], position=1)
+        assert [e["code"] for e in full["userErrors"]] == ["CAPACITY_EXCEEDED"]
+
+        lorry = await gql(
+            'mutation($w: ID!) { vehicleTypeCreate(input: {warehouseId: $w, name: "备用车", '
+            "capacityKg: 800, capacityTotes: 30, count: 1, fixedCostFen: 40000, "
+            'costPerKmFen: 300, shiftStart: "06:30:00", maxShiftMinutes: 360}) '
+            "{ vehicleType { id } } }",
+            {"w": day.warehouse_gid},
+            token=day.operator,
+        )
+        spare = lorry["data"]["vehicleTypeCreate"]["vehicleType"]["id"]
+        opened = await move(gql, day, plan, waiting[0], vehicleTypeId=spare, position=1)
+        assert opened["userErrors"] == []
+        plan = opened["routePlan"]
+        taken = await move(gql, day, plan, waiting[1], vehicleTypeId=spare, position=1)
+        assert [e["code"] for e in taken["userErrors"]] == ["NO_VEHICLES"]
+        new_route = route_of(plan, waiting[0])
+        joined = await move(gql, day, plan, waiting[1], toRouteId=new_route["id"], position=2)
+        assert joined["userErrors"] == []
+        plan = joined["routePlan"]
+        assert plan["unservedStops"] == [] and plan["stopCount"] == 4
+        assert points_of(route_of(plan, waiting[0])) == waiting
+    await check_stored_plan(db, decode(plan["id"], "RoutePlan", []))
