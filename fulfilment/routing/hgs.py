@@ -9,15 +9,15 @@ the same time. Both get the same objective in the same units (see
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
 import numpy as np
 import pyvrp
-from pyvrp.stop import MaxRuntime
 
 from fulfilment.routing.problem import RoutingProblem, VehicleSpec
-from fulfilment.routing.search import COST_SCALE, SearchResult, drop_penalty
+from fulfilment.routing.search import COST_SCALE, Reporter, SearchResult, drop_penalty
 
 
 def _matrix(values: np.ndarray) -> Any:
@@ -73,10 +73,42 @@ def _problem_data(problem: RoutingProblem) -> tuple[pyvrp.ProblemData, list[list
     return data, members
 
 
-def run_hgs(problem: RoutingProblem, time_limit_s: float, seed: int = 1) -> SearchResult | None:
-    """PyVRP's search for ``time_limit_s``; None if it found nothing feasible."""
+class _Progress(pyvrp.IteratedLocalSearchCallbacks):
+    """Reports each new best feasible plan, like the OR-Tools search does."""
+
+    def __init__(self, started: float, report: Reporter | None) -> None:
+        self.started = started
+        self.report = report
+        self.first: float | None = None
+
+    def on_best(self, best: pyvrp.Solution) -> None:
+        if not best.is_feasible():
+            return
+        elapsed = time.monotonic() - self.started
+        if self.first is None:
+            self.first = elapsed
+        if self.report is not None:
+            cost = best.distance_cost() + best.fixed_vehicle_cost() + best.uncollected_prizes()
+            self.report(elapsed, int(cost))
+
+
+def run_hgs(
+    problem: RoutingProblem, time_limit_s: float, seed: int = 1, report: Reporter | None = None
+) -> SearchResult | None:
+    """PyVRP's search until ``time_limit_s`` after the call; None if it found
+    nothing feasible."""
+    started = time.monotonic()
+    deadline = started + max(0.1, time_limit_s)
     data, members = _problem_data(problem)
-    result = pyvrp.solve(data, stop=MaxRuntime(max(0.1, time_limit_s)), seed=seed, display=False)
+    progress = _Progress(started, report)
+    params = pyvrp.SolveParams(ils=pyvrp.IteratedLocalSearchParams(callbacks=progress))
+
+    # A deadline rather than MaxRuntime: that one starts counting only after
+    # the initial solution is built, which takes seconds on a large day.
+    def stop(best_cost: float) -> bool:
+        return time.monotonic() >= deadline
+
+    result = pyvrp.solve(data, stop=stop, seed=seed, params=params, display=False)
     if not result.is_feasible():
         return None
     routes: dict[int, list[int]] = {}
@@ -84,9 +116,5 @@ def run_hgs(problem: RoutingProblem, time_limit_s: float, seed: int = 1) -> Sear
     for route in result.best.routes():
         vehicle = free[route.vehicle_type()].pop(0)
         routes[vehicle] = [a.idx for a in route.schedule() if a.is_client()]
-    return SearchResult(
-        routes=routes,
-        cost=int(result.cost()),
-        first_solution_s=None,
-        solutions=result.num_iterations,
-    )
+    first = progress.first if progress.first is not None else time.monotonic() - started
+    return SearchResult(routes, int(result.cost()), first, result.num_iterations)

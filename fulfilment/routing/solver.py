@@ -107,7 +107,7 @@ def _worker(
         if config.engine == "pyvrp":
             from fulfilment.routing.hgs import run_hgs
 
-            result = run_hgs(problem, time_limit_s, seed=tag + 1)
+            result = run_hgs(problem, time_limit_s, seed=tag + 1, report=report)
         else:
             result = run_search(problem, config, time_limit_s, report)
         channel.put(("result", tag, result))
@@ -188,9 +188,12 @@ def plan_routes(
     sub = _subproblem(problem, keep)
     if configs is None:
         configs = LOCKED_CONFIGS if sub.locked else DEFAULT_CONFIGS
-    results = run_searches(
-        sub, max(0.5, time_limit_s - (time.monotonic() - started)), configs, progress
-    )
+    # The searches stop a little early: starting them, building their models
+    # and handing back a large plan take time too, and the limit is the
+    # dispatcher's, for the whole answer.
+    reserve = 0.5 + 0.04 * time_limit_s + sub.size / 1000
+    budget = max(0.5, time_limit_s - reserve - (time.monotonic() - started))
+    results = run_searches(sub, budget, configs, progress)
     if not results:
         raise PlanningFailed("no plan keeps the locked stops in place")
     best = min(results, key=lambda r: plan_cost(sub, r.routes))
