@@ -61,6 +61,19 @@ class Settings(BaseSettings):
     notification_gateway_url: str = ""
     notification_gateway_secret: str = "dev-only-notification-secret"
     routing_time_limit_s: int = Field(default=30, ge=1, le=600)
+    # Pickup: QR codes carry an HMAC tag with this key, so a forged QR never
+    # reaches the code lookup. Wrong codes lock a verifier out for a while.
+    pickup_qr_secret: str = "dev-only-pickup-qr-secret"
+    pickup_max_wrong_codes: int = Field(default=10, ge=1)
+    pickup_wrong_code_window_minutes: int = Field(default=15, ge=1)
+    pickup_lockout_minutes: int = Field(default=15, ge=1)
+    # Orders not collected this many days after their delivery date are
+    # completed automatically (and earn the leader's commission).
+    pickup_auto_complete_days: int = Field(default=3, ge=1)
+    # After-sale: customers ask within this many hours of pickup; requests an
+    # operator leaves unanswered this long are approved automatically.
+    after_sale_window_hours: int = Field(default=48, ge=1)
+    after_sale_auto_approve_hours: int = Field(default=24, ge=1)
 
     @property
     def zone(self) -> ZoneInfo:
