@@ -34,6 +34,10 @@ class Leader(Base):
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The first approval: a recruiter's share runs for a number of days from here.
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The leader who brought this one in (set by an operator); one level only.
+    recruited_by_id: Mapped[int | None] = mapped_column(ForeignKey("leaders.id"), index=True)
 
 
 class PickupPoint(Base):

@@ -4,12 +4,14 @@ from fulfilment import models as fulfilment_models
 from kernel import accounts, notifications, outbox
 from kernel.db import Base
 from kernel.jobs import models as job_models
+from leaders import commission_models
 from leaders import models as leader_models
 
 metadata = Base.metadata
 
 __all__ = [
     "accounts",
+    "commission_models",
     "fulfilment_models",
     "job_models",
     "leader_models",

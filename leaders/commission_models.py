@@ -1,0 +1,306 @@
+"""Tables of leaders' commission: rates, levels, the immutable ledger,
+settlements with their statements, and payouts.
+
+Order lines, refunds and products belong to fulfilment, a layer above: the
+ledger keeps their ids as plain columns (no foreign keys upward), so the
+leaders layer neither imports nor depends on fulfilment's tables.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.clock import utcnow
+from kernel.db import Base, BigID, UTCDateTime, enum_column
+
+
+class CategoryRate(Base):
+    """The commission rate of one product category, in basis points."""
+
+    __tablename__ = "commission_category_rates"
+    __table_args__ = (CheckConstraint("rate_bps BETWEEN 0 AND 10000", name="bps"),)
+
+    category: Mapped[str] = mapped_column(String(50), primary_key=True)
+    rate_bps: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ProductRate(Base):
+    """A product's own rate, overriding its category's."""
+
+    __tablename__ = "commission_product_rates"
+    __table_args__ = (CheckConstraint("rate_bps BETWEEN 0 AND 10000", name="bps"),)
+
+    product_id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    rate_bps: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class LeaderLevel(Base):
+    """A tier reached by a month's net sales; its bonus adds to every rate."""
+
+    __tablename__ = "leader_levels"
+    __table_args__ = (
+        CheckConstraint("bonus_bps BETWEEN 0 AND 10000", name="bps"),
+        CheckConstraint("min_monthly_sales_fen >= 0", name="threshold"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    # Two levels with one threshold would make the choice arbitrary.
+    min_monthly_sales_fen: Mapped[int] = mapped_column(BigInteger, unique=True)
+    bonus_bps: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CommissionAccount(Base):
+    """A leader's two balances, summarising the ledger, and the level that
+    accruals read. The row is locked (FOR UPDATE) by every writer of the
+    leader's ledger: balances before and after each entry come from here."""
+
+    __tablename__ = "commission_accounts"
+
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"), primary_key=True)
+    # Accrued less reversed, not yet settled.
+    pending_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Settled less paid out: what a payout may take (negative = carried forward).
+    available_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    level_id: Mapped[int | None] = mapped_column(ForeignKey("leader_levels.id"))
+    # The first day of the month whose sales set the level, and those sales.
+    level_month: Mapped[date | None] = mapped_column(Date)
+    level_sales_fen: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EntryKind(Enum):
+    ACCRUAL = "accrual"
+    REVERSAL = "reversal"
+    RECRUIT_ACCRUAL = "recruit_accrual"
+    RECRUIT_REVERSAL = "recruit_reversal"
+    SETTLEMENT = "settlement"
+    PAYOUT = "payout"
+    FEE = "fee"
+    PAYOUT_RETURN = "payout_return"
+    FEE_RETURN = "fee_return"
+
+
+class LedgerAccount(Enum):
+    PENDING = "pending"
+    AVAILABLE = "available"
+
+
+_ACCRUALS = "kind IN ('accrual', 'recruit_accrual')"
+_REVERSALS = "kind IN ('reversal', 'recruit_reversal')"
+_PAYOUTS = "kind IN ('payout', 'fee', 'payout_return', 'fee_return')"
+
+
+class LedgerEntry(Base):
+    """One immutable movement of a leader's money. Never updated or deleted:
+    a correction is another entry pointing at what it corrects."""
+
+    __tablename__ = "commission_entries"
+    __table_args__ = (
+        CheckConstraint("balance_after_fen = balance_before_fen + amount_fen", name="balance"),
+        # Each line's commission (and recruiter's share) is booked once.
+        Index(
+            "uq_commission_entries_accrual",
+            "order_line_id",
+            "kind",
+            unique=True,
+            postgresql_where=text(_ACCRUALS),
+            sqlite_where=text(_ACCRUALS),
+        ),
+        # Each refund is reversed once (per kind: the leader's and the recruiter's).
+        Index(
+            "uq_commission_entries_reversal",
+            "refund_id",
+            "kind",
+            unique=True,
+            postgresql_where=text(_REVERSALS),
+            sqlite_where=text(_REVERSALS),
+        ),
+        Index(
+            "uq_commission_entries_payout",
+            "payout_id",
+            "kind",
+            unique=True,
+            postgresql_where=text(_PAYOUTS),
+            sqlite_where=text(_PAYOUTS),
+        ),
+        # A leader's ledger page by page, newest last.
+        Index("ix_commission_entries_leader_id_id", "leader_id", "id"),
+        # Settlement looks only at entries created since its floor.
+        Index("ix_commission_entries_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"))
+    kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, "commission_entry_kind"))
+    account: Mapped[LedgerAccount] = mapped_column(
+        enum_column(LedgerAccount, "commission_ledger_account")
+    )
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    balance_before_fen: Mapped[int] = mapped_column(BigInteger)
+    balance_after_fen: Mapped[int] = mapped_column(BigInteger)
+    # The net sales the amount was computed from (negative for reversals):
+    # the sales that set next month's level.
+    base_fen: Mapped[int | None] = mapped_column(BigInteger)
+    rate_bps: Mapped[int | None] = mapped_column(Integer)
+    order_line_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    refund_id: Mapped[int | None] = mapped_column(BigInteger)
+    # For recruiting shares: the recruit whose sales earned it.
+    recruit_id: Mapped[int | None] = mapped_column(ForeignKey("leaders.id"))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("commission_entries.id"))
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("commission_statements.id"))
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("commission_payouts.id"))
+    # When the accrued line was picked up (for reversals: the line's pickup):
+    # settlement waits for the after-sale window from here.
+    basis_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Settlement(Base):
+    """One run of settlement for a period; a period is settled once."""
+
+    __tablename__ = "commission_settlements"
+    __table_args__ = (CheckConstraint("period_start < period_end", name="period"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date, unique=True)  # exclusive
+    # Accruals picked up before this moment (the period's end) are settled…
+    picked_up_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    # …with the refunds booked before their after-sale window closed.
+    refunded_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Entries created before this were all settled: the next run starts here.
+    open_floor_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    statement_count: Mapped[int] = mapped_column(Integer)
+    line_count: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Statement(Base):
+    """A leader's statement for one settlement: the sum of its lines, added
+    to the balance brought forward (negative balances carry forward)."""
+
+    __tablename__ = "commission_statements"
+    __table_args__ = (
+        UniqueConstraint("settlement_id", "leader_id"),
+        CheckConstraint("closing_fen = opening_fen + total_fen", name="closing"),
+        Index("ix_commission_statements_leader_id_id", "leader_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("commission_settlements.id"))
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    # The available balance before this statement; negative = carried forward.
+    opening_fen: Mapped[int] = mapped_column(BigInteger)
+    accrued_fen: Mapped[int] = mapped_column(BigInteger)
+    reversed_fen: Mapped[int] = mapped_column(BigInteger)  # <= 0
+    total_fen: Mapped[int] = mapped_column(BigInteger)  # = sum of the lines
+    closing_fen: Mapped[int] = mapped_column(BigInteger)
+    line_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StatementLine(Base):
+    """A ledger entry settled by a statement: an entry is settled once (its
+    id is the key), and each line leads to its order line."""
+
+    __tablename__ = "commission_statement_lines"
+    __table_args__ = (
+        # Lines are written before their statement (the statement sums them),
+        # in the same transaction: checked at commit.
+        ForeignKeyConstraint(
+            ["settlement_id", "leader_id"],
+            ["commission_statements.settlement_id", "commission_statements.leader_id"],
+            name="fk_commission_statement_lines_statement",
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        Index("ix_commission_statement_lines_statement", "settlement_id", "leader_id", "entry_id"),
+    )
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("commission_entries.id"), primary_key=True, autoincrement=False
+    )
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("commission_settlements.id"))
+    leader_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, "commission_line_kind"))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    order_line_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PayoutStatus(Enum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAID = "paid"
+
+
+class Payout(Base):
+    """A leader's request to be paid; the money leaves the balance at once
+    (payout and fee entries) and comes back by new entries if rejected."""
+
+    __tablename__ = "commission_payouts"
+    __table_args__ = (
+        UniqueConstraint("leader_id", "idempotency_key"),
+        CheckConstraint("fee_fen >= 0 AND transfer_fen > 0", name="amounts"),
+        CheckConstraint("amount_fen = transfer_fen + fee_fen", name="sum"),
+        Index("ix_commission_payouts_leader_id_id", "leader_id", "id"),
+        Index("ix_commission_payouts_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # leaves the balance
+    fee_fen: Mapped[int] = mapped_column(BigInteger)
+    transfer_fen: Mapped[int] = mapped_column(BigInteger)  # reaches the leader
+    status: Mapped[PayoutStatus] = mapped_column(enum_column(PayoutStatus, "payout_status"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("commission_payout_batches.id"), index=True
+    )
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PayoutBatch(Base):
+    """Approved payouts exported together for the bank or WeChat Pay."""
+
+    __tablename__ = "commission_payout_batches"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    payout_count: Mapped[int] = mapped_column(Integer)
+    transfer_fen: Mapped[int] = mapped_column(BigInteger)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
