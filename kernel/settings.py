@@ -74,6 +74,17 @@ class Settings(BaseSettings):
     # operator leaves unanswered this long are approved automatically.
     after_sale_window_hours: int = Field(default=48, ge=1)
     after_sale_auto_approve_hours: int = Field(default=24, ge=1)
+    # Commission: the rate of a category nobody has priced yet (basis points).
+    commission_default_rate_bps: int = Field(default=1000, ge=0, le=10_000)
+    # A recruiter earns this share of a recruit's net sales for this many days
+    # after the recruit's first approval (one level only).
+    recruit_share_bps: int = Field(default=100, ge=0, le=10_000)
+    recruit_share_days: int = Field(default=180, ge=0)
+    # Settlement periods end every this many days (counted from Monday
+    # 2024-01-01, so weekly periods end on Mondays, local time).
+    settlement_period_days: int = Field(default=7, ge=1, le=366)
+    payout_min_fen: int = Field(default=1_000, ge=1)
+    payout_fee_fen: int = Field(default=0, ge=0)
 
     @property
     def zone(self) -> ZoneInfo:
