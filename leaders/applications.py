@@ -137,6 +137,8 @@ async def approve(session: AsyncSession, leader_id: int, operator: User) -> Lead
     user = await session.get(User, leader.user_id)
     assert user is not None  # FK
     user.role = Role.LEADER
+    if leader.approved_at is None:
+        leader.approved_at = leader.decided_at
     point = (
         await session.execute(select(PickupPoint).where(PickupPoint.leader_id == leader.id))
     ).scalar_one()

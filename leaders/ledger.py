@@ -1,0 +1,133 @@
+"""Writing the commission ledger: lock the leaders' account rows, then append
+entries whose balances before and after follow from the locked balances.
+
+Every writer of a leader's ledger goes through here, so the account row's
+lock (SELECT … FOR UPDATE on PostgreSQL; on SQLite every unit of work is
+BEGIN IMMEDIATE and writers queue anyway) serialises them: two payouts, or
+a payout and a reversal, never both read the same balance. Rows are locked
+in leader-id order so that two writers never wait for each other in a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.db import insert_ignoring_conflicts
+from leaders.commission_models import CommissionAccount, EntryKind, LedgerAccount, LedgerEntry
+
+_AVAILABLE_KINDS = {
+    EntryKind.PAYOUT,
+    EntryKind.FEE,
+    EntryKind.PAYOUT_RETURN,
+    EntryKind.FEE_RETURN,
+}
+
+
+# Every entry names all of these (None where they do not apply), so one
+# executemany INSERT writes a mixed batch.
+_REFS = (
+    "base_fen",
+    "rate_bps",
+    "order_line_id",
+    "refund_id",
+    "recruit_id",
+    "reverses_id",
+    "statement_id",
+    "payout_id",
+)
+
+
+def account_of(kind: EntryKind) -> LedgerAccount:
+    """Which balance an entry of ``kind`` moves (settlement moves both, in SQL)."""
+    return LedgerAccount.AVAILABLE if kind in _AVAILABLE_KINDS else LedgerAccount.PENDING
+
+
+async def lock_accounts(
+    session: AsyncSession, leader_ids: Iterable[int], now: datetime
+) -> dict[int, CommissionAccount]:
+    """The leaders' account rows, created if missing and locked until the
+    transaction ends."""
+    ids = sorted(set(leader_ids))
+    if not ids:
+        return {}
+    await session.execute(
+        insert_ignoring_conflicts(session, CommissionAccount, ["leader_id"]),
+        [{"leader_id": i, "pending_fen": 0, "available_fen": 0, "updated_at": now} for i in ids],
+    )
+    rows = (
+        await session.execute(
+            select(CommissionAccount)
+            .where(CommissionAccount.leader_id.in_(ids))
+            .order_by(CommissionAccount.leader_id)
+            .with_for_update()
+            # The identity map may hold an older copy; the locked row wins.
+            .execution_options(populate_existing=True)
+        )
+    ).scalars()
+    return {row.leader_id: row for row in rows}
+
+
+class LedgerWriter:
+    """Entries for leaders whose accounts this transaction holds locked,
+    written in one statement by ``flush``."""
+
+    def __init__(
+        self, session: AsyncSession, accounts: dict[int, CommissionAccount], now: datetime
+    ) -> None:
+        self.session = session
+        self.accounts = accounts
+        self.now = now
+        self._rows: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        leader_id: int,
+        kind: EntryKind,
+        amount_fen: int,
+        *,
+        basis_at: datetime | None = None,
+        occurred_at: datetime | None = None,
+        **refs: Any,
+    ) -> None:
+        """Queue one entry and move the locked balance it belongs to."""
+        unknown = set(refs) - set(_REFS)
+        if unknown:
+            raise TypeError(f"unknown ledger references {sorted(unknown)}")
+        account = self.accounts[leader_id]
+        which = account_of(kind)
+        before = account.pending_fen if which is LedgerAccount.PENDING else account.available_fen
+        after = before + amount_fen
+        if which is LedgerAccount.PENDING:
+            account.pending_fen = after
+        else:
+            account.available_fen = after
+        account.updated_at = self.now
+        self._rows.append(
+            {
+                "leader_id": leader_id,
+                "kind": kind,
+                "account": which,
+                "amount_fen": amount_fen,
+                "balance_before_fen": before,
+                "balance_after_fen": after,
+                "basis_at": basis_at or self.now,
+                "occurred_at": occurred_at or self.now,
+                "created_at": self.now,
+                **dict.fromkeys(_REFS),
+                **refs,
+            }
+        )
+
+    async def flush(self) -> int:
+        """Write the queued entries (in the order they were added) and the
+        balances; returns how many entries were written."""
+        rows, self._rows = self._rows, []
+        if rows:
+            await self.session.execute(insert(LedgerEntry), rows)
+        await self.session.flush()
+        return len(rows)
