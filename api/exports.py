@@ -43,7 +43,7 @@ from fulfilment.exports import (
     to_xlsx,
     warehouse_totals_rows,
 )
-from fulfilment.models import PurchaseOrder, RoutePlan
+from fulfilment.models import PurchaseOrder, RoutePlan, RoutePlanStatus
 from fulfilment.route_map import plan_map, plan_map_svg
 from fulfilment.route_sheet_pdf import route_sheet_pdf
 from fulfilment.route_sheets import route_sheet, route_sheet_rows
@@ -251,10 +251,13 @@ async def warehouse_totals(request: Request, viewer: User, session: AsyncSession
 
 async def _route_plan(request: Request, viewer: User, session: AsyncSession) -> RoutePlan:
     plan_id = _id(request, "id", "RoutePlan")
-    if viewer.role not in (Role.OPERATOR, Role.DISPATCHER):
+    if viewer.role not in (Role.OPERATOR, Role.DISPATCHER, Role.DRIVER):
         raise _not_found()
     plan = await session.get(RoutePlan, plan_id)
-    if plan is None:
+    # Drivers print the sheets of the plan they drive, never a draft.
+    if plan is None or (
+        viewer.role is Role.DRIVER and plan.status is not RoutePlanStatus.PUBLISHED
+    ):
         raise _not_found()
     return plan
 

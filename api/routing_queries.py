@@ -1,5 +1,5 @@
-"""Query fields of route planning: the fleet, a day's plans, and a
-leader's expected delivery time."""
+"""Query fields of route planning: the fleet, a day's plans, and the
+published routes drivers work from."""
 
 from __future__ import annotations
 
@@ -11,18 +11,17 @@ from api.context import Info
 from api.errors import bad_input
 from api.ids import decode
 from api.pagination import Connection, connection, page_window
-from api.types.leaders import PickupPointType
 from api.types.routing import (
     PLAN_READERS,
-    DeliveryEta,
     Fleet,
     RoutePlanType,
+    RouteType,
     RoutingSettingsType,
     VehicleTypeType,
 )
 from fulfilment.fleet import routing_settings_of, vehicle_types
 from fulfilment.route_plans import list_plans
-from fulfilment.route_publishing import expected_arrival
+from fulfilment.route_publishing import published_routes
 from kernel.accounts import Role
 from kernel.errors import DomainError
 
@@ -68,18 +67,14 @@ class RoutingQuery:
         return connection(rows, size, RoutePlanType.of, after_id=after_id)
 
     @strawberry.field(
-        description="Leaders: when the day's published plan expects the truck at your "
-        "pickup point; null before a plan is published or when it does not serve you."
+        description="Drivers (and dispatchers): the routes of the day's published plan "
+        "for a warehouse, with their stops; empty until a plan is published."
     )
-    async def delivery_eta(self, info: Info, delivery_date: date) -> DeliveryEta | None:
-        viewer = info.context.require(Role.LEADER)
+    async def published_routes(
+        self, info: Info, warehouse_id: strawberry.ID, delivery_date: date
+    ) -> list[RouteType]:
+        info.context.require(Role.DRIVER, *PLAN_READERS)
+        wid = _warehouse_id(warehouse_id)
         async with info.context.loaders.lock:
-            found = await expected_arrival(info.context.session, viewer.id, delivery_date)
-        if found is None:
-            return None
-        point, stop = found
-        return DeliveryEta(
-            delivery_date=delivery_date,
-            expected_arrival_at=stop.service_start_at,
-            pickup_point=PickupPointType.of(point),
-        )
+            routes = await published_routes(info.context.session, wid, delivery_date)
+        return [RouteType.of(route) for route in routes]

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.errors import RoutingErrorCode
-from fulfilment.models import RoutePlan, RoutePlanStatus, RouteStop
+from fulfilment.models import Route, RoutePlan, RoutePlanStatus, RouteStop
 from fulfilment.route_plans import editable_plan
 from kernel.accounts import User
 from kernel.errors import DomainError
@@ -111,3 +111,19 @@ async def expected_arrival(
         )
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+async def published_routes(session: AsyncSession, warehouse_id: int, day: date) -> list[Route]:
+    """The routes of the warehouse's published plan for ``day``, by number
+    (none before a plan is published)."""
+    rows = await session.execute(
+        select(Route)
+        .join(RoutePlan, RoutePlan.id == Route.plan_id)
+        .where(
+            RoutePlan.warehouse_id == warehouse_id,
+            RoutePlan.delivery_date == day,
+            RoutePlan.status == RoutePlanStatus.PUBLISHED,
+        )
+        .order_by(Route.number)
+    )
+    return list(rows.scalars())

@@ -133,7 +133,9 @@ async def test_the_map_draws_one_line_per_route_and_marks_the_unserved(db, gql):
     assert "第1线 · 1 站 · 10.0 km" in legend and "未服务：1 个自提点" in legend
 
 
-async def test_only_dispatchers_and_operators_can_tell_a_plan_exists(db, gql):
+async def test_only_dispatchers_operators_and_drivers_can_tell_a_plan_exists(db, gql):
+    # The plan here is published; a draft's sheets are hidden from drivers too
+    # (test_route_publishing).
     day, plan, dispatcher = await day_and_plan(db)
     _, supplier = await db.user(Role.SUPPLIER)
     _, customer = await db.user(Role.CUSTOMER)
@@ -143,11 +145,12 @@ async def test_only_dispatchers_and_operators_can_tell_a_plan_exists(db, gql):
     urls = [sheet_url(plan.plan_id, 1, "csv"), sheet_url(plan.plan_id, 1, "pdf")]
     urls.append(map_url(plan.plan_id))
     for url in urls:
-        for token in (day.shop.leader_token, supplier, customer, driver):
+        for token in (day.shop.leader_token, supplier, customer):
             hidden = await get(gql, url, token)
             assert hidden.status_code == 404 and hidden.content == missing.content, url
         assert (await get(gql, url, None)).status_code == 401
         assert (await get(gql, url, day.shop.operator_token)).status_code == 200
+        assert (await get(gql, url, driver)).status_code == 200
     no_route = await get(gql, sheet_url(plan.plan_id, 2, "csv"), dispatcher)
     assert no_route.status_code == 404
     for bad in (sheet_url(plan.plan_id, 1, "xlsx"), sheet_url(plan.plan_id, 0, "csv")):

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from api.exports import route_sheet_path
+from api.ids import decode
 from kernel.accounts import Role
 from tests.conftest import app_client, error_codes
 from tests.helpers_route_plans import PLAN, Load, plan_day, routing_day, spread, van
@@ -21,7 +23,7 @@ mutation($id: ID!, $v: Int!, $p: [ID!]!) {
     routePlan { version } userErrors { code } } }
 """
 ETA = """
-query($d: Date!) { deliveryEta(deliveryDate: $d) { deliveryDate expectedArrivalAt
+query($d: Date!) { leaderDelivery(deliveryDate: $d) { deliveryDate expectedArrivalAt
   pickupPoint { id name } } }
 """
 
@@ -40,7 +42,7 @@ async def test_publishing_freezes_the_plan_and_tells_each_leader_their_arrival_t
     date = day.day.isoformat()
     async with app_client(db.url, jobs_mode="inline") as gql:
         plan = await plan_day(gql, day, token=dispatcher)
-        assert (await gql(ETA, {"d": date}, token=served.token))["data"] == {"deliveryEta": None}
+        assert (await gql(ETA, {"d": date}, token=served.token))["data"] == {"leaderDelivery": None}
 
         stale = await gql(PUBLISH, {"id": plan["id"], "v": 7}, token=dispatcher)
         assert codes(stale) == ["STALE_PLAN"]
@@ -60,10 +62,12 @@ async def test_publishing_freezes_the_plan_and_tells_each_leader_their_arrival_t
         stop = next(
             s for r in plan["routes"] for s in r["stops"] if s["pickupPoint"]["id"] == served.gid
         )
-        eta = (await gql(ETA, {"d": date}, token=served.token))["data"]["deliveryEta"]
+        eta = (await gql(ETA, {"d": date}, token=served.token))["data"]["leaderDelivery"]
         assert eta["pickupPoint"]["id"] == served.gid and eta["deliveryDate"] == date
         assert eta["expectedArrivalAt"] == stop["serviceStartAt"]
-        assert (await gql(ETA, {"d": date}, token=unserved.token))["data"] == {"deliveryEta": None}
+        assert (await gql(ETA, {"d": date}, token=unserved.token))["data"] == {
+            "leaderDelivery": None
+        }
         assert (await gql(PLAN, {"id": plan["id"]}, token=served.token))["data"] == {"node": None}
         for token in (dispatcher, customer):
             assert error_codes(await gql(ETA, {"d": date}, token=token)) == ["FORBIDDEN"]
@@ -101,3 +105,35 @@ async def test_a_second_plan_for_a_published_day_cannot_be_published(db):
         assert still["data"]["node"]["status"] == "DRAFT"
     assert await db.scalar("SELECT count(*) FROM route_plans WHERE status = 'published'") == 1
     assert await db.scalar("SELECT count(*) FROM notifications") == 4
+
+
+ROUTES = """
+query($w: ID!, $d: Date!) { publishedRoutes(warehouseId: $w, deliveryDate: $d) {
+  number downloadUrls { csv pdf } stops { id position pickupPoint { id } } } }
+"""
+
+
+async def test_drivers_see_the_published_routes_and_print_their_sheets_not_drafts(db):
+    day = await routing_day(db, spread(4, weight_kg=100, totes=2), [van(count=2)])
+    _, driver = await db.user(Role.DRIVER)
+    _, customer = await db.user(Role.CUSTOMER)
+    variables = {"w": day.warehouse_gid, "d": day.day.isoformat()}
+    async with app_client(db.url, jobs_mode="inline") as gql:
+        plan = await plan_day(gql, day)
+        draft = await gql(ROUTES, variables, token=driver)
+        assert draft["data"] == {"publishedRoutes": []}
+        plan_id = decode(plan["id"], "RoutePlan", ["id"])
+        sheet = route_sheet_path(plan_id, plan["routes"][0]["number"], "csv")
+        refused = await gql.http.get(sheet, headers={"Authorization": f"Bearer {driver}"})
+        assert refused.status_code == 404, "a draft's sheet reads like a missing one"
+
+        assert codes(await gql(PUBLISH, {"id": plan["id"], "v": 1}, token=day.operator)) == []
+        routes = (await gql(ROUTES, variables, token=driver))["data"]["publishedRoutes"]
+        assert [r["number"] for r in routes] == [r["number"] for r in plan["routes"]]
+        stops = [s["pickupPoint"]["id"] for r in routes for s in r["stops"]]
+        assert sorted(stops) == sorted(p.gid for p in day.points)
+        printed = await gql.http.get(
+            routes[0]["downloadUrls"]["pdf"], headers={"Authorization": f"Bearer {driver}"}
+        )
+        assert printed.status_code == 200 and printed.content.startswith(b"%PDF")
+        assert error_codes(await gql(ROUTES, variables, token=customer)) == ["FORBIDDEN"]

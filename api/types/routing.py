@@ -322,12 +322,3 @@ class RoutePlanType(relay.Node):
             return [None for _ in node_ids]
         found = await info.context.loaders.route_plan.load_many(node_db_ids(node_ids))
         return [cls.of(p) if p else None for p in found]
-
-
-@strawberry.type(description="When the delivery truck is expected at the leader's pickup point.")
-class DeliveryEta:
-    delivery_date: date
-    expected_arrival_at: datetime = strawberry.field(
-        description="When the hand-over is planned to start, from the published plan."
-    )
-    pickup_point: PickupPointType
