@@ -4,7 +4,7 @@ from fulfilment import models as fulfilment_models
 from kernel import accounts, notifications, outbox
 from kernel.db import Base
 from kernel.jobs import models as job_models
-from leaders import commission_models
+from leaders import commission_models, pickup_helpers
 from leaders import models as leader_models
 
 metadata = Base.metadata
@@ -18,4 +18,5 @@ __all__ = [
     "metadata",
     "notifications",
     "outbox",
+    "pickup_helpers",
 ]

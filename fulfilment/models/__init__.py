@@ -1,5 +1,11 @@
 """Tables of the fulfilment domain, one module per area."""
 
+from fulfilment.models.after_sale import (
+    AfterSaleReason,
+    AfterSaleRequest,
+    AfterSaleStatus,
+    SupplierChargeback,
+)
 from fulfilment.models.campaigns import Campaign, CampaignItem
 from fulfilment.models.catalog import Product, StorageZone, Supplier, SupplierMember
 from fulfilment.models.orders import (
@@ -13,6 +19,13 @@ from fulfilment.models.orders import (
     Refund,
     RefundReason,
     ShortfallReason,
+)
+from fulfilment.models.pickup import (
+    OrderPickup,
+    PickupCode,
+    PickupFailedAttempt,
+    PickupLine,
+    PickupMethod,
 )
 from fulfilment.models.purchasing import PurchaseOrder, PurchaseOrderLine, Receipt
 from fulfilment.models.routing import (
@@ -32,6 +45,9 @@ from fulfilment.models.warehouses import ServiceArea, Warehouse
 
 __all__ = [
     "HOLDING",
+    "AfterSaleReason",
+    "AfterSaleRequest",
+    "AfterSaleStatus",
     "Campaign",
     "CampaignItem",
     "DeliveryIssue",
@@ -40,9 +56,14 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderLineShortfall",
+    "OrderPickup",
     "OrderStatus",
     "PaymentNotification",
     "PaymentOutcome",
+    "PickupCode",
+    "PickupFailedAttempt",
+    "PickupLine",
+    "PickupMethod",
     "PickupPointLoad",
     "Product",
     "PurchaseOrder",
@@ -59,6 +80,7 @@ __all__ = [
     "ShortfallReason",
     "StorageZone",
     "Supplier",
+    "SupplierChargeback",
     "SupplierMember",
     "UnservedStop",
     "VehicleType",

@@ -79,6 +79,11 @@ class RefundReason(Enum):
     SHORTAGE = "shortage"
     DELIVERY_MISSING = "delivery_missing"
     DELIVERY_DAMAGED = "delivery_damaged"
+    # After-sale refunds of collected goods, one per after-sale reason.
+    AFTER_SALE_QUALITY = "after_sale_quality"
+    AFTER_SALE_WRONG_ITEM = "after_sale_wrong_item"
+    AFTER_SALE_MISSING = "after_sale_missing"
+    AFTER_SALE_OTHER = "after_sale_other"
 
 
 class Refund(Base):

@@ -22,6 +22,7 @@ from fulfilment.models import (
     Refund,
     RefundReason,
 )
+from fulfilment.pickup_codes import issue_pickup_code
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ async def record_payment(
             .values(status=OrderStatus.PAID, paid_at=now, payment_transaction_id=transaction_id)
             .execution_options(synchronize_session=False)
         )
+        # In the same transaction: no paid order is ever without its code.
+        await issue_pickup_code(session, order.id, now)
     else:  # cancelled or expired before the money arrived: it goes back
         reason = f"paid after the order was {order.status.value}; refunded"
         await session.execute(
