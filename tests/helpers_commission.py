@@ -76,7 +76,12 @@ async def do_accrue(db: TestDB, *lines: PickedUpLine, **kwargs: Any) -> int:
 
 
 async def do_reverse(
-    db: TestDB, order_line_id: int, refund_id: int, refund_fen: int, net_before: int
+    db: TestDB,
+    order_line_id: int,
+    refund_id: int,
+    refund_fen: int,
+    net_before: int,
+    now: datetime | None = None,
 ) -> int:
     async with unit_of_work(db.sessions) as session:
         return await reverse(
@@ -85,7 +90,7 @@ async def do_reverse(
             refund_id=refund_id,
             refund_fen=refund_fen,
             line_net_fen_before=net_before,
-            now=utcnow(),
+            now=now or utcnow(),
         )
 
 
