@@ -1,0 +1,235 @@
+"""Payouts (提现): a leader asks for part of the available (settled) balance;
+an operator approves or rejects; approved payouts are exported in a batch
+for the bank or WeChat Pay and then marked paid.
+
+requested ──approve──▶ approved ──(exported in a batch, marked paid)──▶ paid
+    │                      │
+    └──────reject──────────┴─(not yet exported)─▶ rejected
+
+The money leaves the balance when the payout is requested (a payout entry
+for what reaches the leader and a fee entry), under the account's row lock,
+so concurrent requests can never take more than the balance. A rejection
+returns both by new entries; nothing is updated in the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.accounts import User
+from kernel.db import execute_counting
+from kernel.errors import CommonErrorCode, DomainError, NotFound
+from kernel.settings import Settings
+from kernel.validation import clean_text
+from leaders.commission_models import EntryKind, Payout, PayoutBatch, PayoutStatus
+from leaders.errors import LeaderErrorCode
+from leaders.ledger import LedgerWriter, lock_accounts
+from leaders.models import Leader, PickupPoint
+
+
+async def request_payout(
+    session: AsyncSession,
+    leader_id: int,
+    amount_fen: int,
+    idempotency_key: str,
+    now: datetime,
+    settings: Settings,
+) -> Payout:
+    """Take ``amount_fen`` (the fee included) from the leader's available
+    balance. The same key returns the first request and changes nothing."""
+    key = clean_text(idempotency_key, ["idempotencyKey"], max_len=64)
+    fee = settings.payout_fee_fen
+    if amount_fen < settings.payout_min_fen or amount_fen <= fee:
+        raise DomainError(
+            LeaderErrorCode.PAYOUT_BELOW_MINIMUM,
+            f"A payout must be at least {max(settings.payout_min_fen, fee + 1)} fen.",
+            ["amountFen"],
+        )
+    accounts = await lock_accounts(session, [leader_id], now)
+    # Under the lock: a retry of this request has committed by now.
+    earlier = (
+        await session.execute(
+            select(Payout).where(Payout.leader_id == leader_id, Payout.idempotency_key == key)
+        )
+    ).scalar_one_or_none()
+    if earlier is not None:
+        if earlier.amount_fen != amount_fen:
+            raise DomainError(
+                CommonErrorCode.IDEMPOTENCY_CONFLICT,
+                "This key already requested another amount.",
+                ["idempotencyKey"],
+            )
+        return earlier
+    available = accounts[leader_id].available_fen
+    if amount_fen > available:
+        raise DomainError(
+            LeaderErrorCode.INSUFFICIENT_BALANCE,
+            f"Only {max(available, 0)} fen is available for payout.",
+            ["amountFen"],
+            remaining=max(available, 0),
+        )
+    payout = Payout(
+        leader_id=leader_id,
+        idempotency_key=key,
+        amount_fen=amount_fen,
+        fee_fen=fee,
+        transfer_fen=amount_fen - fee,
+        status=PayoutStatus.REQUESTED,
+        requested_at=now,
+    )
+    session.add(payout)
+    await session.flush()
+    ledger = LedgerWriter(session, accounts, now)
+    ledger.add(leader_id, EntryKind.PAYOUT, -payout.transfer_fen, payout_id=payout.id)
+    if fee:
+        ledger.add(leader_id, EntryKind.FEE, -fee, payout_id=payout.id)
+    await ledger.flush()
+    return payout
+
+
+async def _locked_payout(session: AsyncSession, payout_id: int) -> Payout:
+    payout = (
+        await session.execute(
+            select(Payout)
+            .where(Payout.id == payout_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if payout is None:
+        raise NotFound("Payout", ["id"])
+    return payout
+
+
+def _refuse(payout: Payout, action: str) -> DomainError:
+    return DomainError(
+        LeaderErrorCode.INVALID_STATUS,
+        f"A {payout.status.value} payout cannot be {action}.",
+        ["id"],
+    )
+
+
+async def approve_payout(
+    session: AsyncSession, payout_id: int, operator: User, now: datetime
+) -> Payout:
+    """Approve a requested payout for the next export."""
+    payout = await _locked_payout(session, payout_id)
+    if payout.status is not PayoutStatus.REQUESTED:
+        raise _refuse(payout, "approved")
+    payout.status = PayoutStatus.APPROVED
+    payout.decided_at = now
+    payout.decided_by_id = operator.id
+    await session.flush()
+    return payout
+
+
+async def reject_payout(
+    session: AsyncSession, payout_id: int, operator: User, reason: str, now: datetime
+) -> Payout:
+    """Reject a payout not yet exported; its amount and fee go back to the
+    balance by new entries."""
+    why = clean_text(reason, ["reason"], max_len=500, code=LeaderErrorCode.REASON_REQUIRED)
+    payout = await _locked_payout(session, payout_id)
+    if payout.status is PayoutStatus.REJECTED or payout.batch_id is not None:
+        raise _refuse(payout, "rejected")
+    accounts = await lock_accounts(session, [payout.leader_id], now)
+    ledger = LedgerWriter(session, accounts, now)
+    ledger.add(payout.leader_id, EntryKind.PAYOUT_RETURN, payout.transfer_fen, payout_id=payout.id)
+    if payout.fee_fen:
+        ledger.add(payout.leader_id, EntryKind.FEE_RETURN, payout.fee_fen, payout_id=payout.id)
+    await ledger.flush()
+    payout.status = PayoutStatus.REJECTED
+    payout.reason = why
+    payout.decided_at = now
+    payout.decided_by_id = operator.id
+    await session.flush()
+    return payout
+
+
+async def export_batch(session: AsyncSession, operator: User, now: datetime) -> PayoutBatch:
+    """Gather every approved payout not yet exported into a new batch."""
+    batch = PayoutBatch(payout_count=0, transfer_fen=0, created_by_id=operator.id, created_at=now)
+    session.add(batch)
+    await session.flush()
+    count = await execute_counting(
+        session,
+        update(Payout)
+        .where(Payout.status == PayoutStatus.APPROVED, Payout.batch_id.is_(None))
+        .values(batch_id=batch.id)
+        .execution_options(synchronize_session=False),
+    )
+    if count == 0:
+        raise DomainError(LeaderErrorCode.NOTHING_TO_EXPORT, "No approved payout is waiting.")
+    batch.payout_count = count
+    batch.transfer_fen = int(
+        await session.scalar(
+            select(func.sum(Payout.transfer_fen)).where(Payout.batch_id == batch.id)
+        )
+        or 0
+    )
+    await session.flush()
+    return batch
+
+
+async def mark_batch_paid(
+    session: AsyncSession, batch_id: int, operator: User, now: datetime
+) -> PayoutBatch:
+    """The bank has paid the batch: its payouts become paid."""
+    batch = (
+        await session.execute(
+            select(PayoutBatch).where(PayoutBatch.id == batch_id).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if batch is None:
+        raise NotFound("Payout batch", ["id"])
+    if batch.paid_at is not None:
+        raise DomainError(LeaderErrorCode.INVALID_STATUS, "This batch is already paid.", ["id"])
+    batch.paid_at = now
+    batch.paid_by_id = operator.id
+    await session.execute(
+        update(Payout)
+        .where(Payout.batch_id == batch.id, Payout.status == PayoutStatus.APPROVED)
+        .values(status=PayoutStatus.PAID, paid_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    return batch
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One transfer of a batch, as the bank file lists it."""
+
+    payout_id: int
+    leader_id: int
+    leader_name: str
+    pickup_point: str
+    phone: str
+    transfer_fen: int
+    requested_at: datetime
+
+
+async def batch_rows(session: AsyncSession, batch_id: int) -> Sequence[BatchRow]:
+    """The transfers of a batch in payout order."""
+    rows = await session.execute(
+        select(
+            Payout.id,
+            Payout.leader_id,
+            User.name,
+            PickupPoint.name,
+            PickupPoint.contact_phone,
+            Payout.transfer_fen,
+            Payout.requested_at,
+        )
+        .join(Leader, Leader.id == Payout.leader_id)
+        .join(User, User.id == Leader.user_id)
+        .join(PickupPoint, PickupPoint.leader_id == Leader.id)
+        .where(Payout.batch_id == batch_id)
+        .order_by(Payout.id)
+    )
+    return [BatchRow(*row) for row in rows]
