@@ -176,7 +176,7 @@ async def test_concurrent_payouts_never_exceed_the_balance(pg: TestDB) -> None:
         try:
             await ask(pg, a, 3_000, key=f"req-{i}")
         except DomainError as exc:
-            return exc.code.value
+            return str(exc.code.value)
         return "ok"
 
     outcomes = await asyncio.gather(*(one(i) for i in range(8)))
