@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.clock import utcnow
 from kernel.db import insert_ignoring_conflicts
 from leaders.commission_models import CommissionAccount, EntryKind, LedgerAccount, LedgerEntry
 
@@ -82,6 +83,9 @@ class LedgerWriter:
         self.session = session
         self.accounts = accounts
         self.now = now
+        # Entries are stamped with the wall clock (settlement scans from a
+        # floor of it), whatever business time ``now`` says.
+        self.written_at = utcnow()
         self._rows: list[dict[str, Any]] = []
 
     def add(
@@ -117,7 +121,7 @@ class LedgerWriter:
                 "balance_after_fen": after,
                 "basis_at": basis_at or self.now,
                 "occurred_at": occurred_at or self.now,
-                "created_at": self.now,
+                "created_at": self.written_at,
                 **dict.fromkeys(_REFS),
                 **refs,
             }

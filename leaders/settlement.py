@@ -49,7 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.clock import business_date
+from kernel.clock import business_date, utcnow
 from kernel.db import UTCDateTime, insert_ignoring_conflicts
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.settings import Settings
@@ -270,7 +270,7 @@ async def _write_settlement_entries(
             Statement.id,
             literal(now, UTCDateTime()),
             literal(now, UTCDateTime()),
-            literal(now, UTCDateTime()),
+            literal(utcnow(), UTCDateTime()),
         ).join_from(Statement, account, account.leader_id == Statement.leader_id)
         await session.execute(
             insert(LedgerEntry).from_select(
@@ -319,7 +319,9 @@ async def _finish(
     oldest_open = await session.scalar(
         select(func.min(LedgerEntry.created_at)).where(_open_entries(floor))
     )
-    new_floor = min(oldest_open or now, now) - FLOOR_SLACK
+    # The wall clock, not ``now``: entries are stamped with it when written.
+    wall = utcnow()
+    new_floor = min(oldest_open or wall, wall) - FLOOR_SLACK
     if floor is not None:
         new_floor = max(new_floor, floor)
     totals = (
