@@ -6,6 +6,7 @@ from __future__ import annotations
 def load_job_handlers() -> None:
     """Import each domain's job module so its handlers are registered."""
     import fulfilment.jobs
+    import fulfilment.pickup_jobs
     import fulfilment.routing_jobs  # noqa: F401
     import kernel.jobs.diagnostics
     import kernel.outbox  # noqa: F401
