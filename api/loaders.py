@@ -31,6 +31,7 @@ from fulfilment.models import (
 )
 from kernel.accounts import User
 from kernel.jobs.models import Job
+from leaders.commission_models import LedgerEntry, Payout, PayoutBatch, Statement
 from leaders.models import Leader, PickupPoint
 
 M = TypeVar("M")
@@ -123,3 +124,7 @@ class Loaders:
         self.plan_routes = _grouped(session, lock, Route, Route.plan_id)
         self.route_stops = _grouped(session, lock, RouteStop, RouteStop.route_id)
         self.plan_unserved = _grouped(session, lock, UnservedStop, UnservedStop.plan_id)
+        self.ledger_entry = _by_column(session, lock, LedgerEntry, LedgerEntry.id)
+        self.statement = _by_column(session, lock, Statement, Statement.id)
+        self.payout = _by_column(session, lock, Payout, Payout.id)
+        self.payout_batch = _by_column(session, lock, PayoutBatch, PayoutBatch.id)
