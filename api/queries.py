@@ -15,6 +15,7 @@ from api.ids import decode
 from api.pagination import MAX_PAGE, Connection, connection, page_window
 from api.types.campaigns import CampaignItemType, CampaignType
 from api.types.catalog import ProductType, SupplierType
+from api.types.commission import LedgerEntryType, PayoutBatchType, PayoutType, StatementType
 from api.types.jobs import JobType
 from api.types.leaders import LeaderStatusEnum, LeaderType, PickupPointType
 from api.types.orders import OrderType
@@ -45,6 +46,10 @@ NODE_TYPES: dict[str, Any] = {
         RoutePlanType,
         RouteType,
         RouteStopType,
+        LedgerEntryType,
+        StatementType,
+        PayoutType,
+        PayoutBatchType,
     )
 }
 

@@ -19,17 +19,20 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.commerce_queries import CommerceQuery
+from api.commission_queries import CommissionQuery
 from api.cost import QueryCost
 from api.delivery_queries import DeliveryQuery
 from api.errors import ClientError, Masker
 from api.mutations import (
     campaigns,
     catalog,
+    commission,
     delivery,
     fleet,
     jobs,
     leaders,
     orders,
+    payouts,
     purchasing,
     route_edits,
     route_plans,
@@ -87,9 +90,22 @@ class Mutation:
     route_stop_arrive = strawberry.mutation(resolver=delivery.route_stop_arrive)
     route_stop_hand_over = strawberry.mutation(resolver=delivery.route_stop_hand_over)
     delivery_sign = strawberry.mutation(resolver=delivery.delivery_sign)
+    commission_rate_set = strawberry.mutation(resolver=commission.commission_rate_set)
+    leader_level_set = strawberry.mutation(resolver=commission.leader_level_set)
+    leader_levels_compute = strawberry.mutation(resolver=commission.leader_levels_compute)
+    leader_recruiter_set = strawberry.mutation(resolver=commission.leader_recruiter_set)
+    settlement_run = strawberry.mutation(resolver=commission.settlement_run)
+    payout_request = strawberry.mutation(resolver=payouts.payout_request)
+    payout_approve = strawberry.mutation(resolver=payouts.payout_approve)
+    payout_reject = strawberry.mutation(resolver=payouts.payout_reject)
+    payout_batch_export = strawberry.mutation(resolver=payouts.payout_batch_export)
+    payout_batch_mark_paid = strawberry.mutation(resolver=payouts.payout_batch_mark_paid)
 
 
-Query = merge_types("Query", (CoreQuery, CommerceQuery, SortingQuery, RoutingQuery, DeliveryQuery))
+Query = merge_types(
+    "Query",
+    (CoreQuery, CommerceQuery, SortingQuery, RoutingQuery, DeliveryQuery, CommissionQuery),
+)
 
 
 class RequestSession(SchemaExtension):

@@ -89,7 +89,7 @@ def latest_closed_period(now: datetime, settings: Settings) -> date:
     return day - timedelta(days=(day - ANCHOR).days % settings.settlement_period_days)
 
 
-def _check_period(period_end: date, now: datetime, settings: Settings) -> None:
+def check_period(period_end: date, now: datetime, settings: Settings) -> None:
     if (period_end - ANCHOR).days % settings.settlement_period_days:
         raise DomainError(
             CommonErrorCode.INVALID,
@@ -118,7 +118,7 @@ async def settle(
     one). Settling a period already settled returns its settlement and
     changes nothing."""
     period_end = period_end or latest_closed_period(now, settings)
-    _check_period(period_end, now, settings)
+    check_period(period_end, now, settings)
     settlement_id = (
         await session.execute(
             insert_ignoring_conflicts(session, Settlement, ["period_end"])

@@ -1,0 +1,112 @@
+"""Reading the commission ledger: pages in id order (keyset), for one leader
+or for all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.db import keyset_page
+from leaders.commission_models import (
+    CategoryRate,
+    LeaderLevel,
+    LedgerEntry,
+    Payout,
+    PayoutBatch,
+    PayoutStatus,
+    ProductRate,
+    Settlement,
+    Statement,
+    StatementLine,
+)
+from leaders.models import Leader
+
+
+async def leader_id_of_user(session: AsyncSession, user_id: int) -> int | None:
+    """The leader record of a user, if any."""
+    return await session.scalar(select(Leader.id).where(Leader.user_id == user_id))
+
+
+async def _page(
+    session: AsyncSession, stmt: Any, id_column: Any, after_id: int | None, limit: int
+) -> Sequence[Any]:
+    return list((await session.execute(keyset_page(stmt, id_column, after_id, limit))).scalars())
+
+
+async def list_entries(
+    session: AsyncSession, *, leader_id: int | None, after_id: int | None, limit: int
+) -> Sequence[LedgerEntry]:
+    stmt = select(LedgerEntry)
+    if leader_id is not None:
+        stmt = stmt.where(LedgerEntry.leader_id == leader_id)
+    return await _page(session, stmt, LedgerEntry.id, after_id, limit)
+
+
+async def list_statements(
+    session: AsyncSession, *, leader_id: int | None, after_id: int | None, limit: int
+) -> Sequence[Statement]:
+    stmt = select(Statement)
+    if leader_id is not None:
+        stmt = stmt.where(Statement.leader_id == leader_id)
+    return await _page(session, stmt, Statement.id, after_id, limit)
+
+
+async def statement_lines(
+    session: AsyncSession, statement: Statement, *, after_id: int | None, limit: int
+) -> Sequence[StatementLine]:
+    stmt = select(StatementLine).where(
+        StatementLine.settlement_id == statement.settlement_id,
+        StatementLine.leader_id == statement.leader_id,
+    )
+    return await _page(session, stmt, StatementLine.entry_id, after_id, limit)
+
+
+async def list_payouts(
+    session: AsyncSession,
+    *,
+    leader_id: int | None,
+    status: PayoutStatus | None,
+    after_id: int | None,
+    limit: int,
+) -> Sequence[Payout]:
+    stmt = select(Payout)
+    if leader_id is not None:
+        stmt = stmt.where(Payout.leader_id == leader_id)
+    if status is not None:
+        stmt = stmt.where(Payout.status == status)
+    return await _page(session, stmt, Payout.id, after_id, limit)
+
+
+async def list_batches(
+    session: AsyncSession, *, after_id: int | None, limit: int
+) -> Sequence[PayoutBatch]:
+    return await _page(session, select(PayoutBatch), PayoutBatch.id, after_id, limit)
+
+
+async def list_settlements(
+    session: AsyncSession, *, after_id: int | None, limit: int
+) -> Sequence[Settlement]:
+    return await _page(session, select(Settlement), Settlement.id, after_id, limit)
+
+
+async def category_rates(session: AsyncSession) -> Sequence[CategoryRate]:
+    return list(
+        (await session.execute(select(CategoryRate).order_by(CategoryRate.category))).scalars()
+    )
+
+
+async def product_rates(session: AsyncSession) -> Sequence[ProductRate]:
+    return list(
+        (await session.execute(select(ProductRate).order_by(ProductRate.product_id))).scalars()
+    )
+
+
+async def levels(session: AsyncSession) -> Sequence[LeaderLevel]:
+    return list(
+        (
+            await session.execute(select(LeaderLevel).order_by(LeaderLevel.min_monthly_sales_fen))
+        ).scalars()
+    )
