@@ -14,8 +14,10 @@ from strawberry.extensions import MaskErrors
 from strawberry.relay import GlobalIDValueError
 
 from fulfilment.errors import (
+    AfterSaleErrorCode,
     FulfilmentErrorCode,
     OrderErrorCode,
+    PickupErrorCode,
     PurchasingErrorCode,
     RoutingErrorCode,
 )
@@ -23,6 +25,7 @@ from kernel.errors import CommonErrorCode, DomainError
 from kernel.geo import GeoErrorCode
 from kernel.jobs.service import JobErrorCode
 from leaders.errors import LeaderErrorCode
+from leaders.pickup_helpers import PickupHelperErrorCode
 
 log = logging.getLogger("tuangou.api")
 
@@ -35,6 +38,9 @@ _DOMAIN_CODES: tuple[type[Enum], ...] = (
     OrderErrorCode,
     PurchasingErrorCode,
     RoutingErrorCode,
+    PickupErrorCode,
+    PickupHelperErrorCode,
+    AfterSaleErrorCode,
 )
 
 # One GraphQL enum of every code the domains can raise; the codes themselves

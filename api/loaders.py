@@ -12,11 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from fulfilment.models import (
+    AfterSaleRequest,
     Campaign,
     CampaignItem,
     Order,
     OrderLine,
     OrderLineShortfall,
+    OrderPickup,
+    PickupCode,
+    PickupLine,
     Product,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -33,6 +37,7 @@ from kernel.accounts import User
 from kernel.jobs.models import Job
 from leaders.commission_models import LedgerEntry, Payout, PayoutBatch, Statement
 from leaders.models import Leader, PickupPoint
+from leaders.pickup_helpers import PickupHelper
 
 M = TypeVar("M")
 
@@ -128,3 +133,9 @@ class Loaders:
         self.statement = _by_column(session, lock, Statement, Statement.id)
         self.payout = _by_column(session, lock, Payout, Payout.id)
         self.payout_batch = _by_column(session, lock, PayoutBatch, PayoutBatch.id)
+        self.order_line = _by_column(session, lock, OrderLine, OrderLine.id)
+        self.pickup_code = _by_column(session, lock, PickupCode, PickupCode.order_id)
+        self.order_pickup = _by_column(session, lock, OrderPickup, OrderPickup.order_id)
+        self.pickup_lines = _grouped(session, lock, PickupLine, PickupLine.pickup_id)
+        self.pickup_helper = _by_column(session, lock, PickupHelper, PickupHelper.id)
+        self.after_sale_request = _by_column(session, lock, AfterSaleRequest, AfterSaleRequest.id)

@@ -13,12 +13,14 @@ from api.context import Info
 from api.errors import bad_input
 from api.ids import decode
 from api.pagination import MAX_PAGE, Connection, connection, page_window
+from api.types.after_sale import AfterSaleRequestType
 from api.types.campaigns import CampaignItemType, CampaignType
 from api.types.catalog import ProductType, SupplierType
 from api.types.commission import LedgerEntryType, PayoutBatchType, PayoutType, StatementType
 from api.types.jobs import JobType
 from api.types.leaders import LeaderStatusEnum, LeaderType, PickupPointType
 from api.types.orders import OrderType
+from api.types.pickup import PickupHelperType
 from api.types.purchasing import PurchaseOrderType
 from api.types.routing import RoutePlanType, RouteStopType, RouteType, VehicleTypeType
 from api.types.users import UserType
@@ -50,6 +52,8 @@ NODE_TYPES: dict[str, Any] = {
         StatementType,
         PayoutType,
         PayoutBatchType,
+        PickupHelperType,
+        AfterSaleRequestType,
     )
 }
 

@@ -24,6 +24,7 @@ from api.cost import QueryCost
 from api.delivery_queries import DeliveryQuery
 from api.errors import ClientError, Masker
 from api.mutations import (
+    after_sale,
     campaigns,
     catalog,
     commission,
@@ -33,11 +34,13 @@ from api.mutations import (
     leaders,
     orders,
     payouts,
+    pickup,
     purchasing,
     route_edits,
     route_plans,
     warehouses,
 )
+from api.pickup_queries import PickupQuery
 from api.queries import NODE_TYPES, CoreQuery
 from api.routing_queries import RoutingQuery
 from api.sorting_queries import SortingQuery
@@ -100,11 +103,27 @@ class Mutation:
     payout_reject = strawberry.mutation(resolver=payouts.payout_reject)
     payout_batch_export = strawberry.mutation(resolver=payouts.payout_batch_export)
     payout_batch_mark_paid = strawberry.mutation(resolver=payouts.payout_batch_mark_paid)
+    pickup_helper_add = strawberry.mutation(resolver=pickup.pickup_helper_add)
+    pickup_helper_approve = strawberry.mutation(resolver=pickup.pickup_helper_approve)
+    pickup_helper_reject = strawberry.mutation(resolver=pickup.pickup_helper_reject)
+    pickup_helper_remove = strawberry.mutation(resolver=pickup.pickup_helper_remove)
+    pickup_verify = strawberry.mutation(resolver=pickup.pickup_verify)
+    after_sale_request = strawberry.mutation(resolver=after_sale.after_sale_request)
+    after_sale_approve = strawberry.mutation(resolver=after_sale.after_sale_approve)
+    after_sale_reject = strawberry.mutation(resolver=after_sale.after_sale_reject)
 
 
 Query = merge_types(
     "Query",
-    (CoreQuery, CommerceQuery, SortingQuery, RoutingQuery, DeliveryQuery, CommissionQuery),
+    (
+        CoreQuery,
+        CommerceQuery,
+        SortingQuery,
+        RoutingQuery,
+        DeliveryQuery,
+        PickupQuery,
+        CommissionQuery,
+    ),
 )
 
 

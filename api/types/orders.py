@@ -13,6 +13,7 @@ from api.ids import node_db_ids
 from api.types.campaigns import CampaignItemType, CampaignType
 from api.types.catalog import ProductType, product_of
 from api.types.leaders import PickupPointType
+from api.types.pickup import OrderPickupType, PickupCodeType, can_see_pickup_code
 from fulfilment.models import Order, OrderLine, OrderStatus, ShortfallReason
 from kernel.accounts import Role, User
 from leaders.models import Leader
@@ -125,6 +126,25 @@ class OrderType(relay.Node):
     async def campaign(self, info: Info) -> CampaignType | None:
         campaign = await info.context.loaders.campaign.load(self.campaign_id)
         return None if campaign is None else CampaignType.of(campaign)
+
+    @strawberry.field(
+        description="The code to collect the order with: for its customer (and whoever "
+        "ordered for them) only, once paid; null for everyone else."
+    )
+    async def pickup_code(self, info: Info) -> PickupCodeType | None:
+        order = await info.context.loaders.order.load(self.id)
+        if order is None or order.status is not OrderStatus.PAID:
+            return None
+        if not can_see_pickup_code(info.context.viewer, order):
+            return None
+        code = await info.context.loaders.pickup_code.load(self.id)
+        secret = info.context.settings.pickup_qr_secret
+        return None if code is None else PickupCodeType.of(code, order.number, secret)
+
+    @strawberry.field(description="When and how the order was collected; null until then.")
+    async def pickup(self, info: Info) -> OrderPickupType | None:
+        found = await info.context.loaders.order_pickup.load(self.id)
+        return None if found is None else OrderPickupType.of(found)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
