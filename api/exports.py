@@ -8,7 +8,8 @@
   dispatchers;
 * ``/exports/route-plans/{id}/routes/{number}.{csv|pdf}`` (a route sheet) and
   ``/exports/route-plans/{id}/map.svg`` (the plan's picture): operators and
-  dispatchers.
+  dispatchers;
+* ``/exports/payout-batches/{id}.csv``: a payout batch's transfers (operators).
 
 IDs are the GraphQL global IDs (``PurchaseOrder.id``, ``PickupPoint.id``,
 ``Warehouse.id``, ``RoutePlan.id``: letters, digits and ``=``, safe in a
@@ -37,6 +38,7 @@ from api.ids import MAX_DB_ID, decode, encode
 from fulfilment.catalog import supplier_of_user
 from fulfilment.exports import (
     Rows,
+    Yuan,
     pick_list_rows,
     purchase_order_rows,
     to_csv,
@@ -49,7 +51,9 @@ from fulfilment.route_sheet_pdf import route_sheet_pdf
 from fulfilment.route_sheets import route_sheet, route_sheet_rows
 from kernel.accounts import Role, User, authenticate
 from kernel.errors import DomainError, NotFound
+from leaders.commission_models import PayoutBatch
 from leaders.models import Leader, PickupPoint
+from leaders.payouts import batch_rows
 
 log = logging.getLogger("tuangou.exports")
 
@@ -284,6 +288,48 @@ async def route_map_file(request: Request, viewer: User, session: AsyncSession) 
     return _file(picture, SVG, f"route-map-{plan.id}-{day}.svg", f"线路图-{day}.svg", inline=True)
 
 
+PAYOUT_BATCH_HEADER = (
+    "提现单号",
+    "团长编号",
+    "团长",
+    "自提点",
+    "联系电话",
+    "转账金额(元)",
+    "申请时间",
+)
+
+
+async def payout_batch_file(request: Request, viewer: User, session: AsyncSession) -> Response:
+    batch_id = _id(request, "id", "PayoutBatch")
+    batch = await session.get(PayoutBatch, batch_id) if viewer.role is Role.OPERATOR else None
+    if batch is None:
+        raise _not_found()
+    zone = request.app.state.settings.zone
+    rows = Rows()
+    rows.header(PAYOUT_BATCH_HEADER)
+    for r in await batch_rows(session, batch.id):
+        requested = r.requested_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        rows.rows.append(
+            (
+                r.payout_id,
+                r.leader_id,
+                r.leader_name,
+                r.pickup_point,
+                r.phone,
+                Yuan(r.transfer_fen),
+                requested,
+            )
+        )
+    day = batch.created_at.astimezone(zone).date().isoformat()
+    return _download(
+        rows,
+        "csv",
+        f"提现批次 {batch.id}",
+        f"payout-batch-{batch.id}-{day}",
+        f"提现批次-{batch.id}-{day}",
+    )
+
+
 def export_routes() -> list[Route]:
     """The download routes; they read ``app.state.auth_sessions``,
     ``read_sessions`` and ``settings``."""
@@ -302,4 +348,5 @@ def export_routes() -> list[Route]:
             _endpoint(route_sheet_file),
         ),
         Route("/exports/route-plans/{id}/map.svg", _endpoint(route_map_file)),
+        Route("/exports/payout-batches/{id}.csv", _endpoint(payout_batch_file)),
     ]
