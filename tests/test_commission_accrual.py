@@ -3,12 +3,14 @@ recruiter's one-level share, rounding and idempotency."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
-from kernel.clock import utcnow
+from kernel.clock import business_date, utcnow
 from kernel.db import unit_of_work
 from leaders.commission import commission_fen
 from leaders.commission_models import CategoryRate, CommissionAccount, LeaderLevel, ProductRate
+from leaders.commission_rates import set_level
+from leaders.levels import compute_levels, previous_month
 from tests.conftest import TestDB
 from tests.helpers_commission import (
     balances,
@@ -110,3 +112,39 @@ async def test_recruiting_share_ends_after_its_days(db: TestDB) -> None:
     await do_accrue(db, line(1, b, 10_000, picked_up_at=utcnow() - timedelta(hours=2)))
     await do_accrue(db, line(2, b, 10_000, picked_up_at=utcnow()))
     assert [r["order_line_id"] for r in await entries(db, a)] == [1]
+
+
+async def test_levels_from_last_months_net_sales_add_to_the_rate(db: TestDB) -> None:
+    t = await team(db, 3)
+    a, b, c = t.leaders
+    now = utcnow()
+    month = previous_month(business_date(now, db.settings.zone))
+    in_month = datetime.combine(month + timedelta(days=9), time(12), db.settings.zone)
+    async with unit_of_work(db.sessions) as session:
+        await set_level(
+            session, code="silver", name="银牌", min_monthly_sales_fen=5_000, bonus_bps=100, now=now
+        )
+        await set_level(
+            session, code="gold", name="金牌", min_monthly_sales_fen=10_000, bonus_bps=200, now=now
+        )
+    await do_accrue(
+        db,
+        line(1, a, 12_000, picked_up_at=in_month),
+        line(2, b, 6_000, picked_up_at=in_month),
+        line(3, c, 100, picked_up_at=in_month - timedelta(days=40)),  # the month before
+    )
+    await do_reverse(db, 1, 10, 2_500, 12_000, now=in_month)  # a: 9,500 net
+    await do_reverse(db, 2, 11, 500, 6_000, now=now)  # after the month: not counted
+    async with unit_of_work(db.sessions) as session:
+        assert await compute_levels(session, month, db.settings, now) == 3
+    levels = {
+        leader: await db.scalar(
+            "SELECT l.code FROM commission_accounts a LEFT JOIN leader_levels l "
+            "ON l.id = a.level_id WHERE a.leader_id = :a",
+            a=leader,
+        )
+        for leader in (a, b, c)
+    }
+    assert levels == {a: "silver", b: "silver", c: None}
+    await do_accrue(db, line(4, a, 10_000, picked_up_at=now))  # 10 % + 1 %
+    assert [r["amount_fen"] for r in await entries(db, a)][-1] == 1100
