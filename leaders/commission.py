@@ -266,7 +266,8 @@ async def reverse(
             _REVERSAL_OF[accrual.kind],
             amount,
             basis_at=accrual.basis_at,
-            occurred_at=as_utc(now),
+            # Never after the entry is written: settlement relies on it.
+            occurred_at=min(as_utc(now), stamp),
             base_fen=-(refunded_after - refunded_before),
             rate_bps=accrual.rate_bps,
             order_line_id=order_line_id,

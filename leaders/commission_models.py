@@ -16,7 +16,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -188,12 +187,14 @@ class Settlement(Base):
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date, unique=True)  # exclusive
-    # Accruals picked up before this moment (the period's end) are settled…
+    # Entries of lines picked up before this moment (the period's end) are
+    # settled, if they happened (refunds) before ``refunded_before``: the
+    # period's end plus the after-sale window. Both only grow from run to run.
     picked_up_before: Mapped[datetime] = mapped_column(UTCDateTime())
-    # …with the refunds booked before their after-sale window closed.
     refunded_before: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Entries created before this were all settled: the next run starts here.
-    open_floor_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Entries created before this were all settled by earlier runs: this run
+    # read the ledger from here (None: from the beginning).
+    scanned_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
     statement_count: Mapped[int] = mapped_column(Integer)
     line_count: Mapped[int] = mapped_column(Integer)
     total_fen: Mapped[int] = mapped_column(BigInteger)
@@ -203,7 +204,12 @@ class Settlement(Base):
 
 class Statement(Base):
     """A leader's statement for one settlement: the sum of its lines, added
-    to the balance brought forward (negative balances carry forward)."""
+    to the balance brought forward (negative balances carry forward).
+
+    Its lines are the leader's pending entries up to ``through_entry_id``
+    that its settlement's cut-offs admit, less those the leader's previous
+    statement admitted (see leaders.settlement): settling writes one row per
+    leader, not one per entry, and entries are never marked."""
 
     __tablename__ = "commission_statements"
     __table_args__ = (
@@ -224,35 +230,10 @@ class Statement(Base):
     total_fen: Mapped[int] = mapped_column(BigInteger)  # = sum of the lines
     closing_fen: Mapped[int] = mapped_column(BigInteger)
     line_count: Mapped[int] = mapped_column(Integer)
+    # Every pending entry of the leader up to this id was in the ledger (and
+    # committed) when the statement was made.
+    through_entry_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class StatementLine(Base):
-    """A ledger entry settled by a statement: an entry is settled once (its
-    id is the key), and each line leads to its order line."""
-
-    __tablename__ = "commission_statement_lines"
-    __table_args__ = (
-        # Lines are written before their statement (the statement sums them),
-        # in the same transaction: checked at commit.
-        ForeignKeyConstraint(
-            ["settlement_id", "leader_id"],
-            ["commission_statements.settlement_id", "commission_statements.leader_id"],
-            name="fk_commission_statement_lines_statement",
-            deferrable=True,
-            initially="DEFERRED",
-        ),
-        Index("ix_commission_statement_lines_statement", "settlement_id", "leader_id", "entry_id"),
-    )
-
-    entry_id: Mapped[int] = mapped_column(
-        ForeignKey("commission_entries.id"), primary_key=True, autoincrement=False
-    )
-    settlement_id: Mapped[int] = mapped_column(ForeignKey("commission_settlements.id"))
-    leader_id: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, "commission_line_kind"))
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    order_line_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class PayoutStatus(Enum):

@@ -20,9 +20,9 @@ from leaders.commission_models import (
     ProductRate,
     Settlement,
     Statement,
-    StatementLine,
 )
 from leaders.models import Leader
+from leaders.settlement import statement_lines_query
 
 
 async def leader_id_of_user(session: AsyncSession, user_id: int) -> int | None:
@@ -56,12 +56,12 @@ async def list_statements(
 
 async def statement_lines(
     session: AsyncSession, statement: Statement, *, after_id: int | None, limit: int
-) -> Sequence[StatementLine]:
-    stmt = select(StatementLine).where(
-        StatementLine.settlement_id == statement.settlement_id,
-        StatementLine.leader_id == statement.leader_id,
-    )
-    return await _page(session, stmt, StatementLine.entry_id, after_id, limit)
+) -> Sequence[LedgerEntry]:
+    """The entries a statement settled, a page in id order."""
+    settlement = await session.get(Settlement, statement.settlement_id)
+    assert settlement is not None  # FK
+    stmt = statement_lines_query(statement, settlement)
+    return await _page(session, stmt, LedgerEntry.id, after_id, limit)
 
 
 async def list_payouts(

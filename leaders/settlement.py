@@ -2,32 +2,40 @@
 is due from the pending balance to the available one.
 
 A period ends at local midnight on ``period_end`` (every
-``settlement_period_days`` days, counted from Monday 2024-01-01). Its
-settlement takes every unsettled pending entry — accruals, reversals and the
-recruiting shares — of lines picked up before the period's end, with the
-refunds booked before those lines' after-sale window had closed for the
-whole period (``period end + after_sale_window_hours``); it may run only
-after that moment. A refund booked later is settled by the next period,
-against the balance. A statement adds its lines to the leader's available
-balance, which may be negative: a negative balance is carried forward and
-shown as the next statement's opening balance.
+``settlement_period_days`` days, counted from Monday 2024-01-01); periods are
+settled in order, each once. A settlement takes every pending entry —
+accruals, reversals, recruiting shares — of lines picked up before the
+period's end, refunds included if booked before that end plus the after-sale
+window (``after_sale_window_hours``); it may run only once that moment has
+passed. A refund booked later is settled by a later period, against the
+balance. A statement adds its lines to the leader's available balance, which
+may go negative: a negative balance is carried forward, shown as the next
+statement's opening balance.
+
+Which entries a statement settled is not marked on the entries (they are
+never updated, and a million marks would cost more than the settlement):
+
+    admitted(s) = the leader's pending entries with id <= s.through_entry_id,
+                  basis_at < s.picked_up_before, occurred_at < s.refunded_before
+    lines(s)    = admitted(s) − admitted(the leader's previous statement)
+
+Both cut-offs and ``through_entry_id`` only grow from one statement to the
+next, so admitted sets nest and every entry is settled by exactly one
+statement. ``through_entry_id`` is the newest of the leader's entries when
+the statement was made, read while the settlement holds the leader's account
+lock: every writer of the ledger takes that lock before it writes, so no
+entry below it can appear later.
 
 Everything is set-based SQL in ONE transaction (a crash leaves the whole
-settlement or none of it):
+settlement or none of it): the settlement row (``period_end`` unique: a
+second run of the period finds it and changes nothing), the accounts locked
+in leader order, one ``INSERT … SELECT … GROUP BY leader`` over the ledger
+for the statements, two settlement entries per statement (pending −total,
+available +total, balances from the locked accounts), the accounts.
 
-1. the settlement row (period_end is unique: a second run of the period
-   finds it and changes nothing);
-2. ``INSERT … SELECT`` of the statement lines: one per entry, keyed by the
-   entry's id, so an entry is settled once whatever runs;
-3. the statements, each the ``GROUP BY`` sum of its lines (written first, so
-   the sums are over exactly the rows written, even while pickups keep
-   booking new entries), with the locked account's balance as opening;
-4. two settlement entries per statement (pending −total, available +total),
-   balances before and after read from the locked accounts, then the accounts.
-
-Each run only looks at entries created since the previous run's floor (the
-oldest entry it left unsettled, less a day for transactions that were still
-open): the weekly scan covers recent entries, not the whole history.
+A run reads only entries created since the previous period's end less a
+day: anything older was admitted by then (an entry's pickup and refund
+times never follow its creation, and no transaction stays open a day).
 """
 
 from __future__ import annotations
@@ -35,18 +43,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Date,
-    Integer,
-    and_,
-    case,
-    exists,
-    func,
-    insert,
-    literal,
-    select,
-    update,
-)
+from sqlalchemy import Date, Integer, and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.clock import business_date, utcnow
@@ -60,14 +57,13 @@ from leaders.commission_models import (
     LedgerEntry,
     Settlement,
     Statement,
-    StatementLine,
 )
 from leaders.errors import LeaderErrorCode
 
 # Periods are counted from this Monday, so weekly periods end on Mondays.
 ANCHOR = date(2024, 1, 1)
-# Transactions still open when a run took its floor have committed by then.
-FLOOR_SLACK = timedelta(days=1)
+# No transaction that writes the ledger stays open this long.
+SCAN_SLACK = timedelta(days=1)
 _ACCRUED = (EntryKind.ACCRUAL, EntryKind.RECRUIT_ACCRUAL)
 _REVERSED = (EntryKind.REVERSAL, EntryKind.RECRUIT_REVERSAL)
 
@@ -90,6 +86,7 @@ def latest_closed_period(now: datetime, settings: Settings) -> date:
 
 
 def check_period(period_end: date, now: datetime, settings: Settings) -> None:
+    """Refuse a date that does not end a period, or a period still open."""
     if (period_end - ANCHOR).days % settings.settlement_period_days:
         raise DomainError(
             CommonErrorCode.INVALID,
@@ -106,6 +103,48 @@ def check_period(period_end: date, now: datetime, settings: Settings) -> None:
         )
 
 
+def admitted(entry: Any, through_entry_id: Any, picked_up_before: Any, refunded_before: Any) -> Any:
+    """The condition on ``entry`` (LedgerEntry or an alias) of being settled
+    by a statement with these bounds, or by one before it."""
+    return and_(
+        entry.id <= through_entry_id,
+        entry.basis_at < picked_up_before,
+        entry.occurred_at < refunded_before,
+    )
+
+
+def _pending(entry: Any) -> Any:
+    return and_(entry.account == LedgerAccount.PENDING, entry.kind != EntryKind.SETTLEMENT)
+
+
+def _previous_statements(before_settlement_id: int) -> Any:
+    """Each leader's newest statement before the given settlement, with its
+    settlement's cut-offs."""
+    newest = (
+        select(Statement.leader_id, func.max(Statement.settlement_id).label("settlement_id"))
+        .where(Statement.settlement_id < before_settlement_id)
+        .group_by(Statement.leader_id)
+        .subquery()
+    )
+    return (
+        select(
+            Statement.leader_id,
+            Statement.through_entry_id,
+            Settlement.picked_up_before,
+            Settlement.refunded_before,
+        )
+        .join(
+            newest,
+            and_(
+                newest.c.leader_id == Statement.leader_id,
+                newest.c.settlement_id == Statement.settlement_id,
+            ),
+        )
+        .join(Settlement, Settlement.id == Statement.settlement_id)
+        .subquery()
+    )
+
+
 async def settle(
     session: AsyncSession,
     now: datetime,
@@ -119,6 +158,24 @@ async def settle(
     changes nothing."""
     period_end = period_end or latest_closed_period(now, settings)
     check_period(period_end, now, settings)
+    existing = (
+        await session.execute(select(Settlement).where(Settlement.period_end == period_end))
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    previous = (
+        await session.execute(select(Settlement).order_by(Settlement.period_end.desc()).limit(1))
+    ).scalar_one_or_none()
+    if previous is not None and previous.period_end > period_end:
+        raise DomainError(
+            LeaderErrorCode.PERIOD_NOT_CLOSED,
+            f"Periods are settled in order; {previous.period_end.isoformat()} already is.",
+            ["periodEnd"],
+        )
+    refunded_before = closes_at(period_end, settings)
+    if previous is not None:
+        # A shorter after-sale window must not take back what was admitted.
+        refunded_before = max(refunded_before, previous.refunded_before)
     settlement_id = (
         await session.execute(
             insert_ignoring_conflicts(session, Settlement, ["period_end"])
@@ -126,8 +183,8 @@ async def settle(
                 period_start=period_end - timedelta(days=settings.settlement_period_days),
                 period_end=period_end,
                 picked_up_before=period_end_at(period_end, settings),
-                refunded_before=closes_at(period_end, settings),
-                open_floor_at=now,
+                refunded_before=refunded_before,
+                scanned_from=previous.picked_up_before - SCAN_SLACK if previous else None,
                 statement_count=0,
                 line_count=0,
                 total_fen=0,
@@ -137,99 +194,87 @@ async def settle(
             .returning(Settlement.id)
         )
     ).scalar_one_or_none()
-    if settlement_id is None:
+    if settlement_id is None:  # a concurrent run of the same period won
         return (
             await session.execute(select(Settlement).where(Settlement.period_end == period_end))
         ).scalar_one()
     settlement = await session.get(Settlement, settlement_id)
     assert settlement is not None
-    floor = await session.scalar(
-        select(func.max(Settlement.open_floor_at)).where(Settlement.id != settlement_id)
+    # Every account, in leader order like every other writer: from here on
+    # no entry can be written, so what this run reads is final.
+    await session.execute(
+        select(CommissionAccount.leader_id).order_by(CommissionAccount.leader_id).with_for_update()
     )
-    await _write_lines(session, settlement, floor)
-    await _lock_accounts(session, settlement_id)
     await _write_statements(session, settlement, now)
     await _write_settlement_entries(session, settlement_id, now)
     await _move_balances(session, settlement_id, now)
-    await _finish(session, settlement, floor, now)
+    totals = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(Statement.line_count), 0),
+                func.coalesce(func.sum(Statement.total_fen), 0),
+            ).where(Statement.settlement_id == settlement_id)
+        )
+    ).one()
+    settlement.statement_count = int(totals[0])
+    settlement.line_count = int(totals[1])
+    settlement.total_fen = int(totals[2])
+    await session.flush()
     return settlement
 
 
-def _open_entries(floor: datetime | None) -> Any:
-    """Conditions of the pending entries no statement has settled yet."""
-    settled = exists().where(StatementLine.entry_id == LedgerEntry.id)
-    conditions = [
-        LedgerEntry.account == LedgerAccount.PENDING,
-        LedgerEntry.kind != EntryKind.SETTLEMENT,
-        ~settled,
-    ]
-    if floor is not None:
-        conditions.append(LedgerEntry.created_at >= floor)
-    return and_(*conditions)
-
-
-async def _write_lines(
-    session: AsyncSession, settlement: Settlement, floor: datetime | None
-) -> None:
-    due = select(
-        LedgerEntry.id,
-        literal(settlement.id, Integer()),
-        LedgerEntry.leader_id,
-        LedgerEntry.kind,
-        LedgerEntry.amount_fen,
-        LedgerEntry.order_line_id,
-    ).where(
-        _open_entries(floor),
-        LedgerEntry.basis_at < settlement.picked_up_before,
-        LedgerEntry.occurred_at < settlement.refunded_before,
-    )
-    await session.execute(
-        insert(StatementLine).from_select(
-            ["entry_id", "settlement_id", "leader_id", "kind", "amount_fen", "order_line_id"],
-            due,
-        )
-    )
-
-
-async def _lock_accounts(session: AsyncSession, settlement_id: int) -> None:
-    # In leader order, like every other writer of the accounts.
-    leaders = select(StatementLine.leader_id).where(StatementLine.settlement_id == settlement_id)
-    await session.execute(
-        select(CommissionAccount.leader_id)
-        .where(CommissionAccount.leader_id.in_(leaders))
-        .order_by(CommissionAccount.leader_id)
-        .with_for_update()
-    )
-
-
 async def _write_statements(session: AsyncSession, settlement: Settlement, now: datetime) -> None:
-    line = StatementLine
-    sums = (
-        select(
-            line.leader_id.label("leader_id"),
-            func.sum(line.amount_fen).label("total"),
-            func.sum(case((line.kind.in_(_ACCRUED), line.amount_fen), else_=0)).label("accrued"),
-            func.sum(case((line.kind.in_(_REVERSED), line.amount_fen), else_=0)).label("reversed"),
-            func.count().label("lines"),
-        )
-        .where(line.settlement_id == settlement.id)
-        .group_by(line.leader_id)
-        .subquery()
+    entry, account = LedgerEntry, CommissionAccount
+    before = _previous_statements(settlement.id)
+    new = and_(
+        entry.basis_at < settlement.picked_up_before,
+        entry.occurred_at < settlement.refunded_before,
+        or_(
+            before.c.through_entry_id.is_(None),
+            ~admitted(
+                entry,
+                before.c.through_entry_id,
+                before.c.picked_up_before,
+                before.c.refunded_before,
+            ),
+        ),
     )
-    account = CommissionAccount
-    rows = select(
-        literal(settlement.id, Integer()),
-        sums.c.leader_id,
-        literal(settlement.period_start, Date()),
-        literal(settlement.period_end, Date()),
-        account.available_fen,
-        sums.c.accrued,
-        sums.c.reversed,
-        sums.c.total,
-        account.available_fen + sums.c.total,
-        sums.c.lines,
-        literal(now, UTCDateTime()),
-    ).join_from(sums, account, account.leader_id == sums.c.leader_id)
+
+    def total(condition: Any) -> Any:
+        return func.sum(case((condition, entry.amount_fen), else_=0))
+
+    line_count = func.sum(case((new, 1), else_=0))
+    newest = func.max(entry.id)
+    through = case(
+        (newest > func.coalesce(before.c.through_entry_id, 0), newest),
+        else_=before.c.through_entry_id,
+    )
+    conditions = [_pending(entry)]
+    if settlement.scanned_from is not None:
+        conditions.append(entry.created_at >= settlement.scanned_from)
+    rows = (
+        select(
+            literal(settlement.id, Integer()),
+            entry.leader_id,
+            literal(settlement.period_start, Date()),
+            literal(settlement.period_end, Date()),
+            account.available_fen,
+            total(and_(new, entry.kind.in_(_ACCRUED))),
+            total(and_(new, entry.kind.in_(_REVERSED))),
+            total(new),
+            account.available_fen + total(new),
+            line_count,
+            through,
+            literal(now, UTCDateTime()),
+        )
+        .select_from(entry)
+        .join(account, account.leader_id == entry.leader_id)
+        .outerjoin(before, before.c.leader_id == entry.leader_id)
+        .where(*conditions)
+        .group_by(entry.leader_id, account.available_fen, before.c.through_entry_id)
+        .having(line_count > 0)
+    )
     await session.execute(
         insert(Statement).from_select(
             [
@@ -243,6 +288,7 @@ async def _write_statements(session: AsyncSession, settlement: Settlement, now: 
                 "total_fen",
                 "closing_fen",
                 "line_count",
+                "through_entry_id",
                 "created_at",
             ],
             rows,
@@ -260,18 +306,23 @@ async def _write_settlement_entries(
         (LedgerAccount.PENDING, account.pending_fen, -1),
         (LedgerAccount.AVAILABLE, account.available_fen, 1),
     ):
-        rows = select(
-            Statement.leader_id,
-            literal(EntryKind.SETTLEMENT, kind_type),
-            literal(which, account_type),
-            sign * Statement.total_fen,
-            balance,
-            balance + sign * Statement.total_fen,
-            Statement.id,
-            literal(now, UTCDateTime()),
-            literal(now, UTCDateTime()),
-            literal(utcnow(), UTCDateTime()),
-        ).join_from(Statement, account, account.leader_id == Statement.leader_id)
+        rows = (
+            select(
+                Statement.leader_id,
+                literal(EntryKind.SETTLEMENT, kind_type),
+                literal(which, account_type),
+                sign * Statement.total_fen,
+                balance,
+                balance + sign * Statement.total_fen,
+                Statement.id,
+                literal(now, UTCDateTime()),
+                literal(now, UTCDateTime()),
+                literal(utcnow(), UTCDateTime()),
+            )
+            .join_from(Statement, account, account.leader_id == Statement.leader_id)
+            .where(Statement.settlement_id == settlement_id)
+            .order_by(Statement.leader_id)
+        )
         await session.execute(
             insert(LedgerEntry).from_select(
                 [
@@ -286,7 +337,7 @@ async def _write_settlement_entries(
                     "occurred_at",
                     "created_at",
                 ],
-                rows.where(Statement.settlement_id == settlement_id).order_by(Statement.leader_id),
+                rows,
             )
         )
 
@@ -313,28 +364,45 @@ async def _move_balances(session: AsyncSession, settlement_id: int, now: datetim
     )
 
 
-async def _finish(
-    session: AsyncSession, settlement: Settlement, floor: datetime | None, now: datetime
-) -> None:
-    oldest_open = await session.scalar(
-        select(func.min(LedgerEntry.created_at)).where(_open_entries(floor))
-    )
-    # The wall clock, not ``now``: entries are stamped with it when written.
-    wall = utcnow()
-    new_floor = min(oldest_open or wall, wall) - FLOOR_SLACK
-    if floor is not None:
-        new_floor = max(new_floor, floor)
-    totals = (
-        await session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(Statement.line_count), 0),
-                func.coalesce(func.sum(Statement.total_fen), 0),
-            ).where(Statement.settlement_id == settlement.id)
+def statement_lines_query(statement: Statement, settlement: Settlement) -> Any:
+    """The ledger entries a statement settled (its lines), in id order:
+    admitted by it, not by the leader's statement before."""
+    entry = LedgerEntry
+    previous = (
+        select(Statement.through_entry_id, Settlement.picked_up_before, Settlement.refunded_before)
+        .join(Settlement, Settlement.id == Statement.settlement_id)
+        .where(
+            Statement.leader_id == statement.leader_id,
+            Statement.settlement_id < statement.settlement_id,
         )
-    ).one()
-    settlement.statement_count = int(totals[0])
-    settlement.line_count = int(totals[1])
-    settlement.total_fen = int(totals[2])
-    settlement.open_floor_at = new_floor
-    await session.flush()
+        .order_by(Statement.settlement_id.desc())
+        .limit(1)
+        .subquery()
+    )
+    earlier = (
+        select(1)
+        .select_from(previous)
+        .where(
+            admitted(
+                entry,
+                previous.c.through_entry_id,
+                previous.c.picked_up_before,
+                previous.c.refunded_before,
+            )
+        )
+        .exists()
+    )
+    conditions = [
+        entry.leader_id == statement.leader_id,
+        _pending(entry),
+        admitted(
+            entry,
+            statement.through_entry_id,
+            settlement.picked_up_before,
+            settlement.refunded_before,
+        ),
+        ~earlier,
+    ]
+    if settlement.scanned_from is not None:
+        conditions.append(entry.created_at >= settlement.scanned_from)
+    return select(entry).where(*conditions)

@@ -6,13 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from leaders.commission import PickedUpLine, accrue, reverse
+from leaders.commission_models import (
+    CommissionAccount,
+    EntryKind,
+    LedgerAccount,
+    LedgerEntry,
+    Settlement,
+    Statement,
+)
 from leaders.models import Leader
+from leaders.settlement import statement_lines_query
 from tests.conftest import TestDB
 from tests.factories import approved_pickup_point
 
@@ -132,3 +141,50 @@ def chained(rows: list[dict[str, Any]]) -> bool:
             return False
         last[row["account"]] = row["balance_after_fen"]
     return True
+
+
+async def statement_lines(db: TestDB, statement_id: int) -> list[LedgerEntry]:
+    """The entries a statement settled, read as the API reads them."""
+    async with db.sessions() as session:
+        statement = await session.get(Statement, statement_id)
+        assert statement is not None
+        settlement = await session.get(Settlement, statement.settlement_id)
+        assert settlement is not None
+        return list((await session.execute(statement_lines_query(statement, settlement))).scalars())
+
+
+async def settled_once(db: TestDB) -> bool:
+    """Every statement is the sum of its lines, no entry is in two
+    statements, and what no statement settled is exactly what is pending."""
+    async with db.sessions() as session:
+        statements = list((await session.execute(select(Statement))).scalars())
+        pending = dict(
+            (
+                await session.execute(
+                    select(CommissionAccount.leader_id, CommissionAccount.pending_fen)
+                )
+            ).all()
+        )
+        open_entries = list(
+            (
+                await session.execute(
+                    select(LedgerEntry).where(
+                        LedgerEntry.account == LedgerAccount.PENDING,
+                        LedgerEntry.kind != EntryKind.SETTLEMENT,
+                    )
+                )
+            ).scalars()
+        )
+    seen: set[int] = set()
+    for statement in statements:
+        lines = await statement_lines(db, statement.id)
+        if sum(e.amount_fen for e in lines) != statement.total_fen:
+            return False
+        if len(lines) != statement.line_count or seen & {e.id for e in lines}:
+            return False
+        seen |= {e.id for e in lines}
+    left: dict[int, int] = {}
+    for entry in open_entries:
+        if entry.id not in seen:
+            left[entry.leader_id] = left.get(entry.leader_id, 0) + entry.amount_fen
+    return all(left.get(leader, 0) == fen for leader, fen in pending.items())

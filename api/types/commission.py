@@ -27,7 +27,6 @@ from leaders.commission_models import (
     ProductRate,
     Settlement,
     Statement,
-    StatementLine,
 )
 from leaders.commission_queries import statement_lines
 
@@ -227,21 +226,13 @@ class StatementLineType:
     order_line_id: int | None
 
     @classmethod
-    def of(cls, line: StatementLine) -> StatementLineType:
+    def of(cls, entry: LedgerEntry) -> StatementLineType:
         return cls(
-            entry_id=strawberry.ID(encode("LedgerEntry", line.entry_id)),
-            kind=line.kind,
-            amount_fen=line.amount_fen,
-            order_line_id=line.order_line_id,
+            entry_id=strawberry.ID(encode("LedgerEntry", entry.id)),
+            kind=entry.kind,
+            amount_fen=entry.amount_fen,
+            order_line_id=entry.order_line_id,
         )
-
-
-class _Keyed:
-    """A statement line with the ``id`` connections page by."""
-
-    def __init__(self, line: StatementLine) -> None:
-        self.id = line.entry_id
-        self.line = line
 
 
 @strawberry.type(name="Statement")
@@ -291,12 +282,7 @@ class StatementType(relay.Node):
             rows = await statement_lines(
                 info.context.session, self._row, after_id=after_id, limit=size + 1
             )
-        return connection(
-            [_Keyed(r) for r in rows],
-            size,
-            lambda k: StatementLineType.of(k.line),
-            after_id=after_id,
-        )
+        return connection(rows, size, StatementLineType.of, after_id=after_id)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

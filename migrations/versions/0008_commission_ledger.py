@@ -101,7 +101,7 @@ def upgrade() -> None:
         sa.Column("period_end", sa.Date(), nullable=False),
         sa.Column("picked_up_before", sa.DateTime(timezone=True), nullable=False),
         sa.Column("refunded_before", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("open_floor_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("scanned_from", sa.DateTime(timezone=True), nullable=True),
         sa.Column("statement_count", sa.Integer(), nullable=False),
         sa.Column("line_count", sa.Integer(), nullable=False),
         sa.Column("total_fen", sa.BigInteger(), nullable=False),
@@ -223,6 +223,7 @@ def upgrade() -> None:
         sa.Column("total_fen", sa.BigInteger(), nullable=False),
         sa.Column("closing_fen", sa.BigInteger(), nullable=False),
         sa.Column("line_count", sa.Integer(), nullable=False),
+        sa.Column("through_entry_id", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "closing_fen = opening_fen + total_fen", name=op.f("ck_commission_statements_closing")
@@ -361,65 +362,6 @@ def upgrade() -> None:
             sqlite_where=sa.text("kind IN ('reversal', 'recruit_reversal')"),
         )
 
-    op.create_table(
-        "commission_statement_lines",
-        sa.Column(
-            "entry_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=False,
-            nullable=False,
-        ),
-        sa.Column(
-            "settlement_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("leader_id", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "kind",
-            sa.Enum(
-                "accrual",
-                "reversal",
-                "recruit_accrual",
-                "recruit_reversal",
-                "settlement",
-                "payout",
-                "fee",
-                "payout_return",
-                "fee_return",
-                name="commission_line_kind",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
-        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
-        sa.Column("order_line_id", sa.BigInteger(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["entry_id"],
-            ["commission_entries.id"],
-            name=op.f("fk_commission_statement_lines_entry_id_commission_entries"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["settlement_id", "leader_id"],
-            ["commission_statements.settlement_id", "commission_statements.leader_id"],
-            name="fk_commission_statement_lines_statement",
-            initially="DEFERRED",
-            deferrable=True,
-        ),
-        sa.ForeignKeyConstraint(
-            ["settlement_id"],
-            ["commission_settlements.id"],
-            name=op.f("fk_commission_statement_lines_settlement_id_commission_settlements"),
-        ),
-        sa.PrimaryKeyConstraint("entry_id", name=op.f("pk_commission_statement_lines")),
-    )
-    with op.batch_alter_table("commission_statement_lines", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_commission_statement_lines_statement",
-            ["settlement_id", "leader_id", "entry_id"],
-            unique=False,
-        )
-
     with op.batch_alter_table("leaders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(
@@ -453,10 +395,6 @@ def downgrade() -> None:
         batch_op.drop_column("recruited_by_id")
         batch_op.drop_column("approved_at")
 
-    with op.batch_alter_table("commission_statement_lines", schema=None) as batch_op:
-        batch_op.drop_index("ix_commission_statement_lines_statement")
-
-    op.drop_table("commission_statement_lines")
     with op.batch_alter_table("commission_entries", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_commission_entries_reversal",
