@@ -4,6 +4,7 @@ after-sale window; a negative balance is carried forward."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -123,3 +124,50 @@ async def test_a_period_is_settled_only_after_its_window(db: TestDB) -> None:
         with pytest.raises(DomainError) as off_grid:
             await settle(session, now, db.settings, period_end=period - timedelta(days=1))
     assert off_grid.value.code.value == "INVALID"
+
+
+async def test_a_settlement_that_dies_before_commit_leaves_nothing(db: TestDB) -> None:
+    t = await team(db, 2)
+    await do_accrue(db, line(1, t.leaders[0], 10_000), line(2, t.leaders[1], 5_000))
+    before = (
+        await db.scalar("SELECT count(*) FROM commission_entries"),
+        await balances(db, t.leaders[0]),
+    )
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(db.sessions) as session:
+            await settle(session, utcnow(), db.settings)
+            raise RuntimeError("the worker died")
+    assert await db.scalar("SELECT count(*) FROM commission_settlements") == 0
+    assert await db.scalar("SELECT count(*) FROM commission_statements") == 0
+    assert (
+        await db.scalar("SELECT count(*) FROM commission_entries"),
+        await balances(db, t.leaders[0]),
+    ) == before
+    await run_settlement(db)  # and the period can be settled afterwards
+    assert await balances(db, t.leaders[0]) == (0, 1000)
+
+
+@pytest.mark.postgres_only
+async def test_pickups_during_a_settlement_are_settled_once(pg: TestDB) -> None:
+    t = await team(pg, 3)
+    period = latest_closed_period(utcnow(), pg.settings)
+    picked = period_end_at(period, pg.settings) - timedelta(hours=3)
+    await do_accrue(
+        pg, *(line(n, t.leaders[n % 3], 1_000 + n, picked_up_at=picked) for n in range(30))
+    )
+
+    async def pickups(start: int) -> None:
+        for n in range(start, start + 10):
+            await do_accrue(pg, line(n, t.leaders[n % 3], 2_000 + n, picked_up_at=picked))
+
+    await asyncio.gather(run_settlement(pg, period), pickups(100), pickups(200))
+    assert await settled_once(pg)
+    for leader in t.leaders:
+        assert chained(await entries(pg, leader))
+    # The 30 lines booked before it are settled; the 20 booked meanwhile are
+    # settled now or wait, in full, for the next period.
+    assert await pg.scalar("SELECT sum(line_count) FROM commission_statements") >= 30
+    assert await pg.scalar("SELECT count(*) FROM commission_entries WHERE kind = 'accrual'") == 50
+    assert sum([sum(await balances(pg, leader)) for leader in t.leaders]) == await pg.scalar(
+        "SELECT sum(amount_fen) FROM commission_entries WHERE kind = 'accrual'"
+    )
