@@ -27,9 +27,10 @@ lock: every writer of the ledger takes that lock before it writes, so no
 entry below it can appear later.
 
 Everything is set-based SQL in ONE transaction (a crash leaves the whole
-settlement or none of it): the settlement row (``period_end`` unique: a
-second run of the period finds it and changes nothing), the accounts locked
-in leader order, one ``INSERT … SELECT … GROUP BY leader`` over the ledger
+settlement or none of it): the accounts locked in leader order (which also
+queues concurrent settlements, so periods stay in order), the settlement row
+(``period_end`` unique: a second run of the period finds it and changes
+nothing), one ``INSERT … SELECT … GROUP BY leader`` over the ledger
 for the statements, two settlement entries per statement (pending −total,
 available +total, balances from the locked accounts), the accounts.
 
@@ -163,6 +164,11 @@ async def settle(
     ).scalar_one_or_none()
     if existing is not None:
         return existing
+    # Every account, in leader order like every other writer: from here on
+    # no entry can be written, and a concurrent settlement has committed.
+    await session.execute(
+        select(CommissionAccount.leader_id).order_by(CommissionAccount.leader_id).with_for_update()
+    )
     previous = (
         await session.execute(select(Settlement).order_by(Settlement.period_end.desc()).limit(1))
     ).scalar_one_or_none()
@@ -200,11 +206,6 @@ async def settle(
         ).scalar_one()
     settlement = await session.get(Settlement, settlement_id)
     assert settlement is not None
-    # Every account, in leader order like every other writer: from here on
-    # no entry can be written, so what this run reads is final.
-    await session.execute(
-        select(CommissionAccount.leader_id).order_by(CommissionAccount.leader_id).with_for_update()
-    )
     await _write_statements(session, settlement, now)
     await _write_settlement_entries(session, settlement_id, now)
     await _move_balances(session, settlement_id, now)
