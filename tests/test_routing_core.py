@@ -155,7 +155,8 @@ def osrm_stand_in(max_table: int) -> Iterator[list[dict[str, Any]]]:
             sources = [int(s) for s in query["sources"][0].split(";")]
             targets = [int(t) for t in query["destinations"][0].split(";")]
             requests.append({"coordinates": coordinates, "sources": sources, "targets": targets})
-            ids = [int(float(c.split(",")[0]) * 1000) for c in coordinates]  # lon encodes id
+            ids = [round(float(c.split(",")[0]) * 1000) for c in coordinates]  # lon encodes id
+            body: dict[str, Any]
             if len(coordinates) > max_table:
                 body = {"code": "TooBig", "message": "Too many table coordinates"}
                 status = 400
