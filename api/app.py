@@ -1,5 +1,6 @@
 """The ASGI application: ``/graphql`` (with GraphiQL), ``/healthz``, the
-payment callback and the ``/exports/...`` downloads."""
+payment callback, the ``/exports/...`` downloads and the web client under
+``/app/`` (static files that speak only to ``/graphql`` and ``/exports/``)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -27,6 +30,8 @@ from kernel.jobs.queue import build_queue
 from kernel.settings import Settings, get_settings
 
 log = logging.getLogger("tuangou.api")
+
+WEB_DIR = Path(__file__).with_name("web")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -94,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/payments/wechat/notify", wechat_notify, methods=["POST"]),
             *export_routes(),
+            Mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="app"),
         ],
         lifespan=lifespan,
     )

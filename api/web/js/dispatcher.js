@@ -1,0 +1,144 @@
+// Dispatcher (desk): plan a day's routes, watch the solver, edit, publish, print.
+import { blobUrl, openFile } from "./downloads.js";
+import { busy, notice, showUserErrors, values } from "./forms.js";
+import { el, gql } from "./graphql.js";
+import { hhmm, kg, tomorrow } from "./format.js";
+import { watchJob } from "./jobs.js";
+
+const WAREHOUSES = `{ warehouses(first: 100) { nodes { id name } } }`;
+const PLAN_FIELDS = `id status version deliveryDate km costFen vehiclesUsed stopCount
+  downloadUrls { mapSvg }
+  routes { id number vehicleNumber vehicleType { name } departureAt returnAt km weightG totes
+    downloadUrls { csv pdf }
+    stops { position arrivalAt serviceStartAt departureAt weightG totes loadWeightGAfter
+      pickupPoint { id name } } }
+  unservedStops { reason weightG totes pickupPoint { id name } }`;
+const CREATE = `mutation($input: RoutePlanCreateInput!) { routePlanCreate(input: $input) {
+  routePlan { id } job { id } userErrors { field code message } } }`;
+const PLAN = `query($id: ID!) { node(id: $id) { ... on RoutePlan { ${PLAN_FIELDS} } } }`;
+const MOVE = `mutation($input: RoutePlanStopMoveInput!) { routePlanStopMove(input: $input) {
+  routePlan { ${PLAN_FIELDS} } userErrors { field code message } } }`;
+const PUBLISH = `mutation($input: RoutePlanPublishInput!) { routePlanPublish(input: $input) {
+  routePlan { ${PLAN_FIELDS} } userErrors { field code message } } }`;
+
+export async function render(view) {
+  const { warehouses } = await gql(WAREHOUSES);
+  const progress = el("div", { id: "job-progress" });
+  const planBox = el("section", { id: "plan" });
+  const form = el(
+    "form",
+    { id: "plan-create", class: "inline" },
+    el("label", {}, "Warehouse",
+      el("select", { name: "warehouseId" },
+        warehouses.nodes.map((w) => el("option", { value: w.id }, w.name)))),
+    el("label", {}, "Delivery date", el("input", { name: "deliveryDate", type: "date", value: tomorrow(), required: true })),
+    el("label", {}, "Time limit (s)", el("input", { name: "timeLimitSeconds", type: "number", value: 5 })),
+    el("button", { type: "submit" }, "Plan routes"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy(form, async () => {
+      const { routePlanCreate: result } = await gql(CREATE, { input: values(form) });
+      showUserErrors(form, result.userErrors);
+      if (result.userErrors.length) return;
+      const job = await watchJob(result.job.id, progress);
+      await showPlan(planBox, result.routePlan.id);
+      if (job.status !== "SUCCEEDED") progress.append(el("p", { class: "form-error" }, job.error || job.status));
+    });
+  });
+  view.append(el("h1", {}, "Route planning"), form, progress, planBox);
+}
+
+async function showPlan(box, id) {
+  const { node } = await gql(PLAN, { id });
+  await drawPlan(box, node);
+}
+
+async function drawPlan(box, plan) {
+  const map = el("img", { class: "map", alt: "Route map" });
+  box.replaceChildren(
+    el("h2", {}, `Plan ${plan.deliveryDate}`),
+    el("p", { id: "plan-summary" },
+      `Status ${plan.status} · version ${plan.version} · ${plan.vehiclesUsed} vehicles · ` +
+      `${plan.stopCount} stops · ${plan.km.toFixed(1)} km · ¥${(plan.costFen / 100).toFixed(2)}`),
+    map,
+    routesTable(plan),
+    unservedTable(plan),
+    plan.status === "DRAFT" ? moveForm(box, plan) : "",
+    plan.status === "DRAFT" ? publishForm(box, plan) : "",
+  );
+  if (plan.status !== "PLANNING" && plan.status !== "FAILED") map.src = await blobUrl(plan.downloadUrls.mapSvg);
+}
+
+function routesTable(plan) {
+  const head = el("tr", {}, ["#", "Pickup point", "Arrival", "Service", "Departure", "kg", "Totes", "kg on board after"]
+    .map((h) => el("th", {}, h)));
+  const body = plan.routes.flatMap((route) => [
+    el("tr", { class: "route" },
+      el("th", { colspan: 8 },
+        `Route ${route.number}: ${route.vehicleType?.name ?? ""} #${route.vehicleNumber} · ` +
+        `${hhmm(route.departureAt)}–${hhmm(route.returnAt)} · ${route.km.toFixed(1)} km · ` +
+        `${kg(route.weightG)} kg · ${route.totes} totes `,
+        el("button", { type: "button", onclick: () => openFile(route.downloadUrls.pdf) }, "Print sheet"),
+        " ",
+        el("button", { type: "button", onclick: () => openFile(route.downloadUrls.csv) }, "CSV"))),
+    ...route.stops.map((stop) =>
+      el("tr", { class: "stop" },
+        el("td", {}, stop.position),
+        el("td", {}, stop.pickupPoint?.name ?? "?"),
+        el("td", {}, hhmm(stop.arrivalAt)),
+        el("td", {}, hhmm(stop.serviceStartAt)),
+        el("td", {}, hhmm(stop.departureAt)),
+        el("td", { class: "num" }, kg(stop.weightG)),
+        el("td", { class: "num" }, stop.totes),
+        el("td", { class: "num" }, kg(stop.loadWeightGAfter)))),
+  ]);
+  return el("table", { id: "routes" }, el("thead", {}, head), el("tbody", {}, body));
+}
+
+function unservedTable(plan) {
+  if (!plan.unservedStops.length) return el("p", { id: "unserved" }, "Every pickup point is served.");
+  return el("table", { id: "unserved" },
+    el("thead", {}, el("tr", {}, ["Unserved pickup point", "Reason", "kg", "Totes"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, plan.unservedStops.map((u) =>
+      el("tr", {}, el("td", {}, u.pickupPoint?.name ?? "?"), el("td", {}, u.reason),
+        el("td", { class: "num" }, kg(u.weightG)), el("td", { class: "num" }, u.totes)))));
+}
+
+function moveForm(box, plan) {
+  const points = [
+    ...plan.routes.flatMap((r) => r.stops.map((s) => s.pickupPoint)),
+    ...plan.unservedStops.map((u) => u.pickupPoint),
+  ].filter(Boolean);
+  const form = el("form", { id: "stop-move", class: "inline" },
+    el("label", {}, "Stop", el("select", { name: "pickupPointId" },
+      points.map((p) => el("option", { value: p.id }, p.name)))),
+    el("label", {}, "To route", el("select", { name: "toRouteId" },
+      plan.routes.map((r) => el("option", { value: r.id }, `Route ${r.number}`)))),
+    el("label", {}, "Position", el("input", { name: "position", type: "number", min: 1, value: 1, required: true })),
+    el("button", { type: "submit" }, "Move stop"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy(form, async () => {
+      const input = { planId: plan.id, version: plan.version, ...values(form) };
+      const { routePlanStopMove: result } = await gql(MOVE, { input });
+      if (result.userErrors.length) return showUserErrors(form, result.userErrors);
+      await drawPlan(box, result.routePlan);
+      notice(box.querySelector("#stop-move"), `Move accepted (version ${result.routePlan.version}).`);
+    });
+  });
+  return el("section", {}, el("h2", {}, "Move a stop"), form);
+}
+
+function publishForm(box, plan) {
+  const form = el("form", { id: "plan-publish" }, el("button", { type: "submit" }, "Publish plan"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy(form, async () => {
+      const { routePlanPublish: result } = await gql(PUBLISH, { input: { planId: plan.id, version: plan.version } });
+      if (result.userErrors.length) return showUserErrors(form, result.userErrors);
+      await drawPlan(box, result.routePlan);
+    });
+  });
+  return form;
+}

@@ -1,0 +1,13 @@
+// Business times are shown in the platform's zone, whatever the browser's.
+const ZONE = "Asia/Shanghai";
+
+export const hhmm = (iso) =>
+  new Date(iso).toLocaleTimeString("en-GB", { timeZone: ZONE, hour: "2-digit", minute: "2-digit" });
+export const kg = (grams) => (grams / 1000).toFixed(1);
+export const yuan = (fen) => (fen / 100).toFixed(2);
+
+/** Tomorrow's date in the platform zone, ISO. */
+export function tomorrow() {
+  const now = new Date(Date.now() + 24 * 3600 * 1000);
+  return now.toLocaleDateString("sv-SE", { timeZone: ZONE });
+}
