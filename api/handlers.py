@@ -9,5 +9,6 @@ def load_job_handlers() -> None:
     import fulfilment.pickup_jobs
     import fulfilment.routing_jobs  # noqa: F401
     import kernel.jobs.diagnostics
+    import kernel.jobs.pruning
     import kernel.outbox  # noqa: F401
     import leaders.commission_jobs  # noqa: F401

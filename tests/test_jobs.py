@@ -25,9 +25,11 @@ from kernel.db import unit_of_work
 from kernel.errors import DomainError
 from kernel.jobs.diagnostics import PING
 from kernel.jobs.models import Job, JobStatus
+from kernel.jobs.pruning import RETENTION, prune_periodic_runs
 from kernel.jobs.queue import ProcrastinateQueue
 from kernel.jobs.runner import claim, fail_stale_jobs, run_job
 from kernel.jobs.service import JobErrorCode, enqueue
+from kernel.outbox import DELIVER
 from tests.conftest import TOKEN_SECRET
 
 DEADLINE_S = 20.0
@@ -377,3 +379,22 @@ async def test_job_of_unknown_kind_is_refused(db):
     assert caught.value.code is JobErrorCode.UNKNOWN_KIND
     assert caught.value.code.value == "UNKNOWN_JOB_KIND"
     assert await db.scalar("SELECT count(*) FROM jobs WHERE kind = 'no.such.kind'") == 0
+
+
+async def test_pruning_forgets_old_successful_periodic_runs_only(db):
+    now = utcnow()
+    old, recent = now - RETENTION - timedelta(hours=1), now - timedelta(hours=1)
+    rows = {
+        "old periodic": (DELIVER, JobStatus.SUCCEEDED, old),
+        "recent periodic": (DELIVER, JobStatus.SUCCEEDED, recent),
+        "old failed periodic": (DELIVER, JobStatus.FAILED, old),
+        "old started by a person": (PING, JobStatus.SUCCEEDED, old),
+    }
+    async with unit_of_work(db.sessions) as session:
+        for name, (kind, status, finished) in rows.items():
+            session.add(Job(kind=kind, key=name, status=status, payload={}, finished_at=finished))
+    async with unit_of_work(db.sessions) as session:
+        assert await prune_periodic_runs(session, now - RETENTION) == 1
+    async with unit_of_work(db.sessions) as session:
+        left = set((await session.execute(select(Job.key))).scalars())
+    assert left == set(rows) - {"old periodic"}
