@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, case, func, insert, literal, select
+from sqlalchemy import ColumnElement, case, exists, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.models import (
@@ -29,6 +29,7 @@ from fulfilment.models import (
     Order,
     OrderLine,
     OrderLineShortfall,
+    OrderPickup,
     OrderStatus,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -176,6 +177,9 @@ async def short_latest_paid(
         .outerjoin(shorted, shorted.c.order_line_id == OrderLine.id)
         .where(
             Order.status == OrderStatus.PAID,
+            # Goods already collected are not short: the customer has them,
+            # and their commission has been booked.
+            ~exists().where(OrderPickup.order_id == Order.id),
             OrderLine.product_id == product_id,
             Campaign.warehouse_id == scope.warehouse_id,
             Campaign.delivery_date == scope.delivery_date,

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from fulfilment.errors import PurchasingErrorCode
+from fulfilment.models import OrderPickup, PickupMethod
 from fulfilment.purchasing import consolidate
 from fulfilment.receiving import close_receiving, confirm, record_receipt
 from fulfilment.shortages import allocate_shortages
@@ -66,6 +67,28 @@ async def test_a_short_confirmation_shorts_the_latest_paid_lines_first(db):
         again = await allocate_shortages(session, po_id, utcnow())
     assert again.units == 0
     assert await shortfalls(db) == {orders[2].id: 5, orders[1].id: 1}
+
+
+async def test_a_late_shortage_passes_over_orders_already_collected(db):
+    shop, po_id, orders = await day_with_orders(db, [3, 4, 5])
+    # The latest-paid order was handed out before the short confirmation.
+    async with unit_of_work(db.sessions) as session:
+        session.add(
+            OrderPickup(
+                order_id=orders[2].id,
+                pickup_point_id=shop.pickup_point_id,
+                method=PickupMethod.AUTO,
+                picked_up_at=utcnow(),
+            )
+        )
+    async with unit_of_work(db.sessions) as session:
+        _, summary = await confirm(
+            session, po_id, shop.extra["supplier_id"], {shop_product(shop): 6}, utcnow()
+        )
+    # 6 short, but the 5 collected units are not: the middle order's 4, then
+    # 2 of the first.
+    assert await shortfalls(db) == {orders[1].id: 4, orders[0].id: 2}
+    assert summary.units == 6 and summary.refund_fen == 6 * 990
 
 
 async def test_receiving_across_deliveries_then_closing_shorts_what_failed_qc(db):
