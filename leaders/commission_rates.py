@@ -7,9 +7,11 @@ rate it was booked at.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts import User
@@ -29,24 +31,44 @@ def _check_bps(rate_bps: int, field: list[str]) -> int:
     return rate_bps
 
 
-async def set_category_rate(
-    session: AsyncSession, category: str, rate_bps: int | None, operator: User, now: datetime
-) -> CategoryRate | None:
-    """Set a category's rate; ``None`` removes it (the default rate applies)."""
-    name = clean_text(category, ["category"], max_len=50)
-    row = await session.get(CategoryRate, name, with_for_update=True)
+RateRow = TypeVar("RateRow", CategoryRate, ProductRate)
+
+
+async def _set_rate(
+    session: AsyncSession,
+    model: type[RateRow],
+    key: str | int,
+    new: Callable[[], RateRow],
+    rate_bps: int | None,
+    operator: User,
+    now: datetime,
+) -> RateRow | None:
+    """Upsert (or, with ``None``, remove) one rate row under its row lock."""
+    row = await session.get(model, key, with_for_update=True)
     if rate_bps is None:
-        await session.execute(delete(CategoryRate).where(CategoryRate.category == name))
+        if row is not None:
+            await session.delete(row)
+            await session.flush()
         return None
     _check_bps(rate_bps, ["rateBps"])
     if row is None:
-        row = CategoryRate(category=name)
+        row = new()
         session.add(row)
     row.rate_bps = rate_bps
     row.updated_at = now
     row.updated_by_id = operator.id
     await session.flush()
     return row
+
+
+async def set_category_rate(
+    session: AsyncSession, category: str, rate_bps: int | None, operator: User, now: datetime
+) -> CategoryRate | None:
+    """Set a category's rate; ``None`` removes it (the default rate applies)."""
+    name = clean_text(category, ["category"], max_len=50)
+    return await _set_rate(
+        session, CategoryRate, name, lambda: CategoryRate(category=name), rate_bps, operator, now
+    )
 
 
 async def set_product_rate(
@@ -54,19 +76,15 @@ async def set_product_rate(
 ) -> ProductRate | None:
     """Set a product's own rate; ``None`` removes it (its category's applies).
     The caller checks that the product exists (products live in fulfilment)."""
-    row = await session.get(ProductRate, product_id, with_for_update=True)
-    if rate_bps is None:
-        await session.execute(delete(ProductRate).where(ProductRate.product_id == product_id))
-        return None
-    _check_bps(rate_bps, ["rateBps"])
-    if row is None:
-        row = ProductRate(product_id=product_id)
-        session.add(row)
-    row.rate_bps = rate_bps
-    row.updated_at = now
-    row.updated_by_id = operator.id
-    await session.flush()
-    return row
+    return await _set_rate(
+        session,
+        ProductRate,
+        product_id,
+        lambda: ProductRate(product_id=product_id),
+        rate_bps,
+        operator,
+        now,
+    )
 
 
 async def set_level(
