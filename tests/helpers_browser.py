@@ -67,12 +67,22 @@ async def signed_in(base: str, token: str, *, mobile: bool = False) -> AsyncIter
         context = await chromium.new_context(viewport=size, locale="zh-CN")
         page = await context.new_page()
         page.set_default_timeout(30_000)
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+        page.on("pageerror", lambda error: console.append(str(error)))
         await page.goto(f"{base}/app/")
         await page.fill("#sign-in input[name=token]", token)
         await page.click("#sign-in button[type=submit]")
         await page.wait_for_selector("#sign-out:not([hidden])")
-        yield page
-        await context.close()
+        try:
+            yield page
+        except Exception:
+            # What the page showed when the test gave up, and what the browser logged.
+            await screenshot(page, "last-failure")
+            print("browser console:", *console, sep="\n")
+            raise
+        finally:
+            await context.close()
 
 
 async def screenshot(page: Page, name: str) -> None:

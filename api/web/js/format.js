@@ -11,3 +11,6 @@ export function tomorrow() {
   const now = new Date(Date.now() + 24 * 3600 * 1000);
   return now.toLocaleDateString("sv-SE", { timeZone: ZONE });
 }
+
+/** Today's date in the platform zone, ISO. */
+export const today = () => new Date().toLocaleDateString("sv-SE", { timeZone: ZONE });

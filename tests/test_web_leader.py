@@ -1,0 +1,104 @@
+"""The leader's phone page in a real browser (Chinese): today's campaign and
+share code, the day's orders by customer, signing for a delivery with
+missing units, and checking a customer's pickup code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fulfilment.delivery import record_arrival
+from kernel.clock import utcnow
+from kernel.db import unit_of_work
+from tests.factories import open_shop
+from tests.helpers_browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
+from tests.helpers_pickup import code_of, counter_day, move_day
+from tests.helpers_routing import store_plan
+
+pytestmark = needs_chromium
+
+
+async def test_leader_sees_the_open_campaign_and_share_code(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    async with sqlite_file(sqlite_template, tmp_path) as db:
+        shop = await open_shop(db)
+        share_code = await db.scalar(
+            "SELECT share_code FROM pickup_points WHERE id = :p", p=shop.pickup_point_id
+        )
+    with live_server(db, tmp_path) as base:
+        async with signed_in(base, shop.leader_token, mobile=True) as page:
+            campaign = page.locator("#campaign")
+            await campaign.wait_for()
+            assert await page.get_attribute("html", "lang") == "zh-CN"
+            assert await campaign.locator(".share-code").inner_text() == share_code
+            link = await campaign.locator(".share-link").inner_text()
+            assert link.endswith(f"/app/?share={share_code}")
+            text = await campaign.inner_text()
+            assert "商品0" in text and "¥9.90" in text and "¥12.90" in text
+            await screenshot(page, "leader-campaign")
+
+            await page.click("#sign-out")
+            await page.wait_for_selector("#sign-in")
+            assert await page.evaluate("localStorage.length") == 0
+
+
+async def test_leader_reads_orders_signs_with_missing_units_and_verifies_a_code(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    async with sqlite_file(sqlite_template, tmp_path) as db:
+        counter = await counter_day(db)
+        shop = counter.shop
+        plan = await store_plan(db, shop.warehouse_id, shop.delivery_date, [[shop.pickup_point_id]])
+        async with unit_of_work(db.sessions) as session:
+            await record_arrival(session, plan.stop_ids[shop.pickup_point_id], utcnow())
+        await move_day(db, counter, 0)  # the page opens on today
+        alice_code = await code_of(db, counter.orders["alice"])
+    alice, bob = counter.day.alice.name, counter.day.bob.name
+
+    with live_server(db, tmp_path) as base:
+        async with signed_in(base, shop.leader_token, mobile=True) as page:
+            orders = page.locator("#orders")
+            await orders.wait_for()
+            rows = orders.locator("tr.customer")
+            assert await rows.count() == 2
+            by_name = {
+                (await row.locator("td").first.inner_text()).split("\n")[0]: [
+                    await cell.inner_text() for cell in await row.locator("td.num").all()
+                ]
+                for row in await rows.all()
+            }
+            assert by_name == {alice: ["1", "4", "¥33.20"], bob: ["1", "2", "¥19.80"]}
+            assert "¥53.00" in await orders.locator("tr.total").inner_text()
+
+            delivery = page.locator("#delivery")
+            assert "车已到" in await delivery.locator(".arrival").inner_text()
+            missing_a = delivery.locator("input[data-kind=MISSING]").first
+            await missing_a.fill("9")
+            await page.fill("#delivery-sign input[name=note]", "少了三盒")
+            await page.click("#delivery-sign button[type=submit]")
+            error = delivery.locator(".field-error")
+            await error.wait_for()
+            assert "5" in await error.inner_text()  # at most 5 were due
+            assert await missing_a.input_value() == "9"
+            assert await page.input_value("#delivery-sign input[name=note]") == "少了三盒"
+            await screenshot(page, "leader-sign-refused")
+
+            await missing_a.fill("3")
+            await page.click("#delivery-sign button[type=submit]")
+            receipt = page.locator("#delivery .receipt")
+            await receipt.wait_for()
+            assert "退款 ¥29.70" in await receipt.inner_text()
+            assert "已签收" in await page.inner_text("#delivery .arrival")
+            assert "商品0 缺 3" in await page.inner_text("#delivery")
+
+            wrong = "000000" if alice_code != "000000" else "111111"
+            await page.fill("#pickup-verify input[name=code]", wrong)
+            await page.click("#pickup-verify button[type=submit]")
+            await page.wait_for_selector("#pickup-verify .field-error[data-field=code]")
+            await page.fill("#pickup-verify input[name=code]", alice_code)
+            await page.click("#pickup-verify button[type=submit]")
+            await page.wait_for_selector("#pickup-verify .notice")
+            assert "核销成功" in await page.inner_text("#pickup-verify .notice")
+            handed = await page.inner_text("#verify-result")
+            assert alice in handed and "商品0 × 2" in handed and "商品1 × 1" in handed
+            await screenshot(page, "leader-verified")
