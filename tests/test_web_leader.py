@@ -1,6 +1,6 @@
 """The leader's phone page in a real browser (Chinese): today's campaign and
 share code, the day's orders by customer, signing for a delivery with
-missing units, and checking a customer's pickup code."""
+missing units, checking a customer's pickup code, commission and payouts."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from tests.factories import open_shop
 from tests.helpers_browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
+from tests.helpers_commission import team
 from tests.helpers_pickup import code_of, counter_day, move_day
 from tests.helpers_routing import store_plan
+from tests.test_payouts import earn
 
 pytestmark = needs_chromium
 
@@ -102,3 +104,32 @@ async def test_leader_reads_orders_signs_with_missing_units_and_verifies_a_code(
             handed = await page.inner_text("#verify-result")
             assert alice in handed and "商品0 × 2" in handed and "商品1 × 1" in handed
             await screenshot(page, "leader-verified")
+
+
+async def test_leader_reads_the_balance_and_requests_a_payout(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    async with sqlite_file(sqlite_template, tmp_path) as db:
+        t = await team(db, 1)
+        await earn(db, (t.leaders[0], 5_000))  # settled: ¥50 available
+    with live_server(db, tmp_path) as base:
+        async with signed_in(base, t.tokens[0], mobile=True) as page:
+            money = page.locator("#commission")
+            await money.wait_for()
+            assert "可提现 ¥50.00" in await money.locator(".balance").inner_text()
+            assert await money.locator("tr.statement").count() == 1
+
+            await page.fill("#payout-request input[name=amountFen]", "60")
+            await page.click("#payout-request button[type=submit]")
+            error = page.locator("#payout-request .field-error[data-field=amountFen]")
+            await error.wait_for()
+            assert "5000" in await error.inner_text()
+            assert await page.input_value("#payout-request input[name=amountFen]") == "60"
+
+            await page.fill("#payout-request input[name=amountFen]", "20")
+            await page.click("#payout-request button[type=submit]")
+            await page.wait_for_selector("#payout-request .notice")
+            payout = await money.locator("tr.payout").inner_text()
+            assert "20.00" in payout and "审核中" in payout
+            assert "可提现 ¥30.00" in await money.locator(".balance").inner_text()
+            await screenshot(page, "leader-payout")

@@ -1,5 +1,6 @@
 // Leader (团长), on a phone: today's campaign and share code, the day's orders
-// by customer, pickup-code checks, signing for the delivery.
+// by customer, pickup-code checks, signing for the delivery, commission.
+import { commissionCard } from "./commission.js";
 import { busy, notice, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, today, yuan } from "./format.js";
@@ -39,6 +40,7 @@ export async function render(view) {
     verifyForm(),
     el("p", {}, el("label", {}, "配送日期 ", day)),
     dayBox,
+    await commissionCard(),
   );
   await drawDay(dayBox, point, day.value);
 }
