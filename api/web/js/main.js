@@ -3,7 +3,7 @@ import { signIn, signOut, token } from "./auth.js";
 import { el, gql, showErrors } from "./graphql.js";
 
 const VIEWER = `{ viewer { id name role } }`;
-const VIEWS = { DISPATCHER: "./dispatcher.js", SUPPLIER: "./supplier.js", LEADER: "./leader.js" };
+const VIEWS = { DISPATCHER: "./dispatcher.js", SUPPLIER: "./supplier.js", LEADER: "./leader.js", OPERATOR: "./operator.js" };
 
 const view = document.getElementById("view");
 const signInForm = document.getElementById("sign-in");

@@ -1,0 +1,157 @@
+// Operator (desk): leader applications, campaigns and their items, cutoff and
+// consolidation, and the jobs this page started.
+import { busy, notice, showUserErrors, values } from "./forms.js";
+import { el, gql } from "./graphql.js";
+import { hhmm, tomorrow, yuan } from "./format.js";
+import { watchJob } from "./jobs.js";
+
+const PENDING = `{ leaders(first: 100, status: PENDING) { nodes { id appliedAt user { name }
+  pickupPoint { name address contactPhone } } } }`;
+const DECIDE = {
+  approve: `mutation($input: LeaderIdInput!) { leaderApprove(input: $input) {
+    leader { status } userErrors { field code message } } }`,
+  reject: `mutation($input: LeaderReasonInput!) { leaderReject(input: $input) {
+    leader { status } userErrors { field code message } } }`,
+};
+// One root field per request: several in one fail on the server (see leader.js).
+const WAREHOUSES = `{ warehouses(first: 100) { nodes { id name } } }`;
+const PRODUCTS = `{ products(first: 100) { nodes { id name unit } } }`;
+const CAMPAIGNS = `{ campaigns(first: 100) { nodes { id deliveryDate status cutoffAt warehouse { id name }
+  items { groupPriceFen product { name } } } } }`;
+const CREATE = `mutation($input: CampaignCreateInput!) { campaignCreate(input: $input) {
+  campaign { id } userErrors { field code message } } }`;
+const CUTOFF = `mutation($input: CampaignCutoffInput!) { campaignCutoff(input: $input) {
+  job { id kind } userErrors { field code message } } }`;
+const CONSOLIDATE = `mutation($input: PurchaseOrdersConsolidateInput!) { purchaseOrdersConsolidate(input: $input) {
+  job { id kind } userErrors { field code message } } }`;
+
+// The platform zone is UTC+8 all year (no daylight saving), so a local
+// datetime-local value becomes an instant by appending the offset.
+const shanghai = (local) => `${local}:00+08:00`;
+
+export async function render(view) {
+  const jobs = el("section", { id: "jobs" }, el("h2", {}, "Jobs"));
+  const campaigns = el("section", { id: "campaigns" });
+  const leaders = el("section", { id: "leaders" });
+  view.append(el("h1", {}, "Operations"), leaders, await campaignForm(campaigns), campaigns, jobs);
+  await Promise.all([drawLeaders(leaders), drawCampaigns(campaigns, jobs)]);
+}
+
+async function drawLeaders(box) {
+  const { leaders } = await gql(PENDING);
+  box.replaceChildren(el("h2", {}, "Leader applications"));
+  if (!leaders.nodes.length) box.append(el("p", { class: "empty" }, "No applications waiting."));
+  for (const leader of leaders.nodes) {
+    const form = el("form", { class: "inline leader", "data-id": leader.id },
+      el("span", {}, `${leader.user?.name ?? "?"} · ${leader.pickupPoint?.name ?? ""}, `,
+        `${leader.pickupPoint?.address ?? ""} · ${leader.pickupPoint?.contactPhone ?? ""}`),
+      el("label", {}, "Reason (to reject)", el("input", { name: "reason" })),
+      el("button", { type: "submit", value: "approve" }, "Approve"),
+      el("button", { type: "submit", value: "reject" }, "Reject"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const action = event.submitter.value;
+      await busy(form, async () => {
+        const input = action === "approve" ? { id: leader.id } : { id: leader.id, reason: form.reason.value };
+        const data = await gql(DECIDE[action], { input });
+        const result = Object.values(data)[0];
+        if (result.userErrors.length) return showUserErrors(form, result.userErrors);
+        form.replaceChildren(el("span", { class: "decided" }, `${leader.user?.name ?? ""}: ${result.leader.status}`));
+      });
+    });
+    box.append(form);
+  }
+}
+
+async function campaignForm(campaigns) {
+  const { warehouses } = await gql(WAREHOUSES);
+  const { products } = await gql(PRODUCTS);
+  const items = el("div", { class: "items" });
+  const addItem = () => {
+    const i = items.children.length;
+    items.append(el("fieldset", { name: `items.${i}` },
+      el("legend", {}, `Item ${i + 1}`),
+      el("label", {}, "Product", el("select", { name: `items.${i}.productId` },
+        products.nodes.map((p) => el("option", { value: p.id }, `${p.name} (${p.unit})`)))),
+      el("label", {}, "Group price ¥", el("input", { name: `items.${i}.groupPriceFen`, type: "number", step: "0.01", required: true })),
+      el("label", {}, "List price ¥", el("input", { name: `items.${i}.listPriceFen`, type: "number", step: "0.01", required: true })),
+      el("label", {}, "Cap (optional)", el("input", { name: `items.${i}.cap`, type: "number" }))));
+  };
+  addItem();
+  const form = el("form", { id: "campaign-create" },
+    el("h2", {}, "New campaign"),
+    el("label", {}, "Warehouse", el("select", { name: "warehouseId" },
+      warehouses.nodes.map((w) => el("option", { value: w.id }, w.name)))),
+    el("label", {}, "Delivery date", el("input", { name: "deliveryDate", type: "date", value: tomorrow(), required: true })),
+    el("label", {}, "Opens at (Beijing time)", el("input", { name: "opensAt", type: "datetime-local", required: true })),
+    el("label", {}, "Cutoff at (Beijing time)", el("input", { name: "cutoffAt", type: "datetime-local", required: true })),
+    el("label", {}, "Pickup from", el("input", { name: "pickupWindow.start", type: "time", value: "16:00", required: true })),
+    el("label", {}, "Pickup until", el("input", { name: "pickupWindow.end", type: "time", value: "20:00", required: true })),
+    items,
+    el("button", { type: "button", onclick: addItem }, "Add item"),
+    el("button", { type: "submit" }, "Create campaign"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy(form, async () => {
+      const v = values(form);
+      const input = {
+        warehouseId: v.warehouseId,
+        deliveryDate: v.deliveryDate,
+        opensAt: shanghai(v.opensAt),
+        cutoffAt: shanghai(v.cutoffAt),
+        pickupWindow: { start: v["pickupWindow.start"], end: v["pickupWindow.end"] },
+        items: [...items.children].map((_, i) => ({
+          productId: v[`items.${i}.productId`],
+          groupPriceFen: Math.round(v[`items.${i}.groupPriceFen`] * 100),
+          listPriceFen: Math.round(v[`items.${i}.listPriceFen`] * 100),
+          cap: v[`items.${i}.cap`] ?? null,
+        })),
+      };
+      const { campaignCreate: r } = await gql(CREATE, { input });
+      if (r.userErrors.length) return showUserErrors(form, r.userErrors);
+      notice(form, "Campaign created.");
+      await drawCampaigns(campaigns, document.getElementById("jobs"));
+    });
+  });
+  return form;
+}
+
+async function drawCampaigns(box, jobs) {
+  const { campaigns } = await gql(CAMPAIGNS);
+  const action = (label, mutation, input, campaign) =>
+    el("button", { type: "button", onclick: async (event) => {
+      event.target.disabled = true;
+      const data = await gql(mutation, { input });
+      const result = Object.values(data)[0];
+      event.target.disabled = false;
+      if (result.userErrors.length) {
+        jobs.append(el("p", { class: "form-error" }, result.userErrors.map((e) => e.message).join("; ")));
+        return;
+      }
+      await runJob(jobs, result.job, `${label} ${campaign.deliveryDate}`);
+      await drawCampaigns(box, jobs);
+    } }, label);
+  box.replaceChildren(el("h2", {}, "Campaigns"), el("table", {},
+    el("thead", {}, el("tr", {}, ["Delivery", "Warehouse", "Status", "Cutoff", "Items", ""].map((h) => el("th", {}, h)))),
+    el("tbody", {}, campaigns.nodes.map((c) =>
+      el("tr", { class: "campaign", "data-id": c.id },
+        el("td", {}, c.deliveryDate),
+        el("td", {}, c.warehouse?.name ?? ""),
+        el("td", { class: "status" }, c.status),
+        el("td", {}, hhmm(c.cutoffAt)),
+        el("td", {}, c.items.map((i) => `${i.product?.name ?? "?"} ¥${yuan(i.groupPriceFen)}`).join(", ")),
+        el("td", {},
+          c.status === "CLOSED" ? "" : action("Cut off now", CUTOFF, { id: c.id, early: true }, c),
+          " ",
+          action("Consolidate POs", CONSOLIDATE, { warehouseId: c.warehouse?.id, deliveryDate: c.deliveryDate }, c)))))));
+}
+
+/** A row in the jobs list for a started job, with its progress until it ends. */
+async function runJob(jobs, job, label) {
+  const progress = el("div", { class: "job-progress" });
+  const row = el("div", { class: "job card", "data-id": job.id }, el("strong", {}, label), progress);
+  jobs.append(row);
+  const ended = await watchJob(job.id, progress);
+  row.dataset.status = ended.status;
+  row.append(el("p", { class: "job-status" }, `${ended.status}${ended.result ? ` · ${JSON.stringify(ended.result)}` : ""}`));
+}
