@@ -23,6 +23,7 @@ from api.commission_queries import CommissionQuery
 from api.cost import QueryCost
 from api.delivery_queries import DeliveryQuery
 from api.errors import ClientError, Masker
+from api.execution import SerialRootExecutionContext
 from api.mutations import (
     after_sale,
     campaigns,
@@ -167,6 +168,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=list(NODE_TYPES.values()),
+        execution_context_class=SerialRootExecutionContext,
         # Factories: strawberry builds fresh extension instances per request;
         # the parser and validation caches are module-level and so still shared.
         extensions=[
