@@ -8,13 +8,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import event
-
 from api.ids import encode
 from kernel.accounts import Role
 from tests.conftest import GraphQLClient, error_codes
 from tests.conftest import TestDB as Database
 from tests.factories import ORDER_CREATE, Shop, approved_pickup_point, open_shop, order_input
+from tests.test_pagination import counting_statements
 
 NODE = """
 query($id: ID!) {
@@ -292,20 +291,9 @@ async def test_my_orders_costs_the_same_statements_for_3_or_30_orders(db, app_fo
     await orders(few_token, 3)
     await orders(many_token, 30)
 
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engine = app_for.state.engine.sync_engine
-
     async def measure(token: str) -> tuple[int, dict[str, Any]]:
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with counting_statements(app_for.state.engine) as statements:
             body = await gql(LIST_WITH_EVERYTHING, token=token)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         assert "errors" not in body, body
         return len(statements), body
 

@@ -3,6 +3,7 @@ cursors, filters, and a constant number of SQL statements per page."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from collections.abc import Iterator
@@ -212,10 +213,17 @@ LEADERS_IN_DEPTH = """
 
 @contextmanager
 def counting_statements(engine: Any) -> Iterator[list[str]]:
-    """The SQL statements ``engine`` sends while the block runs."""
+    """The SQL statements ``engine`` sends for requests while the block runs.
+
+    Background jobs (the inline queue's periodic runs, started when the app
+    starts and every minute) share the engine; their statements are not the
+    request's, so they are left out by the name of the task sending them."""
     statements: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        task = asyncio.current_task()
+        if task is not None and task.get_name().startswith(("job-", "periodic-jobs")):
+            return
         statements.append(statement)
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)
