@@ -7,7 +7,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import bad_input
-from api.ids import decode
+from api.ids import decode_argument
 from api.pagination import Connection, connection, page_window
 from api.types.commission import (
     CategoryRateType,
@@ -24,7 +24,6 @@ from api.types.commission import (
     viewer_leader_id,
 )
 from kernel.accounts import Role
-from kernel.errors import DomainError
 from leaders import commission_queries as q
 from leaders.commission_models import CommissionAccount, LeaderLevel, PayoutStatus
 
@@ -47,10 +46,7 @@ async def _whose(info: Info, leader_id: strawberry.ID | None, *, required: bool)
 
 
 def _decode(raw: strawberry.ID) -> int:
-    try:
-        return decode(raw, "Leader", ["leaderId"])
-    except DomainError as exc:
-        raise bad_input(exc.message) from exc
+    return decode_argument(raw, "Leader", ["leaderId"])
 
 
 @strawberry.type

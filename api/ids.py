@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strawberry.relay import GlobalID, GlobalIDValueError
 
+from api.errors import bad_input
 from kernel.errors import CommonErrorCode, DomainError
 
 MAX_DB_ID = 2**63 - 1
@@ -29,6 +30,15 @@ def decode(value: str, expected_type: str, field: list[str]) -> int:
     if not 0 < db_id <= MAX_DB_ID:
         raise DomainError(CommonErrorCode.INVALID_ID, "Malformed ID.", field)
     return db_id
+
+
+def decode_argument(value: str, expected_type: str, field: list[str]) -> int:
+    """``decode`` for a query's argument: queries have no userErrors, so a bad
+    ID is a top-level bad-request error instead."""
+    try:
+        return decode(value, expected_type, field)
+    except DomainError as exc:
+        raise bad_input(exc.message) from exc
 
 
 def node_db_ids(node_ids: object) -> list[int]:

@@ -8,8 +8,7 @@ from datetime import date
 import strawberry
 
 from api.context import Info
-from api.errors import bad_input
-from api.ids import decode
+from api.ids import decode_argument
 from api.pagination import Connection, connection, page_window
 from api.types.routing import (
     PLAN_READERS,
@@ -23,14 +22,10 @@ from fulfilment.fleet import routing_settings_of, vehicle_types
 from fulfilment.route_plans import list_plans
 from fulfilment.route_publishing import published_routes
 from kernel.accounts import Role
-from kernel.errors import DomainError
 
 
 def _warehouse_id(raw: strawberry.ID) -> int:
-    try:
-        return decode(raw, "Warehouse", ["warehouseId"])
-    except DomainError as exc:
-        raise bad_input(exc.message) from exc
+    return decode_argument(raw, "Warehouse", ["warehouseId"])
 
 
 @strawberry.type

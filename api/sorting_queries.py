@@ -8,15 +8,13 @@ import strawberry
 from sqlalchemy import select
 
 from api.context import Info
-from api.errors import bad_input
-from api.ids import decode
+from api.ids import decode_argument
 from api.types.leaders import PickupPointType
 from api.types.sorting import CustomerPickLine, PickList, PickListLine, PickupPointLoadType
 from fulfilment.models import PickupPointLoad
 from fulfilment.service_areas import warehouse_of
 from fulfilment.sorting import pick_list, warehouse_totals
 from kernel.accounts import Role
-from kernel.errors import DomainError
 
 
 @strawberry.type
@@ -29,10 +27,7 @@ class SortingQuery:
         self, info: Info, pickup_point_id: strawberry.ID, delivery_date: date
     ) -> PickList | None:
         viewer = info.context.require(Role.OPERATOR, Role.DISPATCHER, Role.LEADER)
-        try:
-            point_id = decode(pickup_point_id, "PickupPoint", ["pickupPointId"])
-        except DomainError as exc:
-            raise bad_input(exc.message) from exc
+        point_id = decode_argument(pickup_point_id, "PickupPoint", ["pickupPointId"])
         point = (await PickupPointType.resolve_nodes(info=info, node_ids=[str(point_id)]))[0]
         if point is None or (viewer.role is Role.LEADER and not await _is_own(info, point)):
             return None
@@ -85,10 +80,7 @@ class SortingQuery:
         self, info: Info, warehouse_id: strawberry.ID, delivery_date: date
     ) -> list[PickListLine]:
         info.context.require(Role.OPERATOR, Role.DISPATCHER)
-        try:
-            wid = decode(warehouse_id, "Warehouse", ["warehouseId"])
-        except DomainError as exc:
-            raise bad_input(exc.message) from exc
+        wid = decode_argument(warehouse_id, "Warehouse", ["warehouseId"])
         async with info.context.loaders.lock:
             totals = await warehouse_totals(info.context.session, wid, delivery_date)
         return [PickListLine(units=t.units, product_id=t.product_id) for t in totals]
