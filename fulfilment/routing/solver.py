@@ -60,11 +60,11 @@ def screen(problem: RoutingProblem) -> dict[int, DropReason]:
         return {i: DropReason.NOT_ENOUGH_VEHICLES for i in range(problem.size)}
     heaviest = max(v.capacity_g for v in problem.vehicles)
     roomiest = max(v.capacity_totes for v in problem.vehicles)
+    alone = replace(problem, locked={}, initial_routes=None)
     for index, stop in enumerate(problem.stops):
         if stop.weight_g > heaviest or stop.totes > roomiest:
             reasons[index] = DropReason.TOO_HEAVY
             continue
-        alone = replace(problem, locked={}, initial_routes=None)
         reachable = any(
             not schedule_route(alone, v, [index])[1]
             for v, spec in enumerate(problem.vehicles)
