@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import quote, urlsplit
 
+import segno
 import strawberry
 from strawberry import relay
 
 from api.context import Info
+from api.errors import bad_input
 from api.ids import node_db_ids
 from api.types.common import Coordinates, TimeWindow
 from api.types.users import UserType, can_see_user
@@ -116,6 +120,17 @@ class PickupPointType(relay.Node):
             return None
         return self._share_code if can_see_leader(viewer, leader) else None
 
+    @strawberry.field(
+        description="The share link `<baseUrl>/app/?share=<shareCode>` as a QR code (an SVG "
+        "document), for whoever may see the share code. The server has no public address of "
+        "its own: the client gives the origin it was loaded from, e.g. https://tuangou.example."
+    )
+    async def share_qr_svg(self, info: Info, base_url: str) -> str | None:
+        code = await self.share_code(info)
+        if code is None:
+            return None
+        return share_qr_svg(share_link(base_url, code))
+
     @strawberry.field(description="The warehouse that supplies this pickup point.")
     async def warehouse(
         self, info: Info
@@ -152,3 +167,22 @@ class PickupPointType(relay.Node):
             cls.of(p) if p and can_see_pickup_point(viewer, p, leader) else None
             for p, leader in zip(points, leaders, strict=True)
         ]
+
+
+def share_link(base_url: str, code: str) -> str:
+    """The customer's page for ``code`` under ``base_url`` (an http(s) origin)."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(base_url) > 200:
+        raise bad_input("baseUrl must be an http(s) address such as https://tuangou.example.")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/app/?share={quote(code)}"
+
+
+def share_qr_svg(link: str) -> str:
+    """``link`` as a QR code, an SVG document sized in pixels (4 per module) that
+    a page can show inline or as an image. Medium error correction survives a
+    creased or partly covered poster."""
+    out = io.BytesIO()
+    segno.make(link, error="m").save(
+        out, kind="svg", scale=4, dark="#000", light="#fff", xmldecl=False, nl=False
+    )
+    return out.getvalue().decode()

@@ -118,6 +118,8 @@ class RouteStopType(relay.Node):
     load_weight_g_after: int = strawberry.field(description="Left on board after this stop.")
     load_totes_after: int
     locked: bool = strawberry.field(description="Kept on its vehicle and place by re-planning.")
+    arrived_at: datetime | None = strawberry.field(description="Reported by the driver.")
+    handed_over_at: datetime | None = strawberry.field(description="Reported by the driver.")
     pickup_point_id: strawberry.Private[int]
 
     @classmethod
@@ -133,6 +135,8 @@ class RouteStopType(relay.Node):
             load_weight_g_after=stop.load_g_after,
             load_totes_after=stop.totes_after,
             locked=stop.locked,
+            arrived_at=stop.arrived_at,
+            handed_over_at=stop.handed_over_at,
             pickup_point_id=stop.pickup_point_id,
         )
 
