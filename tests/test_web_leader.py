@@ -80,18 +80,21 @@ async def test_leader_reads_orders_signs_with_missing_units_and_verifies_a_code(
             await page.click("#delivery-sign button[type=submit]")
             error = delivery.locator(".field-error")
             await error.wait_for()
-            assert "5" in await error.inner_text()  # at most 5 were due
+            # In Chinese, from the client's catalogue; the row says 5 were due.
+            assert await error.inner_text() == "缺损数量不能超过应到数量"
             assert await missing_a.input_value() == "9"
             assert await page.input_value("#delivery-sign input[name=note]") == "少了三盒"
             await screenshot(page, "leader-sign-refused")
 
             await missing_a.fill("3")
+            await delivery.locator("input[data-kind=DAMAGED]").nth(1).fill("1")
             await page.click("#delivery-sign button[type=submit]")
             receipt = page.locator("#delivery .receipt")
             await receipt.wait_for()
-            assert "退款 ¥29.70" in await receipt.inner_text()
+            assert "退款 ¥33.20" in await receipt.inner_text()  # 3 × ¥9.90 + 1 × ¥3.50
             assert "已签收" in await page.inner_text("#delivery .arrival")
-            assert "商品0 缺 3" in await page.inner_text("#delivery")
+            signed = await page.inner_text("#delivery")
+            assert "商品0 缺 3" in signed and "商品1 损 1" in signed
 
             wrong = "000000" if alice_code != "000000" else "111111"
             await page.fill("#pickup-verify input[name=code]", wrong)
@@ -102,7 +105,8 @@ async def test_leader_reads_orders_signs_with_missing_units_and_verifies_a_code(
             await page.wait_for_selector("#pickup-verify .notice")
             assert "核销成功" in await page.inner_text("#pickup-verify .notice")
             handed = await page.inner_text("#verify-result")
-            assert alice in handed and "商品0 × 2" in handed and "商品1 × 1" in handed
+            # Her one 商品1 was the damaged unit, refunded: she collects 商品0 only.
+            assert alice in handed and "商品0 × 2" in handed and "商品1" not in handed
             await screenshot(page, "leader-verified")
 
 
@@ -123,7 +127,8 @@ async def test_leader_reads_the_balance_and_requests_a_payout(
             await page.click("#payout-request button[type=submit]")
             error = page.locator("#payout-request .field-error[data-field=amountFen]")
             await error.wait_for()
-            assert "5000" in await error.inner_text()
+            assert await error.inner_text() == "可提现余额不足"
+            assert "5000" in (await error.get_attribute("title") or "")  # the server's words
             assert await page.input_value("#payout-request input[name=amountFen]") == "60"
 
             await page.fill("#payout-request input[name=amountFen]", "20")

@@ -2,6 +2,7 @@
 import { busy, notice, showUserErrors } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { yuan } from "./format.js";
+import { zh } from "./i18n.js";
 
 const MONEY = `{
   commissionBalance { pendingFen availableFen level { name } }
@@ -53,7 +54,7 @@ function payoutForm(card) {
     await busy(form, async () => {
       const amountFen = Math.round(Number(form.amountFen.value) * 100);
       const { payoutRequest: r } = await gql(REQUEST, { input: { amountFen, idempotencyKey: key } });
-      if (r.userErrors.length) return showUserErrors(form, r.userErrors);
+      if (r.userErrors.length) return showUserErrors(form, r.userErrors, zh);
       await commissionCard(card);
       notice(card.querySelector("#payout-request"), "提现申请已提交");
     });

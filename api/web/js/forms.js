@@ -16,12 +16,14 @@ export function clearErrors(form) {
 }
 
 /** Show each userError next to its field (path like ["lines", "0", "units"]
- * matches name="lines.0.units", else its last part); the rest above the submit. */
-export function showUserErrors(form, userErrors) {
+ * matches name="lines.0.units", else its last part); the rest above the submit.
+ * ``text`` words each error (e.g. i18n.js's zh); the server's message stays as its title. */
+export function showUserErrors(form, userErrors, text = (error) => error.message) {
   clearErrors(form);
   for (const error of userErrors) {
     const input = inputFor(form, error.field || []);
-    const message = el("p", { class: input ? "field-error" : "form-error" }, error.message);
+    const message = el("p", { class: input ? "field-error" : "form-error", "data-code": error.code, title: error.message },
+      text(error));
     if (input) {
       message.dataset.field = input.name;
       input.closest("label")?.after(message) ?? input.after(message);

@@ -4,10 +4,15 @@ import { commissionCard } from "./commission.js";
 import { busy, notice, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, today, yuan } from "./format.js";
+import { zh } from "./i18n.js";
+import { residentOrderCard } from "./leader_order.js";
+import { ITEM_FIELDS } from "./order_form.js";
 
-const POINT = `{ viewer { leader { status pickupPoint { id name address shareCode } } } }`;
+// The QR code encodes the link under the address this page was loaded from.
+const POINT = `query($base: String!) { viewer { leader { status pickupPoint {
+  id name address shareCode shareQrSvg(baseUrl: $base) } } } }`;
 const CAMPAIGN = `query($p: ID!) { openCampaign(pickupPointId: $p) {
-  deliveryDate cutoffAt items { groupPriceFen listPriceFen remaining product { name unit } } } }`;
+  deliveryDate cutoffAt items { ${ITEM_FIELDS} } } }`;
 // Asked one at a time: leaderDelivery and pickList in one request fail on the
 // server (INTERNAL_SERVER_ERROR, reported with issue 8).
 const TOTALS = `query($d: Date!) { pickupPointTotals(deliveryDate: $d) {
@@ -25,7 +30,7 @@ const SIGN = `mutation($input: DeliverySignInput!) { deliverySign(input: $input)
 const STATUS = { SCHEDULED: "未到货", ARRIVED: "车已到", HANDED_OVER: "已卸货", SIGNED: "已签收" };
 
 export async function render(view) {
-  const { viewer } = await gql(POINT);
+  const { viewer } = await gql(POINT, { base: location.origin });
   const point = viewer.leader?.pickupPoint;
   if (!point || viewer.leader.status !== "APPROVED") {
     view.append(el("p", {}, "团长申请尚未通过。"));
@@ -34,9 +39,11 @@ export async function render(view) {
   const day = el("input", { id: "day", type: "date", value: today() });
   const dayBox = el("div", { id: "day-view" });
   day.addEventListener("change", () => drawDay(dayBox, point, day.value));
+  const { openCampaign: campaign } = await gql(CAMPAIGN, { p: point.id });
   view.append(
     el("h1", {}, point.name),
-    await campaignCard(point),
+    campaignCard(point, campaign),
+    residentOrderCard(point, campaign),
     verifyForm(),
     el("p", {}, el("label", {}, "配送日期 ", day)),
     dayBox,
@@ -45,9 +52,8 @@ export async function render(view) {
   await drawDay(dayBox, point, day.value);
 }
 
-async function campaignCard(point) {
+function campaignCard(point, campaign) {
   const link = `${location.origin}/app/?share=${encodeURIComponent(point.shareCode ?? "")}`;
-  const { openCampaign: campaign } = await gql(CAMPAIGN, { p: point.id });
   const items = campaign
     ? [
         el("p", {}, `${campaign.deliveryDate} 到货 · ${hhmm(campaign.cutoffAt)} 截单`),
@@ -63,6 +69,10 @@ async function campaignCard(point) {
     el("h2", {}, "今日团购"),
     el("p", {}, "分享码 ", el("strong", { class: "share-code" }, point.shareCode ?? "")),
     el("p", {}, "分享链接 ", el("a", { class: "share-link", href: link }, link)),
+    point.shareQrSvg
+      ? el("p", {}, el("img", { class: "share-qr", alt: "分享二维码",
+          src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(point.shareQrSvg)}` }))
+      : "",
     ...items);
 }
 
@@ -80,7 +90,7 @@ function verifyForm() {
       result.replaceChildren();
       if (r.userErrors.length) {
         const left = r.attemptsLeft === null ? [] : [{ field: ["code"], message: `还可再试 ${r.attemptsLeft} 次` }];
-        return showUserErrors(form, [...r.userErrors, ...left]);
+        return showUserErrors(form, [...r.userErrors, ...left], zh);
       }
       notice(form, r.alreadyPickedUp ? `已于 ${hhmm(r.pickup.pickedUpAt)} 提过货，请勿重复发货` : "核销成功，请发货");
       result.append(
@@ -160,7 +170,7 @@ function signForm(box, point, date, products) {
     await busy(form, async () => {
       const note = form.note.value || null;
       const { deliverySign: r } = await gql(SIGN, { input: { deliveryDate: date, issues, note } });
-      if (r.userErrors.length) return showUserErrors(form, r.userErrors);
+      if (r.userErrors.length) return showUserErrors(form, r.userErrors, zh);
       await drawDay(box, point, date);
     });
   });
