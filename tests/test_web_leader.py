@@ -1,6 +1,7 @@
-"""The leader's phone page in a real browser (Chinese): today's campaign and
-share code, the day's orders by customer, signing for a delivery with
-missing units, checking a customer's pickup code, commission and payouts."""
+"""The leader's phone page in a real browser (Chinese): today's campaign with
+share code and QR code, ordering for a resident, the day's orders by
+customer, signing for a delivery with missing and damaged units, checking a
+customer's pickup code, commission and payouts; API errors in Chinese."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.test_payouts import earn
 pytestmark = needs_chromium
 
 
-async def test_leader_sees_the_open_campaign_and_share_code(
+async def test_leader_shares_the_campaign_and_orders_for_a_resident(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
     async with sqlite_file(sqlite_template, tmp_path) as db:
@@ -37,7 +38,38 @@ async def test_leader_sees_the_open_campaign_and_share_code(
             assert link.endswith(f"/app/?share={share_code}")
             text = await campaign.inner_text()
             assert "商品0" in text and "¥9.90" in text and "¥12.90" in text
+            qr = campaign.locator("img.share-qr")
+            await page.wait_for_function(
+                "document.querySelector('img.share-qr').complete"
+                " && document.querySelector('img.share-qr').naturalWidth > 0"
+            )
+            box = await qr.bounding_box()
+            assert box is not None and box["width"] > 100 and box["height"] > 100
             await screenshot(page, "leader-campaign")
+
+            # Ordering for a resident: a bad phone is refused in Chinese next to
+            # the phone, what was typed stays; then the order's number and total.
+            form = page.locator("#resident-order-form")
+            await form.locator("input[name=customerPhone]").fill("12345")
+            await form.locator("input[name=customerName]").fill("王阿姨")
+            await form.locator("input[data-item]").first.fill("2")
+            await form.locator("button[type=submit]").click()
+            error = form.locator(".field-error[data-field=customerPhone]")
+            await error.wait_for()
+            assert (await error.inner_text()).startswith("请输入正确的手机号")
+            assert await form.locator("input[data-item]").first.input_value() == "2"
+            await screenshot(page, "leader-resident-order-refused")
+
+            await form.locator("input[name=customerPhone]").fill("138 0013 8000")
+            await form.locator("button[type=submit]").click()
+            placed = form.locator(".notice")
+            await placed.wait_for()
+            number = await db.scalar(
+                "SELECT o.number FROM orders o JOIN users u ON u.id = o.customer_id"
+                " WHERE u.phone = '13800138000' AND u.name = '王阿姨'"
+            )
+            assert await placed.inner_text() == f"下单成功：订单 {number}，合计 ¥19.80"
+            await screenshot(page, "leader-resident-ordered")
 
             await page.click("#sign-out")
             await page.wait_for_selector("#sign-in")
