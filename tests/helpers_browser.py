@@ -58,8 +58,11 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @asynccontextmanager
-async def signed_in(base: str, token: str, *, mobile: bool = False) -> AsyncIterator[Page]:
-    """A fresh browser page signed in with ``token`` (a phone-sized one if ``mobile``)."""
+async def signed_in(
+    base: str, token: str, *, mobile: bool = False, path: str = "/app/"
+) -> AsyncIterator[Page]:
+    """A fresh browser page at ``path`` signed in with ``token`` (a phone-sized
+    one if ``mobile``)."""
     async with browser() as chromium:
         size: ViewportSize = (
             {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900}
@@ -70,7 +73,7 @@ async def signed_in(base: str, token: str, *, mobile: bool = False) -> AsyncIter
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
         page.on("pageerror", lambda error: console.append(str(error)))
-        await page.goto(f"{base}/app/")
+        await page.goto(f"{base}{path}")
         await page.fill("#sign-in input[name=token]", token)
         await page.click("#sign-in button[type=submit]")
         await page.wait_for_selector("#sign-out:not([hidden])")

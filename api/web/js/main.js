@@ -3,7 +3,16 @@ import { signIn, signOut, token } from "./auth.js";
 import { el, gql, showErrors } from "./graphql.js";
 
 const VIEWER = `{ viewer { id name role } }`;
-const VIEWS = { DISPATCHER: "./dispatcher.js", SUPPLIER: "./supplier.js", LEADER: "./leader.js", OPERATOR: "./operator.js" };
+const VIEWS = {
+  DISPATCHER: "./dispatcher.js",
+  SUPPLIER: "./supplier.js",
+  LEADER: "./leader.js",
+  OPERATOR: "./operator.js",
+  CUSTOMER: "./customer.js",
+  DRIVER: "./driver.js",
+};
+// Pages for people in the neighbourhood and on the road are in Chinese.
+const CHINESE = new Set(["LEADER", "CUSTOMER", "DRIVER"]);
 
 const view = document.getElementById("view");
 const signInForm = document.getElementById("sign-in");
@@ -34,7 +43,7 @@ async function start() {
     return;
   }
   document.getElementById("who").textContent = `${viewer.name} · ${viewer.role}`;
-  document.documentElement.lang = viewer.role === "LEADER" ? "zh-CN" : "en";
+  document.documentElement.lang = CHINESE.has(viewer.role) ? "zh-CN" : "en";
   signOutButton.hidden = false;
   const module = VIEWS[viewer.role];
   if (!module) {

@@ -1,0 +1,94 @@
+// Customer (团员), on a phone, behind a leader's share link /app/?share=CODE:
+// the pickup point's open campaign, ordering, their orders, cancelling before
+// the cutoff, and the pickup code once an order is paid.
+import { busy, showUserErrors } from "./forms.js";
+import { el, gql } from "./graphql.js";
+import { hhmm, yuan } from "./format.js";
+import { zh } from "./i18n.js";
+import { ITEM_FIELDS, orderForm, placedText } from "./order_form.js";
+
+const POINT = `query($code: String!) { pickupPointByShareCode(code: $code) { id name address } }`;
+const CAMPAIGN = `query($p: ID!) { openCampaign(pickupPointId: $p) {
+  deliveryDate cutoffAt items { ${ITEM_FIELDS} } } }`;
+const ORDERS = `{ myOrders(first: 100) { nodes { id number status totalFen
+  pickupPoint { name } campaign { deliveryDate cutoffAt }
+  lines { quantity product { name } } pickupCode { code } pickup { pickedUpAt } } } }`;
+const PAYLOAD = `order { id status } userErrors { field code message }`;
+const CANCEL = `mutation($input: OrderIdInput!) { orderCancel(input: $input) { ${PAYLOAD} } }`;
+// Payments come from the provider; this development button goes through the
+// same signed-notification path (the server refuses it when the simulator is off).
+const PAY = `mutation($input: OrderIdInput!) { paymentSimulate(input: $input) { ${PAYLOAD} } }`;
+
+const STATUS = { PENDING_PAYMENT: "待支付", PAID: "已支付", CANCELLED: "已取消", EXPIRED: "已过期" };
+// The last share link opened, so the page still knows the point without it.
+const SHARE_KEY = "tuangou.share";
+
+export async function render(view) {
+  const code = new URLSearchParams(location.search).get("share") ?? localStorage.getItem(SHARE_KEY);
+  const orders = el("section", { id: "my-orders", class: "card" });
+  if (code) view.append(await shopCard(code, orders));
+  else view.append(el("p", { class: "no-share" }, "请通过团长分享的链接进入。"));
+  view.append(orders);
+  await drawOrders(orders);
+}
+
+async function shopCard(code, orders) {
+  const { pickupPointByShareCode: point } = await gql(POINT, { code });
+  if (!point) return el("p", { class: "no-share" }, "分享码无效，请向团长要新的链接。");
+  localStorage.setItem(SHARE_KEY, code);
+  const { openCampaign: campaign } = await gql(CAMPAIGN, { p: point.id });
+  const card = el("section", { id: "shop", class: "card" },
+    el("h1", {}, point.name), el("p", { class: "address" }, `自提点：${point.address}`));
+  if (!campaign) {
+    card.append(el("p", {}, "现在没有进行中的团购。"));
+    return card;
+  }
+  const result = el("div", { id: "order-result" });
+  const form = orderForm({
+    id: "order-form",
+    pointId: point.id,
+    campaign,
+    onPlaced: async (order) => {
+      result.replaceChildren(el("p", { class: "notice" }, placedText(order)));
+      await drawOrders(orders);
+    },
+  });
+  card.append(
+    el("p", {}, `${campaign.deliveryDate} 到货 · ${hhmm(campaign.cutoffAt)} 截单`),
+    form,
+    result);
+  return card;
+}
+
+async function drawOrders(box) {
+  const { myOrders } = await gql(ORDERS);
+  box.replaceChildren(el("h2", {}, "我的订单"));
+  if (!myOrders.nodes.length) box.append(el("p", {}, "还没有订单。"));
+  for (const order of [...myOrders.nodes].reverse()) box.append(orderCard(box, order));
+}
+
+function orderCard(box, order) {
+  const open = order.campaign && new Date(order.campaign.cutoffAt) > new Date();
+  const live = order.status === "PENDING_PAYMENT" || order.status === "PAID";
+  const form = el("form", { class: "order", "data-number": order.number },
+    el("p", {}, el("strong", {}, `订单 ${order.number}`), ` · ${STATUS[order.status] ?? order.status}`,
+      ` · ¥${yuan(order.totalFen)}`),
+    el("p", {}, `${order.pickupPoint?.name ?? ""} · ${order.campaign?.deliveryDate ?? ""} 到货`),
+    el("ul", {}, order.lines.map((l) => el("li", {}, `${l.product?.name ?? "?"} × ${l.quantity}`))),
+    order.pickupCode && !order.pickup
+      ? el("p", { class: "pickup-code" }, "提货码 ", el("strong", {}, order.pickupCode.code))
+      : "",
+    order.pickup ? el("p", { class: "picked-up" }, `已于 ${hhmm(order.pickup.pickedUpAt)} 提货`) : "",
+    order.status === "PENDING_PAYMENT" ? el("button", { type: "submit", value: "pay" }, "支付（模拟）") : "",
+    live && open ? el("button", { type: "submit", value: "cancel" }, "取消订单") : "");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const mutation = event.submitter.value === "pay" ? PAY : CANCEL;
+    await busy(form, async () => {
+      const r = Object.values(await gql(mutation, { input: { id: order.id } }))[0];
+      if (r.userErrors.length) return showUserErrors(form, r.userErrors, zh);
+      await drawOrders(box);
+    });
+  });
+  return form;
+}
