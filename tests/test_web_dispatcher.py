@@ -1,9 +1,11 @@
 """The dispatcher's web page in a real browser: plan a day with progress,
-read the plan, move a stop (refused, then accepted), publish, print."""
+read the plan, move a stop (refused, then accepted), publish, print; lock a
+stop, re-optimise around it, reopen the date's earlier plan."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from kernel.accounts import Role
 from tests.helpers_browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
@@ -73,4 +75,52 @@ async def test_dispatcher_plans_moves_a_stop_publishes_and_prints(
             await page.click("#plan-publish button[type=submit]")
             await page.wait_for_selector("#plan-summary:has-text('Status PUBLISHED')")
             assert await page.locator("#stop-move").count() == 0
+            link = await page.inner_text("#driver-link a")
+            wanted = f"/app/?warehouse={quote(day.warehouse_gid, safe='')}&date={day.day}"
+            assert link.endswith(wanted)
             await screenshot(page, "dispatcher-published")
+
+
+async def test_dispatcher_locks_a_stop_reoptimises_and_reopens_the_first_plan(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    async with sqlite_file(sqlite_template, tmp_path) as db:
+        day = await routing_day(db, spread(5, weight_kg=100, totes=5), [van()])
+        _, token = await db.user(Role.DISPATCHER, "调度小李")
+    with live_server(db, tmp_path) as base:
+        async with signed_in(base, token) as page:
+            await page.select_option("select[name=warehouseId]", day.warehouse_gid)
+            await page.fill("#plan-create input[name=deliveryDate]", day.day.isoformat())
+            await page.fill("#plan-create input[name=timeLimitSeconds]", "1")
+            await page.click("#plan-create button[type=submit]")
+            await page.wait_for_selector("#plan-summary:has-text('Status DRAFT')")
+
+            stops = page.locator("#routes tr.stop")
+            last = await stops.last.locator("td").nth(1).inner_text()
+            await stops.last.locator("form.lock button").click()
+            await page.wait_for_selector("#plan-summary:has-text('version 2')")
+            locked = page.locator("#routes tr.stop", has_text=last)
+            assert await locked.locator(".is-locked").count() == 1
+            assert await locked.locator("form.lock button").inner_text() == "Unlock"
+            position = await locked.locator("td").first.inner_text()
+
+            await page.fill("#plan-reoptimize input[name=timeLimitSeconds]", "1")
+            await page.click("#plan-reoptimize button[type=submit]")
+            await page.wait_for_selector("#plan h2:has-text('re-optimised')")
+            assert "Status DRAFT" in await page.inner_text("#plan-summary")
+            kept = page.locator("#routes tr.stop", has_text=last)
+            assert await kept.locator("td").first.inner_text() == position
+            assert await kept.locator(".is-locked").count() == 1
+            await screenshot(page, "dispatcher-reoptimised")
+
+            await page.click("#plans-show")
+            rows = page.locator("#plans tr.plan-row")
+            await rows.first.wait_for()
+            assert await rows.count() == 2
+            assert "re-optimised" in await rows.nth(1).inner_text()
+            await rows.first.locator("button", has_text="Open").click()
+            await page.wait_for_function(
+                "!document.querySelector('#plan h2').textContent.includes('re-optimised')"
+            )
+            assert "version 2" in await page.inner_text("#plan-summary")
+            await screenshot(page, "dispatcher-plans")

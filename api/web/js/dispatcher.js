@@ -4,15 +4,9 @@ import { busy, notice, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, kg, tomorrow } from "./format.js";
 import { watchJob } from "./jobs.js";
+import { PLAN_FIELDS, driverLink, drawPlanList, lockForm, reoptimizeForm } from "./plan_edits.js";
 
 const WAREHOUSES = `{ warehouses(first: 100) { nodes { id name } } }`;
-const PLAN_FIELDS = `id status version deliveryDate km costFen vehiclesUsed stopCount
-  downloadUrls { mapSvg }
-  routes { id number vehicleNumber vehicleType { name } departureAt returnAt km weightG totes
-    downloadUrls { csv pdf }
-    stops { position arrivalAt serviceStartAt departureAt weightG totes loadWeightGAfter
-      pickupPoint { id name } } }
-  unservedStops { reason weightG totes pickupPoint { id name } }`;
 const CREATE = `mutation($input: RoutePlanCreateInput!) { routePlanCreate(input: $input) {
   routePlan { id } job { id } userErrors { field code message } } }`;
 const PLAN = `query($id: ID!) { node(id: $id) { ... on RoutePlan { ${PLAN_FIELDS} } } }`;
@@ -34,7 +28,11 @@ export async function render(view) {
     el("label", {}, "Delivery date", el("input", { name: "deliveryDate", type: "date", value: tomorrow(), required: true })),
     el("label", {}, "Time limit (s)", el("input", { name: "timeLimitSeconds", type: "number", value: 5 })),
     el("button", { type: "submit" }, "Plan routes"),
+    el("button", { type: "button", id: "plans-show", onclick: () =>
+      drawPlanList(plans, form.warehouseId.value, form.deliveryDate.value, (id) => showPlan(planBox, id)) },
+    "Earlier plans"),
   );
+  const plans = el("section", { id: "plans" });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     await busy(form, async () => {
@@ -46,7 +44,7 @@ export async function render(view) {
       if (job.status !== "SUCCEEDED") progress.append(el("p", { class: "form-error" }, job.error || job.status));
     });
   });
-  view.append(el("h1", {}, "Route planning"), form, progress, planBox);
+  view.append(el("h1", {}, "Route planning"), form, plans, progress, planBox);
 }
 
 async function showPlan(box, id) {
@@ -57,25 +55,28 @@ async function showPlan(box, id) {
 async function drawPlan(box, plan) {
   const map = el("img", { class: "map", alt: "Route map" });
   box.replaceChildren(
-    el("h2", {}, `Plan ${plan.deliveryDate}`),
+    el("h2", {}, `Plan ${plan.deliveryDate}`, plan.parent ? " (re-optimised)" : ""),
     el("p", { id: "plan-summary" },
       `Status ${plan.status} · version ${plan.version} · ${plan.vehiclesUsed} vehicles · ` +
       `${plan.stopCount} stops · ${plan.km.toFixed(1)} km · ¥${(plan.costFen / 100).toFixed(2)}`),
     map,
-    routesTable(plan),
+    routesTable(box, plan),
     unservedTable(plan),
     plan.status === "DRAFT" ? moveForm(box, plan) : "",
+    plan.status === "DRAFT" ? reoptimizeForm(plan, (id) => showPlan(box, id)) : "",
     plan.status === "DRAFT" ? publishForm(box, plan) : "",
+    plan.status === "PUBLISHED" ? driverLink(plan) : "",
   );
   if (plan.status !== "PLANNING" && plan.status !== "FAILED") map.src = await blobUrl(plan.downloadUrls.mapSvg);
 }
 
-function routesTable(plan) {
-  const head = el("tr", {}, ["#", "Pickup point", "Arrival", "Service", "Departure", "kg", "Totes", "kg on board after"]
+function routesTable(box, plan) {
+  const draft = plan.status === "DRAFT";
+  const head = el("tr", {}, ["#", "Pickup point", "Arrival", "Service", "Departure", "kg", "Totes", "kg on board after", "Locked"]
     .map((h) => el("th", {}, h)));
   const body = plan.routes.flatMap((route) => [
     el("tr", { class: "route" },
-      el("th", { colspan: 8 },
+      el("th", { colspan: 9 },
         `Route ${route.number}: ${route.vehicleType?.name ?? ""} #${route.vehicleNumber} · ` +
         `${hhmm(route.departureAt)}–${hhmm(route.returnAt)} · ${route.km.toFixed(1)} km · ` +
         `${kg(route.weightG)} kg · ${route.totes} totes `,
@@ -91,7 +92,9 @@ function routesTable(plan) {
         el("td", {}, hhmm(stop.departureAt)),
         el("td", { class: "num" }, kg(stop.weightG)),
         el("td", { class: "num" }, stop.totes),
-        el("td", { class: "num" }, kg(stop.loadWeightGAfter)))),
+        el("td", { class: "num" }, kg(stop.loadWeightGAfter)),
+        el("td", { class: "locked" }, stop.locked ? el("span", { class: "is-locked" }, "Locked ") : "",
+          draft ? lockForm(plan, stop, (changed) => drawPlan(box, changed)) : ""))),
   ]);
   return el("table", { id: "routes" }, el("thead", {}, head), el("tbody", {}, body));
 }
