@@ -1,13 +1,17 @@
 """The operator's web page in a real browser: approve a leader, create a
 campaign (a refused cutoff first), cut a campaign off and consolidate its
-purchase orders, watching both jobs."""
+purchase orders, watching both jobs; reject a leader, add an item to an open
+campaign (a duplicate refused first), run sorting and a settlement."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
 
+from fulfilment import catalog
+from fulfilment.models import StorageZone
 from kernel.accounts import Role
+from kernel.db import unit_of_work
 from leaders.models import LeaderStatus
 from tests.factories import approved_pickup_point, open_shop
 from tests.helpers_browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
@@ -76,3 +80,86 @@ async def test_operator_approves_creates_a_campaign_and_runs_the_night_jobs(
             assert await jobs.count() == 2
             assert "100%" in await jobs.last.inner_text()
             await screenshot(page, "operator-jobs")
+
+
+async def test_operator_rejects_a_leader_adds_an_item_sorts_and_settles(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    async with sqlite_file(sqlite_template, tmp_path) as db:
+        shop = await open_shop(db)
+        _, applicant, _ = await approved_pickup_point(
+            db, shop.operator, None, status=LeaderStatus.PENDING
+        )
+        async with unit_of_work(db.sessions) as session:
+            await catalog.create_product(
+                session,
+                catalog.ProductDraft(
+                    supplier_id=shop.extra["supplier_id"],
+                    name="赣南脐橙",
+                    category="水果",
+                    unit="5斤/箱",
+                    weight_g=2500,
+                    volume_ml=4000,
+                    case_pack=4,
+                    cost_fen=2000,
+                    storage_zone=StorageZone.AMBIENT,
+                ),
+            )
+        customer, _ = await db.user(Role.CUSTOMER)
+        await order(db, shop, customer, {0: 3}, pay=True)
+    day = shop.delivery_date.isoformat()
+
+    with live_server(db, tmp_path) as base:
+        async with signed_in(base, shop.operator_token) as page:
+            application = page.locator("form.leader")
+            await application.wait_for()
+            await application.locator("button[value=reject]").click()
+            error = application.locator(".field-error[data-field=reason]")
+            await error.wait_for()
+            assert await error.get_attribute("data-code") == "REASON_REQUIRED"
+            await application.locator("input[name=reason]").fill("地址不在服务范围")
+            await application.locator("button[value=reject]").click()
+            decided = page.locator("#leaders .decided")
+            await decided.wait_for()
+            assert await decided.inner_text() == f"{applicant.name}: REJECTED"
+
+            row = page.locator("tr.campaign", has_text=day)
+            await row.locator("summary", has_text="Add items").click()
+            adding = row.locator("form.items-add")
+            await adding.locator("select[name='items.0.productId']").select_option(
+                label="商品0 (500g/盒)"
+            )
+            await adding.locator("input[name='items.0.groupPriceFen']").fill("9.90")
+            await adding.locator("input[name='items.0.listPriceFen']").fill("12.90")
+            await adding.locator("button[type=submit]").click()
+            refused = adding.locator(".field-error, .form-error")
+            await refused.wait_for()
+            assert await refused.get_attribute("data-code") == "DUPLICATE_ITEM"
+            await adding.locator("select[name='items.0.productId']").select_option(
+                label="赣南脐橙 (5斤/箱)"
+            )
+            await adding.locator("input[name='items.0.groupPriceFen']").fill("39.90")
+            await adding.locator("input[name='items.0.listPriceFen']").fill("59.00")
+            await adding.locator("button[type=submit]").click()
+            await page.wait_for_selector(
+                f"tr.campaign:has-text('{day}') td.items:has-text('¥39.90')"
+            )
+            assert "赣南脐橙 ¥39.90" in await page.locator("tr.campaign", has_text=day).inner_text()
+            await screenshot(page, "operator-item-added")
+
+            await (
+                page.locator("tr.campaign", has_text=day)
+                .locator("button", has_text="Run sorting")
+                .click()
+            )
+            await page.wait_for_selector("#jobs .job[data-status=SUCCEEDED]")
+            assert "Run sorting " + day in await page.inner_text("#jobs .job")
+
+            await page.click("#settlement-run button[type=submit]")
+            await page.wait_for_function(
+                "document.querySelectorAll('#jobs .job[data-status]').length === 2"
+            )
+            settled = page.locator("#jobs .job").last
+            assert await settled.get_attribute("data-status") == "SUCCEEDED"
+            assert "Settlement latest period" in await settled.inner_text()
+            await screenshot(page, "operator-sorted-and-settled")

@@ -1,9 +1,11 @@
-// Operator (desk): leader applications, campaigns and their items, cutoff and
-// consolidation, and the jobs this page started.
+// Operator (desk): leader applications, campaigns and their items, the
+// night's jobs (cutoff, consolidation, sorting), settlement, and the jobs
+// this page started.
 import { busy, notice, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, tomorrow, yuan } from "./format.js";
-import { watchJob } from "./jobs.js";
+import { itemFieldset, itemInputs, itemsAddForm } from "./operator_items.js";
+import { jobButton, settlementForm } from "./operator_jobs.js";
 
 const PENDING = `{ leaders(first: 100, status: PENDING) { nodes { id appliedAt user { name }
   pickupPoint { name address contactPhone } } } }`;
@@ -24,6 +26,8 @@ const CUTOFF = `mutation($input: CampaignCutoffInput!) { campaignCutoff(input: $
   job { id kind } userErrors { field code message } } }`;
 const CONSOLIDATE = `mutation($input: PurchaseOrdersConsolidateInput!) { purchaseOrdersConsolidate(input: $input) {
   job { id kind } userErrors { field code message } } }`;
+const SORT = `mutation($input: SortingRunInput!) { sortingRun(input: $input) {
+  job { id kind } userErrors { field code message } } }`;
 
 // The platform zone is UTC+8 all year (no daylight saving), so a local
 // datetime-local value becomes an instant by appending the offset.
@@ -33,8 +37,12 @@ export async function render(view) {
   const jobs = el("section", { id: "jobs" }, el("h2", {}, "Jobs"));
   const campaigns = el("section", { id: "campaigns" });
   const leaders = el("section", { id: "leaders" });
-  view.append(el("h1", {}, "Operations"), leaders, await campaignForm(campaigns), campaigns, jobs);
-  await Promise.all([drawLeaders(leaders), drawCampaigns(campaigns, jobs)]);
+  const { products } = await gql(PRODUCTS);
+  const draw = () => drawCampaigns(campaigns, jobs, products.nodes);
+  view.append(el("h1", {}, "Operations"), leaders, await campaignForm(products.nodes, draw), campaigns,
+    settlementForm(jobs), jobs);
+  await drawLeaders(leaders);
+  await draw();
 }
 
 async function drawLeaders(box) {
@@ -63,20 +71,10 @@ async function drawLeaders(box) {
   }
 }
 
-async function campaignForm(campaigns) {
+async function campaignForm(products, drawCampaigns) {
   const { warehouses } = await gql(WAREHOUSES);
-  const { products } = await gql(PRODUCTS);
   const items = el("div", { class: "items" });
-  const addItem = () => {
-    const i = items.children.length;
-    items.append(el("fieldset", { name: `items.${i}` },
-      el("legend", {}, `Item ${i + 1}`),
-      el("label", {}, "Product", el("select", { name: `items.${i}.productId` },
-        products.nodes.map((p) => el("option", { value: p.id }, `${p.name} (${p.unit})`)))),
-      el("label", {}, "Group price ¥", el("input", { name: `items.${i}.groupPriceFen`, type: "number", step: "0.01", required: true })),
-      el("label", {}, "List price ¥", el("input", { name: `items.${i}.listPriceFen`, type: "number", step: "0.01", required: true })),
-      el("label", {}, "Cap (optional)", el("input", { name: `items.${i}.cap`, type: "number" }))));
-  };
+  const addItem = () => items.append(itemFieldset(products, items.children.length));
   addItem();
   const form = el("form", { id: "campaign-create" },
     el("h2", {}, "New campaign"),
@@ -100,58 +98,38 @@ async function campaignForm(campaigns) {
         opensAt: shanghai(v.opensAt),
         cutoffAt: shanghai(v.cutoffAt),
         pickupWindow: { start: v["pickupWindow.start"], end: v["pickupWindow.end"] },
-        items: [...items.children].map((_, i) => ({
-          productId: v[`items.${i}.productId`],
-          groupPriceFen: Math.round(v[`items.${i}.groupPriceFen`] * 100),
-          listPriceFen: Math.round(v[`items.${i}.listPriceFen`] * 100),
-          cap: v[`items.${i}.cap`] ?? null,
-        })),
+        items: itemInputs(form, items),
       };
       const { campaignCreate: r } = await gql(CREATE, { input });
       if (r.userErrors.length) return showUserErrors(form, r.userErrors);
       notice(form, "Campaign created.");
-      await drawCampaigns(campaigns, document.getElementById("jobs"));
+      await drawCampaigns();
     });
   });
   return form;
 }
 
-async function drawCampaigns(box, jobs) {
+async function drawCampaigns(box, jobs, products) {
   const { campaigns } = await gql(CAMPAIGNS);
-  const action = (label, mutation, input, campaign) =>
-    el("button", { type: "button", onclick: async (event) => {
-      event.target.disabled = true;
-      const data = await gql(mutation, { input });
-      const result = Object.values(data)[0];
-      event.target.disabled = false;
-      if (result.userErrors.length) {
-        jobs.append(el("p", { class: "form-error" }, result.userErrors.map((e) => e.message).join("; ")));
-        return;
-      }
-      await runJob(jobs, result.job, `${label} ${campaign.deliveryDate}`);
-      await drawCampaigns(box, jobs);
-    } }, label);
+  const redraw = () => drawCampaigns(box, jobs, products);
+  const action = (label, mutation, input, c) =>
+    jobButton(jobs, label, mutation, input, { title: `${label} ${c.deliveryDate}`, after: redraw });
   box.replaceChildren(el("h2", {}, "Campaigns"), el("table", {},
     el("thead", {}, el("tr", {}, ["Delivery", "Warehouse", "Status", "Cutoff", "Items", ""].map((h) => el("th", {}, h)))),
-    el("tbody", {}, campaigns.nodes.map((c) =>
-      el("tr", { class: "campaign", "data-id": c.id },
+    el("tbody", {}, campaigns.nodes.map((c) => {
+      const day = { warehouseId: c.warehouse?.id, deliveryDate: c.deliveryDate };
+      return el("tr", { class: "campaign", "data-id": c.id },
         el("td", {}, c.deliveryDate),
         el("td", {}, c.warehouse?.name ?? ""),
         el("td", { class: "status" }, c.status),
         el("td", {}, hhmm(c.cutoffAt)),
-        el("td", {}, c.items.map((i) => `${i.product?.name ?? "?"} ¥${yuan(i.groupPriceFen)}`).join(", ")),
+        el("td", { class: "items" }, c.items.map((i) => `${i.product?.name ?? "?"} ¥${yuan(i.groupPriceFen)}`).join(", "),
+          c.status === "CLOSED" ? "" : itemsAddForm(c, products, redraw)),
         el("td", {},
           c.status === "CLOSED" ? "" : action("Cut off now", CUTOFF, { id: c.id, early: true }, c),
           " ",
-          action("Consolidate POs", CONSOLIDATE, { warehouseId: c.warehouse?.id, deliveryDate: c.deliveryDate }, c)))))));
-}
-
-/** A row in the jobs list for a started job, with its progress until it ends. */
-async function runJob(jobs, job, label) {
-  const progress = el("div", { class: "job-progress" });
-  const row = el("div", { class: "job card", "data-id": job.id }, el("strong", {}, label), progress);
-  jobs.append(row);
-  const ended = await watchJob(job.id, progress);
-  row.dataset.status = ended.status;
-  row.append(el("p", { class: "job-status" }, `${ended.status}${ended.result ? ` · ${JSON.stringify(ended.result)}` : ""}`));
+          action("Consolidate POs", CONSOLIDATE, day, c),
+          " ",
+          action("Run sorting", SORT, day, c)));
+    }))));
 }
