@@ -7,11 +7,21 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
+from playwright.async_api import Page
+
 from kernel.accounts import Role
 from tests.helpers_browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
-from tests.helpers_route_plans import Load, routing_day, spread, van
+from tests.helpers_route_plans import Load, RoutingDay, routing_day, spread, van
 
 pytestmark = needs_chromium
+
+
+async def plan_the_day(page: Page, day: RoutingDay) -> None:
+    """Ask for the day's plan, searching for a second."""
+    await page.select_option("select[name=warehouseId]", day.warehouse_gid)
+    await page.fill("#plan-create input[name=deliveryDate]", day.day.isoformat())
+    await page.fill("#plan-create input[name=timeLimitSeconds]", "1")
+    await page.click("#plan-create button[type=submit]")
 
 
 async def test_dispatcher_plans_moves_a_stop_publishes_and_prints(
@@ -25,10 +35,7 @@ async def test_dispatcher_plans_moves_a_stop_publishes_and_prints(
         _, token = await db.user(Role.DISPATCHER, "调度小李")
     with live_server(db, tmp_path) as base:
         async with signed_in(base, token) as page:
-            await page.select_option("select[name=warehouseId]", day.warehouse_gid)
-            await page.fill("input[name=deliveryDate]", day.day.isoformat())
-            await page.fill("input[name=timeLimitSeconds]", "1")
-            await page.click("#plan-create button[type=submit]")
+            await plan_the_day(page, day)
 
             await page.wait_for_selector("#job-progress[data-status=SUCCEEDED]")
             assert await page.get_attribute("#job-progress progress", "value") == "1"
@@ -89,10 +96,7 @@ async def test_dispatcher_locks_a_stop_reoptimises_and_reopens_the_first_plan(
         _, token = await db.user(Role.DISPATCHER, "调度小李")
     with live_server(db, tmp_path) as base:
         async with signed_in(base, token) as page:
-            await page.select_option("select[name=warehouseId]", day.warehouse_gid)
-            await page.fill("#plan-create input[name=deliveryDate]", day.day.isoformat())
-            await page.fill("#plan-create input[name=timeLimitSeconds]", "1")
-            await page.click("#plan-create button[type=submit]")
+            await plan_the_day(page, day)
             await page.wait_for_selector("#plan-summary:has-text('Status DRAFT')")
 
             stops = page.locator("#routes tr.stop")

@@ -8,26 +8,31 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from fulfilment import catalog
-from fulfilment.models import StorageZone
-from kernel.accounts import Role
-from kernel.db import unit_of_work
+from kernel.accounts import Role, User
 from leaders.models import LeaderStatus
-from tests.factories import approved_pickup_point, open_shop
+from tests.conftest import TestDB
+from tests.factories import Shop, approved_pickup_point, open_shop
 from tests.helpers_browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
+from tests.helpers_commerce import make_product
 from tests.test_cutoff_purchasing import order
 
 pytestmark = needs_chromium
+
+
+async def shop_and_applicant(db: TestDB) -> tuple[Shop, User]:
+    """An open shop, and someone else's leader application waiting."""
+    shop = await open_shop(db)
+    _, applicant, _ = await approved_pickup_point(
+        db, shop.operator, None, status=LeaderStatus.PENDING
+    )
+    return shop, applicant
 
 
 async def test_operator_approves_creates_a_campaign_and_runs_the_night_jobs(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
     async with sqlite_file(sqlite_template, tmp_path) as db:
-        shop = await open_shop(db)
-        _, applicant, _ = await approved_pickup_point(
-            db, shop.operator, None, status=LeaderStatus.PENDING
-        )
+        shop, applicant = await shop_and_applicant(db)
         customer, _ = await db.user(Role.CUSTOMER)
         await order(db, shop, customer, {0: 13}, pay=True)
     later = shop.delivery_date + timedelta(days=2)
@@ -86,25 +91,8 @@ async def test_operator_rejects_a_leader_adds_an_item_sorts_and_settles(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
     async with sqlite_file(sqlite_template, tmp_path) as db:
-        shop = await open_shop(db)
-        _, applicant, _ = await approved_pickup_point(
-            db, shop.operator, None, status=LeaderStatus.PENDING
-        )
-        async with unit_of_work(db.sessions) as session:
-            await catalog.create_product(
-                session,
-                catalog.ProductDraft(
-                    supplier_id=shop.extra["supplier_id"],
-                    name="赣南脐橙",
-                    category="水果",
-                    unit="5斤/箱",
-                    weight_g=2500,
-                    volume_ml=4000,
-                    case_pack=4,
-                    cost_fen=2000,
-                    storage_zone=StorageZone.AMBIENT,
-                ),
-            )
+        shop, applicant = await shop_and_applicant(db)
+        await make_product(db, shop.extra["supplier_id"], "赣南脐橙")
         customer, _ = await db.user(Role.CUSTOMER)
         await order(db, shop, customer, {0: 3}, pay=True)
     day = shop.delivery_date.isoformat()

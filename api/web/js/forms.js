@@ -62,3 +62,17 @@ export async function busy(form, action) {
     button.disabled = false;
   }
 }
+
+/** The ``inputs`` with a positive number, named for their place in the list
+ * sent (``list.k.quantity``) so an error about list[k] lands next to the right
+ * one; ``row(input)`` makes each one's entry. Blank and zero rows are not sent. */
+export function numberedRows(inputs, list, row) {
+  const rows = [];
+  for (const input of inputs) {
+    input.removeAttribute("name");
+    if (Number(input.value) <= 0) continue;
+    input.name = `${list}.${rows.length}.quantity`;
+    rows.push(row(input));
+  }
+  return rows;
+}

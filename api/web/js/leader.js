@@ -1,7 +1,7 @@
 // Leader (团长), on a phone: today's campaign and share code, the day's orders
 // by customer, pickup-code checks, signing for the delivery, commission.
 import { commissionCard } from "./commission.js";
-import { busy, notice, showUserErrors, values } from "./forms.js";
+import { busy, notice, numberedRows, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, today, yuan } from "./format.js";
 import { zh } from "./i18n.js";
@@ -158,15 +158,8 @@ function signForm(box, point, date, products) {
     el("button", { type: "submit" }, "签收"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    // Only reported rows are sent; each gets the name of its place in the
-    // list so an error about issues[k] lands next to the right input.
-    const issues = [];
-    for (const input of form.querySelectorAll("input[data-product]")) {
-      input.removeAttribute("name");
-      if (Number(input.value) <= 0) continue;
-      input.name = `issues.${issues.length}.quantity`;
-      issues.push({ productId: input.dataset.product, kind: input.dataset.kind, quantity: Number(input.value) });
-    }
+    const issues = numberedRows(form.querySelectorAll("input[data-product]"), "issues",
+      (input) => ({ productId: input.dataset.product, kind: input.dataset.kind, quantity: Number(input.value) }));
     await busy(form, async () => {
       const note = form.note.value || null;
       const { deliverySign: r } = await gql(SIGN, { input: { deliveryDate: date, issues, note } });

@@ -1,7 +1,7 @@
 // The order form of a campaign, for customers and for leaders ordering on a
 // resident's behalf (代下单): a quantity per item, errors in Chinese next to
 // the input at fault, and one idempotency key per submit attempt.
-import { clearErrors, showUserErrors } from "./forms.js";
+import { clearErrors, numberedRows, showUserErrors } from "./forms.js";
 import { ApiError, el, gql } from "./graphql.js";
 import { yuan } from "./format.js";
 import { zh } from "./i18n.js";
@@ -30,13 +30,8 @@ export function orderForm({ id, pointId, campaign, fields = [], extra = () => ({
   let key = null;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const lines = [];
-    for (const input of form.querySelectorAll("input[data-item]")) {
-      input.removeAttribute("name");
-      if (Number(input.value) <= 0) continue;
-      input.name = `lines.${lines.length}.quantity`;
-      lines.push({ campaignItemId: input.dataset.item, quantity: Number(input.value) });
-    }
+    const lines = numberedRows(form.querySelectorAll("input[data-item]"), "lines",
+      (input) => ({ campaignItemId: input.dataset.item, quantity: Number(input.value) }));
     if (!lines.length) return showUserErrors(form, [{ field: null, message: "请至少选一件商品" }]);
     key ??= crypto.randomUUID();
     const button = form.querySelector("button[type=submit]");
