@@ -84,6 +84,7 @@ async def test_customer_orders_through_a_share_link_pays_and_cancels(
             order_id = await db.scalar(f"SELECT id {mine_sql}", c=customer.id)
             number = await db.scalar(f"SELECT number {mine_sql}", c=customer.id)
             assert await placed.inner_text() == f"下单成功：订单 {number}，合计 ¥23.30"
+            assert "剩 18" in await page.locator("#order-form label.item").first.inner_text()
 
             mine = page.locator(f"#my-orders form.order[data-number='{number}']")
             assert "待支付" in await mine.inner_text()

@@ -49,7 +49,10 @@ async function shopCard(code, orders) {
     pointId: point.id,
     campaign,
     onPlaced: async (order) => {
-      result.replaceChildren(el("p", { class: "notice" }, placedText(order)));
+      // Drawn again for what is left now, with the order's line under it.
+      const fresh = await shopCard(code, orders);
+      card.replaceWith(fresh);
+      fresh.querySelector("#order-result")?.append(el("p", { class: "notice" }, placedText(order)));
       await drawOrders(orders);
     },
   });
