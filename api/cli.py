@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
+from api.migrate import migrate
 from kernel.accounts import Role, create_user
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
 from kernel.errors import DomainError
@@ -45,17 +46,6 @@ def _fail(message: str) -> typer.Exit:
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
-
-
-def migrate(settings: Settings) -> None:
-    """Alembic to head, and on PostgreSQL the job queue's own tables."""
-    from migrations import upgrade
-
-    upgrade(settings.database_url)
-    if not settings.is_sqlite:
-        from kernel.jobs.queue import install_queue_schema
-
-        install_queue_schema(settings.database_url)
 
 
 @db_app.command("upgrade")

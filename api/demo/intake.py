@@ -1,0 +1,259 @@
+"""The evening: customers order through ``orderCreate`` over the real ASGI
+app (several orders of one customer per request, each field its own
+transaction), pay through the payment provider's signed callback, and a few
+cancel with ``orderCancel``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.app import create_app
+from api.demo.region import Region
+from api.demo.steps import Steps
+from api.payments import process_notification, signed_notification
+from fulfilment.models import Order
+from kernel.settings import Settings
+
+# orderCreate fields per request: one customer's orders of the evening go
+# together (the token is per request), well under the alias limit.
+ORDERS_PER_REQUEST = 10
+# Requests in flight: SQLite has one writer (more would only wait on its
+# lock), PostgreSQL takes several.
+CONCURRENCY = {"sqlite": 1, "postgresql": 8}
+UNPAID_SHARE = 0.02  # left unpaid: expire at the cutoff
+CANCEL_PAID_SHARE = 0.004  # paid, then cancelled (refunded)
+CANCEL_UNPAID = 5  # cancelled before paying
+
+T = TypeVar("T")
+
+
+@dataclass
+class Placed:
+    gid: str
+    number: str
+    total_fen: int
+    customer: int  # index into Region.customers
+
+
+@dataclass
+class Intake:
+    placed: list[Placed] = field(default_factory=list)
+    refused: Counter[str] = field(default_factory=Counter)
+    paid: int = 0
+    cancelled: int = 0
+    requests: int = 0
+
+
+@cache
+def order_create_document(count: int) -> str:
+    """``count`` orderCreate fields, aliased o0, o1, … with one variable each."""
+    variables = ", ".join(f"$o{i}: OrderCreateInput!" for i in range(count))
+    answer = "{ order { id number totalFen } userErrors { code } }"
+    fields = " ".join(f"o{i}: orderCreate(input: $o{i}) {answer}" for i in range(count))
+    return f"mutation({variables}) {{ {fields} }}"
+
+
+@cache
+def order_cancel_document(count: int) -> str:
+    variables = ", ".join(f"$c{i}: OrderIdInput!" for i in range(count))
+    answer = "{ order { status } userErrors { code } }"
+    fields = " ".join(f"c{i}: orderCancel(input: $c{i}) {answer}" for i in range(count))
+    return f"mutation({variables}) {{ {fields} }}"
+
+
+@asynccontextmanager
+async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the ASGI app itself (no socket); the app's engine
+    is closed afterwards."""
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://demo", timeout=300
+        ) as http:
+            yield http
+    finally:
+        await app.state.engine.dispose()
+
+
+def plan_orders(
+    region: Region, count: int, rng: random.Random
+) -> list[tuple[int, list[dict[str, Any]]]]:
+    """``count`` order inputs grouped by customer. Lines follow the items'
+    popularity; per-customer limits are respected, so refusals come only
+    from items selling out."""
+    weights = [item.popularity for item in region.items]
+    per_customer: dict[int, list[dict[str, Any]]] = {}
+    bought: Counter[tuple[int, int]] = Counter()
+    for number in range(count):
+        customer = rng.randrange(len(region.customers))
+        size = 1 if rng.random() < 0.6 else (2 if rng.random() < 0.75 else 3)
+        picked = {rng.choices(range(len(region.items)), weights)[0] for _ in range(size)}
+        lines = []
+        for index in sorted(picked):
+            item = region.items[index]
+            quantity = 1 if rng.random() < 0.85 else 2
+            limit = item.per_customer_limit
+            if limit is not None:
+                quantity = min(quantity, limit - bought[customer, index])
+                if quantity <= 0:
+                    continue
+                bought[customer, index] += quantity
+            lines.append({"campaignItemId": item.gid, "quantity": quantity})
+        if not lines:
+            continue
+        point = region.points[region.customers[customer].point]
+        per_customer.setdefault(customer, []).append(
+            {"pickupPointId": point.gid, "lines": lines, "idempotencyKey": f"demo-{number}"}
+        )
+    return list(per_customer.items())
+
+
+async def _gather_limited(jobs: Iterable[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
+    """Run the coroutines ``limit`` at a time, results in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(job: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await job()
+
+    return await asyncio.gather(*(one(job) for job in jobs))
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _graphql(
+    http: httpx.AsyncClient, token: str, document: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    response = await http.post(
+        "/graphql", json={"query": document, "variables": variables}, headers=_auth(token)
+    )
+    body: dict[str, Any] = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"GraphQL refused the demo's request: {json.dumps(body)[:300]}")
+    return body["data"]  # type: ignore[no-any-return]
+
+
+async def place_orders(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    region: Region,
+    count: int,
+    rng: random.Random,
+    steps: Steps,
+) -> Intake:
+    """Place about ``count`` orders over orderCreate."""
+    intake = Intake()
+    grouped = plan_orders(region, count, rng)
+    requests: list[tuple[int, Sequence[dict[str, Any]]]] = [
+        (customer, orders[start : start + ORDERS_PER_REQUEST])
+        for customer, orders in grouped
+        for start in range(0, len(orders), ORDERS_PER_REQUEST)
+    ]
+    with steps.step(
+        "Orders over orderCreate (ASGI)", total=sum(len(o) for _, o in requests)
+    ) as bar:
+
+        def send(customer: int, orders: Sequence[dict[str, Any]]) -> Callable[[], Awaitable[None]]:
+            async def go() -> None:
+                variables = {f"o{i}": order for i, order in enumerate(orders)}
+                data = await _graphql(
+                    http,
+                    region.customers[customer].token,
+                    order_create_document(len(orders)),
+                    variables,
+                )
+                for i in range(len(orders)):
+                    answer = data[f"o{i}"]
+                    if answer["order"] is not None:
+                        order = answer["order"]
+                        intake.placed.append(
+                            Placed(order["id"], order["number"], order["totalFen"], customer)
+                        )
+                    for error in answer["userErrors"]:
+                        intake.refused[error["code"]] += 1
+                bar.advance(len(orders))
+
+            return go
+
+        await _gather_limited((send(c, o) for c, o in requests), concurrency(settings))
+        intake.requests = len(requests)
+        refused = sum(intake.refused.values())
+        bar.note = f"{len(intake.placed):,} placed, {refused:,} refused, {len(requests):,} requests"
+    return intake
+
+
+def concurrency(settings: Settings) -> int:
+    return CONCURRENCY["sqlite" if settings.is_sqlite else "postgresql"]
+
+
+async def pay_orders(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    intake: Intake,
+    rng: random.Random,
+    steps: Steps,
+) -> list[Placed]:
+    """Pay most orders as the provider would: a signed notification through
+    the callback's own handling (``paymentSimulate``'s path); returns the
+    paid ones."""
+    paying = [p for p in intake.placed if rng.random() >= UNPAID_SHARE]
+    with steps.step("Payments (signed notifications)", total=len(paying)) as bar:
+
+        def pay(placed: Placed) -> Callable[[], Awaitable[None]]:
+            async def go() -> None:
+                order = Order(number=placed.number, total_fen=placed.total_fen)
+                body, headers = signed_notification(settings.payment_secret, order)
+                answer = await process_notification(settings, sessions, body, headers)
+                if answer.status != 200:
+                    raise RuntimeError(f"payment of {placed.number} refused: {answer.message}")
+                bar.advance()
+
+            return go
+
+        await _gather_limited((pay(p) for p in paying), concurrency(settings))
+        intake.paid = len(paying)
+        bar.note = f"{len(paying):,} paid, {len(intake.placed) - len(paying):,} left unpaid"
+    return paying
+
+
+async def cancel_some(
+    http: httpx.AsyncClient,
+    region: Region,
+    intake: Intake,
+    paid: list[Placed],
+    rng: random.Random,
+    steps: Steps,
+) -> None:
+    """A few customers change their mind: some paid orders (refunded) and a
+    few unpaid ones, each with orderCancel."""
+    paid_numbers = {p.number for p in paid}
+    unpaid = [p for p in intake.placed if p.number not in paid_numbers]
+    chosen = rng.sample(paid, max(1, int(len(paid) * CANCEL_PAID_SHARE)))
+    chosen += rng.sample(unpaid, min(CANCEL_UNPAID, len(unpaid)))
+    with steps.step("Cancellations (orderCancel)", total=len(chosen)) as bar:
+        for placed in chosen:
+            data = await _graphql(
+                http,
+                region.customers[placed.customer].token,
+                order_cancel_document(1),
+                {"c0": {"id": placed.gid}},
+            )
+            if data["c0"]["userErrors"]:
+                raise RuntimeError(f"cancelling {placed.number}: {data['c0']['userErrors']}")
+            bar.advance()
+        intake.cancelled = len(chosen)
+        bar.note = f"{len(chosen)} cancelled"

@@ -1,0 +1,125 @@
+"""``tuangou demo``: a region built and a whole day run, end to end, through
+the same domain functions, jobs and API the platform runs on."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+
+from rich.console import Console
+from sqlalchemy import func, select
+
+from api.demo.artifacts import write_artifacts
+from api.demo.handout import run_handout
+from api.demo.intake import api_client, cancel_some, pay_orders, place_orders
+from api.demo.night import run_night
+from api.demo.region import build_region
+from api.demo.routes import plan_and_publish
+from api.demo.settlement import run_settlement
+from api.demo.sizes import SCALES, Size
+from api.demo.steps import Steps, Timing
+from api.demo.summary import Figures, collect, render
+from api.demo.timeline import Timeline
+from api.migrate import migrate
+from kernel.accounts import User
+from kernel.clock import utcnow
+from kernel.db import create_engine, create_sessionmaker
+from kernel.settings import Settings
+
+DATABASE_FILE = "tuangou-demo.db"
+
+
+class DemoRefused(Exception):
+    """The demo cannot run, or its books do not reconcile: one line for the user."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    size: Size = Size.MEDIUM
+    seed: int = 7
+    out: Path = Path("tuangou-demo")
+    database_url: str | None = None  # None: a fresh SQLite file in ``out``
+    route_time_limit_s: int | None = None  # None: the size's
+
+
+@dataclass
+class DemoResult:
+    settings: Settings
+    figures: Figures
+    files: list[Path]
+    tokens: dict[str, str]
+    warehouse_id: int
+    delivery_date: str
+    wall_s: float
+    timings: list[Timing] = field(default_factory=list)
+
+
+def demo_database(options: DemoOptions) -> str:
+    """The demo's database URL: the one given, or a fresh SQLite file in the
+    out directory (the previous demo's file is replaced)."""
+    if options.database_url:
+        return options.database_url
+    options.out.mkdir(parents=True, exist_ok=True)
+    path = (options.out / DATABASE_FILE).resolve()
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def run_demo(options: DemoOptions, base: Settings, console: Console) -> DemoResult:
+    """Build the region and run the day; raises DemoRefused for a database
+    that is not empty and for books that do not reconcile."""
+    started = perf_counter()
+    settings = base.model_copy(update={"database_url": demo_database(options)})
+    scale = SCALES[options.size]
+    rng = random.Random(options.seed)
+    steps = Steps(console)
+    with steps.step("Database schema"):
+        migrate(settings)
+    engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(engine)
+    try:
+        async with sessions() as session:
+            users = (await session.execute(select(func.count()).select_from(User))).scalar_one()
+        if users:
+            raise DemoRefused(
+                f"the database at {settings.database_url.split('@')[-1]} already has data; "
+                "the demo needs an empty one (or leave --database-url out)"
+            )
+        timeline = Timeline.starting(utcnow(), settings.zone)
+        region = await build_region(sessions, settings, scale, timeline, rng, steps)
+        async with api_client(settings) as http:
+            intake = await place_orders(http, settings, region, scale.orders, rng, steps)
+            paid = await pay_orders(sessions, settings, intake, rng, steps)
+            await cancel_some(http, region, intake, paid, rng, steps)
+        await run_night(sessions, settings, region, timeline, rng, steps)
+        limit = options.route_time_limit_s or scale.route_time_limit_s
+        plan = await plan_and_publish(sessions, settings, region, timeline, limit, steps)
+        await run_handout(sessions, settings, region, timeline, plan, rng, steps)
+        settlement = await run_settlement(sessions, settings, region, timeline, steps)
+        artifacts = await write_artifacts(
+            sessions, settings, region, timeline, plan, settlement, options.out, steps
+        )
+        async with sessions() as session:
+            figures = await collect(
+                session, region.campaign_id, plan, settlement, intake.refused, settings.zone
+            )
+    finally:
+        await engine.dispose()
+    wall = perf_counter() - started
+    render(console, figures, steps.timings, wall)
+    problems = figures.problems()
+    if problems:
+        raise DemoRefused("the books do not reconcile: " + "; ".join(problems))
+    return DemoResult(
+        settings,
+        figures,
+        artifacts.files,
+        region.tokens,
+        region.warehouse_id,
+        timeline.delivery_date.isoformat(),
+        wall,
+        steps.timings,
+    )
