@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.demo.sizes import Size
 from api.migrate import migrate
-from kernel.accounts import Role, create_user
+from kernel.accounts import Role, User, create_user
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
 from kernel.errors import DomainError
 from kernel.settings import Settings, get_settings
@@ -23,16 +27,31 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-users_app = typer.Typer(help="User accounts and tokens.", no_args_is_help=True)
-schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
-payments_app = typer.Typer(help="Payments (development payer).", no_args_is_help=True)
-orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
+
+
+def _group(help: str) -> typer.Typer:
+    return typer.Typer(help=help, no_args_is_help=True)
+
+
+# Each group's help names its commands, so `tuangou --help` lists them all.
+db_app = _group("upgrade: create or upgrade the database schema.")
+users_app = _group("create: a user account and its bearer token.")
+schema_app = _group("export: write the GraphQL SDL.")
+payments_app = _group("simulate: pay an order as the provider would.")
+orders_app = _group("expire: expire overdue unpaid orders.")
+campaign_app = _group("cutoff: cut a campaign off, consolidate its POs.")
+purchasing_app = _group("consolidate: a day's purchase orders, again.")
+routes_app = _group("plan: a warehouse's routes for a delivery date.")
+settlement_app = _group("run: settle leaders' commission for a period.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(schema_app, name="schema")
 app.add_typer(payments_app, name="payments")
 app.add_typer(orders_app, name="orders")
+app.add_typer(campaign_app, name="campaign")
+app.add_typer(purchasing_app, name="purchasing")
+app.add_typer(routes_app, name="routes")
+app.add_typer(settlement_app, name="settlement")
 
 out = Console()
 err = Console(stderr=True)
@@ -40,12 +59,27 @@ T = TypeVar("T")
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    """Run a command's coroutine; a user's mistake or an unreachable
+    database ends as one line on stderr and exit code 1."""
+    from sqlalchemy.exc import DBAPIError
+
+    from api.demo.run import DemoRefused
+    from api.job_runs import JobFailed
+
+    try:
+        return asyncio.run(coro)
+    except DomainError as exc:
+        raise _fail(exc.message) from None
+    except (JobFailed, DemoRefused) as exc:
+        raise _fail(str(exc)) from None
+    except (DBAPIError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise _fail(f"cannot use the database: {reason}") from None
 
 
 @db_app.command("upgrade")
@@ -121,7 +155,7 @@ def serve(
 
 @app.command()
 def worker(concurrency: int = typer.Option(2, help="Jobs run at once by this worker.")) -> None:
-    """Run background jobs (PostgreSQL: any number of workers on any machines)."""
+    """Run background jobs (PostgreSQL; as many workers as needed)."""
     from api.handlers import load_job_handlers
     from kernel.jobs.queue import ProcrastinateQueue
 
@@ -167,11 +201,7 @@ def users_create(
         finally:
             await engine.dispose()
 
-    try:
-        token = _run(create())
-    except DomainError as exc:
-        raise _fail(exc.message) from None
-    out.print(token, soft_wrap=True, highlight=False)
+    out.print(_run(create()), soft_wrap=True, highlight=False)
 
 
 @payments_app.command("simulate")
@@ -243,6 +273,170 @@ def orders_expire() -> None:
     out.print(f"{_run(expire())} unpaid orders expired")
 
 
+async def _in_database(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """``work`` with sessions on the configured database, closed afterwards."""
+    engine = create_engine(get_settings().database_url)
+    try:
+        return await work(create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+def _db_id(value: str, type_name: str, option: str) -> int:
+    """A database id, or the GraphQL global ID of a ``type_name``."""
+    from api.ids import decode
+
+    if value.isascii() and value.isdigit():
+        return int(value)
+    try:
+        return decode(value, type_name, [option])
+    except DomainError:
+        raise _fail(f"{option}: not a {type_name} id: {value}") from None
+
+
+def _print_result(result: dict[str, Any]) -> None:
+    for key, value in result.items():
+        out.print(f"{key}: {value}", highlight=False, soft_wrap=True)
+
+
+def _run_job(kind: str, payload: dict[str, Any], key: str | None = None) -> None:
+    """Run a job here, to its end, printing its progress, then its result."""
+    from api.job_runs import run_now
+
+    def progress(fraction: float, message: str) -> None:
+        if message:
+            err.print(f"{fraction:4.0%} {message}", highlight=False)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+        return await run_now(sessions, kind, payload, key=key, on_progress=progress)
+
+    _print_result(_run(_in_database(work)))
+
+
+@campaign_app.command("cutoff")
+def campaign_cutoff(
+    campaign: str = typer.Argument(..., help="The campaign's id (or GraphQL ID)."),
+    early: bool = typer.Option(False, help="Close it now, before its cutoff time."),
+) -> None:
+    """Cut a campaign off and consolidate its day's purchase orders (campaignCutoff)."""
+    from fulfilment.jobs import CUTOFF
+
+    campaign_id = _db_id(campaign, "Campaign", "campaign")
+    _run_job(CUTOFF, {"campaign_id": campaign_id, "early": early}, key=f"{CUTOFF}:{campaign_id}")
+
+
+def _warehouse_day(warehouse: str, day: datetime) -> dict[str, Any]:
+    return {
+        "warehouse_id": _db_id(warehouse, "Warehouse", "--warehouse"),
+        "delivery_date": day.date().isoformat(),
+    }
+
+
+WAREHOUSE = typer.Option(..., "--warehouse", help="The warehouse's id (or GraphQL ID).")
+DAY = typer.Option(
+    ..., "--date", show_default=False, formats=["%Y-%m-%d"], help="The delivery date, YYYY-MM-DD."
+)
+
+
+@purchasing_app.command("consolidate")
+def purchasing_consolidate(warehouse: str = WAREHOUSE, day: datetime = DAY) -> None:
+    """Consolidate a warehouse's delivery date into purchase orders again."""
+    from fulfilment.jobs import CONSOLIDATE
+
+    _run_job(CONSOLIDATE, _warehouse_day(warehouse, day))
+
+
+@routes_app.command("plan")
+def routes_plan(
+    warehouse: str = WAREHOUSE,
+    day: datetime = DAY,
+    time_limit: int | None = typer.Option(None, help="Seconds to search (1-600)."),
+    by: int | None = typer.Option(None, help="Planning user's id (default: the first operator)."),
+) -> None:
+    """Plan a warehouse's routes for a delivery date from its sorted loads (routePlanCreate)."""
+    from api.job_runs import plan_routes_now
+
+    settings = get_settings()
+    day_of = _warehouse_day(warehouse, day)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+        by_id = by
+        if by_id is None:
+            async with sessions() as session:
+                first = select(User.id).where(User.role == Role.OPERATOR).order_by(User.id)
+                by_id = (await session.execute(first.limit(1))).scalar_one_or_none()
+            if by_id is None:
+                raise _fail("no operator yet: tuangou users create --role operator --name …")
+        plan = await plan_routes_now(
+            sessions,
+            settings,
+            day_of["warehouse_id"],
+            day.date(),
+            time_limit_s=time_limit or settings.routing_time_limit_s,
+            by_id=by_id,
+            on_progress=lambda f, m: err.print(f"{f:4.0%} {m}", highlight=False),
+        )
+        return {
+            "plan": plan.id,
+            "status": plan.status.value,
+            "routes": plan.vehicles_used,
+            "stops": plan.stops,
+            "km": round(plan.distance_m / 1000, 1),
+        }
+
+    _print_result(_run(_in_database(work)))
+
+
+@settlement_app.command("run")
+def settlement_run(
+    period_end: datetime | None = typer.Option(
+        None, formats=["%Y-%m-%d"], help="The period's end date (default: the newest closed)."
+    ),
+) -> None:
+    """Settle leaders' commission for a closed period (commissionSettle)."""
+    from leaders.commission_jobs import SETTLE, settlement_payload
+
+    end = period_end.date() if period_end else None
+    _run_job(SETTLE, settlement_payload(get_settings(), end, None))
+
+
+@app.command()
+def demo(
+    size: Size = typer.Option(Size.MEDIUM, help="small (~2,000 orders), medium or large."),
+    seed: int = typer.Option(7, help="The same seed builds the same region and day."),
+    out_dir: Path = typer.Option(Path("tuangou-demo"), "--out", help="Where documents go."),
+    database_url: str | None = typer.Option(
+        None, help="An empty database (default: a fresh SQLite file in the out directory)."
+    ),
+    serve_after: bool = typer.Option(
+        True, "--serve/--no-serve", help="Serve the API on the demo's database afterwards."
+    ),
+    host: str = typer.Option("127.0.0.1", help="Address to serve on."),
+    port: int = typer.Option(8000, help="Port to serve on."),
+) -> None:
+    """Build a Changsha region, run one whole day, then serve it."""
+    from api.demo.run import DemoOptions, run_demo
+    from api.demo.tokens import examples
+
+    options = DemoOptions(size=size, seed=seed, out=out_dir, database_url=database_url)
+    result = _run(run_demo(options, get_settings(), out))
+    out.print(f"\n[bold]Documents[/bold] in {out_dir}/ ({len(result.files)} files)")
+    out.print(f"[bold]Database[/bold] {result.settings.database_url}", highlight=False)
+    if not serve_after:
+        return
+    import uvicorn
+
+    from api.app import create_app
+
+    out.print(
+        f"\n[bold]GraphiQL[/bold] at http://{host}:{port}/graphql: set the header, run the query."
+    )
+    for example in examples(result):
+        out.print(f"\n[bold]{example.role}[/bold]  Authorization: Bearer {example.token}")
+        out.print(f"  {example.query}", highlight=False, soft_wrap=True)
+    uvicorn.run(create_app(result.settings), host=host, port=port, access_log=False)
+
+
 @schema_app.command("export")
 def schema_export(
     path: Path = typer.Option(Path(__file__).with_name("schema.graphql"), help="Where to write."),
@@ -256,9 +450,18 @@ def schema_export(
 
 def main() -> None:
     try:
-        app()
+        # Not standalone: usage errors come back here, to be one line.
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        raise SystemExit(130) from None
+    except typer.TyperException as exc:  # click's exceptions, as typer ships them
+        formatted = getattr(exc, "format_message", None)
+        message = formatted() if callable(formatted) else str(exc)
+        err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+        raise SystemExit(getattr(exc, "exit_code", 2)) from None
     except Exception as exc:  # an unexpected failure still ends in one readable line
         if isinstance(exc, (SystemExit, KeyboardInterrupt)):
             raise
-        err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+        err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}", soft_wrap=True)
         raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
