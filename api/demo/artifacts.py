@@ -9,26 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.demo.region import Region
-from api.demo.steps import Steps
-from api.demo.timeline import Timeline
-from fulfilment.exports import (
-    Rows,
-    Yuan,
-    pick_list_rows,
-    purchase_order_rows,
-    to_csv,
-    to_xlsx,
-    warehouse_totals_rows,
-)
+from api.demo.context import Day
+from fulfilment import exports
+from fulfilment.exports import Rows, Yuan, to_csv
 from fulfilment.models import PurchaseOrder, Route, RoutePlan
 from fulfilment.route_map import plan_map, plan_map_svg
 from fulfilment.route_sheet_pdf import route_sheet_pdf
 from fulfilment.route_sheets import route_sheet, route_sheet_rows
 from kernel.accounts import User
-from kernel.settings import Settings
 from leaders.commission_models import Settlement, Statement
 from leaders.models import Leader, PickupPoint
 
@@ -60,18 +50,13 @@ class Artifacts:
 
 
 async def write_artifacts(
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    region: Region,
-    timeline: Timeline,
-    plan: RoutePlan,
-    settlement: Settlement,
-    directory: Path,
-    steps: Steps,
+    day: Day, plan: RoutePlan, settlement: Settlement, directory: Path
 ) -> Artifacts:
+    """Every document of the day under ``directory``."""
+    sessions, settings, region, timeline = day.sessions, day.settings, day.region, day.timeline
     out = Artifacts(directory)
-    day = timeline.delivery_date.isoformat()
-    with steps.step("Documents", total=len(region.points) + 3) as bar:
+    date = timeline.delivery_date.isoformat()
+    with day.steps.step("Documents", total=len(region.points) + 3) as bar:
         async with sessions() as session:
             for po in (
                 await session.execute(
@@ -81,17 +66,17 @@ async def write_artifacts(
                 )
             ).scalars():
                 for revision in range(1, po.revision + 1):
-                    rows = await purchase_order_rows(session, po.id, revision)
+                    rows = await exports.purchase_order_rows(session, po.id, revision)
                     out.write(
                         f"purchase-orders/purchase-order-{po.id}-r{revision}.xlsx",
-                        to_xlsx(rows, f"采购单 {day} 第{revision}版"),
+                        exports.to_xlsx(rows, f"采购单 {date} 第{revision}版"),
                     )
             bar.advance()
             for point in region.points:
-                rows = await pick_list_rows(session, point.id, timeline.delivery_date)
+                rows = await exports.pick_list_rows(session, point.id, timeline.delivery_date)
                 out.write(f"pick-lists/pick-list-{point.id}.csv", to_csv(rows))
                 bar.advance()
-            totals = await warehouse_totals_rows(
+            totals = await exports.warehouse_totals_rows(
                 session, region.warehouse_id, timeline.delivery_date
             )
             out.write("warehouse-totals.csv", to_csv(totals))

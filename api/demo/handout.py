@@ -4,16 +4,13 @@ their pickup codes, and one customer gets an after-sale refund."""
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
+from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.demo.region import Region
-from api.demo.steps import Steps
-from api.demo.timeline import Timeline
+from api.demo.context import Day
 from fulfilment.after_sale import approve_after_sale, request_after_sale
 from fulfilment.delivery import record_arrival, record_hand_over
 from fulfilment.delivery_receipts import IssueReport, sign_delivery
@@ -33,47 +30,23 @@ from fulfilment.models import (
 from fulfilment.pickup import PickupRules, Verified, record_pickups, verify_pickup
 from fulfilment.sorting import products_by_point
 from kernel.db import unit_of_work
-from kernel.settings import Settings
 
 MISSING_REPORTS = 2  # leaders who find a unit missing when they sign
 PICKUP_SPACING = timedelta(seconds=15)  # between two collections at one point
 VERIFIED_ONE_BY_ONE = 5  # codes per point that go through verify_pickup singly
 
 
-@dataclass
-class Handout:
-    stops: int = 0
-    missing_units: int = 0
-    collected: int = 0
-    verified: int = 0
-    after_sale_refund_fen: int = 0
-
-
-async def run_handout(
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    region: Region,
-    timeline: Timeline,
-    plan: RoutePlan,
-    rng: random.Random,
-    steps: Steps,
-) -> Handout:
-    handout = Handout()
-    await _deliver(sessions, region, timeline, plan, rng, steps, handout)
-    await _collect(sessions, settings, region, timeline, steps, handout)
-    await _after_sale(sessions, settings, region, timeline, rng, steps, handout)
+async def run_handout(day: Day, plan: RoutePlan) -> Counter[str]:
+    """The delivery day's steps; a tally of what they did."""
+    handout: Counter[str] = Counter()
+    await _deliver(day, plan, handout)
+    await _collect(day, handout)
+    await _after_sale(day, handout)
     return handout
 
 
-async def _deliver(
-    sessions: async_sessionmaker[AsyncSession],
-    region: Region,
-    timeline: Timeline,
-    plan: RoutePlan,
-    rng: random.Random,
-    steps: Steps,
-    handout: Handout,
-) -> None:
+async def _deliver(day: Day, plan: RoutePlan, handout: Counter[str]) -> None:
+    sessions, region, timeline, rng = day.sessions, day.region, day.timeline, day.rng
     async with sessions() as session:
         stops = list(
             (
@@ -86,7 +59,7 @@ async def _deliver(
         )
     leader_of_point = {p.id: p.leader_user_id for p in region.points}
     reporting = {s.id for s in rng.sample(stops, min(MISSING_REPORTS, len(stops)))}
-    with steps.step("Delivery: arrivals, hand-overs, leaders sign", total=len(stops)) as bar:
+    with day.steps.step("Delivery: arrivals, hand-overs, leaders sign", total=len(stops)) as bar:
         for stop in stops:
             # One transaction per report, as the driver's and leader's phones send them.
             async with unit_of_work(sessions) as session:
@@ -110,10 +83,10 @@ async def _deliver(
                     note="少了一件" if issues else None,
                     now=stop.departure_at + timedelta(minutes=5),
                 )
-            handout.missing_units += sum(i.issue.quantity for i in signed.issues)
+            handout["missing_units"] += sum(i.issue.quantity for i in signed.issues)
             bar.advance()
-        handout.stops = len(stops)
-        bar.note = f"{len(stops)} stops signed, {handout.missing_units} units reported missing"
+        handout["stops"] = len(stops)
+        bar.note = f"{len(stops)} stops signed, {handout['missing_units']} units reported missing"
 
 
 async def collectable(session: AsyncSession, campaign_id: int) -> dict[int, list[tuple[int, str]]]:
@@ -153,19 +126,13 @@ async def collectable(session: AsyncSession, campaign_id: int) -> dict[int, list
     return by_point
 
 
-async def _collect(
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    region: Region,
-    timeline: Timeline,
-    steps: Steps,
-    handout: Handout,
-) -> None:
-    rules = PickupRules.of(settings)
+async def _collect(day: Day, handout: Counter[str]) -> None:
+    sessions, region, timeline = day.sessions, day.region, day.timeline
+    rules = PickupRules.of(day.settings)
     async with sessions() as session:
         due = await collectable(session, region.campaign_id)
     leader_of_point = {p.id: p.leader_user_id for p in region.points}
-    with steps.step("Pickups: codes verified, goods handed out", total=len(due)) as bar:
+    with day.steps.step("Pickups: codes verified, goods handed out", total=len(due)) as bar:
         for point_id, orders in due.items():
             # A point's afternoon in one transaction. The first residents'
             # codes go through verify_pickup one by one, as the leader's phone
@@ -185,7 +152,7 @@ async def _collect(
                     )
                     if not isinstance(verified, Verified):
                         raise RuntimeError(f"pickup code {code} was not found at its point")
-                    handout.verified += 1
+                    handout["verified"] += 1
                 await record_pickups(
                     session,
                     [order_id for order_id, _ in orders[VERIFIED_ONE_BY_ONE:]],
@@ -193,24 +160,17 @@ async def _collect(
                     verified_by_id=leader,
                     now=timeline.at(17),
                 )
-            handout.collected += len(orders)
+            handout["collected"] += len(orders)
             bar.advance()
         bar.note = (
-            f"{handout.collected:,} orders collected at {len(due)} points, "
-            f"{handout.verified:,} codes verified one by one"
+            f"{handout['collected']:,} orders collected at {len(due)} points, "
+            f"{handout['verified']:,} codes verified one by one"
         )
 
 
-async def _after_sale(
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    region: Region,
-    timeline: Timeline,
-    rng: random.Random,
-    steps: Steps,
-    handout: Handout,
-) -> None:
-    with steps.step("After-sale: one quality refund") as bar:
+async def _after_sale(day: Day, handout: Counter[str]) -> None:
+    sessions, region, timeline, rng = day.sessions, day.region, day.timeline, day.rng
+    with day.steps.step("After-sale: one quality refund") as bar:
         async with sessions() as session:
             due = await collectable(session, region.campaign_id)
             order_id, _ = rng.choice(rng.choice(list(due.values())))
@@ -234,14 +194,14 @@ async def _after_sale(
                 reason=AfterSaleReason.QUALITY,
                 note="有一件坏了",
                 now=timeline.at(20),
-                window=timedelta(hours=settings.after_sale_window_hours),
+                window=timedelta(hours=day.settings.after_sale_window_hours),
             )
         async with unit_of_work(sessions) as session:
             decision = await approve_after_sale(
                 session, request.id, decided_by_id=region.operator_id, now=timeline.at(21)
             )
         refund = decision.refund.amount_fen if decision.refund else 0
-        handout.after_sale_refund_fen = refund
+        handout["after_sale_refund_fen"] = refund
         bar.note = (
             f"order {order.number}: ¥{refund / 100:.2f} refunded, "
             f"¥{decision.reversed_fen / 100:.2f} commission reversed"

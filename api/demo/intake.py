@@ -56,20 +56,17 @@ class Intake:
 
 
 @cache
-def order_create_document(count: int) -> str:
-    """``count`` orderCreate fields, aliased o0, o1, … with one variable each."""
-    variables = ", ".join(f"$o{i}: OrderCreateInput!" for i in range(count))
-    answer = "{ order { id number totalFen } userErrors { code } }"
-    fields = " ".join(f"o{i}: orderCreate(input: $o{i}) {answer}" for i in range(count))
+def aliased(mutation: str, input_type: str, answer: str, count: int) -> str:
+    """A document of ``count`` ``mutation`` fields aliased m0, m1, … with one
+    ``input_type`` variable each: several mutations in one request, each its
+    own transaction."""
+    variables = ", ".join(f"$m{i}: {input_type}!" for i in range(count))
+    fields = " ".join(f"m{i}: {mutation}(input: $m{i}) {answer}" for i in range(count))
     return f"mutation({variables}) {{ {fields} }}"
 
 
-@cache
-def order_cancel_document(count: int) -> str:
-    variables = ", ".join(f"$c{i}: OrderIdInput!" for i in range(count))
-    answer = "{ order { status } userErrors { code } }"
-    fields = " ".join(f"c{i}: orderCancel(input: $c{i}) {answer}" for i in range(count))
-    return f"mutation({variables}) {{ {fields} }}"
+CREATE = ("orderCreate", "OrderCreateInput", "{ order { id number totalFen } userErrors { code } }")
+CANCEL = ("orderCancel", "OrderIdInput", "{ order { status } userErrors { code } }")
 
 
 @asynccontextmanager
@@ -169,15 +166,15 @@ async def place_orders(
 
         def send(customer: int, orders: Sequence[dict[str, Any]]) -> Callable[[], Awaitable[None]]:
             async def go() -> None:
-                variables = {f"o{i}": order for i, order in enumerate(orders)}
+                variables = {f"m{i}": order for i, order in enumerate(orders)}
                 data = await _graphql(
                     http,
                     region.customers[customer].token,
-                    order_create_document(len(orders)),
+                    aliased(*CREATE, len(orders)),
                     variables,
                 )
                 for i in range(len(orders)):
-                    answer = data[f"o{i}"]
+                    answer = data[f"m{i}"]
                     if answer["order"] is not None:
                         order = answer["order"]
                         intake.placed.append(
@@ -249,11 +246,11 @@ async def cancel_some(
             data = await _graphql(
                 http,
                 region.customers[placed.customer].token,
-                order_cancel_document(1),
-                {"c0": {"id": placed.gid}},
+                aliased(*CANCEL, 1),
+                {"m0": {"id": placed.gid}},
             )
-            if data["c0"]["userErrors"]:
-                raise RuntimeError(f"cancelling {placed.number}: {data['c0']['userErrors']}")
+            if data["m0"]["userErrors"]:
+                raise RuntimeError(f"cancelling {placed.number}: {data['m0']['userErrors']}")
             bar.advance()
         intake.cancelled = len(chosen)
         bar.note = f"{len(chosen)} cancelled"

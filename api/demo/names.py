@@ -4,8 +4,7 @@ case packs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from fulfilment.catalog import ProductDraft
 from fulfilment.models import StorageZone
 
 DISTRICTS = ("岳麓区", "开福区", "雨花区", "天心区", "芙蓉区", "望城区", "长沙县")
@@ -31,25 +30,13 @@ SUPPLIERS = (
 )
 
 
-@dataclass(frozen=True)
-class ProductSpec:
-    name: str
-    category: str
-    unit: str
-    weight_g: int
-    volume_ml: int
-    case_pack: int
-    cost_fen: int
-    zone: StorageZone
+def group_price_fen(cost_fen: int) -> int:
+    """About a third over cost, ending in 9 fen like shop prices do."""
+    return (cost_fen * 4 // 3) // 10 * 10 + 9
 
-    @property
-    def group_price_fen(self) -> int:
-        """About a third over cost, ending in 9 fen like shop prices do."""
-        return (self.cost_fen * 4 // 3) // 10 * 10 + 9
 
-    @property
-    def list_price_fen(self) -> int:
-        return (self.group_price_fen * 13 // 10) // 10 * 10 + 9
+def list_price_fen(group_price: int) -> int:
+    return (group_price * 13 // 10) // 10 * 10 + 9
 
 
 A, C, F = StorageZone.AMBIENT, StorageZone.CHILLED, StorageZone.FROZEN
@@ -198,17 +185,18 @@ _CATALOGUE: dict[str, tuple[StorageZone, list[tuple[str, str, int, int, int, int
 }  # fmt: skip
 
 
-def catalogue(count: int) -> list[ProductSpec]:
+def catalogue(count: int) -> list[ProductDraft]:
     """``count`` products (at most 120), taken across the categories in turn
-    so a small demo still sells a bit of everything."""
+    so a small demo still sells a bit of everything; their supplier is left
+    for the caller to fill in."""
     by_category = [
         [
-            ProductSpec(name, category, unit, grams, ml, pack, cost, zone)
+            ProductDraft(0, name, category, unit, grams, ml, pack, cost, zone)
             for name, unit, grams, ml, pack, cost in items
         ]
         for category, (zone, items) in _CATALOGUE.items()
     ]
-    chosen: list[ProductSpec] = []
+    chosen: list[ProductDraft] = []
     for index in range(max(len(items) for items in by_category)):
         chosen.extend(items[index] for items in by_category if index < len(items))
     return chosen[:count]

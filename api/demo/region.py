@@ -9,7 +9,7 @@ import math
 import random
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,8 +22,9 @@ from api.demo.names import (
     ROADS,
     SUPPLIERS,
     SURNAMES,
-    ProductSpec,
     catalogue,
+    group_price_fen,
+    list_price_fen,
 )
 from api.demo.sizes import Scale
 from api.demo.steps import Steps
@@ -70,7 +71,7 @@ class Item:
     id: int
     gid: str
     product_id: int
-    spec: ProductSpec
+    spec: catalog.ProductDraft
     popularity: float
     per_customer_limit: int | None
 
@@ -180,20 +181,8 @@ async def _suppliers_and_products(
         for category in categories[index :: scale.suppliers]:
             supplier_of_category[category] = supplier.id
     for spec in specs:
-        product = await catalog.create_product(
-            session,
-            catalog.ProductDraft(
-                supplier_id=supplier_of_category[spec.category],
-                name=spec.name,
-                category=spec.category,
-                unit=spec.unit,
-                weight_g=spec.weight_g,
-                volume_ml=spec.volume_ml,
-                case_pack=spec.case_pack,
-                cost_fen=spec.cost_fen,
-                storage_zone=spec.zone,
-            ),
-        )
+        spec = replace(spec, supplier_id=supplier_of_category[spec.category])
+        product = await catalog.create_product(session, spec)
         # Light everyday goods sell best; heavy cases and dear treats less.
         popularity = rng.uniform(0.5, 1.5) / math.sqrt(spec.weight_g / 1000 + 0.3)
         region.items.append(Item(0, "", product.id, spec, popularity, None))
@@ -213,22 +202,19 @@ async def _leaders(
         phone = f"138{index:08d}"
         estate = f"{rng.choice(ESTATES)}{rng.choice(ESTATE_KINDS)}"
         district = rng.choice(DISTRICTS)
-        window = rng.choice(WINDOWS)
+        opens, closes = rng.choice(WINDOWS)
+        draft = applications.PickupPointDraft(
+            name=f"{district}·{estate}{index % 9 + 1}栋",
+            address=f"长沙市{district}{rng.choice(ROADS)} {rng.randint(1, 999)} 号{estate}",
+            location=LatLon(lat, lon),
+            window_start=opens,
+            window_end=closes,
+            contact_phone=phone,
+        )
         user, token = await create_user(
             session, name=person(rng), role=Role.CUSTOMER, secret=settings.token_secret, phone=phone
         )
-        leader = await applications.apply(
-            session,
-            user,
-            applications.PickupPointDraft(
-                name=f"{district}·{estate}{index % 9 + 1}栋",
-                address=f"长沙市{district}{rng.choice(ROADS)} {rng.randint(1, 999)} 号{estate}",
-                location=LatLon(lat, lon),
-                window_start=window[0],
-                window_end=window[1],
-                contact_phone=phone,
-            ),
-        )
+        leader = await applications.apply(session, user, draft)
         await applications.approve(session, leader.id, operator)
         point = (await pickup_points_by_leader(session, [leader.id]))[leader.id]
         await assign_warehouse(session, point.id, region.warehouse_id)
@@ -246,11 +232,17 @@ async def _customers(
     users = [User(name=person(rng), role=Role.CUSTOMER, phone=f"139{n:08d}") for n in range(count)]
     session.add_all(users)
     await session.flush()
-    for user in users:
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        session.add(ApiToken(user_id=user.id, digest=token_digest(token, settings.token_secret)))
-        region.customers.append(Customer(user.id, token, _home_point(rng, len(region.points))))
+    tokens = [TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in users]
+    secret = settings.token_secret
+    session.add_all(
+        ApiToken(user_id=u.id, digest=token_digest(t, secret))
+        for u, t in zip(users, tokens, strict=True)
+    )
     await session.flush()
+    region.customers = [
+        Customer(u.id, t, _home_point(rng, len(region.points)))
+        for u, t in zip(users, tokens, strict=True)
+    ]
 
 
 def _home_point(rng: random.Random, points: int) -> int:
@@ -285,14 +277,10 @@ async def _campaign(
         elif index % 11 == 2:
             threshold = max(1, int(expected / 4))
         item.per_customer_limit = limit
+        price = group_price_fen(item.spec.cost_fen)
         drafts.append(
             campaigns.ItemDraft(
-                item.product_id,
-                item.spec.group_price_fen,
-                item.spec.list_price_fen,
-                cap,
-                limit,
-                threshold,
+                item.product_id, price, list_price_fen(price), cap, limit, threshold
             )
         )
     campaign = await campaigns.create_campaign(

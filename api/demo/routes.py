@@ -3,30 +3,19 @@ job, with a modest time limit) and publishes the plan."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from api.demo.context import Day
 from api.demo.night import reporting
-from api.demo.region import Region
-from api.demo.steps import Steps
-from api.demo.timeline import Timeline
 from api.job_runs import plan_routes_now
 from fulfilment.models import RoutePlan
 from fulfilment.route_publishing import publish_plan
 from kernel.accounts import User
 from kernel.db import unit_of_work
-from kernel.settings import Settings
 
 
-async def plan_and_publish(
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    region: Region,
-    timeline: Timeline,
-    time_limit_s: int,
-    steps: Steps,
-) -> RoutePlan:
+async def plan_and_publish(day: Day, time_limit_s: int) -> RoutePlan:
     """The published plan of the demo's delivery date."""
-    with steps.step(f"Route planning (job, {time_limit_s} s limit)", total=100) as bar:
+    sessions, settings, region, timeline = day.sessions, day.settings, day.region, day.timeline
+    with day.steps.step(f"Route planning (job, {time_limit_s} s limit)", total=100) as bar:
         plan = await plan_routes_now(
             sessions,
             settings,
@@ -39,7 +28,7 @@ async def plan_and_publish(
         bar.note = (
             f"{plan.vehicles_used} routes, {plan.stops} stops, {plan.distance_m / 1000:,.1f} km"
         )
-    with steps.step("Publishing the plan") as bar:
+    with day.steps.step("Publishing the plan") as bar:
         async with unit_of_work(sessions) as session:
             dispatcher = await session.get(User, region.dispatcher_id)
             assert dispatcher is not None

@@ -12,6 +12,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 
 from api.demo.artifacts import write_artifacts
+from api.demo.context import Day
 from api.demo.handout import run_handout
 from api.demo.intake import api_client, cancel_some, pay_orders, place_orders
 from api.demo.night import run_night
@@ -94,14 +95,12 @@ async def run_demo(options: DemoOptions, base: Settings, console: Console) -> De
             intake = await place_orders(http, settings, region, scale.orders, rng, steps)
             paid = await pay_orders(sessions, settings, intake, rng, steps)
             await cancel_some(http, region, intake, paid, rng, steps)
-        await run_night(sessions, settings, region, timeline, rng, steps)
-        limit = options.route_time_limit_s or scale.route_time_limit_s
-        plan = await plan_and_publish(sessions, settings, region, timeline, limit, steps)
-        await run_handout(sessions, settings, region, timeline, plan, rng, steps)
-        settlement = await run_settlement(sessions, settings, region, timeline, steps)
-        artifacts = await write_artifacts(
-            sessions, settings, region, timeline, plan, settlement, options.out, steps
-        )
+        day = Day(sessions, settings, region, timeline, rng, steps)
+        await run_night(day)
+        plan = await plan_and_publish(day, options.route_time_limit_s or scale.route_time_limit_s)
+        await run_handout(day, plan)
+        settlement = await run_settlement(day)
+        artifacts = await write_artifacts(day, plan, settlement, options.out)
         async with sessions() as session:
             figures = await collect(
                 session, region.campaign_id, plan, settlement, intake.refused, settings.zone

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from api.demo.region import Region
-from api.demo.steps import Steps
-from api.demo.timeline import Timeline
+from api.demo.context import Day
 from kernel.db import unit_of_work
 from kernel.settings import Settings
 from leaders.commission_models import Settlement
@@ -24,22 +20,18 @@ def period_holding(day: date, settings: Settings) -> date:
     return after + timedelta(days=(length - (after - ANCHOR).days % length) % length)
 
 
-async def run_settlement(
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    region: Region,
-    timeline: Timeline,
-    steps: Steps,
-) -> Settlement:
-    period_end = period_holding(timeline.delivery_date, settings)
-    with steps.step(f"Settlement of the period ending {period_end.isoformat()}") as bar:
-        async with unit_of_work(sessions) as session:
+async def run_settlement(day: Day) -> Settlement:
+    """Settle the period holding the delivery date, once it may be settled."""
+    settings = day.settings
+    period_end = period_holding(day.timeline.delivery_date, settings)
+    with day.steps.step(f"Settlement of the period ending {period_end.isoformat()}") as bar:
+        async with unit_of_work(day.sessions) as session:
             done = await settle(
                 session,
                 closes_at(period_end, settings) + timedelta(minutes=1),
                 settings,
                 period_end=period_end,
-                created_by_id=region.operator_id,
+                created_by_id=day.region.operator_id,
             )
         bar.note = f"{done.statement_count} statements, ¥{done.total_fen / 100:,.2f}"
     return done

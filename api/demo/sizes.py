@@ -6,22 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-
-class Size(Enum):
-    SMALL = "small"
-    MEDIUM = "medium"
-    LARGE = "large"
+# The ``--size`` choices.
+Size = Enum("Size", [("SMALL", "small"), ("MEDIUM", "medium"), ("LARGE", "large")])
 
 
 @dataclass(frozen=True)
 class Scale:
-    pickup_points: int
-    customers: int
-    orders: int
+    pickup_points: int  # each with an approved leader
+    customers: int  # with a token each
+    orders: int  # asked of orderCreate; a few are refused (sold out)
+    # Products (at most 120) and the suppliers they are shared among.
     products: int
     suppliers: int
-    vehicles: int
-    route_time_limit_s: int
+    vehicles: int  # half vans, half trucks
+    route_time_limit_s: int  # the planner's search time
 
 
 SCALES = {

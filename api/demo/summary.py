@@ -13,12 +13,11 @@ from rich.table import Table
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.demo.night import day_lines
 from api.demo.steps import Timing
 from fulfilment.models import (
     Order,
     PickupLine,
-    PurchaseOrder,
-    PurchaseOrderLine,
     Refund,
     RefundReason,
     Route,
@@ -122,33 +121,20 @@ async def collect(
 
 
 async def _purchase_orders(session: AsyncSession, plan: RoutePlan, figures: Figures) -> None:
-    rows = await session.execute(
-        select(
-            Supplier.name,
-            PurchaseOrder.revision,
-            func.count(),
-            func.sum(PurchaseOrderLine.cases),
-            func.sum(PurchaseOrderLine.purchase_units),
-            func.sum(PurchaseOrderLine.purchase_units - PurchaseOrderLine.confirmed_units),
-            func.sum(PurchaseOrderLine.cost_fen),
+    names = dict((await session.execute(select(Supplier.id, Supplier.name))).tuples().all())
+    for po, lines in (await day_lines(session, plan.warehouse_id, plan.delivery_date)).items():
+        confirmed = [ln.purchase_units - ln.confirmed_units for ln in lines if ln.confirmed_units]
+        figures.purchase_orders.append(
+            (
+                names[po.supplier_id],
+                po.revision,
+                len(lines),
+                sum(ln.cases for ln in lines),
+                sum(ln.purchase_units for ln in lines),
+                sum(confirmed),
+                sum(ln.cost_fen for ln in lines),
+            )
         )
-        .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
-        .join(
-            PurchaseOrderLine,
-            (PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
-            & (PurchaseOrderLine.revision == PurchaseOrder.revision),
-        )
-        .where(
-            PurchaseOrder.warehouse_id == plan.warehouse_id,
-            PurchaseOrder.delivery_date == plan.delivery_date,
-        )
-        .group_by(PurchaseOrder.id, Supplier.name, PurchaseOrder.revision)
-        .order_by(PurchaseOrder.id)
-    )
-    figures.purchase_orders = [
-        (name, revision, lines, int(cases), int(units), int(short or 0), int(cost))
-        for name, revision, lines, cases, units, short, cost in rows
-    ]
 
 
 async def _refunds(
