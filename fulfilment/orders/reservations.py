@@ -7,10 +7,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.errors import OrderErrorCode
 from fulfilment.models import CampaignItem, OrderLine
+from fulfilment.orders import order_errors
 from kernel.db import execute_counting
-from kernel.errors import DomainError
 
 
 async def reserve(session: AsyncSession, item_id: int, quantity: int, field: list[str]) -> None:
@@ -36,12 +35,7 @@ async def reserve(session: AsyncSession, item_id: int, quantity: int, field: lis
         ).scalar_one()
         or 0
     )
-    raise DomainError(
-        OrderErrorCode.SOLD_OUT,
-        "Sold out." if left <= 0 else f"Only {left} left.",
-        field,
-        remaining=max(left, 0),
-    )
+    raise order_errors.sold_out(field, left)
 
 
 async def release(session: AsyncSession, order_ids: Any) -> None:
