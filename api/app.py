@@ -19,13 +19,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.context import Context, bearer_token
+from api.context import Context, request_viewer
 from api.exports import export_routes
 from api.handlers import load_job_handlers
 from api.payments import wechat_notify
 from api.schema import build_schema
-from kernel.accounts import User, authenticate
-from kernel.db import create_engine, create_sessionmaker
+from kernel.db import READ_ONLY_OPTION, create_engine, create_sessionmaker
 from kernel.jobs.queue import build_queue
 from kernel.settings import Settings, get_settings
 
@@ -43,14 +42,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     read_sessions = create_sessionmaker(engine, read_only=True)
-    # The bearer-token lookup is one SELECT: on PostgreSQL it runs without a
-    # transaction around it (no BEGIN and ROLLBACK round trips per request).
-    auth_sessions = (
-        read_sessions
+    # The bearer-token lookup is one SELECT on a bare connection: on
+    # PostgreSQL without a transaction around it (no BEGIN and ROLLBACK round
+    # trips per request).
+    auth_engine = (
+        engine.execution_options(**{READ_ONLY_OPTION: True})
         if settings.is_sqlite
-        else create_sessionmaker(
-            engine.execution_options(isolation_level="AUTOCOMMIT"), read_only=True
-        )
+        else engine.execution_options(isolation_level="AUTOCOMMIT")
     )
     queue = build_queue(settings, sessions)
 
@@ -58,11 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async def get_context(
             self, request: Request | WebSocket, response: Response | WebSocket
         ) -> Context:
-            viewer: User | None = None
-            token = bearer_token(request)
-            if token:
-                async with auth_sessions() as session:
-                    viewer = await authenticate(session, token, config.token_secret)
+            viewer = await request_viewer(request, auth_engine, config.token_secret)
             return Context(
                 settings=config,
                 sessions=sessions,
@@ -107,6 +101,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.read_sessions = read_sessions
-    app.state.auth_sessions = auth_sessions
+    app.state.auth_engine = auth_engine
     app.state.queue = queue
     return app

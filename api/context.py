@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from api.errors import forbidden, unauthenticated
 from api.loaders import Loaders
-from kernel.accounts import Role, User
+from kernel.accounts import Role, User, authenticate
 from kernel.jobs.queue import JobQueue
 from kernel.settings import Settings
 
@@ -62,6 +62,17 @@ class Context:
 
 
 Info = StrawberryInfo[Context, None]
+
+
+async def request_viewer(
+    request: Request | WebSocket, auth_engine: AsyncEngine, secret: str
+) -> User | None:
+    """The signed-in user of a request's bearer token, if any."""
+    token = bearer_token(request)
+    if not token:
+        return None
+    async with auth_engine.connect() as connection:
+        return await authenticate(connection, token, secret)
 
 
 def bearer_token(request: Request | WebSocket) -> str | None:

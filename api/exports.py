@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api.context import bearer_token
+from api.context import request_viewer
 from api.ids import MAX_DB_ID, decode, encode
 from fulfilment.catalog import supplier_of_user
 from fulfilment.exports import (
@@ -49,7 +49,7 @@ from fulfilment.models import PurchaseOrder, RoutePlan, RoutePlanStatus
 from fulfilment.route_map import plan_map, plan_map_svg
 from fulfilment.route_sheet_pdf import route_sheet_pdf
 from fulfilment.route_sheets import route_sheet, route_sheet_rows
-from kernel.accounts import Role, User, authenticate
+from kernel.accounts import Role, User
 from kernel.errors import DomainError, NotFound
 from leaders.commission_models import PayoutBatch
 from leaders.models import Leader, PickupPoint
@@ -88,11 +88,8 @@ def purchase_order_path(purchase_order_id: int, fmt: str, revision: int | None =
 
 
 async def _viewer(request: Request) -> User:
-    token = bearer_token(request)
-    viewer = None
-    if token:
-        async with request.app.state.auth_sessions() as session:
-            viewer = await authenticate(session, token, request.app.state.settings.token_secret)
+    state = request.app.state
+    viewer = await request_viewer(request, state.auth_engine, state.settings.token_secret)
     if viewer is None:
         raise _Refused(401, "UNAUTHENTICATED")
     return viewer
@@ -331,7 +328,7 @@ async def payout_batch_file(request: Request, viewer: User, session: AsyncSessio
 
 
 def export_routes() -> list[Route]:
-    """The download routes; they read ``app.state.auth_sessions``,
+    """The download routes; they read ``app.state.auth_engine``,
     ``read_sessions`` and ``settings``."""
     return [
         Route("/exports/purchase-orders/{id}.{fmt}", _endpoint(purchase_order)),
