@@ -413,11 +413,12 @@ def _classify(result: LoadResult, status: int, body: Any, text: str) -> str:
 
 
 async def _drive(cfg: LoadConfig) -> LoadResult:
-    import httpx
+    # aiohttp, not httpx: at several hundred requests a second httpx's client
+    # took a core of this 2-core machine away from the server it measures.
+    import aiohttp
 
     result = LoadResult()
     rng = random.Random()
-    limits = httpx.Limits(max_connections=cfg.clients, max_keepalive_connections=cfg.clients)
     headers_by_token = [
         {"authorization": f"Bearer {t}", "content-type": "application/json"} for t in cfg.tokens
     ]
@@ -427,7 +428,9 @@ async def _drive(cfg: LoadConfig) -> LoadResult:
     issued = 0
     last_done = warmup_end
 
-    async with httpx.AsyncClient(base_url=cfg.base, limits=limits, timeout=cfg.timeout) as http:
+    connector = aiohttp.TCPConnector(limit=cfg.clients)
+    timeout = aiohttp.ClientTimeout(total=cfg.timeout)
+    async with aiohttp.ClientSession(cfg.base, connector=connector, timeout=timeout) as http:
 
         async def one() -> tuple[str, float]:
             lines = [
@@ -448,16 +451,17 @@ async def _drive(cfg: LoadConfig) -> LoadResult:
             )
             t0 = time.perf_counter()
             try:
-                response = await http.post(
-                    "/graphql", content=body, headers=rng.choice(headers_by_token)
-                )
-                text = response.text
+                async with http.post(
+                    "/graphql", data=body, headers=rng.choice(headers_by_token)
+                ) as response:
+                    text = await response.text()
+                    status = response.status
                 try:
-                    parsed = response.json()
+                    parsed = json.loads(text)
                 except ValueError:
                     parsed = None
-                kind = _classify(result, response.status_code, parsed, text)
-            except httpx.HTTPError as exc:
+                kind = _classify(result, status, parsed, text)
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 result.samples.setdefault("http", f"{type(exc).__name__}: {exc}")
                 kind = "http"
             return kind, (time.perf_counter() - t0) * 1000.0
@@ -604,6 +608,7 @@ def report(
         "workers": args.workers,
         "clients": args.clients,
         "checks_ok": checks.count_ok and checks.reserved_ok,
+        "server_cpu_ms_per_order": round(cpu["worker_ms"], 2),
     }
     pcts = " / ".join(f"{percentile(lat, q):.1f}" for q in (50, 90, 99)) + (
         f" / {lat[-1] if lat else 0.0:.1f} ms"
@@ -626,6 +631,8 @@ def report(
         ("CPU during run (of 2 cores = 200%)",
          f"system {cpu['system']:.0f}%, server workers {cpu['workers']:.0f}%, "
          f"postgres {cpu['postgres']:.0f}%, load generator {cpu['loadgen']:.0f}%"),
+        ("CPU per request: server workers / postgres",
+         f"{cpu['worker_ms']:.2f} / {cpu['postgres_ms']:.2f} ms"),
         ("check: reserved == Σ holding lines",
          ("OK" if checks.reserved_ok else "FAILED")
          + f" ({checks.items_checked} items; {len(checks.reserved_mismatches)} mismatched, "
@@ -756,9 +763,15 @@ def main() -> int:
         wall = time.perf_counter() - wall0
         pg_cpu = sum(_proc_cpu(pid) for pid in backend_pids(args.postgres_url, name))
         busy1, total1 = _system_busy()
+        worker_cpu = sum(_proc_cpu(p) - c for p, c in cpu_before.items())
+        requests = max(1, result.warmup_ok + result.warmup_failed + len(result.latencies_ms))
         cpu = {
+            # CPU time per request: steadier than orders/s on a machine that
+            # other work shares.
+            "worker_ms": 1000.0 * worker_cpu / requests,
+            "postgres_ms": 1000.0 * pg_cpu / requests,
             "system": 100.0 * os.cpu_count() * (busy1 - busy0) / max(total1 - total0, 1),  # type: ignore[operator]
-            "workers": 100.0 * sum(_proc_cpu(p) - c for p, c in cpu_before.items()) / wall,
+            "workers": 100.0 * worker_cpu / wall,
             "loadgen": 100.0 * result.cpu_s / wall,
             # Backends start with the pools, during the load: all they used.
             "postgres": 100.0 * pg_cpu / wall,
