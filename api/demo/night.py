@@ -47,7 +47,7 @@ async def day_lines(
         .order_by(PurchaseOrder.id, PurchaseOrderLine.product_id)
     )
     lines: dict[PurchaseOrder, list[PurchaseOrderLine]] = {}
-    for po, line in rows.tuples():
+    for po, line in rows.all():
         lines.setdefault(po, []).append(line)
     return lines
 

@@ -121,7 +121,7 @@ async def collect(
 
 
 async def _purchase_orders(session: AsyncSession, plan: RoutePlan, figures: Figures) -> None:
-    names = dict((await session.execute(select(Supplier.id, Supplier.name))).tuples().all())
+    names = dict((await session.execute(select(Supplier.id, Supplier.name))).all())
     for po, lines in (await day_lines(session, plan.warehouse_id, plan.delivery_date)).items():
         confirmed = [ln.purchase_units - ln.confirmed_units for ln in lines if ln.confirmed_units]
         figures.purchase_orders.append(
