@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo.sizes import Size
-from api.migrate import migrate
+from api.migrate import migrate as migrate  # re-exported: tests and scripts import it here
 from kernel.accounts import Role, User, create_user
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
 from kernel.errors import DomainError
