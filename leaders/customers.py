@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.db import insert_ignoring_conflicts
 from kernel.validation import clean_phone
-from leaders.models import CustomerBinding, PickupPoint
+from leaders.models import PickupPoint
 
 # No 0/O, 1/I/L: codes are read aloud and typed from posters.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -29,25 +29,6 @@ async def pickup_point_by_share_code(session: AsyncSession, code: str) -> Pickup
     return (
         await session.execute(select(PickupPoint).where(PickupPoint.share_code == normalised))
     ).scalar_one_or_none()
-
-
-async def bind_customer(session: AsyncSession, user_id: int, pickup_point_id: int) -> None:
-    """Remember the pickup point a customer last ordered through. Race-free:
-    a customer's simultaneous first orders end with one binding."""
-    now = utcnow()
-    await session.execute(
-        insert_ignoring_conflicts(session, CustomerBinding, ["user_id"]).values(
-            user_id=user_id, pickup_point_id=pickup_point_id, bound_at=now
-        )
-    )
-    await session.execute(
-        update(CustomerBinding)
-        .where(
-            CustomerBinding.user_id == user_id,
-            CustomerBinding.pickup_point_id != pickup_point_id,
-        )
-        .values(pickup_point_id=pickup_point_id, bound_at=now)
-    )
 
 
 async def customer_by_phone(session: AsyncSession, phone: str, name: str | None) -> User:

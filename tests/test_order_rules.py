@@ -123,6 +123,29 @@ async def test_order_is_placed_awaiting_payment(db, gql):
     ]
 
 
+async def test_customer_is_bound_to_the_pickup_point_they_last_ordered_through(db, gql):
+    shop = await open_shop(db)
+    other_point, _, _ = await approved_pickup_point(db, shop.operator, shop.warehouse_id)
+    resident, token = await db.user(Role.CUSTOMER, "王奶奶")
+
+    async def bound() -> list[int]:
+        return [
+            await db.scalar(
+                "SELECT pickup_point_id FROM customer_bindings WHERE user_id = :u", u=resident.id
+            )
+        ]
+
+    await place(gql, order_input(shop, {0: 1}), token)
+    assert await bound() == [shop.pickup_point_id]
+    elsewhere = lines_input(encode("PickupPoint", other_point), [(shop.item_gid(0), 1)])
+    await place(gql, elsewhere, token)
+    assert await bound() == [other_point]
+    # A refused order moves nothing.
+    await close_campaign(db, shop.campaign_id)
+    await refused(gql, order_input(shop, {0: 1}), token)
+    assert await bound() == [other_point]
+
+
 async def test_largest_quantity_is_accepted(db, gql):
     shop = await open_shop(db)
     order = await place(gql, order_input(shop, {0: 999}), await customer(db))

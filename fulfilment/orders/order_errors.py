@@ -1,5 +1,5 @@
 """The errors orderCreate's rules give, worded once for both ways of placing
-an order: the portable Python one raises them directly, and the PostgreSQL
+an order: the SQLite one raises them directly, and the PostgreSQL
 function names the broken rule in a small JSON message turned into the same
 error here."""
 

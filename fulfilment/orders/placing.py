@@ -2,8 +2,8 @@
 counted across the customer's orders, and one order per idempotency key.
 
 The rules run in one PostgreSQL function where there is one (the evening
-rush's hot path, placing_postgres.py) and in Python elsewhere
-(placing_portable.py)."""
+rush's hot path, placing_postgres.py) and as plain SQL on SQLite
+(placing_sqlite.py)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from fulfilment.orders.order_requests import (
     order_number,
     request_hash,
 )
-from fulfilment.orders.placing_portable import place_portably
 from fulfilment.orders.placing_postgres import place_on_postgres
+from fulfilment.orders.placing_sqlite import place_on_sqlite
 
 __all__ = [
     "MAX_LINES",
@@ -48,7 +48,9 @@ async def place_order(
     a DomainError leaves nothing behind, and when the caller's transaction
     has begun it is left to roll back whole."""
     request = checked_request(request)
-    place = place_on_postgres if session.get_bind().dialect.name == "postgresql" else place_portably
+    place = (
+        place_on_postgres if session.get_bind().dialect.name == "postgresql" else place_on_sqlite
+    )
     return await place(
         session,
         request,

@@ -1,4 +1,5 @@
-"""Holding and releasing units of campaign items' caps."""
+"""Releasing units of campaign items' caps (placing an order holds them:
+see the placing modules)."""
 
 from __future__ import annotations
 
@@ -8,34 +9,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.models import CampaignItem, OrderLine
-from fulfilment.orders import order_errors
-from kernel.db import execute_counting
-
-
-async def reserve(session: AsyncSession, item_id: int, quantity: int, field: list[str]) -> None:
-    """Hold ``quantity`` units of an item. The cap check and the increment are
-    one UPDATE, so concurrent orders can never together exceed the cap: the
-    row lock makes them take turns, and each sees the others' reservations."""
-    taken = await execute_counting(
-        session,
-        update(CampaignItem)
-        .where(
-            CampaignItem.id == item_id,
-            (CampaignItem.cap.is_(None)) | (CampaignItem.reserved + quantity <= CampaignItem.cap),
-        )
-        .values(reserved=CampaignItem.reserved + quantity),
-    )
-    if taken == 1:
-        return
-    left = int(
-        (
-            await session.execute(
-                select(CampaignItem.cap - CampaignItem.reserved).where(CampaignItem.id == item_id)
-            )
-        ).scalar_one()
-        or 0
-    )
-    raise order_errors.sold_out(field, left)
 
 
 async def release(session: AsyncSession, order_ids: Any) -> None:

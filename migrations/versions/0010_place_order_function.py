@@ -9,11 +9,12 @@ database work in one statement (fulfilment/orders/placing.py calls it). The
 evening rush is bound by round trips and per-statement overhead in Python, not
 by PostgreSQL: one call instead of about a dozen statements lets two API
 processes place several times more orders a second. SQLite runs the same rules
-in Python (fulfilment/orders/placing_portable.py); the order tests run both.
+as plain SQL from Python (fulfilment/orders/placing_sqlite.py); the order
+tests run both.
 
 A broken rule raises SQLSTATE TG001 with a JSON message naming the rule, the
 line and the figures; the statement is then undone whole, and Python turns
-the message into the same DomainError the portable path raises.
+the message into the same DomainError the SQLite path raises.
 """
 
 from __future__ import annotations
