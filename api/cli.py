@@ -434,7 +434,16 @@ def demo(
     for example in examples(result):
         out.print(f"\n[bold]{example.role}[/bold]  Authorization: Bearer {example.token}")
         out.print(f"  {example.query}", highlight=False, soft_wrap=True)
-    uvicorn.run(create_app(result.settings), host=host, port=port, access_log=False)
+    # Jobs inline (SQLite): without the app's lifespan, so without its
+    # periodic sweeps. The demo's day ran ahead of the real clock (delivery
+    # tomorrow, settlement next week) and a sweep on the real clock would
+    # refuse to settle an earlier period every hour. Jobs started through
+    # the API still run. (On PostgreSQL the sweeps belong to workers.)
+    app = create_app(result.settings)
+    if result.settings.jobs_inline:
+        uvicorn.run(app, host=host, port=port, access_log=False, lifespan="off")
+    else:
+        uvicorn.run(app, host=host, port=port, access_log=False)
 
 
 @schema_app.command("export")

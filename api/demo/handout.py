@@ -33,7 +33,7 @@ from kernel.db import unit_of_work
 
 MISSING_REPORTS = 2  # leaders who find a unit missing when they sign
 PICKUP_SPACING = timedelta(seconds=15)  # between two collections at one point
-VERIFIED_ONE_BY_ONE = 5  # codes per point that go through verify_pickup singly
+VERIFIED_ONE_BY_ONE = 3  # codes per point that go through verify_pickup singly
 
 
 async def run_handout(day: Day, plan: RoutePlan) -> Counter[str]:

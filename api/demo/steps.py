@@ -60,7 +60,9 @@ class Steps:
             TimeElapsedColumn(),
             TextColumn("[dim]{task.fields[message]}"),
         )
-        with Progress(*columns, console=self.console, transient=True) as progress:
+        # Bars only on a terminal; a log gets the one line per step.
+        live = self.console.is_terminal
+        with Progress(*columns, console=self.console, transient=True, disable=not live) as progress:
             bar = Bar(progress, progress.add_task(title, total=total, message=""))
             yield bar
         seconds = perf_counter() - start
