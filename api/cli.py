@@ -299,17 +299,26 @@ def _print_result(result: dict[str, Any]) -> None:
         out.print(f"{key}: {value}", highlight=False, soft_wrap=True)
 
 
+def _progress(fraction: float, message: str) -> None:
+    """A job's progress, on a terminal only (a failure is the one line a log gets)."""
+    if message and err.is_terminal:
+        err.print(f"{fraction:4.0%} {message}", highlight=False)
+
+
+def _quiet_job_runner() -> None:
+    """The runner logs a failed job's traceback for the operators of a
+    server; here the failure is reported as one line instead."""
+    logging.getLogger("kernel.jobs.runner").setLevel(logging.CRITICAL)
+
+
 def _run_job(kind: str, payload: dict[str, Any], key: str | None = None) -> None:
-    """Run a job here, to its end, printing its progress, then its result."""
+    """Run a job here, to its end, showing its progress, then its result."""
     from api.job_runs import run_now
 
-    def progress(fraction: float, message: str) -> None:
-        if message:
-            err.print(f"{fraction:4.0%} {message}", highlight=False)
-
     async def work(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
-        return await run_now(sessions, kind, payload, key=key, on_progress=progress)
+        return await run_now(sessions, kind, payload, key=key, on_progress=_progress)
 
+    _quiet_job_runner()
     _print_result(_run(_in_database(work)))
 
 
@@ -374,7 +383,7 @@ def routes_plan(
             day.date(),
             time_limit_s=time_limit or settings.routing_time_limit_s,
             by_id=by_id,
-            on_progress=lambda f, m: err.print(f"{f:4.0%} {m}", highlight=False),
+            on_progress=_progress,
         )
         return {
             "plan": plan.id,
@@ -384,6 +393,7 @@ def routes_plan(
             "km": round(plan.distance_m / 1000, 1),
         }
 
+    _quiet_job_runner()
     _print_result(_run(_in_database(work)))
 
 
@@ -419,6 +429,7 @@ def demo(
     from api.demo.tokens import examples
 
     options = DemoOptions(size=size, seed=seed, out=out_dir, database_url=database_url)
+    _quiet_job_runner()
     result = _run(run_demo(options, get_settings(), out))
     out.print(f"\n[bold]Documents[/bold] in {out_dir}/ ({len(result.files)} files)")
     out.print(f"[bold]Database[/bold] {result.settings.database_url}", highlight=False)

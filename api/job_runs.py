@@ -32,7 +32,10 @@ class JobFailed(Exception):
     """The job ran and failed; ``message`` is its recorded error."""
 
     def __init__(self, kind: str, error: str | None) -> None:
-        super().__init__(f"{kind} failed: {error or 'no error recorded'}")
+        # The recorded error starts with the exception's dotted class name.
+        head, _, rest = (error or "no error recorded").partition(": ")
+        reason = rest if rest and "." in head and " " not in head else (error or "")
+        super().__init__(f"{kind} failed: {reason or 'no error recorded'}")
 
 
 async def run_queued(
