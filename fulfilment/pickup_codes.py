@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,6 +61,26 @@ def parse_qr(secret: str, payload: str) -> tuple[str, str] | None:
     if not hmac.compare_digest(_tag(secret, number, code).encode(), tag.encode()):
         return None
     return number, code
+
+
+async def issue_new_order_code(
+    session: AsyncSession, order_id: int, pickup_point_id: int, day: date, now: datetime
+) -> None:
+    """The first code of an order that has none yet (it is being paid): one
+    INSERT in the common case; a taken code falls back to issue_pickup_code."""
+    inserted = await session.execute(
+        insert_ignoring_conflicts(session, PickupCode)
+        .values(
+            order_id=order_id,
+            pickup_point_id=pickup_point_id,
+            delivery_date=day,
+            code=draw_code(),
+            created_at=now,
+        )
+        .returning(PickupCode.id)
+    )
+    if inserted.scalar_one_or_none() is None:
+        await issue_pickup_code(session, order_id, now)
 
 
 async def issue_pickup_code(
