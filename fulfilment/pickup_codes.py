@@ -68,19 +68,26 @@ async def issue_new_order_code(
 ) -> None:
     """The first code of an order that has none yet (it is being paid): one
     INSERT in the common case; a taken code falls back to issue_pickup_code."""
+    if not await _try_code(session, order_id, pickup_point_id, day, draw_code(), now):
+        await issue_pickup_code(session, order_id, now)
+
+
+async def _try_code(
+    session: AsyncSession, order_id: int, point_id: int, day: date, code: str, now: datetime
+) -> bool:
+    """Whether ``code`` was free and is now the order's (the unique keys decide)."""
     inserted = await session.execute(
         insert_ignoring_conflicts(session, PickupCode)
         .values(
             order_id=order_id,
-            pickup_point_id=pickup_point_id,
+            pickup_point_id=point_id,
             delivery_date=day,
-            code=draw_code(),
+            code=code,
             created_at=now,
         )
         .returning(PickupCode.id)
     )
-    if inserted.scalar_one_or_none() is None:
-        await issue_pickup_code(session, order_id, now)
+    return inserted.scalar_one_or_none() is not None
 
 
 async def issue_pickup_code(
@@ -103,18 +110,7 @@ async def issue_pickup_code(
         )
     ).one()
     for _ in range(_MAX_DRAWS):
-        inserted = await session.execute(
-            insert_ignoring_conflicts(session, PickupCode)
-            .values(
-                order_id=order_id,
-                pickup_point_id=point_id,
-                delivery_date=day,
-                code=draw(),
-                created_at=now,
-            )
-            .returning(PickupCode.id)
-        )
-        if inserted.scalar_one_or_none() is not None:
+        if await _try_code(session, order_id, point_id, day, draw(), now):
             code = await _code_of(session, order_id)
             assert code is not None
             return code

@@ -36,6 +36,17 @@ class OrderRequest:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """What placing a checked request adds to it: its fingerprint, the new
+    order's number and times."""
+
+    digest: str
+    number: str
+    now: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class PlacedOrder:
     order: Order
     replayed: bool  # True when the key had been used: nothing new was created

@@ -18,6 +18,7 @@ from fulfilment.orders.order_requests import (
     LineRequest,
     OrderRequest,
     PlacedOrder,
+    Placement,
     checked_request,
     order_number,
     request_hash,
@@ -51,11 +52,10 @@ async def place_order(
     place = (
         place_on_postgres if session.get_bind().dialect.name == "postgresql" else place_on_sqlite
     )
-    return await place(
-        session,
-        request,
+    placement = Placement(
         digest=request_hash(request),
         number=order_number(now, zone),
         now=now,
         expires_at=now + payment_window,
     )
+    return await place(session, request, placement)

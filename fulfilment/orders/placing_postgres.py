@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.models import Order, OrderStatus
 from fulfilment.orders import order_errors
-from fulfilment.orders.order_requests import OrderRequest, PlacedOrder
+from fulfilment.orders.order_requests import OrderRequest, PlacedOrder, Placement
 from kernel.db import driver_connection
 
 _ORDER_COLUMNS = tuple(c.key for c in Order.__table__.columns)
@@ -21,13 +19,7 @@ _CALL = (
 
 
 async def place_on_postgres(
-    session: AsyncSession,
-    request: OrderRequest,
-    *,
-    digest: str,
-    number: str,
-    now: datetime,
-    expires_at: datetime,
+    session: AsyncSession, request: OrderRequest, placement: Placement
 ) -> PlacedOrder:
     """Place a checked request with one statement (see place_order)."""
     # The driver's connection, not SQLAlchemy's execute: this is the evening
@@ -45,10 +37,10 @@ async def place_on_postgres(
             [ln.campaign_item_id for ln in request.lines],
             [ln.quantity for ln in request.lines],
             request.idempotency_key,
-            digest,
-            number,
-            now,
-            expires_at,
+            placement.digest,
+            placement.number,
+            placement.now,
+            placement.expires_at,
         )
     except asyncpg.PostgresError as exc:
         if exc.sqlstate == order_errors.RULE_SQLSTATE:

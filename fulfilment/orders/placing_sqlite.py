@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.models import Order, OrderStatus
 from fulfilment.orders import order_errors
-from fulfilment.orders.order_requests import OrderRequest, PlacedOrder
+from fulfilment.orders.order_requests import OrderRequest, PlacedOrder, Placement
 from kernel.clock import as_utc
 from kernel.db import driver_connection
 
@@ -58,15 +58,10 @@ async def _replay(
 
 
 async def place_on_sqlite(
-    session: AsyncSession,
-    request: OrderRequest,
-    *,
-    digest: str,
-    number: str,
-    now: datetime,
-    expires_at: datetime,
+    session: AsyncSession, request: OrderRequest, placement: Placement
 ) -> PlacedOrder:
     """Place a checked request in the caller's transaction (see place_order)."""
+    digest, number, now = placement.digest, placement.number, placement.now
     # Asking the session for its connection begins the unit of work's
     # transaction (BEGIN IMMEDIATE, kernel.db): the statements below share it.
     driver = await driver_connection(session)
@@ -129,7 +124,7 @@ async def place_on_sqlite(
         request.idempotency_key,
         digest,
         _stored(now),
-        _stored(expires_at),
+        _stored(placement.expires_at),
     )
     if not created:
         # Writers take turns on SQLite (BEGIN IMMEDIATE), so a twin that won
@@ -220,7 +215,7 @@ async def place_on_sqlite(
         idempotency_key=request.idempotency_key,
         request_hash=digest,
         created_at=as_utc(now),
-        expires_at=as_utc(expires_at),
+        expires_at=as_utc(placement.expires_at),
         paid_at=None,
         payment_transaction_id=None,
         closed_at=None,

@@ -36,6 +36,26 @@ depends_on = None
 # - items are reserved last and in id order: those rows are what every order
 #   contends for, locked from their UPDATE to the commit, and always in the
 #   same order so concurrent orders queue instead of deadlocking.
+# The order a caller placed with a key before, if any; the same key with a
+# different request is refused.
+ORDER_BY_KEY = """
+CREATE OR REPLACE FUNCTION tuangou_order_by_key(
+    p_placed_by_id bigint, p_key varchar, p_hash varchar
+) RETURNS orders LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+    found_order orders%ROWTYPE;
+BEGIN
+    SELECT * INTO found_order FROM orders
+    WHERE placed_by_id = p_placed_by_id AND idempotency_key = p_key;
+    IF FOUND AND found_order.request_hash <> p_hash THEN
+        RAISE EXCEPTION USING ERRCODE = 'TG001',
+            MESSAGE = json_build_object('code', 'IDEMPOTENCY_CONFLICT')::text;
+    END IF;
+    RETURN found_order;
+END
+$fn$
+"""
+
 PLACE_ORDER = """
 CREATE OR REPLACE FUNCTION tuangou_place_order(
     p_customer_id bigint,
@@ -62,13 +82,8 @@ DECLARE
     v_line record;
     v_left integer;
 BEGIN
-    SELECT * INTO placed FROM orders
-    WHERE placed_by_id = p_placed_by_id AND idempotency_key = p_key;
-    IF FOUND THEN
-        IF placed.request_hash <> p_hash THEN
-            RAISE EXCEPTION USING ERRCODE = 'TG001',
-                MESSAGE = json_build_object('code', 'IDEMPOTENCY_CONFLICT')::text;
-        END IF;
+    placed := tuangou_order_by_key(p_placed_by_id, p_key, p_hash);
+    IF placed.id IS NOT NULL THEN
         replayed := true;
         RETURN;
     END IF;
@@ -122,12 +137,7 @@ BEGIN
     ON CONFLICT (placed_by_id, idempotency_key) DO NOTHING
     RETURNING id INTO v_order_id;
     IF v_order_id IS NULL THEN
-        SELECT * INTO placed FROM orders
-        WHERE placed_by_id = p_placed_by_id AND idempotency_key = p_key;
-        IF placed.request_hash <> p_hash THEN
-            RAISE EXCEPTION USING ERRCODE = 'TG001',
-                MESSAGE = json_build_object('code', 'IDEMPOTENCY_CONFLICT')::text;
-        END IF;
+        placed := tuangou_order_by_key(p_placed_by_id, p_key, p_hash);
         replayed := true;
         RETURN;
     END IF;
@@ -203,6 +213,7 @@ $fn$
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(ORDER_BY_KEY)
         op.execute(PLACE_ORDER)
 
 
@@ -213,3 +224,4 @@ def downgrade() -> None:
             "bigint, bigint, bigint, bigint[], integer[], varchar, varchar, varchar, "
             "timestamptz, timestamptz)"
         )
+        op.execute("DROP FUNCTION IF EXISTS tuangou_order_by_key(bigint, varchar, varchar)")
