@@ -14,17 +14,19 @@ one is refused without touching the database.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.models import Campaign, Order, PickupCode
-from kernel.db import insert_ignoring_conflicts
+from kernel.db import insert_ignoring_conflicts, write_in_transaction
 
 QR_PREFIX = "TG1"
 _TAG_HEX = 16
@@ -76,18 +78,28 @@ async def _try_code(
     session: AsyncSession, order_id: int, point_id: int, day: date, code: str, now: datetime
 ) -> bool:
     """Whether ``code`` was free and is now the order's (the unique keys decide)."""
-    inserted = await session.execute(
-        insert_ignoring_conflicts(session, PickupCode)
-        .values(
-            order_id=order_id,
-            pickup_point_id=point_id,
-            delivery_date=day,
-            code=code,
-            created_at=now,
-        )
-        .returning(PickupCode.id)
+    inserted = await write_in_transaction(
+        session,
+        _code_insert(session.get_bind().dialect.name),
+        order_id=order_id,
+        pickup_point_id=point_id,
+        delivery_date=day,
+        code=code,
+        created_at=now,
     )
-    return inserted.scalar_one_or_none() is not None
+    return bool(inserted)
+
+
+@functools.cache
+def _code_insert(dialect_name: str) -> Any:
+    # Built once per database: codes are issued in the payment rush.
+    table = PickupCode.__table__
+    columns = ("order_id", "pickup_point_id", "delivery_date", "code", "created_at")
+    return (
+        insert_ignoring_conflicts(dialect_name, table)
+        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+        .returning(table.c.id)
+    )
 
 
 async def issue_pickup_code(

@@ -26,6 +26,7 @@ from fulfilment.models import (
     RefundReason,
 )
 from fulfilment.pickup_codes import issue_new_order_code
+from kernel.db import write_in_transaction
 
 Order2 = aliased(Order)
 
@@ -53,17 +54,29 @@ _ORDER_TO_PAY = (
     # Locked: notifications of one order take turns.
     .with_for_update(of=Order)
 )
+_orders, _notifications = Order.__table__.c, PaymentNotification.__table__.c
 _MARK_PAID = (
     update(Order)
-    .where(Order.id == bindparam("order_id"))
+    .where(_orders.id == bindparam("order_id"))
     .values(
-        status=bindparam("status"),
-        paid_at=bindparam("paid_at"),
-        payment_transaction_id=bindparam("tx"),
+        status=bindparam("status", type_=_orders.status.type),
+        paid_at=bindparam("paid_at", type_=_orders.paid_at.type),
+        payment_transaction_id=bindparam("tx", type_=_orders.payment_transaction_id.type),
     )
-    .execution_options(synchronize_session=False)
 )
-_NOTIFICATION = insert(PaymentNotification)
+_NOTIFICATION = insert(PaymentNotification).values(
+    {
+        name: bindparam(name, type_=_notifications[name].type)
+        for name in (
+            "order_number",
+            "transaction_id",
+            "amount_fen",
+            "outcome",
+            "reason",
+            "received_at",
+        )
+    }
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +111,8 @@ async def record_payment(
 ) -> PaymentResult:
     """Apply one (authenticated) payment notification. Replays are harmless;
     money that arrives for a closed order, or twice, is booked as a refund."""
-    # One statement for the order and the facts the decision needs.
+    # One statement for the order and the facts the decision needs; through
+    # the session, which so begins the transaction the writes below join.
     row = (
         await session.execute(
             _ORDER_TO_PAY,
@@ -130,16 +144,15 @@ async def record_payment(
         reason = f"paid after the order was {order.status.value}; refunded"
         await _mark_paid(session, order, transaction_id, now, order.status)
         await _refund(session, order, RefundReason.PAID_AFTER_CLOSE, now)
-    await session.execute(
+    await write_in_transaction(
+        session,
         _NOTIFICATION,
-        {
-            "order_number": order_number[:64],
-            "transaction_id": transaction_id[:64],
-            "amount_fen": amount_fen,
-            "outcome": outcome,
-            "reason": reason,
-            "received_at": now,
-        },
+        order_number=order_number[:64],
+        transaction_id=transaction_id[:64],
+        amount_fen=amount_fen,
+        outcome=outcome,
+        reason=reason,
+        received_at=now,
     )
     if outcome is PaymentOutcome.REJECTED:
         log.warning("payment notification rejected: %s (order %s)", reason, order_number)
@@ -149,9 +162,8 @@ async def record_payment(
 async def _mark_paid(
     session: AsyncSession, order: Order, transaction_id: str, now: datetime, status: OrderStatus
 ) -> None:
-    await session.execute(
-        _MARK_PAID,
-        {"order_id": order.id, "status": status, "paid_at": now, "tx": transaction_id},
+    await write_in_transaction(
+        session, _MARK_PAID, order_id=order.id, status=status, paid_at=now, tx=transaction_id
     )
     # The loaded order shows what was written, without a second read.
     for name, value in (
