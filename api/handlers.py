@@ -10,5 +10,6 @@ def load_job_handlers() -> None:
     import fulfilment.routing_jobs  # noqa: F401
     import kernel.jobs.diagnostics
     import kernel.jobs.pruning
+    import kernel.jobs.statistics
     import kernel.outbox  # noqa: F401
     import leaders.commission_jobs  # noqa: F401

@@ -26,7 +26,8 @@ from api.demo.timeline import Timeline
 from api.migrate import migrate
 from kernel.accounts import User
 from kernel.clock import utcnow
-from kernel.db import create_engine, create_sessionmaker
+from kernel.db import create_engine, create_sessionmaker, unit_of_work
+from kernel.jobs.statistics import refresh_statistics
 from kernel.settings import Settings
 
 DATABASE_FILE = "tuangou-demo.db"
@@ -95,6 +96,11 @@ async def run_demo(options: DemoOptions, base: Settings, console: Console) -> De
             intake = await place_orders(http, settings, region, scale.orders, rng, steps)
             paid = await pay_orders(sessions, settings, intake, rng, steps)
             await cancel_some(http, region, intake, paid, rng, steps)
+        # What the hourly statistics job would have done by now: the night's
+        # per-point reads need SQLite to know its indexes' selectivity.
+        with steps.step("Planner statistics (hourly job, run now)"):
+            async with unit_of_work(sessions) as session:
+                await refresh_statistics(session)
         day = Day(sessions, settings, region, timeline, rng, steps)
         await run_night(day)
         plan = await plan_and_publish(day, options.route_time_limit_s or scale.route_time_limit_s)
