@@ -24,6 +24,6 @@ class Scale:
 
 SCALES = {
     Size.SMALL: Scale(30, 500, 2_000, 40, 4, 4, 3),
-    Size.MEDIUM: Scale(300, 5_000, 30_000, 120, 8, 20, 20),
-    Size.LARGE: Scale(600, 10_000, 60_000, 120, 8, 40, 30),
+    Size.MEDIUM: Scale(300, 5_000, 30_000, 120, 8, 20, 10),
+    Size.LARGE: Scale(600, 10_000, 60_000, 120, 8, 40, 20),
 }
