@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy import Enum as SAEnum
@@ -176,6 +176,24 @@ async def write_in_transaction(
         raise RuntimeError("write_in_transaction needs a transaction begun on the database")
     rows = await driver.execute_fetchall(prepared.sql, prepared.arguments(params))
     return [tuple(r) for r in rows]
+
+
+T = TypeVar("T")
+
+
+async def run_in_sqlite_thread(session: AsyncSession, work: Callable[[Any], T]) -> T:
+    """Run ``work(sqlite3_connection)`` in aiosqlite's database thread, in one
+    hop, inside the transaction the session's unit of work has begun (asking
+    for the connection begins it: BEGIN IMMEDIATE, see ``_sqlite_begin``).
+    For hot paths of several statements: each aiosqlite call is a hop to that
+    thread and back, which cost more than SQLite's work. aiosqlite keeps its
+    thread's queue private (``_execute``); SQLAlchemy's aiosqlite dialect uses
+    it the same way."""
+    driver = await driver_connection(session)
+    if not driver.in_transaction:
+        raise RuntimeError("run_in_sqlite_thread needs the unit of work's transaction")
+    result: T = await driver._execute(work, driver._conn)
+    return result
 
 
 @dataclass(frozen=True)
