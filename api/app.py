@@ -39,7 +39,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     config: Settings = settings
     load_job_handlers()
-    engine = create_engine(settings.database_url)
+    engine = (
+        create_engine(settings.database_url)
+        if settings.is_sqlite
+        else create_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+        )
+    )
     sessions = create_sessionmaker(engine)
     read_sessions = create_sessionmaker(engine, read_only=True)
     # The bearer-token lookup is one SELECT on a bare connection: on

@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TUANGOU_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./tuangou.db"
+    # PostgreSQL connections per API process (and as many again in a burst).
+    # An order is one round trip now, so a few per process keep up; more only
+    # add backends that take turns on the same hot item rows.
+    db_pool_size: int = Field(default=10, ge=1, le=200)
     timezone: str = "Asia/Shanghai"
     # Used as the HMAC key for stored token digests: a stolen database alone
     # does not let anyone test guessed tokens offline.

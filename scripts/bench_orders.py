@@ -283,9 +283,10 @@ def _is_resource_tracker(pid: int) -> bool:
 
 
 class Server:
-    def __init__(self, url: str, workers: int, log_path: Path) -> None:
+    def __init__(self, url: str, workers: int, log_path: Path, pool_size: int) -> None:
         self.url = url
         self.workers = workers
+        self.pool_size = pool_size
         self.port = free_port()
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
@@ -303,6 +304,7 @@ class Server:
             TUANGOU_GRAPHIQL="false",
             TUANGOU_TOKEN_SECRET=TOKEN_SECRET,
             TUANGOU_GEOCODER="none",
+            TUANGOU_DB_POOL_SIZE=str(self.pool_size),
         )
         cmd = [
             tuangou_executable(),
@@ -607,6 +609,7 @@ def report(
         "seconds": round(result.elapsed, 2),
         "workers": args.workers,
         "clients": args.clients,
+        "pool_size": args.pool_size,
         "checks_ok": checks.count_ok and checks.reserved_ok,
         "server_cpu_ms_per_order": round(cpu["worker_ms"], 2),
     }
@@ -622,7 +625,8 @@ def report(
         ("errors: HTTP / GraphQL / userErrors / other",
          f"{result.http_errors} / {result.graphql_errors} / {result.user_errors} / "
          f"{result.other_errors}"),
-        ("workers / clients", f"{args.workers} / {args.clients}"),
+        ("workers / clients / pool per worker",
+         f"{args.workers} / {args.clients} / {args.pool_size}"),
         ("warm-up (not counted)", f"{args.warmup:.0f} s, {result.warmup_ok} orders, "
          f"{result.warmup_failed} failed"),
         ("seed", f"{len(seeded.item_gids)} items ({seeded.capped} capped, {seeded.uncapped} "
@@ -666,6 +670,9 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
     p.add_argument("--clients", type=int, default=64, help="concurrent HTTP clients (default 64)")
+    p.add_argument(
+        "--pool-size", type=int, default=10, help="database connections per worker (default 10)"
+    )
     p.add_argument("--seconds", type=float, default=20.0, help="measured seconds (default 20)")
     p.add_argument("--orders", type=int, default=None, help="stop after this many requests")
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds, not counted")
@@ -707,7 +714,7 @@ def main() -> int:
     name = f"tuangou_bench_{uuid.uuid4().hex[:10]}"
     url = with_database(args.postgres_url, name)
     workdir = Path(tempfile.mkdtemp(prefix="tuangou-bench-"))
-    server = Server(url, args.workers, workdir / "server.log")
+    server = Server(url, args.workers, workdir / "server.log", args.pool_size)
     created = False
 
     def on_sigterm(*_: Any) -> None:
