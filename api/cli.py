@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import traceback
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
@@ -482,6 +484,10 @@ def main() -> None:
     except Exception as exc:  # an unexpected failure still ends in one readable line
         if isinstance(exc, (SystemExit, KeyboardInterrupt)):
             raise
-        err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}", soft_wrap=True)
+        if os.environ.get("TUANGOU_DEBUG"):
+            # Not a user's mistake: whoever debugs it wants the whole story.
+            traceback.print_exc()
+        hint = "" if os.environ.get("TUANGOU_DEBUG") else " (TUANGOU_DEBUG=1 shows where)"
+        err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}{hint}", soft_wrap=True)
         raise SystemExit(1) from None
     raise SystemExit(code if isinstance(code, int) else 0)
