@@ -141,11 +141,11 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
 async def fetch_row(
     connection: AsyncConnection | AsyncSession, statement: Any, **params: Any
 ) -> Mapping[str, Any] | None:
-    """The first row of a prebuilt Core SELECT, by column name, as the
-    database driver returns it (no SQLAlchemy result processing: enums come
-    back as their stored values). For the few statements every request runs:
-    on asyncpg it goes straight to the driver with the statement compiled once,
-    skipping SQLAlchemy's per-execution work, which cost more than the query."""
+    """The first row of a prebuilt Core SELECT, by column name. For the few
+    statements every request runs: on asyncpg it goes straight to the driver
+    with the statement compiled once, skipping SQLAlchemy's per-execution
+    work, which cost more than the query; values then come back as the driver
+    gives them (an enum as its stored value), elsewhere as SQLAlchemy's."""
     bind = connection.get_bind() if isinstance(connection, AsyncSession) else connection
     if bind.dialect.name != "postgresql":
         result = await connection.execute(statement, params)

@@ -1,7 +1,7 @@
 """orderCreate throughput and latency against the real server on PostgreSQL.
 
     python scripts/bench_orders.py [--workers 2] [--clients 64] [--seconds 20]
-                                   [--orders N] [--postgres-url URL]
+                                   [--orders N] [--pool-size 10] [--postgres-url URL]
 
 Creates a throwaway database (tuangou_bench_<random>), migrates it, seeds one
 open campaign through the domain functions, starts ``tuangou serve`` as a

@@ -55,8 +55,7 @@ async def _customer(
     """Who the order is for: the viewer, or the resident a leader orders for."""
     if input.customer_phone is None:
         return viewer
-    me = viewer
-    if me.role is not Role.LEADER:
+    if viewer.role is not Role.LEADER:
         raise DomainError(
             OrderErrorCode.NOT_A_CUSTOMER,
             "Only leaders order on behalf of residents.",
@@ -64,7 +63,7 @@ async def _customer(
         )
     point = await session.get(PickupPoint, point_id)
     leader = await session.get(Leader, point.leader_id) if point else None
-    if leader is None or leader.user_id != me.id:
+    if leader is None or leader.user_id != viewer.id:
         raise NotFound("Pickup point", ["pickupPointId"])
     resident = await customer_by_phone(session, input.customer_phone, input.customer_name)
     if resident.role not in (Role.CUSTOMER, Role.LEADER):

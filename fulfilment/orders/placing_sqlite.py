@@ -19,13 +19,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.models import Order, OrderStatus
+from fulfilment.models import HOLDING, Order, OrderStatus
 from fulfilment.orders import order_errors
 from fulfilment.orders.order_requests import OrderRequest, PlacedOrder, Placement
 from kernel.clock import as_utc
 from kernel.db import run_in_sqlite_thread
 
-HOLDING_SQL = "('pending_payment', 'paid')"
+# The statuses whose orders hold units (the model's HOLDING), as SQL.
+HOLDING_SQL = "(" + ", ".join(f"'{status.value}'" for status in HOLDING) + ")"
 
 
 def _stored(moment: datetime) -> str:
