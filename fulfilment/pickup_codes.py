@@ -32,7 +32,7 @@ QR_PREFIX = "TG1"
 _TAG_HEX = 16
 # With a million codes per point and day, a collision is rare; twenty in a
 # row means something else is wrong.
-_MAX_DRAWS = 20
+MAX_DRAWS = 20
 
 
 def draw_code() -> str:
@@ -80,7 +80,7 @@ async def _try_code(
     """Whether ``code`` was free and is now the order's (the unique keys decide)."""
     inserted = await write_in_transaction(
         session,
-        _code_insert(session.get_bind().dialect.name),
+        code_insert(session.get_bind().dialect.name),
         order_id=order_id,
         pickup_point_id=point_id,
         delivery_date=day,
@@ -91,8 +91,9 @@ async def _try_code(
 
 
 @functools.cache
-def _code_insert(dialect_name: str) -> Any:
-    # Built once per database: codes are issued in the payment rush.
+def code_insert(dialect_name: str) -> Any:
+    """INSERT of a code that skips a taken one, returning the new row's id.
+    Built once per database: codes are issued in the payment rush."""
     table = PickupCode.__table__
     columns = ("order_id", "pickup_point_id", "delivery_date", "code", "created_at")
     return (
@@ -121,7 +122,7 @@ async def issue_pickup_code(
             .where(Order.id == order_id)
         )
     ).one()
-    for _ in range(_MAX_DRAWS):
+    for _ in range(MAX_DRAWS):
         if await _try_code(session, order_id, point_id, day, draw(), now):
             code = await _code_of(session, order_id)
             assert code is not None

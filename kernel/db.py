@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_
 
 from kernel.clock import as_utc
 
@@ -96,7 +97,23 @@ def _sqlite_begin(conn: Connection) -> None:
     # queue behind each other; read-only sessions stay deferred so they never
     # wait for writers (WAL).
     read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
-    conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+    # Straight to aiosqlite, one hop to its database thread: through a cursor
+    # (exec_driver_sql) it was three, and every unit of work begins here.
+    driver = conn.connection.driver_connection
+    assert driver is not None  # the connection is checked out and open
+    await_(driver.execute_fetchall("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"))
+
+
+def _sqlite_reset(
+    dbapi_connection: Any, record: ConnectionPoolEntry, state: PoolResetState
+) -> None:
+    # The pool's own reset is a ROLLBACK on every return, a hop to aiosqlite's
+    # thread even after a commit; roll back only what is really still open.
+    if state.terminate_only or not state.asyncio_safe or state.transaction_was_reset:
+        return
+    driver = record.driver_connection
+    if driver is not None and driver.in_transaction:
+        dbapi_connection.rollback()
 
 
 READ_ONLY_OPTION = "tuangou_read_only"
@@ -105,9 +122,10 @@ READ_ONLY_OPTION = "tuangou_read_only"
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url`` with the settings each database needs."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, **kwargs)
+        engine = create_async_engine(url, pool_reset_on_return=None, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine.pool, "reset", _sqlite_reset)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -151,9 +169,9 @@ async def fetch_row(
         result = await connection.execute(statement, params)
         row = result.mappings().first()
         return None if row is None else dict(row)
-    prepared = _prepared(statement, bind.dialect)
+    compiled = prepared(statement, bind.dialect)
     driver = await driver_connection(connection)
-    record = await driver.fetchrow(prepared.sql, *prepared.arguments(params))
+    record = await driver.fetchrow(compiled.sql, *compiled.arguments(params))
     return None if record is None else dict(record)
 
 
@@ -166,15 +184,15 @@ async def write_in_transaction(
     writes: SQLAlchemy's per-statement work (and on aiosqlite its four or five
     hops to the database thread) cost several times the statement."""
     bind = session.get_bind()
-    prepared = _prepared(statement, bind.dialect)
+    compiled = prepared(statement, bind.dialect)
     driver = await driver_connection(session)
     if bind.dialect.name == "postgresql":
         if not driver.is_in_transaction():
             raise RuntimeError("write_in_transaction needs a transaction begun on the database")
-        return [tuple(r) for r in await driver.fetch(prepared.sql, *prepared.arguments(params))]
+        return [tuple(r) for r in await driver.fetch(compiled.sql, *compiled.arguments(params))]
     if not driver.in_transaction:
         raise RuntimeError("write_in_transaction needs a transaction begun on the database")
-    rows = await driver.execute_fetchall(prepared.sql, prepared.arguments(params))
+    rows = await driver.execute_fetchall(compiled.sql, compiled.arguments(params))
     return [tuple(r) for r in rows]
 
 
@@ -197,7 +215,7 @@ async def run_in_sqlite_thread(session: AsyncSession, work: Callable[[Any], T]) 
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     """A statement compiled once for one database, with how to turn named
     parameters into the driver's positional ones (SQLAlchemy's own bind
     processing: enums to their values, times to UTC or SQLite's text)."""
@@ -216,15 +234,21 @@ class _Prepared:
             )
         ]
 
+    def run(self, conn: Any, **params: Any) -> list[Any]:
+        """The rows of the statement run on a DB-API connection (SQLite's, in
+        aiosqlite's database thread: see ``run_in_sqlite_thread``)."""
+        return list(conn.execute(self.sql, self.arguments(params)).fetchall())
+
 
 @functools.cache
-def _prepared(statement: Any, dialect: Dialect) -> _Prepared:
+def prepared(statement: Any, dialect: Dialect) -> Prepared:
+    """``statement`` compiled once for ``dialect``, ready to run on its driver."""
     compiled = statement.compile(dialect=dialect)
     names = tuple(compiled.positiontup or ())
     processors = tuple(
         compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     )
-    return _Prepared(str(compiled), compiled, names, processors)
+    return Prepared(str(compiled), compiled, names, processors)
 
 
 async def driver_connection(connection: AsyncConnection | AsyncSession) -> Any:

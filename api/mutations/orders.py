@@ -139,7 +139,9 @@ async def payment_simulate(info: Info, input: OrderIdInput) -> OrderPayload:
         return OrderPayload(order=None, user_errors=errors)
     body, headers = signed_notification(ctx.settings.payment_secret, order)
     answer = await process_notification(ctx.settings, ctx.sessions, body, headers)
-    if answer.result is None or answer.result.order is None or answer.status != 200:
+    if answer.result is None or answer.result.order_id is None or answer.status != 200:
         rejected = DomainError(OrderErrorCode.PAYMENT_REJECTED, answer.message, ["id"])
         return OrderPayload(order=None, user_errors=[user_error(rejected)])
-    return OrderPayload(order=OrderType.of(answer.result.order), user_errors=[])
+    await ctx.after_write()
+    paid = await ctx.session.get(Order, answer.result.order_id)
+    return OrderPayload(order=OrderType.of(paid) if paid else None, user_errors=[])
