@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
@@ -96,12 +97,36 @@ def _sqlite_begin(conn: Connection) -> None:
     # Units of work therefore take the write lock up front (IMMEDIATE) and
     # queue behind each other; read-only sessions stay deferred so they never
     # wait for writers (WAL).
-    read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
-    # Straight to aiosqlite, one hop to its database thread: through a cursor
-    # (exec_driver_sql) it was three, and every unit of work begins here.
+    if conn.get_execution_options().get(READ_ONLY_OPTION, False):
+        _sqlite_execute(conn, "BEGIN DEFERRED")
+        return
+    # A write transaction's BEGIN waits for the unit's first statement and
+    # goes to aiosqlite's thread with it (_sqlite_before_statement,
+    # run_in_sqlite_thread): each hop there costs ~150 us, SQLite's BEGIN ~2.
+    conn.info[_BEGIN_PENDING] = True
+
+
+_BEGIN_PENDING = "tuangou_begin_pending"
+_BEGIN_WRITE = "BEGIN IMMEDIATE"
+
+
+def _sqlite_execute(conn: Connection, sql: str) -> None:
+    # Straight to aiosqlite, one hop: through a cursor (exec_driver_sql) it
+    # was three.
     driver = conn.connection.driver_connection
     assert driver is not None  # the connection is checked out and open
-    await_(driver.execute_fetchall("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"))
+    await_(driver.execute_fetchall(sql))
+
+
+def _sqlite_before_statement(conn: Connection, *_: Any) -> None:
+    if conn.info.pop(_BEGIN_PENDING, False):
+        _sqlite_execute(conn, _BEGIN_WRITE)
+
+
+def _sqlite_end(conn: Connection) -> None:
+    # Committing or rolling back a transaction that never reached the
+    # database: nothing to do there but forget the pending BEGIN.
+    conn.info.pop(_BEGIN_PENDING, None)
 
 
 def _sqlite_reset(
@@ -109,6 +134,7 @@ def _sqlite_reset(
 ) -> None:
     # The pool's own reset is a ROLLBACK on every return, a hop to aiosqlite's
     # thread even after a commit; roll back only what is really still open.
+    record.info.pop(_BEGIN_PENDING, None)
     if state.terminate_only or not state.asyncio_safe or state.transaction_was_reset:
         return
     driver = record.driver_connection
@@ -125,6 +151,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, pool_reset_on_return=None, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_before_statement)
+        event.listen(engine.sync_engine, "commit", _sqlite_end)
+        event.listen(engine.sync_engine, "rollback", _sqlite_end)
         event.listen(engine.sync_engine.pool, "reset", _sqlite_reset)
         return engine
     kwargs.setdefault("pool_size", 10)
@@ -190,10 +219,12 @@ async def write_in_transaction(
         if not driver.is_in_transaction():
             raise RuntimeError("write_in_transaction needs a transaction begun on the database")
         return [tuple(r) for r in await driver.fetch(compiled.sql, *compiled.arguments(params))]
-    if not driver.in_transaction:
-        raise RuntimeError("write_in_transaction needs a transaction begun on the database")
-    rows = await driver.execute_fetchall(compiled.sql, compiled.arguments(params))
+    rows = await run_in_sqlite_thread(session, partial(_run, compiled, params))
     return [tuple(r) for r in rows]
+
+
+def _run(compiled: Prepared, params: Mapping[str, Any], conn: Any) -> list[Any]:
+    return compiled.run(conn, **params)
 
 
 T = TypeVar("T")
@@ -201,16 +232,26 @@ T = TypeVar("T")
 
 async def run_in_sqlite_thread(session: AsyncSession, work: Callable[[Any], T]) -> T:
     """Run ``work(sqlite3_connection)`` in aiosqlite's database thread, in one
-    hop, inside the transaction the session's unit of work has begun (asking
-    for the connection begins it: BEGIN IMMEDIATE, see ``_sqlite_begin``).
+    hop, inside the transaction the session's unit of work has begun (when
+    nothing has reached the database yet, its BEGIN IMMEDIATE goes along in
+    the same hop, see ``_sqlite_begin``).
     For hot paths of several statements: each aiosqlite call is a hop to that
     thread and back, which cost more than SQLite's work. aiosqlite keeps its
     thread's queue private (``_execute``); SQLAlchemy's aiosqlite dialect uses
     it the same way."""
-    driver = await driver_connection(session)
-    if not driver.in_transaction:
+    connection = await session.connection()
+    begin = connection.info.pop(_BEGIN_PENDING, False)
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # the connection is checked out and open
+    if not (begin or driver.in_transaction):
         raise RuntimeError("run_in_sqlite_thread needs the unit of work's transaction")
-    result: T = await driver._execute(work, driver._conn)
+
+    def in_transaction(conn: Any) -> T:
+        if begin:  # the unit's first statement: its BEGIN goes in the same hop
+            conn.execute(_BEGIN_WRITE)
+        return work(conn)
+
+    result: T = await driver._execute(in_transaction, driver._conn)
     return result
 
 
