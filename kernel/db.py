@@ -4,7 +4,7 @@ engines and the unit of work."""
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -195,9 +195,17 @@ async def fetch_row(
     gives them (an enum as its stored value), elsewhere as SQLAlchemy's."""
     bind = connection.get_bind() if isinstance(connection, AsyncSession) else connection
     if bind.dialect.name != "postgresql":
-        result = await connection.execute(statement, params)
-        row = result.mappings().first()
-        return None if row is None else dict(row)
+        if isinstance(connection, AsyncSession) or connection.in_transaction():
+            result = await connection.execute(statement, params)
+            row = result.mappings().first()
+            return None if row is None else dict(row)
+        # A bare connection: the one SELECT, consistent by itself, goes to
+        # aiosqlite in one hop, without the BEGIN and ROLLBACK around it and
+        # SQLAlchemy's four hops per statement.
+        compiled = prepared(statement, bind.dialect)
+        driver = await driver_connection(connection)
+        rows = await driver.execute_fetchall(compiled.sql, compiled.arguments(params))
+        return None if not rows else compiled.mapping(next(iter(rows)))
     compiled = prepared(statement, bind.dialect)
     driver = await driver_connection(connection)
     record = await driver.fetchrow(compiled.sql, *compiled.arguments(params))
@@ -265,6 +273,17 @@ class Prepared:
     compiled: Any
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
+    # A SELECT's columns, and how to turn the driver's values into
+    # SQLAlchemy's (SQLite's text into aware times, stored values into enums).
+    columns: tuple[str, ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+    def mapping(self, row: Sequence[Any]) -> dict[str, Any]:
+        """A row of the SELECT by column name, with SQLAlchemy's values."""
+        return {
+            name: value if process is None else process(value)
+            for name, process, value in zip(self.columns, self.results, row, strict=True)
+        }
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         values = self.compiled.construct_params(params)
@@ -289,7 +308,12 @@ def prepared(statement: Any, dialect: Dialect) -> Prepared:
     processors = tuple(
         compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     )
-    return Prepared(str(compiled), compiled, names, processors)
+    selected = getattr(statement, "selected_columns", ())
+    results = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected
+    )
+    columns = tuple(column.key for column in selected)
+    return Prepared(str(compiled), compiled, names, processors, columns, results)
 
 
 async def driver_connection(connection: AsyncConnection | AsyncSession) -> Any:
