@@ -14,7 +14,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,9 +24,21 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.models import Product, PurchaseOrder, PurchaseOrderLine, Supplier, Warehouse
-from fulfilment.service_areas import warehouse_of
-from fulfilment.sorting import pick_list, warehouse_totals
+from fulfilment.models import (
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    ServiceArea,
+    Supplier,
+    Warehouse,
+)
+from fulfilment.sorting import (
+    CustomerPick,
+    PickLine,
+    customers_by_point,
+    products_by_point,
+    warehouse_totals,
+)
 from kernel.accounts import User
 from kernel.errors import NotFound
 from kernel.money import yuan
@@ -151,21 +163,42 @@ async def pick_list_rows(session: AsyncSession, pickup_point_id: int, delivery_d
     """What a pickup point gets on a delivery date: per product (with the
     point and its leader), then per customer, net of every shortfall. A point
     no warehouse serves gets the headings only."""
-    point = await session.get(PickupPoint, pickup_point_id)
-    if point is None:
+    return (await pick_lists_rows(session, [pickup_point_id], delivery_date))[pickup_point_id]
+
+
+async def pick_lists_rows(
+    session: AsyncSession, pickup_point_ids: Sequence[int], delivery_date: date
+) -> dict[int, Rows]:
+    """Several points' pick lists (``pick_list_rows``), by point id, in a
+    few statements however many points there are: on SQLite each statement
+    costs a round trip to the database thread, and a region has hundreds of
+    points. Any point that does not exist is NotFound."""
+    wanted = set(pickup_point_ids)
+    found = await session.execute(
+        select(PickupPoint, User.name, ServiceArea.warehouse_id)
+        .outerjoin(Leader, Leader.id == PickupPoint.leader_id)
+        .outerjoin(User, User.id == Leader.user_id)
+        .outerjoin(ServiceArea, ServiceArea.pickup_point_id == PickupPoint.id)
+        .where(PickupPoint.id.in_(wanted))
+    )
+    points = {point.id: (point, leader or "", warehouse) for point, leader, warehouse in found}
+    if len(points) < len(wanted):
         raise NotFound("Pickup point", ["pickupPointId"])
-    leader = await session.get(Leader, point.leader_id)
-    leader_user = await session.get(User, leader.user_id) if leader else None
-    warehouse_id = await warehouse_of(session, point.id)
-    products_, customers = (
-        await pick_list(session, warehouse_id, delivery_date, point.id)
-        if warehouse_id is not None
-        else ([], [])
-    )
+    served: dict[int, list[int]] = {}
+    for point_id, (_, _, warehouse_id) in points.items():
+        if warehouse_id is not None:
+            served.setdefault(warehouse_id, []).append(point_id)
+    per_product: dict[int, list[PickLine]] = {}
+    per_customer: dict[int, list[CustomerPick]] = {}
+    for warehouse_id, ids in served.items():
+        per_product |= await products_by_point(session, warehouse_id, delivery_date, ids)
+        per_customer |= await customers_by_point(session, warehouse_id, delivery_date, ids)
     products = await products_by_id(
-        session, [p.product_id for p in products_] + [c.product_id for c in customers]
+        session,
+        [p.product_id for lines in per_product.values() for p in lines]
+        + [c.product_id for lines in per_customer.values() for c in lines],
     )
-    user_ids = {c.customer_id for c in customers}
+    user_ids = {c.customer_id for lines in per_customer.values() for c in lines}
     users = (
         {
             u.id: u
@@ -179,19 +212,21 @@ async def pick_list_rows(session: AsyncSession, pickup_point_id: int, delivery_d
         product = products.get(product_id)
         return product.name if product else ""
 
-    out = Rows()
-    out.header(PICK_LIST_PRODUCT_HEADER)
-    for p in products_:
-        out.add(point.name, leader_user.name if leader_user else "", name(p.product_id), p.units)
-    out.header(PICK_LIST_CUSTOMER_HEADER)
-    for c in customers:
-        customer = users.get(c.customer_id)
-        out.add(
-            customer.name if customer else "",
-            (customer.phone or "") if customer else "",
-            name(c.product_id),
-            c.units,
-        )
+    out: dict[int, Rows] = {}
+    for point_id, (point, leader, _) in points.items():
+        rows = out[point_id] = Rows()
+        rows.header(PICK_LIST_PRODUCT_HEADER)
+        for p in per_product.get(point_id, []):
+            rows.add(point.name, leader, name(p.product_id), p.units)
+        rows.header(PICK_LIST_CUSTOMER_HEADER)
+        for c in per_customer.get(point_id, []):
+            customer = users.get(c.customer_id)
+            rows.add(
+                customer.name if customer else "",
+                (customer.phone or "") if customer else "",
+                name(c.product_id),
+                c.units,
+            )
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Select, case, cast, delete, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -146,21 +147,10 @@ async def pick_list(
 ) -> tuple[list[PickLine], list[CustomerPick]]:
     """One pickup point's pick list: per product, and per customer (what the
     leader hands each resident)."""
-    lines = (
-        deliverable(warehouse_id, delivery_date)
-        .where(Order.pickup_point_id == pickup_point_id)
-        .subquery()
-    )
-    per_product = await products_by_point(session, warehouse_id, delivery_date, [pickup_point_id])
-    per_customer = await session.execute(
-        select(lines.c.customer_id, lines.c.product_id, func.sum(lines.c.units))
-        .group_by(lines.c.customer_id, lines.c.product_id)
-        .order_by(lines.c.customer_id, lines.c.product_id)
-    )
-    return (
-        per_product.get(pickup_point_id, []),
-        [CustomerPick(c, p, int(u)) for c, p, u in per_customer.all()],
-    )
+    points = [pickup_point_id]
+    per_product = await products_by_point(session, warehouse_id, delivery_date, points)
+    per_customer = await customers_by_point(session, warehouse_id, delivery_date, points)
+    return per_product.get(pickup_point_id, []), per_customer.get(pickup_point_id, [])
 
 
 async def products_by_point(
@@ -168,6 +158,39 @@ async def products_by_point(
 ) -> dict[int, list[PickLine]]:
     """The per-product part of several pickup points' pick lists in one
     grouped query (a route sheet lists every stop's)."""
+    found = await _units_by_point(
+        session, warehouse_id, delivery_date, pickup_point_ids, "product_id"
+    )
+    return {
+        point: [PickLine(product, units) for product, units in rows]
+        for point, rows in found.items()
+    }
+
+
+async def customers_by_point(
+    session: AsyncSession, warehouse_id: int, delivery_date: date, pickup_point_ids: list[int]
+) -> dict[int, list[CustomerPick]]:
+    """The per-customer part of several pickup points' pick lists in one
+    grouped query, each point's in customer and product order."""
+    found = await _units_by_point(
+        session, warehouse_id, delivery_date, pickup_point_ids, "customer_id", "product_id"
+    )
+    return {
+        point: [CustomerPick(customer, product, units) for customer, product, units in rows]
+        for point, rows in found.items()
+    }
+
+
+async def _units_by_point(
+    session: AsyncSession,
+    warehouse_id: int,
+    delivery_date: date,
+    pickup_point_ids: list[int],
+    *keys: str,
+) -> dict[int, list[tuple[Any, ...]]]:
+    """Deliverable units of several points summed per point and ``keys``
+    (columns of ``deliverable``): rows of the keys' values and the units,
+    each point's in key order."""
     if not pickup_point_ids:
         return {}
     lines = (
@@ -175,14 +198,13 @@ async def products_by_point(
         .where(Order.pickup_point_id.in_(pickup_point_ids))
         .subquery()
     )
+    grouping = [lines.c.pickup_point_id, *(lines.c[key] for key in keys)]
     rows = await session.execute(
-        select(lines.c.pickup_point_id, lines.c.product_id, func.sum(lines.c.units))
-        .group_by(lines.c.pickup_point_id, lines.c.product_id)
-        .order_by(lines.c.pickup_point_id, lines.c.product_id)
+        select(*grouping, func.sum(lines.c.units)).group_by(*grouping).order_by(*grouping)
     )
-    out: dict[int, list[PickLine]] = {}
-    for point, product, units in rows.all():
-        out.setdefault(point, []).append(PickLine(product, int(units)))
+    out: dict[int, list[tuple[Any, ...]]] = {}
+    for point, *values, units in rows.all():
+        out.setdefault(point, []).append((*values, int(units)))
     return out
 
 

@@ -13,11 +13,12 @@ from typing import Any
 from urllib.parse import unquote
 
 import openpyxl
+import pytest
 from sqlalchemy import select
 
 from api.ids import encode
 from fulfilment import catalog
-from fulfilment.exports import Rows, Yuan, to_csv, to_xlsx
+from fulfilment.exports import Rows, Yuan, pick_list_rows, pick_lists_rows, to_csv, to_xlsx
 from fulfilment.models import Product, PurchaseOrder, Supplier
 from fulfilment.orders.cancelling import cancel_order
 from fulfilment.purchasing import consolidate
@@ -25,10 +26,13 @@ from fulfilment.sorting import pick_list
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
+from kernel.errors import NotFound
 from kernel.money import yuan
 from tests.conftest import TOKEN_SECRET
 from tests.factories import approved_pickup_point, open_shop
+from tests.helpers_routing import sorted_day as three_points_day
 from tests.test_cutoff_purchasing import cut_off, order
+from tests.test_pagination import counting_statements
 from tests.test_sorting import sorted_day
 
 PO_HEADER = [
@@ -315,6 +319,27 @@ async def test_the_leader_downloads_their_pick_list_and_nobody_elses(db, gql):
     ):
         assert (await get(gql, bad, shop.leader_token)).status_code == 400, bad
     assert (await get(gql, url, None)).status_code == 401
+
+
+async def test_many_pick_lists_cost_the_statements_of_one(db):
+    day = await three_points_day(db)
+    points = [day.shop.pickup_point_id, day.point2, day.point3]
+    when = day.shop.delivery_date
+    async with db.sessions() as session:
+        with counting_statements(db.engine) as one:
+            first = await pick_list_rows(session, points[0], when)
+        with counting_statements(db.engine) as three:
+            lists = await pick_lists_rows(session, points, when)
+        assert len(three) == len(one)
+        assert lists[points[0]] == first
+        for point in points[1:]:
+            assert lists[point] == await pick_list_rows(session, point, when)
+        with pytest.raises(NotFound):
+            await pick_lists_rows(session, [points[0], 10**6], when)
+    carol = day.carol.name
+    assert lists[day.point2].rows[1][2:] == ("商品0", 4)
+    assert lists[day.point2].rows[4:] == [(carol, "", "商品0", 4)]
+    assert [r[2:] for r in lists[day.point3].rows[1:2]] == [("商品1", 1)]
 
 
 async def test_warehouse_totals_for_operators_and_dispatchers(db, gql):
