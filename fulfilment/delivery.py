@@ -19,8 +19,7 @@ from fulfilment.errors import RoutingErrorCode
 from fulfilment.models import DeliveryReceipt, RoutePlan, RoutePlanStatus, RouteStop
 from fulfilment.route_publishing import expected_arrival
 from kernel.errors import CommonErrorCode, DomainError, NotFound
-from leaders.models import PickupPoint
-from leaders.queries import leader_of_user, pickup_points_by_leader
+from leaders.models import Leader, PickupPoint
 
 
 class DeliveryStatus(Enum):
@@ -61,16 +60,26 @@ def _not_published(field: str) -> DomainError:
 
 
 async def locked_stop(
-    session: AsyncSession, stop_id: int, field: str = "id"
+    session: AsyncSession, stop_id: int, field: str = "id", *, pickup_point_id: int | None = None
 ) -> tuple[RouteStop, RoutePlan]:
     """A stop of a published plan and its plan; the stop's row is locked
     (PostgreSQL) so concurrent events at one stop take turns. ``field``
-    names the input the stop came from, for errors."""
-    stop = await session.get(RouteStop, stop_id, with_for_update=True)
-    if stop is None:
+    names the input the stop came from, for errors; with ``pickup_point_id``
+    a stop of another point reads exactly like a missing one."""
+    query = (
+        select(RouteStop, RoutePlan)
+        .join(RoutePlan, RoutePlan.id == RouteStop.plan_id)
+        .where(RouteStop.id == stop_id)
+        # The plan comes in the same statement, unlocked: a published plan
+        # never changes back, so what it says cannot go stale meanwhile.
+        .with_for_update(of=RouteStop)
+    )
+    if pickup_point_id is not None:
+        query = query.where(RouteStop.pickup_point_id == pickup_point_id)
+    found = (await session.execute(query)).first()
+    if found is None:
         raise NotFound("Route stop", [field])
-    plan = await session.get(RoutePlan, stop.plan_id)
-    assert plan is not None
+    stop, plan = found
     if plan.status is not RoutePlanStatus.PUBLISHED:
         raise _not_published(field)
     return stop, plan
@@ -108,38 +117,41 @@ async def receipt_of(session: AsyncSession, stop_id: int) -> DeliveryReceipt | N
 
 async def own_pickup_point(session: AsyncSession, user_id: int) -> PickupPoint | None:
     """The pickup point of the leader signed in as ``user_id``, if any."""
-    leader = await leader_of_user(session, user_id)
-    if leader is None:
-        return None
-    return (await pickup_points_by_leader(session, [leader.id])).get(leader.id)
+    return (
+        await session.execute(
+            select(PickupPoint)
+            .join(Leader, Leader.id == PickupPoint.leader_id)
+            .where(Leader.user_id == user_id)
+        )
+    ).scalar_one_or_none()
 
 
-async def leader_stop_id(
+async def leader_stop(
     session: AsyncSession,
     user_id: int,
     *,
     route_stop_id: int | None = None,
     delivery_date: date | None = None,
-) -> int:
-    """The stop a leader means: the given one if it is at their own pickup
-    point (else NotFound, like a missing one), or their point's stop on the
-    published plan of ``delivery_date`` (PLAN_NOT_PUBLISHED while it is
-    only in drafts)."""
+) -> tuple[RouteStop, RoutePlan, PickupPoint]:
+    """The stop a leader means, locked, with its plan (``locked_stop``) and
+    the leader's pickup point: the given stop if it is at that point (else
+    NotFound, like a missing one), or the point's stop on the published plan
+    of ``delivery_date`` (PLAN_NOT_PUBLISHED while it is only in drafts)."""
+    field = "routeStopId" if route_stop_id is not None else "deliveryDate"
     point = await own_pickup_point(session, user_id)
     if point is None:
         raise NotFound("Route stop", ["routeStopId"])
     if route_stop_id is not None:
-        stop = await session.get(RouteStop, route_stop_id)
-        if stop is None or stop.pickup_point_id != point.id:
-            raise NotFound("Route stop", ["routeStopId"])
-        return stop.id
+        stop, plan = await locked_stop(session, route_stop_id, field, pickup_point_id=point.id)
+        return stop, plan, point
     if delivery_date is None:
         raise DomainError(
             CommonErrorCode.REQUIRED, "Name the stop or the delivery date.", ["routeStopId"]
         )
     published = await expected_arrival(session, user_id, delivery_date)
     if published is not None:
-        return published[1].id
+        stop, plan = await locked_stop(session, published[1].id, field)
+        return stop, plan, point
     drafted = await session.execute(
         select(RouteStop.id)
         .join(RoutePlan, RoutePlan.id == RouteStop.plan_id)
@@ -147,8 +159,8 @@ async def leader_stop_id(
         .limit(1)
     )
     if drafted.first() is not None:
-        raise _not_published("deliveryDate")
-    raise NotFound("Route stop", ["deliveryDate"])
+        raise _not_published(field)
+    raise NotFound("Route stop", [field])
 
 
 async def leader_delivery(

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.delivery import Delivery, leader_stop_id, locked_stop, receipt_of
+from fulfilment.delivery import Delivery, leader_stop, receipt_of
 from fulfilment.errors import RoutingErrorCode
 from fulfilment.models import (
     DeliveryIssue,
@@ -90,12 +90,8 @@ async def sign_delivery(
     given, or their point's stop on the published plan of ``delivery_date``),
     reporting ``issues``; the issues are refunded and the customers told."""
     field = "routeStopId" if route_stop_id is not None else "deliveryDate"
-    stop, plan = await locked_stop(
-        session,
-        await leader_stop_id(
-            session, user_id, route_stop_id=route_stop_id, delivery_date=delivery_date
-        ),
-        field,
+    stop, plan, point = await leader_stop(
+        session, user_id, route_stop_id=route_stop_id, delivery_date=delivery_date
     )
     if await receipt_of(session, stop.id) is not None:
         raise DomainError(
@@ -135,7 +131,7 @@ async def sign_delivery(
             # Another allocation took units between the check and now.
             raise _invalid(index, "quantity", "Fewer units are due here now; sign again.")
         reported.append(ReportedIssue(issue, refunds))
-    notified = await _tell_customers(session, scope, stop, gateway)
+    notified = await _tell_customers(session, scope, stop, point, gateway)
     return SignedDelivery(Delivery(stop, plan, receipt), reported, notified)
 
 
@@ -159,6 +155,8 @@ async def _check_issues(
     """Each product at most once per kind, and missing + damaged together no
     more than the point is still due of it."""
     assert scope.pickup_point_id is not None
+    if not issues:
+        return  # most signatures report nothing: no need to read what was due
     due = {
         line.product_id: line.units
         for line in (
@@ -185,7 +183,11 @@ async def _check_issues(
 
 
 async def _tell_customers(
-    session: AsyncSession, scope: AllocationScope, stop: RouteStop, gateway: Gateway | None
+    session: AsyncSession,
+    scope: AllocationScope,
+    stop: RouteStop,
+    point: PickupPoint,
+    gateway: Gateway | None,
 ) -> int:
     """The point's customers with goods still to collect hear they arrived."""
     lines = (
@@ -194,8 +196,6 @@ async def _tell_customers(
         .subquery()
     )
     customers = (await session.execute(select(lines.c.customer_id).distinct())).scalars().all()
-    point = await session.get(PickupPoint, stop.pickup_point_id)
-    assert point is not None
     day = scope.delivery_date
     return await notify(
         session,

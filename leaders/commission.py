@@ -106,12 +106,19 @@ async def _rates(
         ).all()
     )
     level_ids = {a.level_id for a in accounts.values() if a.level_id is not None}
-    bonus_of_level = dict(
-        (
-            await session.execute(
-                select(LeaderLevel.id, LeaderLevel.bonus_bps).where(LeaderLevel.id.in_(level_ids))
-            )
-        ).all()
+    # Most leaders have no level: no statement (a round trip) to learn nothing.
+    bonus_of_level = (
+        dict(
+            (
+                await session.execute(
+                    select(LeaderLevel.id, LeaderLevel.bonus_bps).where(
+                        LeaderLevel.id.in_(level_ids)
+                    )
+                )
+            ).all()
+        )
+        if level_ids
+        else {}
     )
     bonuses = {
         leader_id: bonus_of_level.get(account.level_id, 0) if account.level_id else 0
