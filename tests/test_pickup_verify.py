@@ -11,7 +11,13 @@ import pytest
 
 from fulfilment.errors import PickupErrorCode
 from fulfilment.models import PickupMethod
-from fulfilment.pickup import Verified, WrongCode, auto_complete_pickups
+from fulfilment.pickup import (
+    Verified,
+    WrongCode,
+    auto_complete_pickups,
+    record_leaders_pickups,
+    record_pickups,
+)
 from fulfilment.pickup_codes import qr_payload
 from fulfilment.pickup_jobs import AUTO_COMPLETE, complete_uncollected
 from kernel.db import unit_of_work
@@ -240,6 +246,51 @@ async def test_units_refunded_before_pickup_are_neither_handed_out_nor_accrued(d
         await refused(verify(db, leader, counter.at(), code=await code_of(db, bob)))
         is PickupErrorCode.NOTHING_TO_PICK_UP
     )
+
+
+async def test_many_points_queues_are_recorded_at_once_each_by_its_leader(db):
+    counter = await counter_day(db)
+    everyone = [counter.orders[n] for n in ("alice", "bob", "carol", "dora")]
+    async with unit_of_work(db.sessions) as session:
+        # Alice one by one, as verify_pickup records her; the rest together.
+        alone = await record_pickups(
+            session,
+            everyone[:1],
+            method=PickupMethod.CODE,
+            verified_by_id=counter.shop.leader_user.id,
+            now=counter.at(15),
+        )
+        together = await record_leaders_pickups(
+            session, everyone, method=PickupMethod.CODE, now=counter.at(17)
+        )
+    assert alone == everyone[:1]
+    assert sorted(together) == everyone[1:]  # alice was collected already
+    leaders = await rows(
+        db,
+        "SELECT o.order_id, o.method, o.verified_by_id = l.user_id FROM order_pickups o "
+        "JOIN pickup_points p ON p.id = o.pickup_point_id "
+        "JOIN leaders l ON l.id = p.leader_id ORDER BY o.order_id",
+    )
+    assert leaders == [(o, "code", True) for o in everyone]
+    assert await db.scalar("SELECT count(*) FROM pickup_lines") == 5
+    # Each line accrued once, on its net: alice's two, one each for the rest.
+    a, b = counter.day.product_a, counter.day.product_b
+    bob, carol, dora = everyone[1:]
+    assert await accruals(db) == sorted(
+        [
+            (await line_of(db, everyone[0], a), 3 * A_PRICE, 297),
+            (await line_of(db, everyone[0], b), B_PRICE, 35),
+            (await line_of(db, bob, a), 2 * A_PRICE, 198),
+            (await line_of(db, carol, a), 4 * A_PRICE, 396),
+            (await line_of(db, dora, b), B_PRICE, 35),
+        ]
+    )
+    async with unit_of_work(db.sessions) as session:
+        again = await record_leaders_pickups(
+            session, everyone, method=PickupMethod.CODE, now=counter.at(18)
+        )
+    assert again == []
+    assert len(await accruals(db)) == 5
 
 
 async def test_uncollected_orders_are_completed_after_the_configured_days(db):
