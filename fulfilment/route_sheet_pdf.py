@@ -40,8 +40,30 @@ _GRID = TableStyle(
 )
 
 
+class _Paragraph(Paragraph):  # type: ignore[misc]  # reportlab has no type hints
+    """A paragraph that breaks its lines once per width. Platypus wraps each
+    cell's paragraph several times at the same width (to size the table,
+    again for KeepTogether, again to draw it) and gets the same lines every
+    time; breaking them was a quarter of a long sheet's rendering."""
+
+    _wrapped: tuple[float, tuple[float, float]] | None = None
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        # The lines depend on the width alone (the height only matters to split).
+        if self._wrapped is not None and self._wrapped[0] == availWidth:
+            return self._wrapped[1]
+        size: tuple[float, float] = super().wrap(availWidth, availHeight)
+        self._wrapped = (availWidth, size)
+        return size
+
+    def split(self, availWidth: float, availHeight: float) -> list[Any]:
+        self._wrapped = None  # splitting may re-break this paragraph's lines
+        parts: list[Any] = super().split(availWidth, availHeight)
+        return parts
+
+
 def _p(text: str, style: ParagraphStyle = _TEXT) -> Paragraph:
-    return Paragraph(escape(text), style)
+    return _Paragraph(escape(text), style)
 
 
 def _title(sheet: RouteSheet) -> str:

@@ -7,9 +7,18 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from xml.sax.saxutils import escape
+
+import pytest
+from reportlab import rl_config
+from reportlab.platypus import Paragraph
 
 from api.ids import encode
+from fulfilment import route_sheet_pdf as printing
+from fulfilment.models import StorageZone
+from fulfilment.route_sheets import PickItem, RouteSheet, SheetStop, ZonePick
 from kernel.accounts import Role
 from tests.helpers_routing import POINT_NAMES, sorted_day, store_plan
 
@@ -173,3 +182,45 @@ async def test_the_plan_and_its_routes_give_their_download_urls(db, gql):
         urls += [route["downloadUrls"]["csv"], route["downloadUrls"]["pdf"]]
     for url in urls:
         assert (await get(gql, url, dispatcher)).status_code == 200, url
+
+
+def test_the_pdf_is_the_one_plain_reportlab_paragraphs_print(monkeypatch: pytest.MonkeyPatch):
+    # The sheet's paragraphs break their lines once per width, however often
+    # platypus wraps them; nothing printed may change for it: long names that
+    # wrap, and a stop whose pick list runs over a page.
+    monkeypatch.setattr(rl_config, "invariant", 1)  # no time stamps, no random file id
+    start = datetime(2026, 11, 23, 22, tzinfo=UTC)
+    stops = [
+        SheetStop(
+            position=n,
+            name="桃子湖社区团购自提点" * (n % 3 + 1),
+            address="长沙市岳麓区麓山南路" * 2,
+            phone="13800138000",
+            window_start=time(7),
+            window_end=time(11),
+            arrival=start + timedelta(minutes=20 * n),
+            totes=3,
+            weight_g=12_500,
+            zones=[
+                ZonePick(
+                    zone,
+                    2,
+                    [
+                        PickItem("特级赣南脐橙" * (i % 4 + 1), "5kg/箱", i + 1)
+                        for i in range(70 if n == 2 else 12)
+                    ],
+                )
+                for zone in (StorageZone.AMBIENT, StorageZone.CHILLED)
+            ],
+        )
+        for n in range(1, 9)
+    ]
+    sheet = RouteSheet(
+        1, 1, date(2026, 11, 24), "中心仓", "Truck 1号", start, start, 42_000, 99_000, 24, stops
+    )
+    memoised = printing.route_sheet_pdf(sheet)
+    monkeypatch.setattr(
+        printing, "_p", lambda text, style=printing._TEXT: Paragraph(escape(text), style)
+    )
+    assert printing.route_sheet_pdf(sheet) == memoised
+    assert len(re.findall(rb"/Type /Page\b(?!s)", memoised)) > 3

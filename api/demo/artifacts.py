@@ -5,6 +5,10 @@ the settlement's statements (CSV)."""
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,10 +21,14 @@ from fulfilment.exports import Rows, Yuan, to_csv
 from fulfilment.models import PurchaseOrder, Route, RoutePlan
 from fulfilment.route_map import plan_map, plan_map_svg
 from fulfilment.route_sheet_pdf import route_sheet_pdf
-from fulfilment.route_sheets import route_sheet, route_sheet_rows
+from fulfilment.route_sheets import RouteSheet, route_sheet, route_sheet_rows
 from kernel.accounts import User
 from leaders.commission_models import Settlement, Statement
 from leaders.models import Leader, PickupPoint
+
+# Stops on the day's route sheets from which they print in worker processes
+# (about 20-35 ms of reportlab a stop; a worker takes ~0.7 s to start).
+PRINT_APART_FROM_STOPS = 100
 
 STATEMENT_HEADER = (
     "团长编号",
@@ -58,37 +66,48 @@ async def write_artifacts(
     date = timeline.delivery_date.isoformat()
     with day.steps.step("Documents", total=len(region.points) + 3) as bar:
         async with sessions() as session:
-            for po in (
-                await session.execute(
-                    select(PurchaseOrder)
-                    .where(PurchaseOrder.delivery_date == timeline.delivery_date)
-                    .order_by(PurchaseOrder.id)
-                )
-            ).scalars():
-                for revision in range(1, po.revision + 1):
-                    rows = await exports.purchase_order_rows(session, po.id, revision)
-                    out.write(
-                        f"purchase-orders/purchase-order-{po.id}-r{revision}.xlsx",
-                        exports.to_xlsx(rows, f"采购单 {date} 第{revision}版"),
-                    )
-            bar.advance()
-            for point in region.points:
-                rows = await exports.pick_list_rows(session, point.id, timeline.delivery_date)
-                out.write(f"pick-lists/pick-list-{point.id}.csv", to_csv(rows))
-                bar.advance()
-            totals = await exports.warehouse_totals_rows(
-                session, region.warehouse_id, timeline.delivery_date
-            )
-            out.write("warehouse-totals.csv", to_csv(totals))
             numbers = (
                 await session.execute(
                     select(Route.number).where(Route.plan_id == plan.id).order_by(Route.number)
                 )
             ).scalars()
-            for number in numbers:
-                sheet = await route_sheet(session, plan.id, number, settings.zone)
-                out.write(f"route-sheets/route-{number}.csv", to_csv(route_sheet_rows(sheet)))
-                out.write(f"route-sheets/route-{number}.pdf", route_sheet_pdf(sheet))
+            sheets = [await route_sheet(session, plan.id, n, settings.zone) for n in numbers]
+            # Printing the route sheets is most of this step's work (reportlab,
+            # seconds a route at medium size), and the rest hardly needs a
+            # core: they print in worker processes meanwhile, and are written
+            # in their place below.
+            with _printers(sheets) as printers:
+                loop = asyncio.get_running_loop()
+                pdfs = [loop.run_in_executor(printers, route_sheet_pdf, s) for s in sheets]
+                for po in (
+                    await session.execute(
+                        select(PurchaseOrder)
+                        .where(PurchaseOrder.delivery_date == timeline.delivery_date)
+                        .order_by(PurchaseOrder.id)
+                    )
+                ).scalars():
+                    for revision in range(1, po.revision + 1):
+                        rows = await exports.purchase_order_rows(session, po.id, revision)
+                        out.write(
+                            f"purchase-orders/purchase-order-{po.id}-r{revision}.xlsx",
+                            exports.to_xlsx(rows, f"采购单 {date} 第{revision}版"),
+                        )
+                bar.advance()
+                pick_lists = await exports.pick_lists_rows(
+                    session, [point.id for point in region.points], timeline.delivery_date
+                )
+                for point in region.points:
+                    out.write(f"pick-lists/pick-list-{point.id}.csv", to_csv(pick_lists[point.id]))
+                    bar.advance()
+                totals = await exports.warehouse_totals_rows(
+                    session, region.warehouse_id, timeline.delivery_date
+                )
+                out.write("warehouse-totals.csv", to_csv(totals))
+                for sheet, pdf in zip(sheets, pdfs, strict=True):
+                    out.write(
+                        f"route-sheets/route-{sheet.number}.csv", to_csv(route_sheet_rows(sheet))
+                    )
+                    out.write(f"route-sheets/route-{sheet.number}.pdf", await pdf)
             bar.advance()
             out.write("route-map.svg", plan_map_svg(await plan_map(session, plan.id)))
             rows = await statement_rows(session, settlement)
@@ -96,6 +115,18 @@ async def write_artifacts(
             bar.advance()
         bar.note = f"{len(out.files)} files in {directory}"
     return out
+
+
+def _printers(sheets: list[RouteSheet]) -> Executor:
+    if sum(len(sheet.stops) for sheet in sheets) < PRINT_APART_FROM_STOPS:
+        # A small day prints in less time than worker processes take to start.
+        return ThreadPoolExecutor(max_workers=1)
+    # forkserver, as the route planner: the demo's process has threads
+    # (aiosqlite's), which a plain fork would copy in whatever state they are.
+    return ProcessPoolExecutor(
+        max_workers=min(len(sheets), os.cpu_count() or 1),
+        mp_context=multiprocessing.get_context("forkserver"),
+    )
 
 
 async def statement_rows(session: AsyncSession, settlement: Settlement) -> Rows:
