@@ -98,6 +98,7 @@ def _sqlite_begin(conn: Connection) -> None:
     # queue behind each other; read-only sessions stay deferred so they never
     # wait for writers (WAL).
     if conn.get_execution_options().get(READ_ONLY_OPTION, False):
+        conn.info.pop(_BEGIN_PENDING, None)  # never an IMMEDIATE inside it
         _sqlite_execute(conn, "BEGIN DEFERRED")
         return
     # A write transaction's BEGIN waits for the unit's first statement and
@@ -119,21 +120,29 @@ def _sqlite_execute(conn: Connection, sql: str) -> None:
 
 
 def _sqlite_before_statement(conn: Connection, *_: Any) -> None:
-    if conn.info.pop(_BEGIN_PENDING, False):
+    if conn.info.get(_BEGIN_PENDING, False):
         _sqlite_execute(conn, _BEGIN_WRITE)
+        # Only once it has begun: after a failed BEGIN (a busy database) the
+        # next statement tries again rather than running outside a transaction.
+        del conn.info[_BEGIN_PENDING]
 
 
 def _sqlite_end(conn: Connection) -> None:
     # Committing or rolling back a transaction that never reached the
-    # database: nothing to do there but forget the pending BEGIN.
-    conn.info.pop(_BEGIN_PENDING, None)
+    # database: nothing to do there but forget the pending BEGIN. An
+    # invalidated connection (a cancelled statement) has no info to ask, and
+    # the pool starts its next connection with a fresh one.
+    if not conn.invalidated:
+        conn.info.pop(_BEGIN_PENDING, None)
 
 
 def _sqlite_reset(
-    dbapi_connection: Any, record: ConnectionPoolEntry, state: PoolResetState
+    dbapi_connection: Any, record: ConnectionPoolEntry | None, state: PoolResetState
 ) -> None:
     # The pool's own reset is a ROLLBACK on every return, a hop to aiosqlite's
     # thread even after a commit; roll back only what is really still open.
+    if record is None:  # a detached connection: closed, not pooled
+        return
     record.info.pop(_BEGIN_PENDING, None)
     if state.terminate_only or not state.asyncio_safe or state.transaction_was_reset:
         return
@@ -222,8 +231,8 @@ async def write_in_transaction(
     hops to the database thread) cost several times the statement."""
     bind = session.get_bind()
     compiled = prepared(statement, bind.dialect)
-    driver = await driver_connection(session)
     if bind.dialect.name == "postgresql":
+        driver = await driver_connection(session)
         if not driver.is_in_transaction():
             raise RuntimeError("write_in_transaction needs a transaction begun on the database")
         return [tuple(r) for r in await driver.fetch(compiled.sql, *compiled.arguments(params))]
@@ -246,7 +255,10 @@ async def run_in_sqlite_thread(session: AsyncSession, work: Callable[[Any], T]) 
     For hot paths of several statements: each aiosqlite call is a hop to that
     thread and back, which cost more than SQLite's work. aiosqlite keeps its
     thread's queue private (``_execute``); SQLAlchemy's aiosqlite dialect uses
-    it the same way."""
+    it the same way. Pending ORM changes are flushed first, as SQLAlchemy's
+    own statements would (autoflush); objects already loaded in the session do
+    not see what ``work`` writes."""
+    await session.flush()
     connection = await session.connection()
     begin = connection.info.pop(_BEGIN_PENDING, False)
     driver = (await connection.get_raw_connection()).driver_connection
@@ -259,7 +271,13 @@ async def run_in_sqlite_thread(session: AsyncSession, work: Callable[[Any], T]) 
             conn.execute(_BEGIN_WRITE)
         return work(conn)
 
-    result: T = await driver._execute(in_transaction, driver._conn)
+    try:
+        result: T = await driver._execute(in_transaction, driver._conn)
+    except Exception:
+        if begin and not driver.in_transaction:
+            # The BEGIN itself failed: the next statement tries it again.
+            connection.info[_BEGIN_PENDING] = True
+        raise
     return result
 
 

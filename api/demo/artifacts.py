@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.demo.context import Day
+from api.demo.steps import Bar
 from fulfilment import exports
 from fulfilment.exports import Rows, Yuan, to_csv
 from fulfilment.models import PurchaseOrder, Route, RoutePlan
@@ -61,9 +62,8 @@ async def write_artifacts(
     day: Day, plan: RoutePlan, settlement: Settlement, directory: Path
 ) -> Artifacts:
     """Every document of the day under ``directory``."""
-    sessions, settings, region, timeline = day.sessions, day.settings, day.region, day.timeline
+    sessions, settings, region = day.sessions, day.settings, day.region
     out = Artifacts(directory)
-    date = timeline.delivery_date.isoformat()
     with day.steps.step("Documents", total=len(region.points) + 3) as bar:
         async with sessions() as session:
             numbers = (
@@ -79,35 +79,16 @@ async def write_artifacts(
             with _printers(sheets) as printers:
                 loop = asyncio.get_running_loop()
                 pdfs = [loop.run_in_executor(printers, route_sheet_pdf, s) for s in sheets]
-                for po in (
-                    await session.execute(
-                        select(PurchaseOrder)
-                        .where(PurchaseOrder.delivery_date == timeline.delivery_date)
-                        .order_by(PurchaseOrder.id)
-                    )
-                ).scalars():
-                    for revision in range(1, po.revision + 1):
-                        rows = await exports.purchase_order_rows(session, po.id, revision)
-                        out.write(
-                            f"purchase-orders/purchase-order-{po.id}-r{revision}.xlsx",
-                            exports.to_xlsx(rows, f"采购单 {date} 第{revision}版"),
-                        )
-                bar.advance()
-                pick_lists = await exports.pick_lists_rows(
-                    session, [point.id for point in region.points], timeline.delivery_date
-                )
-                for point in region.points:
-                    out.write(f"pick-lists/pick-list-{point.id}.csv", to_csv(pick_lists[point.id]))
-                    bar.advance()
-                totals = await exports.warehouse_totals_rows(
-                    session, region.warehouse_id, timeline.delivery_date
-                )
-                out.write("warehouse-totals.csv", to_csv(totals))
-                for sheet, pdf in zip(sheets, pdfs, strict=True):
-                    out.write(
-                        f"route-sheets/route-{sheet.number}.csv", to_csv(route_sheet_rows(sheet))
-                    )
-                    out.write(f"route-sheets/route-{sheet.number}.pdf", await pdf)
+                try:
+                    await _purchase_orders_and_pick_lists(session, day, out, bar)
+                    for sheet, pdf in zip(sheets, pdfs, strict=True):
+                        rows = route_sheet_rows(sheet)
+                        out.write(f"route-sheets/route-{sheet.number}.csv", to_csv(rows))
+                        out.write(f"route-sheets/route-{sheet.number}.pdf", await pdf)
+                except BaseException:
+                    # Nobody will wait for the sheets still queued: drop them.
+                    printers.shutdown(wait=False, cancel_futures=True)
+                    raise
             bar.advance()
             out.write("route-map.svg", plan_map_svg(await plan_map(session, plan.id)))
             rows = await statement_rows(session, settlement)
@@ -115,6 +96,35 @@ async def write_artifacts(
             bar.advance()
         bar.note = f"{len(out.files)} files in {directory}"
     return out
+
+
+async def _purchase_orders_and_pick_lists(
+    session: AsyncSession, day: Day, out: Artifacts, bar: Bar
+) -> None:
+    region, delivery_date = day.region, day.timeline.delivery_date
+    date = delivery_date.isoformat()
+    for po in (
+        await session.execute(
+            select(PurchaseOrder)
+            .where(PurchaseOrder.delivery_date == delivery_date)
+            .order_by(PurchaseOrder.id)
+        )
+    ).scalars():
+        for revision in range(1, po.revision + 1):
+            rows = await exports.purchase_order_rows(session, po.id, revision)
+            out.write(
+                f"purchase-orders/purchase-order-{po.id}-r{revision}.xlsx",
+                exports.to_xlsx(rows, f"采购单 {date} 第{revision}版"),
+            )
+    bar.advance()
+    pick_lists = await exports.pick_lists_rows(
+        session, [point.id for point in region.points], delivery_date
+    )
+    for point in region.points:
+        out.write(f"pick-lists/pick-list-{point.id}.csv", to_csv(pick_lists[point.id]))
+        bar.advance()
+    totals = await exports.warehouse_totals_rows(session, region.warehouse_id, delivery_date)
+    out.write("warehouse-totals.csv", to_csv(totals))
 
 
 def _printers(sheets: list[RouteSheet]) -> Executor:

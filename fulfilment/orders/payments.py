@@ -61,7 +61,8 @@ async def record_payment(
     """Apply one (authenticated) payment notification in the session's unit
     of work, and record the notification, accepted or not. Replays are
     harmless; money that arrives for a closed order, or twice, is booked as a
-    refund (``payment_rules.decide``)."""
+    refund (``payment_rules.decide``). The order is written as a row: an
+    Order already loaded in ``session`` does not show the payment."""
     if session.get_bind().dialect.name == "postgresql":
         decision, order_id = await _record_on_postgres(
             session, order_number, amount_fen, transaction_id, now
