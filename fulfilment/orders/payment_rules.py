@@ -6,7 +6,8 @@ session on PostgreSQL, payments_sqlite.py in one hop on SQLite)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import aliased
@@ -139,3 +140,56 @@ def decide(facts: OrderFacts | None, amount_fen: int, transaction_id: str) -> De
         mark_paid=facts.status,
         refund=RefundReason.PAID_AFTER_CLOSE,
     )
+
+
+# A prebuilt statement and its parameters.
+Write = tuple[Any, dict[str, Any]]
+
+
+def plan(
+    facts: OrderFacts | None,
+    *,
+    number: str,
+    amount_fen: int,
+    transaction_id: str,
+    now: datetime,
+) -> tuple[Decision, list[Write]]:
+    """What the notification does (``decide``) and the rows that writes, but
+    for the pickup code (drawn until a free one is found): the order marked
+    paid, the refund, and always the notification itself."""
+    decision = decide(facts, amount_fen, transaction_id)
+    planned: list[Write] = []
+    if facts is not None and decision.mark_paid is not None:
+        planned.append(
+            (
+                MARK_PAID,
+                dict(
+                    order_id=facts.order_id,
+                    status=decision.mark_paid,
+                    paid_at=now,
+                    tx=transaction_id,
+                ),
+            )
+        )
+    if facts is not None and decision.refund is not None:
+        planned.append(
+            (
+                REFUND,
+                dict(
+                    order_id=facts.order_id,
+                    amount_fen=facts.total_fen,
+                    reason=decision.refund,
+                    created_at=now,
+                ),
+            )
+        )
+    notification = dict(
+        order_number=number[:64],
+        transaction_id=transaction_id[:64],
+        amount_fen=amount_fen,
+        outcome=decision.outcome,
+        reason=decision.reason,
+        received_at=now,
+    )
+    planned.append((NOTIFICATION, notification))
+    return decision, planned

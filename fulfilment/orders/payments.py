@@ -14,15 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.models import PaymentOutcome
-from fulfilment.orders.payment_rules import (
-    FACTS_LOCKED,
-    MARK_PAID,
-    NOTIFICATION,
-    REFUND,
-    Decision,
-    OrderFacts,
-    decide,
-)
+from fulfilment.orders.payment_rules import FACTS_LOCKED, Decision, OrderFacts, plan
 from fulfilment.orders.payments_sqlite import record_on_sqlite
 from fulfilment.pickup_codes import issue_new_order_code
 from kernel.db import write_in_transaction
@@ -87,38 +79,13 @@ async def _record_on_postgres(
         )
     ).one_or_none()
     facts = None if row is None else OrderFacts(*row)
-    decision = decide(facts, amount_fen, transaction_id)
-    if facts is not None:
-        if decision.mark_paid is not None:
-            await write_in_transaction(
-                session,
-                MARK_PAID,
-                order_id=facts.order_id,
-                status=decision.mark_paid,
-                paid_at=now,
-                tx=transaction_id,
-            )
-        if decision.issue_code:
-            await issue_new_order_code(
-                session, facts.order_id, facts.pickup_point_id, facts.delivery_date, now
-            )
-        if decision.refund is not None:
-            await write_in_transaction(
-                session,
-                REFUND,
-                order_id=facts.order_id,
-                amount_fen=facts.total_fen,
-                reason=decision.refund,
-                created_at=now,
-            )
-    await write_in_transaction(
-        session,
-        NOTIFICATION,
-        order_number=number[:64],
-        transaction_id=transaction_id[:64],
-        amount_fen=amount_fen,
-        outcome=decision.outcome,
-        reason=decision.reason,
-        received_at=now,
+    decision, planned = plan(
+        facts, number=number, amount_fen=amount_fen, transaction_id=transaction_id, now=now
     )
+    for statement, params in planned:
+        await write_in_transaction(session, statement, **params)
+    if facts is not None and decision.issue_code:
+        await issue_new_order_code(
+            session, facts.order_id, facts.pickup_point_id, facts.delivery_date, now
+        )
     return decision, None if facts is None else facts.order_id

@@ -7,33 +7,16 @@ statement), and the hops, not SQLite, were the cost of a payment."""
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.models import OrderStatus
-from fulfilment.orders.payment_rules import (
-    FACTS,
-    MARK_PAID,
-    NOTIFICATION,
-    REFUND,
-    Decision,
-    OrderFacts,
-    decide,
-)
+from fulfilment.orders.payment_rules import FACTS, Decision, OrderFacts, plan
 from fulfilment.pickup_codes import MAX_DRAWS, code_insert, draw_code
 from kernel.db import Prepared, prepared, run_in_sqlite_thread
-
-
-@dataclass(frozen=True)
-class _Statements:
-    facts: Prepared
-    mark_paid: Prepared
-    code: Prepared
-    refund: Prepared
-    notification: Prepared
 
 
 async def record_on_sqlite(
@@ -42,19 +25,13 @@ async def record_on_sqlite(
     """Apply the notification in the unit of work's transaction; the
     decision and the id of the order it named, if any."""
     dialect = session.get_bind().dialect
-    statements = _Statements(
-        *(
-            prepared(statement, dialect)
-            for statement in (FACTS, MARK_PAID, code_insert("sqlite"), REFUND, NOTIFICATION)
-        )
-    )
     return await run_in_sqlite_thread(
-        session, partial(_record, statements, number, amount_fen, transaction_id, now)
+        session, partial(_record, dialect, number, amount_fen, transaction_id, now)
     )
 
 
 def _record(
-    run: _Statements,
+    dialect: Dialect,
     number: str,
     amount_fen: int,
     transaction_id: str,
@@ -63,7 +40,9 @@ def _record(
 ) -> tuple[Decision, int | None]:
     # In the database thread, inside the unit of work's transaction (BEGIN
     # IMMEDIATE: writers take turns, so what is read here stays true).
-    found = run.facts.run(conn, number=number, tx=transaction_id, tx64=transaction_id[:64])
+    found = prepared(FACTS, dialect).run(
+        conn, number=number, tx=transaction_id, tx64=transaction_id[:64]
+    )
     facts = None
     if found:
         order_id, total, status, paid_by, point_id, day, paid_another, accepted_before = found[0]
@@ -77,35 +56,13 @@ def _record(
             bool(paid_another),
             bool(accepted_before),
         )
-    decision = decide(facts, amount_fen, transaction_id)
-    if facts is not None:
-        if decision.mark_paid is not None:
-            run.mark_paid.run(
-                conn,
-                order_id=facts.order_id,
-                status=decision.mark_paid,
-                paid_at=now,
-                tx=transaction_id,
-            )
-        if decision.issue_code:
-            _issue_code(run.code, conn, facts, now)
-        if decision.refund is not None:
-            run.refund.run(
-                conn,
-                order_id=facts.order_id,
-                amount_fen=facts.total_fen,
-                reason=decision.refund,
-                created_at=now,
-            )
-    run.notification.run(
-        conn,
-        order_number=number[:64],
-        transaction_id=transaction_id[:64],
-        amount_fen=amount_fen,
-        outcome=decision.outcome,
-        reason=decision.reason,
-        received_at=now,
+    decision, planned = plan(
+        facts, number=number, amount_fen=amount_fen, transaction_id=transaction_id, now=now
     )
+    for statement, params in planned:
+        prepared(statement, dialect).run(conn, **params)
+    if facts is not None and decision.issue_code:
+        _issue_code(prepared(code_insert("sqlite"), dialect), conn, facts, now)
     return decision, None if facts is None else facts.order_id
 
 
