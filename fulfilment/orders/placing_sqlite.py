@@ -11,28 +11,35 @@ hops to that thread and back, and an order took a hundred of them (about
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.models import HOLDING, Order, OrderStatus
 from fulfilment.orders import order_errors
 from fulfilment.orders.order_requests import OrderRequest, PlacedOrder, Placement
 from kernel.clock import as_utc
-from kernel.db import run_in_sqlite_thread
+from kernel.db import UTCDateTime, run_in_sqlite_thread
 
 # The statuses whose orders hold units (the model's HOLDING), as SQL.
 HOLDING_SQL = "(" + ", ".join(f"'{status.value}'" for status in HOLDING) + ")"
 
 
+_SQLITE = sqlite.dialect()
+# How the models' UTCDateTime stores a time on SQLite (naive UTC text with
+# microseconds, which compares correctly as text): its own bind processor.
+_STORED = cast(
+    Callable[[datetime], str], UTCDateTime().dialect_impl(_SQLITE).bind_processor(_SQLITE)
+)
+
+
 def _stored(moment: datetime) -> str:
-    # How SQLAlchemy's UTCDateTime stores a time on SQLite: naive UTC text
-    # with microseconds, so that stored times compare correctly as text.
-    return f"{as_utc(moment):%Y-%m-%d %H:%M:%S.%f}"
+    return _STORED(moment)
 
 
 def _marks(values: Sequence[Any]) -> str:
