@@ -136,6 +136,8 @@ def serve(
     """Serve the GraphQL API (GraphiQL at /graphql) and /healthz."""
     import uvicorn
 
+    from api.serving import run_workers
+
     settings = get_settings()
     if settings.is_sqlite and workers > 1:
         raise _fail("the embedded SQLite database serves from one process; use PostgreSQL")
@@ -144,15 +146,21 @@ def serve(
     if demo:
         _seed_demo(settings)
     out.print(f"tuangou API on http://{host}:{port}/graphql")
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": "info",
+        "access_log": False,
+    }
+    if workers > 1:
+        try:
+            run_workers(uvicorn.Config("api.app:create_app", **options))
+        except OSError as exc:
+            raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    else:
+        uvicorn.run("api.app:create_app", **options)
 
 
 @app.command()

@@ -129,6 +129,70 @@ def test_postgres_with_two_worker_processes(tmp_path: Path, postgres_url: str) -
         assert names == {"值班运营"}
 
 
+def _processes_with_sockets(port: int, state: str) -> set[int]:
+    """PIDs holding a TCP socket whose local port is ``port`` in ``state``
+    (``/proc/net/tcp`` codes: 0A listening, 01 established)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
+            inodes.add(f"socket:[{fields[9]}]")
+    pids = set()
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) in inodes for fd in fd_dir.iterdir()):
+                pids.add(int(fd_dir.parent.name))
+        except OSError:  # the process ended or is not ours to read
+            continue
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc")
+def test_two_workers_share_keep_alive_clients_that_connect_at_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # A gateway opens its pool of keep-alive connections in one burst. With one
+    # socket shared by the workers, the first to wake accepted them all and the
+    # other worker idled for as long as they stayed open.
+    env = env_for(postgres_url)
+    with serving(env, tmp_path, "--workers", "2", "--no-migrate") as base:
+        port = int(base.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 30
+        while len(_processes_with_sockets(port, "0A")) < 2:
+            assert time.monotonic() < deadline, "two workers never listened"
+            time.sleep(0.2)
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(24)]
+        try:
+            deadline = time.monotonic() + 10
+            while len(holders := _processes_with_sockets(port, "01")) < 2:
+                assert time.monotonic() < deadline, f"all 24 connections went to {holders}"
+                time.sleep(0.1)
+            for client in clients:
+                client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        finally:
+            for client in clients:
+                client.close()
+
+
+def test_serve_says_so_when_the_port_is_taken(tmp_path: Path, postgres_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [TUANGOU, "serve", "--port", str(port), "--workers", "2", "--no-migrate"],
+            cwd=tmp_path,
+            env=env_for(postgres_url),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_cli_lists_commands_and_reports_mistakes_in_one_line(tmp_path: Path) -> None:
     env = env_for("sqlite+aiosqlite:///./tuangou.db")
     help_text = cli(env, tmp_path, "--help").stdout
