@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         else create_engine(
             settings.database_url,
             pool_size=settings.db_pool_size,
-            max_overflow=settings.db_pool_size,
+            max_overflow=settings.db_pool_overflow,
         )
     )
     sessions = create_sessionmaker(engine)

@@ -1,7 +1,7 @@
 """orderCreate throughput and latency against the real server on PostgreSQL.
 
     python scripts/bench_orders.py [--workers 2] [--clients 64] [--seconds 20]
-                                   [--orders N] [--pool-size 10] [--postgres-url URL]
+                                   [--orders N] [--pool-size N] [--postgres-url URL]
 
 Creates a throwaway database (tuangou_bench_<random>), migrates it, seeds one
 open campaign through the domain functions, starts ``tuangou serve`` as a
@@ -283,7 +283,7 @@ def _is_resource_tracker(pid: int) -> bool:
 
 
 class Server:
-    def __init__(self, url: str, workers: int, log_path: Path, pool_size: int) -> None:
+    def __init__(self, url: str, workers: int, log_path: Path, pool_size: int | None) -> None:
         self.url = url
         self.workers = workers
         self.pool_size = pool_size
@@ -304,8 +304,9 @@ class Server:
             TUANGOU_GRAPHIQL="false",
             TUANGOU_TOKEN_SECRET=TOKEN_SECRET,
             TUANGOU_GEOCODER="none",
-            TUANGOU_DB_POOL_SIZE=str(self.pool_size),
         )
+        if self.pool_size is not None:
+            env["TUANGOU_DB_POOL_SIZE"] = str(self.pool_size)
         cmd = [
             tuangou_executable(),
             "serve",
@@ -555,18 +556,33 @@ def _proc_cpu(pid: int) -> float:
         return 0.0
 
 
-def backend_pids(admin_url: str, database: str) -> list[int]:
-    """PostgreSQL's backend processes serving ``database`` (local server only)."""
+def postmaster_pid(admin_url: str) -> int | None:
+    """The local PostgreSQL server's postmaster: the parent of a backend."""
     import psycopg
 
     try:
         with psycopg.connect(libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
-            rows = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
-            ).fetchall()
-    except psycopg.Error:
-        return []
-    return [int(r[0]) for r in rows]
+            row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        stat = Path(f"/proc/{int(row[0])}/stat").read_text()  # type: ignore[index]
+        return int(stat.rsplit(")", 1)[1].split()[1])
+    except (psycopg.Error, OSError, ValueError, TypeError):
+        return None  # not a server on this machine
+
+
+def postgres_cpu(postmaster: int | None) -> float:
+    """CPU seconds the whole PostgreSQL server has used so far: the postmaster,
+    its live children, and every child it has reaped (``cutime``/``cstime``).
+    A backend that a pool opens and closes during the run counts too; summing
+    the backends alive at the end missed those."""
+    if postmaster is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+    except OSError:
+        return 0.0
+    reaped_and_own = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return reaped_and_own + sum(_proc_cpu(int(pid)) for pid in children)
 
 
 def _system_busy() -> tuple[float, float]:
@@ -671,7 +687,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
     p.add_argument("--clients", type=int, default=64, help="concurrent HTTP clients (default 64)")
     p.add_argument(
-        "--pool-size", type=int, default=10, help="database connections per worker (default 10)"
+        "--pool-size",
+        type=int,
+        default=None,
+        help="database connections per worker (default: the server's, TUANGOU_DB_POOL_SIZE)",
     )
     p.add_argument("--seconds", type=float, default=20.0, help="measured seconds (default 20)")
     p.add_argument("--orders", type=int, default=None, help="stop after this many requests")
@@ -711,6 +730,10 @@ def start_profilers(args: argparse.Namespace, pids: list[int]) -> list[subproces
 
 def main() -> int:
     args = parse_args()
+    if args.pool_size is None:
+        from kernel.settings import Settings
+
+        args.pool_size = Settings().db_pool_size
     name = f"tuangou_bench_{uuid.uuid4().hex[:10]}"
     url = with_database(args.postgres_url, name)
     workdir = Path(tempfile.mkdtemp(prefix="tuangou-bench-"))
@@ -757,6 +780,8 @@ def main() -> int:
         # CPU counters are sampled around the whole load (warm-up included);
         # only the shares are reported.
         cpu_before = {pid: _proc_cpu(pid) for pid in pids}
+        postmaster = postmaster_pid(args.postgres_url)
+        pg_cpu0 = postgres_cpu(postmaster)
         busy0, total0 = _system_busy()
         wall0 = time.perf_counter()
         profilers: list[subprocess.Popen[bytes]] = []
@@ -768,7 +793,7 @@ def main() -> int:
             ).start()
         result = run_load(cfg)
         wall = time.perf_counter() - wall0
-        pg_cpu = sum(_proc_cpu(pid) for pid in backend_pids(args.postgres_url, name))
+        pg_cpu = postgres_cpu(postmaster) - pg_cpu0
         busy1, total1 = _system_busy()
         worker_cpu = sum(_proc_cpu(p) - c for p, c in cpu_before.items())
         requests = max(1, result.warmup_ok + result.warmup_failed + len(result.latencies_ms))
@@ -780,7 +805,6 @@ def main() -> int:
             "system": 100.0 * os.cpu_count() * (busy1 - busy0) / max(total1 - total0, 1),  # type: ignore[operator]
             "workers": 100.0 * worker_cpu / wall,
             "loadgen": 100.0 * result.cpu_s / wall,
-            # Backends start with the pools, during the load: all they used.
             "postgres": 100.0 * pg_cpu / wall,
         }
         for prof in profilers:
