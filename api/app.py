@@ -5,6 +5,7 @@ payment callback, the ``/exports/...`` downloads and the web client under
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,9 +34,12 @@ log = logging.getLogger("tuangou.api")
 WEB_DIR = Path(__file__).with_name("web")
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = False) -> Starlette:
     """Build the app for ``settings`` (from the environment by default); the
-    database must already be migrated (``tuangou serve`` does that)."""
+    database must already be migrated (``tuangou serve`` does that).
+
+    ``freeze_startup_heap``: for a process that serves only this app (see
+    ``serve_app``)."""
     settings = settings or get_settings()
     config: Settings = settings
     load_job_handlers()
@@ -89,6 +93,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await queue.start()
+        if freeze_startup_heap:
+            # The schema, the mappers and the libraries are some 200,000
+            # objects that live as long as the process. Each full pass of the
+            # garbage collector walked them all: a 120-250 ms stall of every
+            # request in flight, every two seconds under load. Frozen, the
+            # full passes walk only what requests have made since.
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -112,3 +124,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.auth_engine = auth_engine
     app.state.queue = queue
     return app
+
+
+def serve_app() -> Starlette:
+    """The app as ``tuangou serve`` runs it in each worker process."""
+    return create_app(freeze_startup_heap=True)

@@ -156,11 +156,11 @@ def serve(
     }
     if workers > 1:
         try:
-            run_workers(uvicorn.Config("api.app:create_app", **options))
+            run_workers(uvicorn.Config("api.app:serve_app", **options))
         except OSError as exc:
             raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     else:
-        uvicorn.run("api.app:create_app", **options)
+        uvicorn.run("api.app:serve_app", **options)
 
 
 @app.command()
