@@ -4,15 +4,20 @@ and up again cleanly."""
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import make_url
 
 import migrations
 from migrations.models import metadata
+from tests.conftest import PG_ADMIN_URL, _libpq, _pg_reachable
 
 
 def _ours(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -54,3 +59,47 @@ def test_sqlite_downgrade_to_base_and_upgrade_again(tmp_path: Path):
     with sqlite3.connect(path) as conn:
         version = conn.execute("SELECT version_num FROM alembic_version").fetchall()
     assert version == [(migrations.current_head(),)]
+
+
+def _place_order_function(url: str) -> tuple[str, list[str]] | None:
+    """tuangou_place_order's body and settings, if the function exists."""
+    with psycopg.connect(_libpq(url)) as conn:
+        row = conn.execute(
+            "SELECT prosrc, proconfig FROM pg_proc WHERE proname = 'tuangou_place_order'"
+        ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def test_postgres_order_function_goes_down_and_up_again() -> None:
+    # 0010-0012 are PostgreSQL only: the SQLite round trip never runs them.
+    if reason := _pg_reachable():
+        pytest.skip(reason)
+    name = f"tuangou_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_libpq(PG_ADMIN_URL), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrations.upgrade(url)
+        placed = _place_order_function(url)
+        assert placed is not None
+        body, settings = placed
+        # 0012: the items are reserved before the lines point at them.
+        assert body.index("UPDATE campaign_items") < body.index("INSERT INTO order_lines")
+        assert settings == ["plan_cache_mode=force_generic_plan"]
+
+        command.downgrade(migrations.alembic_config(url), "0011")
+        downgraded = _place_order_function(url)
+        assert downgraded is not None
+        assert downgraded[0].index("INSERT INTO order_lines") < downgraded[0].index(
+            "UPDATE campaign_items"
+        )
+        assert downgraded[1] == ["plan_cache_mode=force_generic_plan"]
+
+        command.downgrade(migrations.alembic_config(url), "0009")
+        assert _place_order_function(url) is None
+
+        migrations.upgrade(url)
+        assert _place_order_function(url) == placed
+    finally:
+        with psycopg.connect(_libpq(PG_ADMIN_URL), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
