@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
             viewer = await request_viewer(request, auth_engine, config.token_secret)
             return Context(
                 settings=config,
+                engine=engine,
                 sessions=sessions,
                 read_sessions=read_sessions,
                 queue=queue,

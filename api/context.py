@@ -20,6 +20,7 @@ from kernel.settings import Settings
 @dataclass
 class Context:
     settings: Settings
+    engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
     queue: JobQueue

@@ -334,6 +334,11 @@ def prepared(statement: Any, dialect: Dialect) -> Prepared:
     return Prepared(str(compiled), compiled, names, processors, columns, results)
 
 
+def dialect_name(db: AsyncConnection | AsyncSession) -> str:
+    """``postgresql`` or ``sqlite``: the database a session or connection is on."""
+    return (db.get_bind() if isinstance(db, AsyncSession) else db).dialect.name
+
+
 async def driver_connection(connection: AsyncConnection | AsyncSession) -> Any:
     """The database driver's own connection under ``connection`` (asyncpg's on
     PostgreSQL). Statements sent on it share the session's transaction when

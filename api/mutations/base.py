@@ -4,9 +4,10 @@ UserErrors and roll everything back."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.context import Context
 from api.errors import UserError, user_error
@@ -14,6 +15,8 @@ from kernel.db import unit_of_work
 from kernel.errors import DomainError
 
 R = TypeVar("R")
+U = TypeVar("U", AsyncSession, AsyncConnection)
+Unit = AsyncSession | AsyncConnection
 
 
 async def in_transaction(
@@ -21,9 +24,28 @@ async def in_transaction(
 ) -> tuple[R | None, list[UserError]]:
     """Run ``work`` in its own unit of work. A DomainError anywhere in it
     rolls the whole transaction back and is returned as a UserError."""
+    return await _in_unit(ctx, unit_of_work(ctx.sessions), work)
+
+
+async def in_plain_transaction(
+    ctx: Context, work: Callable[[Unit], Awaitable[R]]
+) -> tuple[R | None, list[UserError]]:
+    """``in_transaction`` for work that needs no ORM: on PostgreSQL it gets a
+    bare pooled connection in a transaction instead of a session. For the
+    evening rush's orderCreate, whose work is one statement: the session, its
+    transaction object and its commit cost a tenth of the request's CPU. On
+    SQLite the work gets a session as usual (its one-hop path needs one)."""
+    if ctx.settings.is_sqlite:
+        return await in_transaction(ctx, work)
+    return await _in_unit(ctx, ctx.engine.begin(), work)
+
+
+async def _in_unit(
+    ctx: Context, unit: AbstractAsyncContextManager[U], work: Callable[[U], Awaitable[R]]
+) -> tuple[R | None, list[UserError]]:
     try:
-        async with unit_of_work(ctx.sessions) as session:
-            result = await work(session)
+        async with unit as db:
+            result = await work(db)
     except DomainError as exc:
         return None, [user_error(exc)]
     await ctx.after_write()

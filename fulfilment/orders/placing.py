@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fulfilment.orders.order_requests import (
     MAX_LINES,
@@ -25,6 +25,7 @@ from fulfilment.orders.order_requests import (
 )
 from fulfilment.orders.placing_postgres import place_on_postgres
 from fulfilment.orders.placing_sqlite import place_on_sqlite
+from kernel.db import dialect_name
 
 __all__ = [
     "MAX_LINES",
@@ -37,7 +38,7 @@ __all__ = [
 
 
 async def place_order(
-    session: AsyncSession,
+    db: AsyncSession | AsyncConnection,
     request: OrderRequest,
     *,
     now: datetime,
@@ -47,15 +48,17 @@ async def place_order(
     """Place an order awaiting payment, or return the one placed before with
     the same idempotency key. Every rule is checked before anything is kept:
     a DomainError leaves nothing behind, and when the caller's transaction
-    has begun it is left to roll back whole."""
+    has begun it is left to roll back whole. On PostgreSQL ``db`` may be a
+    bare connection in a transaction (the rules need no ORM there)."""
     request = checked_request(request)
-    place = (
-        place_on_postgres if session.get_bind().dialect.name == "postgresql" else place_on_sqlite
-    )
     placement = Placement(
         digest=request_hash(request),
         number=order_number(now, zone),
         now=now,
         expires_at=now + payment_window,
     )
-    return await place(session, request, placement)
+    if dialect_name(db) == "postgresql":
+        return await place_on_postgres(db, request, placement)
+    if not isinstance(db, AsyncSession):
+        raise TypeError("on SQLite an order is placed in a session's unit of work")
+    return await place_on_sqlite(db, request, placement)

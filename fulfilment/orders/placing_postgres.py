@@ -1,10 +1,10 @@
 """orderCreate on PostgreSQL: one call of ``tuangou_place_order`` (migration
-0010), straight on the session's asyncpg connection."""
+0010), straight on the unit of work's asyncpg connection."""
 
 from __future__ import annotations
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fulfilment.models import Order, OrderStatus
 from fulfilment.orders import order_errors
@@ -19,15 +19,15 @@ _CALL = (
 
 
 async def place_on_postgres(
-    session: AsyncSession, request: OrderRequest, placement: Placement
+    db: AsyncSession | AsyncConnection, request: OrderRequest, placement: Placement
 ) -> PlacedOrder:
     """Place a checked request with one statement (see place_order)."""
     # The driver's connection, not SQLAlchemy's execute: this is the evening
     # rush's hottest call, and SQLAlchemy's per-statement work cost more than
-    # the statement. When the session has not begun a transaction on the
+    # the statement. When the unit of work has not begun a transaction on the
     # database yet, the call is a transaction of its own: enough, as it is the
     # whole order, and it saves the BEGIN and COMMIT round trips.
-    driver = await driver_connection(session)
+    driver = await driver_connection(db)
     try:
         row = await driver.fetchrow(
             _CALL,
