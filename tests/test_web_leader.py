@@ -24,7 +24,9 @@ async def test_leader_shares_the_campaign_and_orders_for_a_resident(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
     async with sqlite_file(sqlite_template, tmp_path) as db:
-        shop = await open_shop(db)
+        shop = await open_shop(
+            db, items=[{"group_price_fen": 990, "list_price_fen": 1290, "cap": 3}]
+        )
         share_code = await db.scalar(
             "SELECT share_code FROM pickup_points WHERE id = :p", p=shop.pickup_point_id
         )
@@ -69,7 +71,26 @@ async def test_leader_shares_the_campaign_and_orders_for_a_resident(
                 " WHERE u.phone = '13800138000' AND u.name = '王阿姨'"
             )
             assert await placed.inner_text() == f"下单成功：订单 {number}，合计 ¥19.80"
+            # The campaign is drawn again for what is left: 1 of the 3.
+            assert "剩 1" in await page.locator("#campaign").inner_text()
+            assert "剩 1" in await form.inner_text()
             await screenshot(page, "leader-resident-ordered")
+
+            # Two more than are left: refused with what is left, in Chinese.
+            await form.locator("input[name=customerPhone]").fill("13800138001")
+            await form.locator("input[data-item]").first.fill("2")
+            await form.locator("button[type=submit]").click()
+            sold_out = form.locator(".field-error")
+            await sold_out.wait_for()
+            assert "仅剩 1 件" in await sold_out.inner_text()
+
+            # The last one sells it out: the item can no longer be ordered.
+            await form.locator("input[data-item]").first.fill("1")
+            await form.locator("button[type=submit]").click()
+            await page.wait_for_function(
+                "document.querySelector('#resident-order-form input[data-item]').disabled"
+            )
+            assert "剩 0" in await page.locator("#campaign").inner_text()
 
             await page.click("#sign-out")
             await page.wait_for_selector("#sign-in")

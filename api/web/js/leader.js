@@ -6,7 +6,7 @@ import { el, gql } from "./graphql.js";
 import { hhmm, today, yuan } from "./format.js";
 import { zh } from "./i18n.js";
 import { residentOrderCard } from "./leader_order.js";
-import { ITEM_FIELDS } from "./order_form.js";
+import { ITEM_FIELDS, placedText } from "./order_form.js";
 
 // The QR code encodes the link under the address this page was loaded from.
 const POINT = `query($base: String!) { viewer { leader { status pickupPoint {
@@ -40,10 +40,23 @@ export async function render(view) {
   const dayBox = el("div", { id: "day-view" });
   day.addEventListener("change", () => drawDay(dayBox, point, day.value));
   const { openCampaign: campaign } = await gql(CAMPAIGN, { p: point.id });
+  // After an order for a resident: the campaign again, for what is left now
+  // (an item that sold out is shown so, and cannot be ordered), then the
+  // order's line under the fresh form, and the day's totals.
+  const placed = async (order) => {
+    const { openCampaign: fresh } = await gql(CAMPAIGN, { p: point.id });
+    const orderCard = residentOrderCard(point, fresh, placed);
+    view.querySelector("#campaign").replaceWith(campaignCard(point, fresh));
+    view.querySelector("#resident-order").replaceWith(orderCard);
+    const form = orderCard.querySelector("form");
+    if (form) notice(form, placedText(order));
+    else orderCard.append(el("p", { class: "notice" }, placedText(order)));
+    await drawDay(dayBox, point, day.value);
+  };
   view.append(
     el("h1", {}, point.name),
     campaignCard(point, campaign),
-    residentOrderCard(point, campaign),
+    residentOrderCard(point, campaign, placed),
     verifyForm(),
     el("p", {}, el("label", {}, "配送日期 ", day)),
     dayBox,

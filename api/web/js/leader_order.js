@@ -1,10 +1,12 @@
 // Leader (团长) ordering for a resident (代下单): the resident's phone and name,
 // then quantities from the open campaign; the order's number and total after.
+// ``onPlaced(order)`` replaces the default notice (the leader's page redraws
+// the campaign with what is left, then shows it).
 import { notice } from "./forms.js";
 import { el } from "./graphql.js";
 import { orderForm, placedText } from "./order_form.js";
 
-export function residentOrderCard(point, campaign) {
+export function residentOrderCard(point, campaign, onPlaced = null) {
   const card = el("section", { id: "resident-order", class: "card" }, el("h2", {}, "代居民下单"));
   if (!campaign) {
     card.append(el("p", {}, "现在没有进行中的团购。"));
@@ -19,7 +21,7 @@ export function residentOrderCard(point, campaign) {
       el("label", {}, "居民称呼", el("input", { name: "customerName", autocomplete: "off" })),
     ],
     extra: (f) => ({ customerPhone: f.customerPhone.value, customerName: f.customerName.value || null }),
-    onPlaced: (order) => notice(form, placedText(order)),
+    onPlaced: onPlaced ?? ((order) => notice(form, placedText(order))),
   });
   card.append(form);
   return card;
