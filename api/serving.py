@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 from typing import Any
 
 import uvicorn
@@ -56,6 +57,11 @@ def run_workers(config: uvicorn.Config) -> None:
     """Serve ``config`` from ``config.workers`` processes until a signal stops
     them (uvicorn's supervisor: SIGINT/SIGTERM stop, SIGHUP restarts, a dead
     worker is replaced)."""
+    if not sys.platform.startswith("linux"):
+        # Elsewhere SO_REUSEPORT does not spread connections (on macOS the
+        # last socket bound gets them all): uvicorn's shared socket is better.
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
     # Bound but never listening, so the kernel sends it no connections. It
     # fails now, with a clear error, if another program holds the port, and
     # keeps the port while workers come and go.
