@@ -1,6 +1,6 @@
 """orderCreate throughput and latency against the real server on PostgreSQL.
 
-    python scripts/bench_orders.py [--workers 2] [--clients 64] [--seconds 20]
+    python scripts/bench_orders.py [--workers 2] [--clients 32] [--seconds 20]
                                    [--orders N] [--pool-size N] [--postgres-url URL]
 
 Creates a throwaway database (tuangou_bench_<random>), migrates it, seeds one
@@ -723,7 +723,7 @@ def report(
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
-    p.add_argument("--clients", type=int, default=64, help="concurrent HTTP clients (default 64)")
+    p.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients (default 32)")
     p.add_argument(
         "--pool-size",
         type=int,
