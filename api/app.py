@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_overflow,
+            pool_timeout=settings.db_pool_timeout_s,
         )
     )
     sessions = create_sessionmaker(engine)

@@ -39,10 +39,14 @@ class Context:
     def loaders(self) -> Loaders:
         return Loaders(self.session)
 
-    async def after_write(self) -> None:
-        """Forget what this request read before a mutation committed: SQLite's
-        read transaction keeps its snapshot, and loaders cache objects, so the
-        mutation's payload would otherwise show the state before it."""
+    async def release_reads(self) -> None:
+        """Close the request's read session and forget its loaders. Before a
+        mutation's unit of work: a request then never holds two pooled
+        connections at once (with no overflow, twenty requests each holding
+        one and waiting for a second would wait on each other until the pool
+        timed out). After it: SQLite's read transaction keeps its snapshot, and
+        loaders cache objects, so the payload would otherwise show the state
+        before the write."""
         if self._session is not None:
             await self._session.close()  # reusable: the next read begins afresh
         self.__dict__.pop("loaders", None)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -168,11 +169,23 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     # No ping before each checkout: it cost three round trips a request (BEGIN,
-    # a query, ROLLBACK on asyncpg), a fifth of a busy worker's time. After a
-    # server restart the first request on a stale connection fails; SQLAlchemy
-    # then sees the disconnect and drops every older pooled connection at once.
+    # a query, ROLLBACK on asyncpg), a fifth of a busy worker's time. Instead a
+    # connection the server has closed (a restart, a failover, a terminated
+    # backend) is dropped at checkout without a round trip: asyncpg has already
+    # seen its socket close. The hot paths send statements straight to the
+    # driver, so SQLAlchemy would never see the disconnect itself, and every
+    # pooled connection failed on every use until the process restarted.
     kwargs.setdefault("pool_pre_ping", False)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine.pool, "checkout", _discard_closed)
+    return engine
+
+
+def _discard_closed(dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: Any) -> None:
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        # The pool replaces it with a new connection and checks out again.
+        raise DisconnectionError("the server closed this connection")
 
 
 def create_sessionmaker(

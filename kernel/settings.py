@@ -25,8 +25,10 @@ class Settings(BaseSettings):
     # prepared again) cost PostgreSQL 2.4 ms of CPU per order against 0.9.
     db_pool_size: int = Field(default=20, ge=1, le=200)
     # Extra connections in a burst, closed when they come back to a full pool.
-    # 0: a request beyond the pool waits for a connection instead.
+    # 0: a request beyond the pool waits for a connection instead, for at most
+    # db_pool_timeout_s, then fails with an internal error.
     db_pool_overflow: int = Field(default=0, ge=0, le=200)
+    db_pool_timeout_s: float = Field(default=30.0, gt=0, le=600)
     timezone: str = "Asia/Shanghai"
     # Used as the HMAC key for stored token digests: a stolen database alone
     # does not let anyone test guessed tokens offline.

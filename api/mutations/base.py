@@ -43,10 +43,11 @@ async def in_plain_transaction(
 async def _in_unit(
     ctx: Context, unit: AbstractAsyncContextManager[U], work: Callable[[U], Awaitable[R]]
 ) -> tuple[R | None, list[UserError]]:
+    await ctx.release_reads()
     try:
         async with unit as db:
             result = await work(db)
     except DomainError as exc:
         return None, [user_error(exc)]
-    await ctx.after_write()
+    await ctx.release_reads()
     return result, []

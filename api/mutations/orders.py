@@ -149,6 +149,6 @@ async def payment_simulate(info: Info, input: OrderIdInput) -> OrderPayload:
     if answer.result is None or answer.result.order_id is None or answer.status != 200:
         rejected = DomainError(OrderErrorCode.PAYMENT_REJECTED, answer.message, ["id"])
         return OrderPayload(order=None, user_errors=[user_error(rejected)])
-    await ctx.after_write()
+    await ctx.release_reads()
     paid = await ctx.session.get(Order, answer.result.order_id)
     return OrderPayload(order=OrderType.of(paid) if paid else None, user_errors=[])
