@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from playwright.async_api import Route
+
 from fulfilment.delivery import record_arrival
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
@@ -191,3 +193,37 @@ async def test_leader_reads_the_balance_and_requests_a_payout(
             assert "20.00" in payout and "审核中" in payout
             assert "可提现 ¥30.00" in await money.locator(".balance").inner_text()
             await screenshot(page, "leader-payout")
+
+
+async def test_a_failed_redraw_after_an_order_does_not_ask_for_a_second_order(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    async with sqlite_file(sqlite_template, tmp_path) as db:
+        shop = await open_shop(db)
+    with live_server(db, tmp_path) as base:
+        async with signed_in(base, shop.leader_token, mobile=True) as page:
+            form = page.locator("#resident-order-form")
+            await form.wait_for()
+            refreshes = 0
+
+            async def drop_the_refresh(route: Route) -> None:
+                nonlocal refreshes
+                if "openCampaign" in (route.request.post_data or ""):
+                    refreshes += 1
+                    await route.abort()  # the network fails after the order
+                else:
+                    await route.continue_()
+
+            await page.route("**/graphql", drop_the_refresh)
+            await form.locator("input[name=customerPhone]").fill("13800138000")
+            await form.locator("input[data-item]").first.fill("2")
+            await form.locator("button[type=submit]").click()
+            placed = form.locator(".notice")
+            await placed.wait_for()
+            number = await db.scalar("SELECT number FROM orders")
+            assert (await placed.inner_text()).startswith(f"下单成功：订单 {number}")
+            assert "页面未能刷新" in await placed.inner_text()
+            assert await form.locator(".field-error, .form-error").count() == 0
+            assert "请再提交" not in await form.inner_text()
+            assert refreshes == 1
+            assert await db.scalar("SELECT count(*) FROM orders") == 1

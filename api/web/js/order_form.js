@@ -1,7 +1,7 @@
 // The order form of a campaign, for customers and for leaders ordering on a
 // resident's behalf (代下单): a quantity per item, errors in Chinese next to
 // the input at fault, and one idempotency key per submit attempt.
-import { clearErrors, numberedRows, showUserErrors } from "./forms.js";
+import { clearErrors, notice, numberedRows, showUserErrors } from "./forms.js";
 import { ApiError, el, gql } from "./graphql.js";
 import { yuan } from "./format.js";
 import { zh } from "./i18n.js";
@@ -36,6 +36,7 @@ export function orderForm({ id, pointId, campaign, fields = [], extra = () => ({
     key ??= crypto.randomUUID();
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
+    let placed = null;
     try {
       const input = { pickupPointId: pointId, lines, idempotencyKey: key, ...extra(form) };
       const { orderCreate: r } = await gql(CREATE, { input });
@@ -43,12 +44,20 @@ export function orderForm({ id, pointId, campaign, fields = [], extra = () => ({
       if (r.userErrors.length) return showUserErrors(form, r.userErrors, zh);
       clearErrors(form);
       form.reset();
-      await onPlaced(r.order);
+      placed = r.order;
     } catch (error) {
       if (error instanceof ApiError) key = null;
       else showUserErrors(form, [{ field: null, message: "网络异常，请再提交一次（不会重复下单）" }]);
     } finally {
       button.disabled = false;
+    }
+    if (!placed) return;
+    // The order stands whatever happens next: a failed redraw must not read
+    // as a failed order, or a second submit (with a new key) orders twice.
+    try {
+      await onPlaced(placed);
+    } catch {
+      notice(form, `${placedText(placed)}（页面未能刷新，剩余数量请稍后刷新查看）`);
     }
   });
   return form;
