@@ -136,7 +136,7 @@ def serve(
     """Serve the GraphQL API (GraphiQL at /graphql) and /healthz."""
     import uvicorn
 
-    from api.serving import run_workers
+    from api.serving import PortInUse, run_workers
 
     settings = get_settings()
     if settings.is_sqlite and workers > 1:
@@ -157,8 +157,8 @@ def serve(
     if workers > 1:
         try:
             run_workers(uvicorn.Config("api.app:serve_app", **options))
-        except OSError as exc:
-            raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        except PortInUse as exc:
+            raise _fail(str(exc)) from None
     else:
         uvicorn.run("api.app:serve_app", **options)
 

@@ -23,8 +23,6 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-log = logging.getLogger("tuangou.api")
-
 
 def reuseport_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to ``host:port`` with ``SO_REUSEPORT`` set, not yet
@@ -53,21 +51,51 @@ class WorkerSocket:
         return (reuseport_socket, (self.host, self.port))
 
 
+class PortInUse(Exception):
+    """Something else already listens on the address the workers want."""
+
+
+def hold_port(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (a free port when ``port`` is 0) with
+    ``SO_REUSEPORT``, never listening: it keeps the port while workers come
+    and go, and the kernel sends it no connections."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # A plain bind first. A reuseport bind would silently join any listener
+    # of the same user on the port (another `tuangou serve`, the orphaned
+    # workers of a killed one) and split the traffic with it.
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+            port = probe.getsockname()[1]
+        return reuseport_socket(host, port)
+    except OSError as exc:
+        shown = f"[{host}]" if family == socket.AF_INET6 else host
+        raise PortInUse(f"cannot listen on {shown}:{port}: {exc.strerror or exc}") from exc
+
+
 def run_workers(config: uvicorn.Config) -> None:
     """Serve ``config`` from ``config.workers`` processes until a signal stops
     them (uvicorn's supervisor: SIGINT/SIGTERM stop, SIGHUP restarts, a dead
-    worker is replaced)."""
+    worker is replaced). Raises PortInUse before starting any worker.
+
+    When a worker exits (a restart, a crash), the connections still waiting in
+    its own accept queue are reset; Linux 5.14+ hands them to the other
+    workers with ``sysctl net.ipv4.tcp_migrate_req=1``."""
     if not sys.platform.startswith("linux"):
         # Elsewhere SO_REUSEPORT does not spread connections (on macOS the
         # last socket bound gets them all): uvicorn's shared socket is better.
         Multiprocess(config, sockets=[config.bind_socket()]).run()
         return
-    # Bound but never listening, so the kernel sends it no connections. It
-    # fails now, with a clear error, if another program holds the port, and
-    # keeps the port while workers come and go.
-    holder = reuseport_socket(config.host, config.port)
+    holder = hold_port(config.host, config.port)
     port = holder.getsockname()[1]
-    log.info("serving on http://%s:%d with %d workers", config.host, port, config.workers)
+    # uvicorn's own line, which its shared-socket path would have printed.
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on http://%s:%d with %d workers, one socket each (Press CTRL+C to quit)",
+        f"[{config.host}]" if ":" in config.host else config.host,
+        port,
+        config.workers,
+    )
     try:
         placeholder: Any = WorkerSocket(config.host, port)
         Multiprocess(config, sockets=[placeholder]).run()

@@ -175,22 +175,35 @@ def test_two_workers_share_keep_alive_clients_that_connect_at_once(
                 client.close()
 
 
+def _serve_on(port: int, cwd: Path, url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TUANGOU, "serve", "--port", str(port), "--workers", "2", "--no-migrate"],
+        cwd=cwd,
+        env=env_for(url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_serve_says_so_when_the_port_is_taken(tmp_path: Path, postgres_url: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run(
-            [TUANGOU, "serve", "--port", str(port), "--workers", "2", "--no-migrate"],
-            cwd=tmp_path,
-            env=env_for(postgres_url),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = _serve_on(port, tmp_path, postgres_url)
     assert result.returncode != 0
     assert f"127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+    # Another `tuangou serve` on the port: its workers' sockets would let a
+    # second server's join them and split the traffic, so it is refused too.
+    with serving(env_for(postgres_url), tmp_path, "--workers", "2", "--no-migrate") as base:
+        port = int(base.rsplit(":", 1)[1])
+        second = _serve_on(port, tmp_path, postgres_url)
+        assert second.returncode != 0
+        assert f"cannot listen on 127.0.0.1:{port}" in second.stderr
+        assert httpx.get(f"{base}/healthz").status_code == 200
 
 
 def test_cli_lists_commands_and_reports_mistakes_in_one_line(tmp_path: Path) -> None:
