@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.models import CampaignItem, OrderLine
+from kernel.db import dialect_name
 
 
 async def release(session: AsyncSession, order_ids: Any) -> None:
@@ -24,6 +25,17 @@ async def release(session: AsyncSession, order_ids: Any) -> None:
         .group_by(OrderLine.campaign_item_id)
         .subquery()
     )
+    if dialect_name(session) == "postgresql":
+        # Lock the items in id order first, the order orderCreate locks them
+        # in (tuangou_place_order): left to the UPDATE's plan, a release of
+        # several items could take them in another order and deadlock with a
+        # concurrent order holding one and waiting for the other.
+        await session.execute(
+            select(CampaignItem.id)
+            .where(CampaignItem.id.in_(select(per_item.c.campaign_item_id)))
+            .order_by(CampaignItem.id)
+            .with_for_update(key_share=True)
+        )
     await session.execute(
         update(CampaignItem)
         .where(CampaignItem.id == per_item.c.campaign_item_id)
