@@ -18,15 +18,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TUANGOU_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./tuangou.db"
-    # PostgreSQL connections per API process. Enough for the requests a busy
-    # process has in flight: when more were wanted, the pool opened extra
-    # connections and closed them again moments later, and those new backends
-    # (fork, catalog caches, asyncpg's type introspection, every statement
-    # prepared again) cost PostgreSQL 2.4 ms of CPU per order against 0.9.
-    db_pool_size: int = Field(default=20, ge=1, le=200)
+    # PostgreSQL connections per API process, all kept open: the sum over
+    # every API process (and the job workers) must stay under the server's
+    # max_connections (100 by default). A request holds one for a statement
+    # or two, so ten keep up with a process's busiest moments; requests beyond
+    # them wait. Extra connections are not opened instead (see overflow).
+    db_pool_size: int = Field(default=10, ge=1, le=200)
     # Extra connections in a burst, closed when they come back to a full pool.
-    # 0: a request beyond the pool waits for a connection instead, for at most
-    # db_pool_timeout_s, then fails with an internal error.
+    # Under load they were opened and closed all the time, and each new
+    # backend (fork, catalog caches, asyncpg's type introspection, every
+    # statement prepared again) cost PostgreSQL 2.4 ms of CPU per order against
+    # 0.9. 0: a request beyond the pool waits for a connection instead, for at
+    # most db_pool_timeout_s, then fails with an internal error.
     db_pool_overflow: int = Field(default=0, ge=0, le=200)
     db_pool_timeout_s: float = Field(default=30.0, gt=0, le=600)
     timezone: str = "Asia/Shanghai"

@@ -283,7 +283,7 @@ def _is_resource_tracker(pid: int) -> bool:
 
 
 class Server:
-    def __init__(self, url: str, workers: int, log_path: Path, pool_size: int | None) -> None:
+    def __init__(self, url: str, workers: int, log_path: Path, pool_size: int) -> None:
         self.url = url
         self.workers = workers
         self.pool_size = pool_size
@@ -304,9 +304,8 @@ class Server:
             TUANGOU_GRAPHIQL="false",
             TUANGOU_TOKEN_SECRET=TOKEN_SECRET,
             TUANGOU_GEOCODER="none",
+            TUANGOU_DB_POOL_SIZE=str(self.pool_size),
         )
-        if self.pool_size is not None:
-            env["TUANGOU_DB_POOL_SIZE"] = str(self.pool_size)
         cmd = [
             tuangou_executable(),
             "serve",
@@ -442,10 +441,13 @@ class Connection:
                 fields = dict(
                     line.split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line
                 )
-                length = {k.strip().lower(): v for k, v in fields.items()}.get(b"content-length")
-                if length is None:
+                named = {k.strip().lower(): v.strip().lower() for k, v in fields.items()}
+                if b"content-length" not in named:
                     raise ConnectionError("response without Content-Length")
-                return status, await self.reader.readexactly(int(length))
+                body = await self.reader.readexactly(int(named[b"content-length"]))
+                if named.get(b"connection") == b"close":
+                    self.close()  # the next request opens a new connection
+                return status, body
             except BaseException:
                 self.close()  # a half-read response leaves the stream unusable
                 raise
@@ -495,7 +497,13 @@ async def _drive(cfg: LoadConfig) -> LoadResult:
             except ValueError:
                 parsed = None
             kind = _classify(result, status, parsed, text)
-        except (OSError, ValueError, asyncio.IncompleteReadError, TimeoutError) as exc:
+        except (
+            OSError,
+            ValueError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            TimeoutError,
+        ) as exc:
             result.samples.setdefault("http", f"{type(exc).__name__}: {exc}")
             kind = "http"
         return kind, (time.perf_counter() - t0) * 1000.0
@@ -688,7 +696,8 @@ def report(
          f"points, {len(seeded.tokens)} customers"),
         ("CPU during run (of 2 cores = 200%)",
          f"system {cpu['system']:.0f}%, server workers {cpu['workers']:.0f}%, "
-         f"postgres {cpu['postgres']:.0f}%, load generator {cpu['loadgen']:.0f}%"),
+         f"postgres (whole server) {cpu['postgres']:.0f}%, "
+         f"load generator {cpu['loadgen']:.0f}%"),
         ("CPU per request: server workers / postgres",
          f"{cpu['worker_ms']:.2f} / {cpu['postgres_ms']:.2f} ms"),
         ("check: reserved == Σ holding lines",

@@ -31,10 +31,13 @@ async def in_plain_transaction(
     ctx: Context, work: Callable[[Unit], Awaitable[R]]
 ) -> tuple[R | None, list[UserError]]:
     """``in_transaction`` for work that needs no ORM: on PostgreSQL it gets a
-    bare pooled connection in a transaction instead of a session. For the
-    evening rush's orderCreate, whose work is one statement: the session, its
-    transaction object and its commit cost a tenth of the request's CPU. On
-    SQLite the work gets a session as usual (its one-hop path needs one)."""
+    bare pooled connection instead of a session, with SQLAlchemy's
+    transaction around it (statements through SQLAlchemy share it; one sent
+    straight to the driver before any of those is a transaction of its own).
+    For the evening rush's orderCreate, whose work is that one statement: the
+    session, its transaction object and its commit cost a tenth of the
+    request's CPU. On SQLite the work gets a session as usual (its one-hop
+    path needs one)."""
     if ctx.settings.is_sqlite:
         return await in_transaction(ctx, work)
     return await _in_unit(ctx, ctx.engine.begin(), work)

@@ -1,5 +1,6 @@
 """orderCreate on PostgreSQL: one call of ``tuangou_place_order`` (migration
-0010), straight on the unit of work's asyncpg connection."""
+0010; 0011 gives it generic plans, 0012 reserves before the lines), straight
+on the unit of work's asyncpg connection."""
 
 from __future__ import annotations
 

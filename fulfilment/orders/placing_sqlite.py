@@ -1,7 +1,10 @@
 """orderCreate on SQLite, the embedded default: the rules of
-``tuangou_place_order`` (migrations/versions/0010_place_order_function.py), in
-the same order, as plain SQL on the session's aiosqlite connection. The order
-tests run on both databases and so check that the two agree.
+``tuangou_place_order`` (migrations/versions/0010_place_order_function.py and
+0012) as plain SQL on the session's aiosqlite connection, in 0010's order:
+the reservations come last here, where 0012 moved them before the lines on
+PostgreSQL for its row locks; SQLite has one writer at a time and no row locks,
+so the order of the writes changes nothing. The order tests run on both
+databases and so check that the two agree.
 
 Plain SQL run in one go in aiosqlite's database thread, rather than
 SQLAlchemy statements: every SQLAlchemy statement on aiosqlite is four or five
