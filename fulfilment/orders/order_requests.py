@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -35,15 +35,26 @@ class OrderRequest:
     idempotency_key: str
 
 
+# Order numbers are ten random digits a day, so two orders of a busy day
+# can draw the same one (at a million orders a day, one order in 10,000):
+# the placing paths draw again, up to this many times.
+MAX_NUMBER_DRAWS = 5
+
+
 @dataclass(frozen=True)
 class Placement:
     """What placing a checked request adds to it: its fingerprint, the new
-    order's number and times."""
+    order's number (and how to draw another) and times."""
 
     digest: str
     number: str
     now: datetime
     expires_at: datetime
+    draw_number: Callable[[], str]
+
+    def renumbered(self) -> Placement:
+        """The same placement with a newly drawn number: the last was taken."""
+        return replace(self, number=self.draw_number())
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ rush's hot path, placing_postgres.py) and as plain SQL on SQLite
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -44,18 +46,22 @@ async def place_order(
     now: datetime,
     zone: ZoneInfo,
     payment_window: timedelta,
+    draw_number: Callable[[datetime, ZoneInfo], str] = order_number,
 ) -> PlacedOrder:
     """Place an order awaiting payment, or return the one placed before with
     the same idempotency key. Every rule is checked before anything is kept:
     a DomainError leaves nothing behind, and when the caller's transaction
     has begun it is left to roll back whole. On PostgreSQL ``db`` may be a
-    bare connection in a transaction (the rules need no ORM there)."""
+    bare connection (the rules need no ORM there). ``draw_number`` makes the
+    order's number (drawn again when another order has it)."""
     request = checked_request(request)
+    draw = partial(draw_number, now, zone)
     placement = Placement(
         digest=request_hash(request),
-        number=order_number(now, zone),
+        number=draw(),
         now=now,
         expires_at=now + payment_window,
+        draw_number=draw,
     )
     if dialect_name(db) == "postgresql":
         return await place_on_postgres(db, request, placement)

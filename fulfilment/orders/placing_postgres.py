@@ -4,15 +4,23 @@ on the unit of work's asyncpg connection."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fulfilment.models import Order, OrderStatus
 from fulfilment.orders import order_errors
-from fulfilment.orders.order_requests import OrderRequest, PlacedOrder, Placement
+from fulfilment.orders.order_requests import (
+    MAX_NUMBER_DRAWS,
+    OrderRequest,
+    PlacedOrder,
+    Placement,
+)
 from kernel.db import driver_connection
 
 _ORDER_COLUMNS = tuple(c.key for c in Order.__table__.columns)
+NUMBER_CONSTRAINT = "uq_orders_number"
 _CALL = (
     "SELECT r.replayed, (r.placed).* FROM tuangou_place_order("
     "$1, $2, $3, $4::bigint[], $5::integer[], $6, $7, $8, $9, $10) AS r"
@@ -29,24 +37,42 @@ async def place_on_postgres(
     # database yet, the call is a transaction of its own: enough, as it is the
     # whole order, and it saves the BEGIN and COMMIT round trips.
     driver = await driver_connection(db)
-    try:
-        row = await driver.fetchrow(
-            _CALL,
-            request.customer.id,
-            request.placed_by.id,
-            request.pickup_point_id,
-            [ln.campaign_item_id for ln in request.lines],
-            [ln.quantity for ln in request.lines],
-            request.idempotency_key,
-            placement.digest,
-            placement.number,
-            placement.now,
-            placement.expires_at,
-        )
-    except asyncpg.PostgresError as exc:
-        if exc.sqlstate == order_errors.RULE_SQLSTATE:
-            raise order_errors.from_database(exc.args[0]) from None
-        raise
+    for _ in range(MAX_NUMBER_DRAWS):
+        try:
+            if driver.is_in_transaction():
+                # A savepoint: a number another order took must leave the
+                # caller's transaction usable for the next draw.
+                async with driver.transaction():
+                    row = await _call(driver, request, placement)
+            else:
+                row = await _call(driver, request, placement)
+            break
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name != NUMBER_CONSTRAINT:
+                raise
+            placement = placement.renumbered()
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate == order_errors.RULE_SQLSTATE:
+                raise order_errors.from_database(exc.args[0]) from None
+            raise
+    else:
+        raise RuntimeError(f"no free order number in {MAX_NUMBER_DRAWS} draws")
     order = Order(**{name: row[name] for name in _ORDER_COLUMNS})
     order.status = OrderStatus(row["status"])
     return PlacedOrder(order, replayed=row["replayed"])
+
+
+async def _call(driver: Any, request: OrderRequest, placement: Placement) -> Any:
+    return await driver.fetchrow(
+        _CALL,
+        request.customer.id,
+        request.placed_by.id,
+        request.pickup_point_id,
+        [ln.campaign_item_id for ln in request.lines],
+        [ln.quantity for ln in request.lines],
+        request.idempotency_key,
+        placement.digest,
+        placement.number,
+        placement.now,
+        placement.expires_at,
+    )

@@ -25,7 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.models import HOLDING, Order, OrderStatus
 from fulfilment.orders import order_errors
-from fulfilment.orders.order_requests import OrderRequest, PlacedOrder, Placement
+from fulfilment.orders.order_requests import (
+    MAX_NUMBER_DRAWS,
+    OrderRequest,
+    PlacedOrder,
+    Placement,
+)
 from kernel.clock import as_utc
 from kernel.db import UTCDateTime, run_in_sqlite_thread
 
@@ -61,6 +66,7 @@ class _Replay:
 @dataclass(frozen=True)
 class _Placed:
     order_id: int
+    number: str
     campaign_id: int
     leader_id: int
     total_fen: int
@@ -92,7 +98,7 @@ async def place_on_sqlite(
         return PlacedOrder(order, replayed=True)
     order = Order(
         id=done.order_id,
-        number=placement.number,
+        number=done.number,
         campaign_id=done.campaign_id,
         pickup_point_id=request.pickup_point_id,
         leader_id=done.leader_id,
@@ -158,23 +164,33 @@ def _place(
     if campaign_warehouse != warehouse_id:
         raise order_errors.point_not_served()
 
-    created = _rows(
-        conn,
-        "INSERT INTO orders (number, campaign_id, pickup_point_id, leader_id, customer_id, "
-        "placed_by_id, status, total_fen, idempotency_key, request_hash, created_at, "
-        "expires_at) VALUES (?, ?, ?, ?, ?, ?, 'pending_payment', 0, ?, ?, ?, ?) "
-        "ON CONFLICT (placed_by_id, idempotency_key) DO NOTHING RETURNING id",
-        number,
-        campaign_id,
-        request.pickup_point_id,
-        leader_id,
-        request.customer.id,
-        request.placed_by.id,
-        request.idempotency_key,
-        digest,
-        _stored(now),
-        _stored(placement.expires_at),
-    )
+    for _ in range(MAX_NUMBER_DRAWS):
+        try:
+            created = _rows(
+                conn,
+                "INSERT INTO orders (number, campaign_id, pickup_point_id, leader_id, "
+                "customer_id, placed_by_id, status, total_fen, idempotency_key, request_hash, "
+                "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, 'pending_payment', 0, ?, ?, "
+                "?, ?) ON CONFLICT (placed_by_id, idempotency_key) DO NOTHING RETURNING id",
+                number,
+                campaign_id,
+                request.pickup_point_id,
+                leader_id,
+                request.customer.id,
+                request.placed_by.id,
+                request.idempotency_key,
+                digest,
+                _stored(now),
+                _stored(placement.expires_at),
+            )
+            break
+        except sqlite3.IntegrityError as exc:
+            # Another order has the number; SQLite undid only this statement.
+            if "orders.number" not in str(exc):
+                raise
+            number = placement.draw_number()
+    else:
+        raise RuntimeError(f"no free order number in {MAX_NUMBER_DRAWS} draws")
     if not created:
         # Writers take turns on SQLite (BEGIN IMMEDIATE), so a twin that won
         # the key has committed: replay it.
@@ -251,4 +267,4 @@ def _place(
             )
             raise order_errors.sold_out(["lines", str(index), "quantity"], left)
 
-    return _Placed(order_id, campaign_id, leader_id, total_fen)
+    return _Placed(order_id, number, campaign_id, leader_id, total_fen)
