@@ -24,11 +24,19 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _shown(host: str, port: int) -> str:
+    """``host:port`` as a URL writes it (an IPv6 address in brackets)."""
+    return f"[{host}]:{port}" if _family(host) == socket.AF_INET6 else f"{host}:{port}"
+
+
 def reuseport_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to ``host:port`` with ``SO_REUSEPORT`` set, not yet
     listening (uvicorn's server calls listen on it)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -59,19 +67,17 @@ def hold_port(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port`` (a free port when ``port`` is 0) with
     ``SO_REUSEPORT``, never listening: it keeps the port while workers come
     and go, and the kernel sends it no connections."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # A plain bind first. A reuseport bind would silently join any listener
     # of the same user on the port (another `tuangou serve`, the orphaned
     # workers of a killed one) and split the traffic with it.
     try:
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
+        with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
             port = probe.getsockname()[1]
         return reuseport_socket(host, port)
     except OSError as exc:
-        shown = f"[{host}]" if family == socket.AF_INET6 else host
-        raise PortInUse(f"cannot listen on {shown}:{port}: {exc.strerror or exc}") from exc
+        raise PortInUse(f"cannot listen on {_shown(host, port)}: {exc.strerror or exc}") from exc
 
 
 def run_workers(config: uvicorn.Config) -> None:
@@ -91,9 +97,8 @@ def run_workers(config: uvicorn.Config) -> None:
     port = holder.getsockname()[1]
     # uvicorn's own line, which its shared-socket path would have printed.
     logging.getLogger("uvicorn.error").info(
-        "Uvicorn running on http://%s:%d with %d workers, one socket each (Press CTRL+C to quit)",
-        f"[{config.host}]" if ":" in config.host else config.host,
-        port,
+        "Uvicorn running on http://%s with %d workers, one socket each (Press CTRL+C to quit)",
+        _shown(config.host, port),
         config.workers,
     )
     try:
