@@ -225,7 +225,7 @@ def payments_simulate(
     from sqlalchemy import select
 
     from api.payments import signed_notification
-    from fulfilment.models import Order
+    from fulfilment.orders.models import Order
 
     settings = get_settings()
 
@@ -338,7 +338,7 @@ def campaign_cutoff(
     early: bool = typer.Option(False, help="Close it now, before its cutoff time."),
 ) -> None:
     """Cut a campaign off and consolidate its day's purchase orders (campaignCutoff)."""
-    from fulfilment.jobs import CUTOFF
+    from fulfilment.purchasing.jobs import CUTOFF
 
     campaign_id = _db_id(campaign, "Campaign", "campaign")
     _run_job(CUTOFF, {"campaign_id": campaign_id, "early": early}, key=f"{CUTOFF}:{campaign_id}")
@@ -360,7 +360,7 @@ DAY = typer.Option(
 @purchasing_app.command("consolidate")
 def purchasing_consolidate(warehouse: str = WAREHOUSE, day: datetime = DAY) -> None:
     """Consolidate a warehouse's delivery date into purchase orders again."""
-    from fulfilment.jobs import CONSOLIDATE
+    from fulfilment.purchasing.jobs import CONSOLIDATE
 
     _run_job(CONSOLIDATE, _warehouse_day(warehouse, day))
 

@@ -21,11 +21,11 @@ from api.types.orders import (
     PickupPointTotals,
 )
 from api.types.purchasing import PurchaseOrderType
-from fulfilment.campaigns import list_campaigns, open_campaign_for
-from fulfilment.catalog import list_products, list_suppliers
-from fulfilment.models import OrderStatus
+from fulfilment.campaigns.campaigns import list_campaigns, open_campaign_for
+from fulfilment.campaigns.catalog import list_products, list_suppliers
+from fulfilment.orders.models import OrderStatus
 from fulfilment.orders.queries import list_orders, pickup_point_totals
-from fulfilment.purchase_orders import list_purchase_orders
+from fulfilment.purchasing.queries import list_purchase_orders
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import DomainError

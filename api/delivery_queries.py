@@ -8,7 +8,7 @@ import strawberry
 
 from api.context import Info
 from api.types.delivery import StopDelivery
-from fulfilment.delivery import leader_delivery
+from fulfilment.delivery.stops import leader_delivery
 from kernel.accounts import Role
 
 

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment import campaigns, catalog
-from fulfilment.models import StorageZone
-from fulfilment.service_areas import assign_warehouse
-from fulfilment.warehouses import create_warehouse
+from fulfilment.campaigns import campaigns, catalog
+from fulfilment.campaigns.models import StorageZone
+from fulfilment.campaigns.service_areas import assign_warehouse
+from fulfilment.campaigns.warehouses import create_warehouse
 from kernel.accounts import Role, User, create_user
 from kernel.clock import utcnow
 from kernel.geo import LatLon

@@ -13,14 +13,12 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.relay import GlobalIDValueError
 
-from fulfilment.errors import (
-    AfterSaleErrorCode,
-    FulfilmentErrorCode,
-    OrderErrorCode,
-    PickupErrorCode,
-    PurchasingErrorCode,
-    RoutingErrorCode,
-)
+from fulfilment.after_sale.errors import AfterSaleErrorCode
+from fulfilment.campaigns.errors import FulfilmentErrorCode
+from fulfilment.orders.errors import OrderErrorCode
+from fulfilment.pickup.errors import PickupErrorCode
+from fulfilment.purchasing.errors import PurchasingErrorCode
+from fulfilment.routing.errors import RoutingErrorCode
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.geo import GeoErrorCode
 from kernel.jobs.service import JobErrorCode

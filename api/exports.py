@@ -35,22 +35,17 @@ from starlette.routing import Route
 
 from api.context import request_viewer
 from api.ids import MAX_DB_ID, decode, encode
-from fulfilment.catalog import supplier_of_user
-from fulfilment.exports import (
-    Rows,
-    Yuan,
-    pick_list_rows,
-    purchase_order_rows,
-    to_csv,
-    to_xlsx,
-    warehouse_totals_rows,
-)
-from fulfilment.models import PurchaseOrder, RoutePlan, RoutePlanStatus
-from fulfilment.route_map import plan_map, plan_map_svg
-from fulfilment.route_sheet_pdf import route_sheet_pdf
-from fulfilment.route_sheets import route_sheet, route_sheet_rows
+from fulfilment.campaigns.catalog import supplier_of_user
+from fulfilment.purchasing.exports import purchase_order_rows
+from fulfilment.purchasing.models import PurchaseOrder
+from fulfilment.routing.documents.map import plan_map, plan_map_svg
+from fulfilment.routing.documents.pdf import route_sheet_pdf
+from fulfilment.routing.documents.sheets import route_sheet, route_sheet_rows
+from fulfilment.routing.models import RoutePlan, RoutePlanStatus
+from fulfilment.sorting.exports import pick_list_rows, warehouse_totals_rows
 from kernel.accounts import Role, User
 from kernel.errors import DomainError, NotFound
+from kernel.tables import Rows, Yuan, to_csv, to_xlsx
 from leaders.commission_models import PayoutBatch
 from leaders.models import Leader, PickupPoint
 from leaders.payouts import batch_rows

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 def load_job_handlers() -> None:
     """Import each domain's job module so its handlers are registered."""
-    import fulfilment.jobs
-    import fulfilment.pickup_jobs
-    import fulfilment.routing_jobs  # noqa: F401
+    import fulfilment.pickup.jobs
+    import fulfilment.purchasing.jobs
+    import fulfilment.routing.jobs  # noqa: F401
     import kernel.jobs.diagnostics
     import kernel.jobs.pruning
     import kernel.jobs.statistics

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.handlers import load_job_handlers
-from fulfilment.models import RoutePlan
-from fulfilment.route_plans import request_plan
-from fulfilment.routing_jobs import PLAN_ROUTES, planning_payload
+from fulfilment.routing.jobs import PLAN_ROUTES, planning_payload
+from fulfilment.routing.models import RoutePlan
+from fulfilment.routing.plans import request_plan
 from kernel.accounts import User
 from kernel.db import unit_of_work
 from kernel.errors import NotFound

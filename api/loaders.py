@@ -11,28 +11,19 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from fulfilment.models import (
-    AfterSaleRequest,
+from fulfilment.after_sale.models import AfterSaleRequest
+from fulfilment.campaigns.models import (
     Campaign,
     CampaignItem,
-    Order,
-    OrderLine,
-    OrderLineShortfall,
-    OrderPickup,
-    PickupCode,
-    PickupLine,
     Product,
-    PurchaseOrder,
-    PurchaseOrderLine,
-    Route,
-    RoutePlan,
-    RouteStop,
     ServiceArea,
     Supplier,
-    UnservedStop,
-    VehicleType,
     Warehouse,
 )
+from fulfilment.orders.models import Order, OrderLine, OrderLineShortfall
+from fulfilment.pickup.models import OrderPickup, PickupCode, PickupLine
+from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
 from kernel.accounts import User
 from kernel.jobs.models import Job
 from leaders.commission_models import LedgerEntry, Payout, PayoutBatch, Statement

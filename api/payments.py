@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from fulfilment.models import Order, PaymentOutcome
+from fulfilment.orders.models import Order, PaymentOutcome
 from fulfilment.orders.payments import PaymentResult, record_payment, signature, signature_valid
 from kernel.clock import utcnow
 from kernel.db import unit_of_work

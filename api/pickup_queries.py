@@ -18,8 +18,8 @@ from api.types.pickup import (
     PickupHelperType,
     PickupStatusEntry,
 )
-from fulfilment.after_sale import list_after_sale_requests, list_chargebacks
-from fulfilment.pickup_status import PickupEntry, pickup_counts, pickup_entries
+from fulfilment.after_sale.requests import list_after_sale_requests, list_chargebacks
+from fulfilment.pickup.status import PickupEntry, pickup_counts, pickup_entries
 from kernel.accounts import Role
 from leaders.pickup_helpers import list_helpers, verifier_point
 from leaders.queries import leader_of_user, pickup_points_by_leader

@@ -25,7 +25,7 @@ from api.types.purchasing import PurchaseOrderType
 from api.types.routing import RoutePlanType, RouteStopType, RouteType, VehicleTypeType
 from api.types.users import UserType
 from api.types.warehouses import WAREHOUSE_READERS, WarehouseType
-from fulfilment.warehouses import list_warehouses
+from fulfilment.campaigns.warehouses import list_warehouses
 from kernel.accounts import Role
 from kernel.errors import DomainError
 from leaders.queries import list_leaders, list_pickup_points

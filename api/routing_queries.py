@@ -18,9 +18,9 @@ from api.types.routing import (
     RoutingSettingsType,
     VehicleTypeType,
 )
-from fulfilment.fleet import routing_settings_of, vehicle_types
-from fulfilment.route_plans import list_plans
-from fulfilment.route_publishing import published_routes
+from fulfilment.routing.fleet import routing_settings_of, vehicle_types
+from fulfilment.routing.plans import list_plans
+from fulfilment.routing.publishing import published_routes
 from kernel.accounts import Role
 
 

@@ -11,9 +11,9 @@ from api.context import Info
 from api.ids import decode_argument
 from api.types.leaders import PickupPointType
 from api.types.sorting import CustomerPickLine, PickList, PickListLine, PickupPointLoadType
-from fulfilment.models import PickupPointLoad
-from fulfilment.service_areas import warehouse_of
-from fulfilment.sorting import pick_list, warehouse_totals
+from fulfilment.campaigns.service_areas import warehouse_of
+from fulfilment.sorting.models import PickupPointLoad
+from fulfilment.sorting.sorting import pick_list, warehouse_totals
 from kernel.accounts import Role
 
 

@@ -1,6 +1,13 @@
 """Every table of every layer, for Alembic: the one module that imports them all."""
 
-from fulfilment import models as fulfilment_models
+from fulfilment.after_sale import models as after_sale_models
+from fulfilment.campaigns import models as campaign_models
+from fulfilment.delivery import models as delivery_models
+from fulfilment.orders import models as order_models
+from fulfilment.pickup import models as pickup_models
+from fulfilment.purchasing import models as purchasing_models
+from fulfilment.routing import models as routing_models
+from fulfilment.sorting import models as sorting_models
 from kernel import accounts, notifications, outbox
 from kernel.db import Base
 from kernel.jobs import models as job_models
@@ -11,12 +18,19 @@ metadata = Base.metadata
 
 __all__ = [
     "accounts",
+    "after_sale_models",
+    "campaign_models",
     "commission_models",
-    "fulfilment_models",
+    "delivery_models",
     "job_models",
     "leader_models",
     "metadata",
     "notifications",
+    "order_models",
     "outbox",
     "pickup_helpers",
+    "pickup_models",
+    "purchasing_models",
+    "routing_models",
+    "sorting_models",
 ]

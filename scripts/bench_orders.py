@@ -77,10 +77,10 @@ class Seed:
 async def seed(url: str, *, customers: int, points: int) -> Seed:
     """Everything orders need, built through the domain functions."""
     from api.ids import encode
-    from fulfilment import campaigns, catalog
-    from fulfilment.models import StorageZone
-    from fulfilment.service_areas import assign_warehouse
-    from fulfilment.warehouses import create_warehouse
+    from fulfilment.campaigns import campaigns, catalog
+    from fulfilment.campaigns.models import StorageZone
+    from fulfilment.campaigns.service_areas import assign_warehouse
+    from fulfilment.campaigns.warehouses import create_warehouse
     from kernel.accounts import TOKEN_PREFIX, ApiToken, Role, User, create_user, token_digest
     from kernel.clock import utcnow
     from kernel.db import create_engine, create_sessionmaker, unit_of_work

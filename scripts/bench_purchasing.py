@@ -406,11 +406,11 @@ def timed(run: Run, log: SqlLog, name: str) -> Iterator[dict[str, Any]]:
 async def run_steps(url: str, world: World, args: argparse.Namespace, log: SqlLog) -> Run:
     from sqlalchemy import select
 
-    from fulfilment.cutoff import run_cutoff
-    from fulfilment.models import PurchaseOrder, PurchaseOrderLine
-    from fulfilment.purchasing import consolidate
-    from fulfilment.receiving import confirm
-    from fulfilment.sorting import pick_list, sort_day, warehouse_totals
+    from fulfilment.purchasing.consolidation import consolidate
+    from fulfilment.purchasing.cutoff import run_cutoff
+    from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
+    from fulfilment.purchasing.receiving import confirm
+    from fulfilment.sorting.sorting import pick_list, sort_day, warehouse_totals
     from kernel.clock import utcnow
     from kernel.db import create_engine, create_sessionmaker, unit_of_work
 
@@ -525,8 +525,8 @@ class Check:
 async def check_books(url: str, world: World, run: Run) -> list[Check]:
     from sqlalchemy import text
 
-    from fulfilment.cutoff import run_cutoff
-    from fulfilment.shortages import allocate_shortages
+    from fulfilment.purchasing.cutoff import run_cutoff
+    from fulfilment.purchasing.shortages import allocate_shortages
     from kernel.clock import utcnow
     from kernel.db import create_engine, create_sessionmaker, unit_of_work
 

@@ -26,11 +26,11 @@ import statistics
 import time
 from pathlib import Path
 
-from fulfilment.routing.instances import city_day, solomon_problem
-from fulfilment.routing.problem import Plan, RoutingProblem
-from fulfilment.routing.schedule import schedule_route
-from fulfilment.routing.search import SearchConfig
-from fulfilment.routing.solver import plan_routes
+from fulfilment.routing.solver.instances import city_day, solomon_problem
+from fulfilment.routing.solver.problem import Plan, RoutingProblem
+from fulfilment.routing.solver.schedule import schedule_route
+from fulfilment.routing.solver.search import SearchConfig
+from fulfilment.routing.solver.solver import plan_routes
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "vrp"
 

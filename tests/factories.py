@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from api.ids import encode
-from fulfilment import campaigns, catalog
-from fulfilment.models import StorageZone
-from fulfilment.service_areas import assign_warehouse
-from fulfilment.warehouses import create_warehouse
+from fulfilment.campaigns import campaigns, catalog
+from fulfilment.campaigns.models import StorageZone
+from fulfilment.campaigns.service_areas import assign_warehouse
+from fulfilment.campaigns.warehouses import create_warehouse
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.db import unit_of_work

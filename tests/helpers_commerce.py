@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import text
 
 from api.ids import encode
-from fulfilment import catalog
-from fulfilment.models import Campaign, StorageZone
-from fulfilment.warehouses import create_warehouse
+from fulfilment.campaigns import catalog
+from fulfilment.campaigns.models import Campaign, StorageZone
+from fulfilment.campaigns.warehouses import create_warehouse
 from kernel.accounts import User
 from kernel.clock import utcnow
 from kernel.db import unit_of_work

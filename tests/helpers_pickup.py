@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from fulfilment.delivery import record_arrival
-from fulfilment.delivery_receipts import IssueReport, sign_delivery
-from fulfilment.models import DeliveryIssueKind
-from fulfilment.pickup import PickupRules, Verified, WrongCode, verify_pickup
+from fulfilment.delivery.models import DeliveryIssueKind
+from fulfilment.delivery.receipts import IssueReport, sign_delivery
+from fulfilment.delivery.stops import record_arrival
+from fulfilment.pickup.rules import PickupRules
+from fulfilment.pickup.verification import Verified, WrongCode, verify_pickup
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.db import unit_of_work

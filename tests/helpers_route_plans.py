@@ -14,25 +14,18 @@ from typing import Any
 from sqlalchemy import select
 
 from api.ids import encode
-from fulfilment.fleet import (
+from fulfilment.campaigns.models import StorageZone, Warehouse
+from fulfilment.routing.fleet import (
     VehicleTypeDraft,
     create_vehicle_type,
     routing_settings_of,
     set_routing_settings,
 )
-from fulfilment.models import (
-    PickupPointLoad,
-    Route,
-    RoutePlan,
-    RouteStop,
-    StorageZone,
-    UnservedStop,
-    VehicleType,
-    Warehouse,
-)
-from fulfilment.route_plans import route_cost_fen
-from fulfilment.route_problem import local_midnight, seconds_of_day
-from fulfilment.routing.distances import StraightLine
+from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
+from fulfilment.routing.plans import route_cost_fen
+from fulfilment.routing.problem import local_midnight, seconds_of_day
+from fulfilment.routing.solver.distances import StraightLine
+from fulfilment.sorting.models import PickupPointLoad
 from kernel.accounts import User
 from kernel.db import unit_of_work
 from leaders.models import PickupPoint

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from fulfilment.models import (
-    PickupPointLoad,
+from fulfilment.purchasing.consolidation import consolidate
+from fulfilment.routing.models import (
     Route,
     RoutePlan,
     RoutePlanStatus,
@@ -21,9 +21,9 @@ from fulfilment.models import (
     UnservedStop,
     VehicleType,
 )
-from fulfilment.purchasing import consolidate
-from fulfilment.routing.problem import DropReason
-from fulfilment.sorting import sort_day
+from fulfilment.routing.solver.problem import DropReason
+from fulfilment.sorting.models import PickupPointLoad
+from fulfilment.sorting.sorting import sort_day
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.db import unit_of_work

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from fulfilment.after_sale import approve_after_sale, reject_after_sale, request_after_sale
-from fulfilment.errors import AfterSaleErrorCode
-from fulfilment.models import AfterSaleReason, AfterSaleRequest, AfterSaleStatus
-from fulfilment.pickup import Verified
-from fulfilment.pickup_jobs import AUTO_APPROVE, approve_overdue
+from fulfilment.after_sale.errors import AfterSaleErrorCode
+from fulfilment.after_sale.jobs import AUTO_APPROVE, approve_overdue
+from fulfilment.after_sale.models import AfterSaleReason, AfterSaleRequest, AfterSaleStatus
+from fulfilment.after_sale.requests import approve_after_sale, reject_after_sale, request_after_sale
+from fulfilment.pickup.verification import Verified
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.errors import CommonErrorCode, DomainError

@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from fulfilment.cutoff import run_cutoff
-from fulfilment.errors import FulfilmentErrorCode
-from fulfilment.models import Campaign, Order, PurchaseOrder, PurchaseOrderLine
+from fulfilment.campaigns.errors import FulfilmentErrorCode
+from fulfilment.campaigns.models import Campaign
 from fulfilment.orders.cancelling import cancel_order
+from fulfilment.orders.models import Order
 from fulfilment.orders.payments import record_payment
 from fulfilment.orders.placing import LineRequest, OrderRequest, place_order
-from fulfilment.purchasing import consolidate
+from fulfilment.purchasing.consolidation import consolidate
+from fulfilment.purchasing.cutoff import run_cutoff
+from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.db import unit_of_work

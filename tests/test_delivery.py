@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import text
 
 from api.ids import encode
-from fulfilment.delivery import record_arrival, record_hand_over
-from fulfilment.delivery_receipts import ARRIVED, IssueReport, sign_delivery
-from fulfilment.errors import RoutingErrorCode
-from fulfilment.models import DeliveryIssueKind, RoutePlanStatus
+from fulfilment.delivery.models import DeliveryIssueKind
+from fulfilment.delivery.receipts import ARRIVED, IssueReport, sign_delivery
+from fulfilment.delivery.stops import record_arrival, record_hand_over
+from fulfilment.routing.errors import RoutingErrorCode
+from fulfilment.routing.models import RoutePlanStatus
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work

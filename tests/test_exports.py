@@ -17,17 +17,19 @@ import pytest
 from sqlalchemy import select
 
 from api.ids import encode
-from fulfilment import catalog
-from fulfilment.exports import Rows, Yuan, pick_list_rows, pick_lists_rows, to_csv, to_xlsx
-from fulfilment.models import Product, PurchaseOrder, Supplier
+from fulfilment.campaigns import catalog
+from fulfilment.campaigns.models import Product, Supplier
 from fulfilment.orders.cancelling import cancel_order
-from fulfilment.purchasing import consolidate
-from fulfilment.sorting import pick_list
+from fulfilment.purchasing.consolidation import consolidate
+from fulfilment.purchasing.models import PurchaseOrder
+from fulfilment.sorting.exports import pick_list_rows, pick_lists_rows
+from fulfilment.sorting.sorting import pick_list
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.errors import NotFound
 from kernel.money import yuan
+from kernel.tables import Rows, Yuan, to_csv, to_xlsx
 from tests.conftest import TOKEN_SECRET
 from tests.factories import approved_pickup_point, open_shop
 from tests.helpers_routing import sorted_day as three_points_day

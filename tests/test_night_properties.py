@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from fulfilment.purchasing import consolidate
-from fulfilment.receiving import confirm
-from fulfilment.shortages import allocate_shortages
-from fulfilment.sorting import sort_day
+from fulfilment.purchasing.consolidation import consolidate
+from fulfilment.purchasing.receiving import confirm
+from fulfilment.purchasing.shortages import allocate_shortages
+from fulfilment.sorting.sorting import sort_day
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
@@ -140,7 +140,7 @@ async def check_day(db: TestDB, day: dict[str, Any]) -> None:
     # Every step again: nothing changes.
     before = await state(db)
     async with unit_of_work(db.sessions) as session:
-        from fulfilment.cutoff import run_cutoff
+        from fulfilment.purchasing.cutoff import run_cutoff
 
         assert (await run_cutoff(session, shop.campaign_id, utcnow())).already_done
     async with unit_of_work(db.sessions) as session:

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from api.payments import signed_notification
-from fulfilment.models import Order
 from fulfilment.orders.expiry import expire_unpaid
+from fulfilment.orders.models import Order
 from fulfilment.orders.placing import LineRequest, OrderRequest, PlacedOrder, place_order
 from kernel.accounts import Role, User, create_user
 from kernel.clock import utcnow

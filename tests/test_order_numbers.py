@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.models import Order
+from fulfilment.orders.models import Order
 from fulfilment.orders.placing import LineRequest, OrderRequest, PlacedOrder, place_order
 from kernel.accounts import Role, User
 from kernel.clock import utcnow

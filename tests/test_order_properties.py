@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from fulfilment.models import PaymentOutcome
 from fulfilment.orders.cancelling import cancel_order
 from fulfilment.orders.expiry import expire_unpaid
+from fulfilment.orders.models import PaymentOutcome
 from fulfilment.orders.payments import record_payment
 from fulfilment.orders.placing import LineRequest, OrderRequest, place_order
 from kernel.accounts import Role, User, create_user

@@ -12,9 +12,9 @@ import httpx
 from sqlalchemy import select, text, update
 
 from api.payments import NONCE, SIGNATURE, TIMESTAMP, signed_notification
-from fulfilment.jobs import EXPIRE_UNPAID, expire_unpaid_orders
-from fulfilment.models import Order
 from fulfilment.orders.expiry import expire_unpaid
+from fulfilment.orders.jobs import EXPIRE_UNPAID, expire_unpaid_orders
+from fulfilment.orders.models import Order
 from fulfilment.orders.payments import signature
 from kernel.accounts import Role
 from kernel.db import unit_of_work

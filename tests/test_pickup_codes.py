@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 import migrations
 from fulfilment.orders.payments import record_payment
-from fulfilment.pickup_codes import issue_pickup_code, parse_qr, qr_payload
+from fulfilment.pickup.codes import issue_pickup_code, parse_qr, qr_payload
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import create_engine, create_sessionmaker, unit_of_work

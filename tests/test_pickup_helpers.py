@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from fulfilment.errors import PickupErrorCode
-from fulfilment.pickup import Verified
+from fulfilment.pickup.errors import PickupErrorCode
+from fulfilment.pickup.verification import Verified
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work

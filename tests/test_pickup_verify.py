@@ -9,17 +9,16 @@ from datetime import timedelta
 
 import pytest
 
-from fulfilment.errors import PickupErrorCode
-from fulfilment.models import PickupMethod
-from fulfilment.pickup import (
-    Verified,
-    WrongCode,
+from fulfilment.pickup.codes import qr_payload
+from fulfilment.pickup.errors import PickupErrorCode
+from fulfilment.pickup.jobs import AUTO_COMPLETE, complete_uncollected
+from fulfilment.pickup.models import PickupMethod
+from fulfilment.pickup.recording import (
     auto_complete_pickups,
     record_leaders_pickups,
     record_pickups,
 )
-from fulfilment.pickup_codes import qr_payload
-from fulfilment.pickup_jobs import AUTO_COMPLETE, complete_uncollected
+from fulfilment.pickup.verification import Verified, WrongCode
 from kernel.db import unit_of_work
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.jobs.registry import JobContext, handler_for, periodic_kinds

@@ -16,9 +16,9 @@ from reportlab import rl_config
 from reportlab.platypus import Paragraph
 
 from api.ids import encode
-from fulfilment import route_sheet_pdf as printing
-from fulfilment.models import StorageZone
-from fulfilment.route_sheets import PickItem, RouteSheet, SheetStop, ZonePick
+from fulfilment.campaigns.models import StorageZone
+from fulfilment.routing.documents import pdf as printing
+from fulfilment.routing.documents.sheets import PickItem, RouteSheet, SheetStop, ZonePick
 from kernel.accounts import Role
 from tests.helpers_routing import POINT_NAMES, sorted_day, store_plan
 

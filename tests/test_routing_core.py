@@ -18,17 +18,17 @@ import numpy as np
 import pytest
 from geopy.distance import geodesic
 
-from fulfilment.routing.distances import (
+from fulfilment.routing.solver.distances import (
     OsrmTable,
     RoutingMatrixError,
     StraightLine,
     haversine_m,
 )
-from fulfilment.routing.instances import city_day, solomon_problem
-from fulfilment.routing.problem import DropReason, Plan, RoutingProblem, StopSpec
-from fulfilment.routing.schedule import schedule_route
-from fulfilment.routing.search import plan_cost
-from fulfilment.routing.solver import plan_routes
+from fulfilment.routing.solver.instances import city_day, solomon_problem
+from fulfilment.routing.solver.problem import DropReason, Plan, RoutingProblem, StopSpec
+from fulfilment.routing.solver.schedule import schedule_route
+from fulfilment.routing.solver.search import plan_cost
+from fulfilment.routing.solver.solver import plan_routes
 from tests.helpers_geo import closed_port
 
 # Two of Solomon's instances, copied from ../shared/benchmarks/vrp (BSD-2,

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from fulfilment.errors import PurchasingErrorCode
-from fulfilment.models import OrderPickup, PickupMethod
-from fulfilment.purchasing import consolidate
-from fulfilment.receiving import close_receiving, confirm, record_receipt
-from fulfilment.shortages import allocate_shortages
+from fulfilment.pickup.models import OrderPickup, PickupMethod
+from fulfilment.purchasing.consolidation import consolidate
+from fulfilment.purchasing.errors import PurchasingErrorCode
+from fulfilment.purchasing.receiving import close_receiving, confirm, record_receipt
+from fulfilment.purchasing.shortages import allocate_shortages
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from api.ids import encode
-from fulfilment.purchasing import consolidate
-from fulfilment.receiving import confirm
-from fulfilment.sorting import pick_list, sort_day, warehouse_totals
+from fulfilment.purchasing.consolidation import consolidate
+from fulfilment.purchasing.receiving import confirm
+from fulfilment.sorting.sorting import pick_list, sort_day, warehouse_totals
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work

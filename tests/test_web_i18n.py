@@ -11,7 +11,12 @@ from enum import Enum
 from pathlib import Path
 from types import ModuleType
 
-import fulfilment.errors
+import fulfilment.after_sale.errors
+import fulfilment.campaigns.errors
+import fulfilment.orders.errors
+import fulfilment.pickup.errors
+import fulfilment.purchasing.errors
+import fulfilment.routing.errors
 import kernel.errors
 import leaders.errors
 from api.errors import UserError
@@ -39,7 +44,16 @@ def catalogue() -> dict[str, str]:
 
 
 def test_every_domain_error_code_has_chinese_text() -> None:
-    codes = domain_codes(fulfilment.errors, leaders.errors, kernel.errors)
+    codes = domain_codes(
+        fulfilment.campaigns.errors,
+        fulfilment.orders.errors,
+        fulfilment.purchasing.errors,
+        fulfilment.routing.errors,
+        fulfilment.pickup.errors,
+        fulfilment.after_sale.errors,
+        leaders.errors,
+        kernel.errors,
+    )
     assert {"SOLD_OUT", "INVALID_ISSUE", "INSUFFICIENT_BALANCE", "NOT_FOUND"} <= codes
     entries = catalogue()
     assert sorted(codes - entries.keys()) == []

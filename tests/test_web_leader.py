@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.async_api import Route
 
-from fulfilment.delivery import record_arrival
+from fulfilment.delivery.stops import record_arrival
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from tests.factories import open_shop

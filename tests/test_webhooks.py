@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from api.ids import encode
 from fulfilment.orders.cancelling import cancel_order
-from fulfilment.purchasing import consolidate
+from fulfilment.purchasing.consolidation import consolidate
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work

@@ -17,13 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.demo.context import Day
 from api.demo.steps import Bar
-from fulfilment import exports
-from fulfilment.exports import Rows, Yuan, to_csv
-from fulfilment.models import PurchaseOrder, Route, RoutePlan
-from fulfilment.route_map import plan_map, plan_map_svg
-from fulfilment.route_sheet_pdf import route_sheet_pdf
-from fulfilment.route_sheets import RouteSheet, route_sheet, route_sheet_rows
+from fulfilment.purchasing.exports import purchase_order_rows
+from fulfilment.purchasing.models import PurchaseOrder
+from fulfilment.routing.documents.map import plan_map, plan_map_svg
+from fulfilment.routing.documents.pdf import route_sheet_pdf
+from fulfilment.routing.documents.sheets import RouteSheet, route_sheet, route_sheet_rows
+from fulfilment.routing.models import Route, RoutePlan
+from fulfilment.sorting import exports
 from kernel.accounts import User
+from kernel.tables import Rows, Yuan, to_csv, to_xlsx
 from leaders.commission_models import Settlement, Statement
 from leaders.models import Leader, PickupPoint
 
@@ -111,10 +113,10 @@ async def _purchase_orders_and_pick_lists(
         )
     ).scalars():
         for revision in range(1, po.revision + 1):
-            rows = await exports.purchase_order_rows(session, po.id, revision)
+            rows = await purchase_order_rows(session, po.id, revision)
             out.write(
                 f"purchase-orders/purchase-order-{po.id}-r{revision}.xlsx",
-                exports.to_xlsx(rows, f"采购单 {date} 第{revision}版"),
+                to_xlsx(rows, f"采购单 {date} 第{revision}版"),
             )
     bar.advance()
     pick_lists = await exports.pick_lists_rows(

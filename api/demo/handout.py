@@ -11,24 +11,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.demo.context import Day
-from fulfilment.after_sale import approve_after_sale, request_after_sale
-from fulfilment.delivery import record_arrival, record_hand_over
-from fulfilment.delivery_receipts import IssueReport, sign_delivery
-from fulfilment.models import (
-    AfterSaleReason,
-    DeliveryIssueKind,
-    Order,
-    OrderLine,
-    OrderStatus,
-    PickupCode,
-    PickupLine,
-    PickupMethod,
-    Refund,
-    RoutePlan,
-    RouteStop,
-)
-from fulfilment.pickup import PickupRules, Verified, record_leaders_pickups, verify_pickup
-from fulfilment.sorting import products_by_point
+from fulfilment.after_sale.models import AfterSaleReason
+from fulfilment.after_sale.requests import approve_after_sale, request_after_sale
+from fulfilment.delivery.models import DeliveryIssueKind
+from fulfilment.delivery.receipts import IssueReport, sign_delivery
+from fulfilment.delivery.stops import record_arrival, record_hand_over
+from fulfilment.orders.models import Order, OrderLine, OrderStatus, Refund
+from fulfilment.pickup.models import PickupCode, PickupLine, PickupMethod
+from fulfilment.pickup.recording import record_leaders_pickups
+from fulfilment.pickup.rules import PickupRules
+from fulfilment.pickup.verification import Verified, verify_pickup
+from fulfilment.routing.models import RoutePlan, RouteStop
+from fulfilment.sorting.sorting import products_by_point
 from kernel.db import unit_of_work
 
 MISSING_REPORTS = 2  # leaders who find a unit missing when they sign

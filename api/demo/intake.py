@@ -22,7 +22,7 @@ from api.app import create_app
 from api.demo.region import Region
 from api.demo.steps import Steps
 from api.payments import process_notification, signed_notification
-from fulfilment.models import Order
+from fulfilment.orders.models import Order
 from kernel.settings import Settings
 
 # orderCreate fields per request: one customer's orders of the evening go

@@ -4,8 +4,8 @@ case packs."""
 
 from __future__ import annotations
 
-from fulfilment.catalog import ProductDraft
-from fulfilment.models import StorageZone
+from fulfilment.campaigns.catalog import ProductDraft
+from fulfilment.campaigns.models import StorageZone
 
 DISTRICTS = ("岳麓区", "开福区", "雨花区", "天心区", "芙蓉区", "望城区", "长沙县")
 ESTATES = (

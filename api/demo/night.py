@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.demo.context import Day
 from api.demo.steps import Bar
 from api.job_runs import ProgressCallback, run_now
-from fulfilment import receiving
-from fulfilment.jobs import ALLOCATE, CUTOFF, SORT
-from fulfilment.models import PurchaseOrder, PurchaseOrderLine
+from fulfilment.purchasing import receiving
+from fulfilment.purchasing.jobs import ALLOCATE, CUTOFF
+from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from fulfilment.sorting.jobs import SORT
 from kernel.accounts import User
 from kernel.db import unit_of_work
 

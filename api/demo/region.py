@@ -31,10 +31,11 @@ from api.demo.sizes import Scale
 from api.demo.steps import Steps
 from api.demo.timeline import Timeline
 from api.ids import encode
-from fulfilment import campaigns, catalog, fleet
-from fulfilment.routing.instances import city_day
-from fulfilment.service_areas import assign_warehouse
-from fulfilment.warehouses import create_warehouse
+from fulfilment.campaigns import campaigns, catalog
+from fulfilment.campaigns.service_areas import assign_warehouse
+from fulfilment.campaigns.warehouses import create_warehouse
+from fulfilment.routing import fleet
+from fulfilment.routing.solver.instances import city_day
 from kernel.accounts import TOKEN_PREFIX, ApiToken, Role, User, create_user, token_digest
 from kernel.db import unit_of_work
 from kernel.geo import LatLon

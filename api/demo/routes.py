@@ -6,8 +6,8 @@ from __future__ import annotations
 from api.demo.context import Day
 from api.demo.night import reporting
 from api.job_runs import plan_routes_now
-from fulfilment.models import RoutePlan
-from fulfilment.route_publishing import publish_plan
+from fulfilment.routing.models import RoutePlan
+from fulfilment.routing.publishing import publish_plan
 from kernel.accounts import User
 from kernel.db import unit_of_work
 

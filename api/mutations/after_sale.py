@@ -18,13 +18,13 @@ from api.types.after_sale import (
     AfterSaleRequestType,
     SupplierChargebackType,
 )
-from fulfilment.after_sale import (
+from fulfilment.after_sale.models import AfterSaleRequest
+from fulfilment.after_sale.requests import (
     Decision,
     approve_after_sale,
     reject_after_sale,
     request_after_sale,
 )
-from fulfilment.models import AfterSaleRequest
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import DomainError

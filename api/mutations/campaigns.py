@@ -14,8 +14,8 @@ from api.mutations.base import in_transaction
 from api.types.campaigns import CampaignItemType, CampaignType
 from api.types.common import TimeWindowInput
 from api.types.leaders import PickupPointType
-from fulfilment import campaigns, service_areas
-from fulfilment.models import Campaign, CampaignItem
+from fulfilment.campaigns import campaigns, service_areas
+from fulfilment.campaigns.models import Campaign, CampaignItem
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import CommonErrorCode, DomainError

@@ -11,8 +11,8 @@ from api.ids import decode
 from api.mutations.base import in_transaction
 from api.types.catalog import ProductType, StorageZoneEnum, SupplierType
 from api.types.users import UserType
-from fulfilment import catalog
-from fulfilment.models import Product, Supplier
+from fulfilment.campaigns import catalog
+from fulfilment.campaigns.models import Product, Supplier
 from kernel.accounts import Role, User
 
 

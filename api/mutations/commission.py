@@ -17,7 +17,7 @@ from api.mutations.jobs import JobStartPayload, start_job
 from api.mutations.leaders import LeaderPayload
 from api.types.commission import CategoryRateType, LeaderLevelType, ProductRateType
 from api.types.leaders import LeaderType
-from fulfilment.models import Product
+from fulfilment.campaigns.models import Product
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import CommonErrorCode, DomainError, NotFound

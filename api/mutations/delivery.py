@@ -13,8 +13,8 @@ from api.errors import UserError, user_error
 from api.ids import decode
 from api.mutations.base import in_transaction
 from api.types.delivery import DeliveryIssueKindEnum, DeliveryReceiptType, StopDelivery
-from fulfilment.delivery import Delivery, record_arrival, record_hand_over
-from fulfilment.delivery_receipts import IssueReport, SignedDelivery, sign_delivery
+from fulfilment.delivery.receipts import IssueReport, SignedDelivery, sign_delivery
+from fulfilment.delivery.stops import Delivery, record_arrival, record_hand_over
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import DomainError

@@ -14,8 +14,8 @@ from api.errors import UserError
 from api.ids import decode
 from api.mutations.base import in_transaction
 from api.types.routing import RoutingSettingsType, VehicleTypeType
-from fulfilment import fleet
-from fulfilment.models import RoutingSettings, VehicleType
+from fulfilment.routing import fleet
+from fulfilment.routing.models import RoutingSettings, VehicleType
 from kernel.accounts import Role
 
 

@@ -13,7 +13,7 @@ from api.ids import decode
 from api.mutations.base import in_transaction
 from api.types.common import CoordinatesInput, TimeWindowInput
 from api.types.leaders import LeaderType
-from fulfilment.service_areas import assign_nearest_warehouse
+from fulfilment.campaigns.service_areas import assign_nearest_warehouse
 from kernel.accounts import Role, User
 from kernel.errors import DomainError
 from kernel.geo import CoordSystem, resolve_point

@@ -13,9 +13,9 @@ from api.ids import decode
 from api.mutations.base import Unit, in_plain_transaction, in_transaction
 from api.payments import process_notification, signed_notification
 from api.types.orders import OrderType, can_see_order
-from fulfilment.errors import OrderErrorCode
-from fulfilment.models import Order
 from fulfilment.orders.cancelling import cancel_order
+from fulfilment.orders.errors import OrderErrorCode
+from fulfilment.orders.models import Order
 from fulfilment.orders.placing import LineRequest, OrderRequest, PlacedOrder, place_order
 from kernel.accounts import Role, User
 from kernel.clock import utcnow

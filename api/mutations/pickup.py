@@ -15,7 +15,8 @@ from api.ids import decode
 from api.mutations.base import in_transaction
 from api.types.orders import OrderType
 from api.types.pickup import OrderPickupType, PickupHelperType
-from fulfilment.pickup import PickupRules, Verified, WrongCode, verify_pickup
+from fulfilment.pickup.rules import PickupRules
+from fulfilment.pickup.verification import Verified, WrongCode, verify_pickup
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import DomainError

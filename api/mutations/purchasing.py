@@ -15,10 +15,12 @@ from api.mutations.base import in_transaction
 from api.mutations.jobs import JobStartPayload, start_job
 from api.types.catalog import viewer_supplier_id
 from api.types.purchasing import PurchaseOrderType
-from fulfilment import receiving
-from fulfilment.jobs import ALLOCATE, CONSOLIDATE, CUTOFF, SORT
-from fulfilment.models import Campaign, PurchaseOrder, Warehouse
-from fulfilment.shortages import ShortageSummary
+from fulfilment.campaigns.models import Campaign, Warehouse
+from fulfilment.purchasing import receiving
+from fulfilment.purchasing.jobs import ALLOCATE, CONSOLIDATE, CUTOFF
+from fulfilment.purchasing.models import PurchaseOrder
+from fulfilment.purchasing.shortages import ShortageSummary
+from fulfilment.sorting.jobs import SORT
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import DomainError, NotFound

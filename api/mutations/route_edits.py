@@ -10,9 +10,9 @@ from api.ids import decode
 from api.mutations.base import in_transaction
 from api.mutations.route_plans import RoutePlanPayload, plan_payload
 from api.types.routing import PLAN_READERS
-from fulfilment import route_edits
-from fulfilment.models import RoutePlan
-from fulfilment.route_problem import matrix_provider
+from fulfilment.routing import edits as route_edits
+from fulfilment.routing.models import RoutePlan
+from fulfilment.routing.problem import matrix_provider
 
 
 @strawberry.input

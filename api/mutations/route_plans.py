@@ -16,10 +16,10 @@ from api.mutations.base import in_transaction
 from api.mutations.jobs import queue_in_transaction
 from api.types.jobs import JobType
 from api.types.routing import PLAN_READERS, RoutePlanType
-from fulfilment.models import RoutePlan
-from fulfilment.route_plans import request_plan, request_reoptimisation
-from fulfilment.route_publishing import publish_plan
-from fulfilment.routing_jobs import PLAN_ROUTES, planning_payload
+from fulfilment.routing.jobs import PLAN_ROUTES, planning_payload
+from fulfilment.routing.models import RoutePlan
+from fulfilment.routing.plans import request_plan, request_reoptimisation
+from fulfilment.routing.publishing import publish_plan
 from kernel.clock import utcnow
 from kernel.jobs.models import Job
 from kernel.jobs.service import enqueue

@@ -9,7 +9,7 @@ from api.errors import UserError, user_error
 from api.mutations.base import in_transaction
 from api.types.common import CoordinatesInput
 from api.types.warehouses import WarehouseType
-from fulfilment.warehouses import create_warehouse
+from fulfilment.campaigns.warehouses import create_warehouse
 from kernel.accounts import Role
 from kernel.errors import DomainError
 from kernel.geo import CoordSystem, resolve_point

@@ -12,7 +12,7 @@ from api.context import Info
 from api.ids import node_db_ids
 from api.types.catalog import ProductType, SupplierType, product_of
 from api.types.orders import OrderType
-from fulfilment.models import (
+from fulfilment.after_sale.models import (
     AfterSaleReason,
     AfterSaleRequest,
     AfterSaleStatus,

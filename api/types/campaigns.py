@@ -13,8 +13,8 @@ from api.ids import node_db_ids
 from api.types.catalog import ProductType, product_of
 from api.types.common import TimeWindow
 from api.types.warehouses import WarehouseType, can_see_warehouse
-from fulfilment.campaigns import CampaignStatus, campaign_status
-from fulfilment.models import Campaign, CampaignItem
+from fulfilment.campaigns.campaigns import CampaignStatus, campaign_status
+from fulfilment.campaigns.models import Campaign, CampaignItem
 from kernel.clock import utcnow
 
 CampaignStatusEnum = strawberry.enum(CampaignStatus, name="CampaignStatus")

@@ -10,8 +10,8 @@ from strawberry import relay
 
 from api.context import Info
 from api.ids import node_db_ids
-from fulfilment.catalog import supplier_of_user
-from fulfilment.models import Product, StorageZone, Supplier
+from fulfilment.campaigns.catalog import supplier_of_user
+from fulfilment.campaigns.models import Product, StorageZone, Supplier
 from kernel.accounts import Role, User
 
 StorageZoneEnum = strawberry.enum(StorageZone, name="StorageZone")

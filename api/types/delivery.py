@@ -12,10 +12,10 @@ from api.ids import encode
 from api.types.catalog import ProductType, product_of
 from api.types.leaders import PickupPointType
 from api.types.orders import OrderType
-from fulfilment.delivery import Delivery, DeliveryStatus
-from fulfilment.delivery_receipts import ReportedIssue, receipt_issues
-from fulfilment.models import DeliveryIssueKind, DeliveryReceipt
-from fulfilment.shortages import ShortedLine
+from fulfilment.delivery.models import DeliveryIssueKind, DeliveryReceipt
+from fulfilment.delivery.receipts import ReportedIssue, receipt_issues
+from fulfilment.delivery.stops import Delivery, DeliveryStatus
+from fulfilment.purchasing.shortages import ShortedLine
 
 DeliveryStatusEnum = strawberry.enum(
     DeliveryStatus,

@@ -14,7 +14,7 @@ from api.types.campaigns import CampaignItemType, CampaignType
 from api.types.catalog import ProductType, product_of
 from api.types.leaders import PickupPointType
 from api.types.pickup import OrderPickupType, PickupCodeType, can_see_pickup_code
-from fulfilment.models import Order, OrderLine, OrderStatus, ShortfallReason
+from fulfilment.orders.models import Order, OrderLine, OrderStatus, ShortfallReason
 from kernel.accounts import Role, User
 from leaders.models import Leader
 

@@ -22,9 +22,10 @@ from api.ids import node_db_ids
 from api.pagination import Connection
 from api.types.catalog import ProductType, product_of
 from api.types.leaders import PickupPointType
-from fulfilment.models import Order, OrderPickup, PickupCode, PickupMethod
-from fulfilment.pickup import Pickup
-from fulfilment.pickup_codes import qr_payload
+from fulfilment.orders.models import Order
+from fulfilment.pickup.codes import qr_payload
+from fulfilment.pickup.models import OrderPickup, PickupCode, PickupMethod
+from fulfilment.pickup.recording import Pickup
 from kernel.accounts import Role, User
 from leaders.models import Leader
 from leaders.pickup_helpers import PickupHelper, PickupHelperStatus

@@ -12,8 +12,8 @@ from api.context import Info
 from api.exports import purchase_order_path
 from api.ids import node_db_ids
 from api.types.catalog import ProductType, SupplierType, product_of, viewer_supplier_id
-from fulfilment.models import PurchaseOrder, PurchaseOrderLine
-from fulfilment.purchase_orders import changes
+from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from fulfilment.purchasing.queries import changes
 from kernel.accounts import Role, User
 
 

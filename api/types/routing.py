@@ -14,8 +14,8 @@ from api.types.jobs import JobType
 from api.types.leaders import PickupPointType
 from api.types.route_documents import RoutePlanUrls, RouteSheetUrls
 from api.types.warehouses import WarehouseType
-from fulfilment.fleet import GRAMS_PER_KG
-from fulfilment.models import (
+from fulfilment.routing.fleet import GRAMS_PER_KG
+from fulfilment.routing.models import (
     Route,
     RoutePlan,
     RoutePlanStatus,
@@ -24,7 +24,7 @@ from fulfilment.models import (
     UnservedStop,
     VehicleType,
 )
-from fulfilment.routing.problem import DropReason
+from fulfilment.routing.solver.problem import DropReason
 from kernel.accounts import Role, User
 
 PLAN_READERS = (Role.OPERATOR, Role.DISPATCHER)

@@ -11,7 +11,7 @@ from strawberry import relay
 from api.context import Info
 from api.ids import node_db_ids
 from api.types.common import Coordinates
-from fulfilment.models import Warehouse
+from fulfilment.campaigns.models import Warehouse
 from kernel.accounts import Role, User
 from kernel.geo import LatLon
 

@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.errors import OrderErrorCode
-from fulfilment.models import HOLDING, Campaign, Order, OrderStatus, Refund, RefundReason
+from fulfilment.campaigns.models import Campaign
+from fulfilment.orders.errors import OrderErrorCode
+from fulfilment.orders.models import HOLDING, Order, OrderStatus, Refund, RefundReason
 from fulfilment.orders.reservations import release
 from kernel.accounts import Role, User
 from kernel.errors import DomainError, NotFound

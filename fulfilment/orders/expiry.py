@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.models import Order, OrderStatus
+from fulfilment.orders.models import Order, OrderStatus
 from fulfilment.orders.reservations import release
 from kernel.db import execute_counting
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from fulfilment.errors import OrderErrorCode
-from fulfilment.models import Order
+from fulfilment.orders.errors import OrderErrorCode
+from fulfilment.orders.models import Order
 from kernel.accounts import Role, User
 from kernel.errors import CommonErrorCode, DomainError
 

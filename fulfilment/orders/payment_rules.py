@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import aliased
 
-from fulfilment.models import (
-    Campaign,
+from fulfilment.campaigns.models import Campaign
+from fulfilment.orders.models import (
     Order,
     OrderStatus,
     PaymentNotification,

@@ -9,8 +9,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from fulfilment.models import Order, OrderStatus
-from fulfilment.orders import order_errors
+from fulfilment.orders import errors as order_errors
+from fulfilment.orders.models import Order, OrderStatus
 from fulfilment.orders.order_requests import (
     MAX_NUMBER_DRAWS,
     OrderRequest,

@@ -23,8 +23,8 @@ from typing import Any, cast
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.models import HOLDING, Order, OrderStatus
-from fulfilment.orders import order_errors
+from fulfilment.orders import errors as order_errors
+from fulfilment.orders.models import HOLDING, Order, OrderStatus
 from fulfilment.orders.order_requests import (
     MAX_NUMBER_DRAWS,
     OrderRequest,

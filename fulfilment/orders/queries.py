@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.models import Campaign, Order, OrderLine, OrderStatus
+from fulfilment.campaigns.models import Campaign
+from fulfilment.orders.models import Order, OrderLine, OrderStatus
 from kernel.db import keyset_page
 
 

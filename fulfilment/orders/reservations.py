@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.models import CampaignItem, OrderLine
+from fulfilment.campaigns.models import CampaignItem
+from fulfilment.orders.models import OrderLine
 from kernel.db import dialect_name
 
 

@@ -1,108 +1,311 @@
-"""The routing problem as plain numbers, and the plan that answers it.
+"""The routing problem of a warehouse's delivery date, read from the
+database: stops from sorting (or from a stored plan), vehicles from the
+fleet, timings from the warehouse's routing settings, distances from the
+configured matrix provider.
 
-Node 0 is the warehouse; node ``i + 1`` is ``stops[i]``. Times are seconds
-from the start of the delivery day (local midnight) and distances are
-metres, both integers, so that the solver, the independent checker and the
-database all agree to the unit. The benchmark reuses the same structures
-with Solomon's units (tenths of a distance unit).
+Reading (in a transaction) and building (matrices, maybe over the network)
+are separate steps, so a job can read, close its transaction and then ask
+an OSRM server.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import Enum
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-import numpy as np
-import numpy.typing as npt
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-IntMatrix = npt.NDArray[np.int64]
+from fulfilment.campaigns.models import Warehouse
+from fulfilment.routing.errors import RoutingErrorCode
+from fulfilment.routing.fleet import routing_settings_of, vehicle_types
+from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
+from fulfilment.routing.solver.distances import MatrixProvider, provider_from_settings
+from fulfilment.routing.solver.problem import RoutingProblem, StopSpec, VehicleSpec
+from fulfilment.sorting.models import PickupPointLoad
+from kernel.errors import DomainError, NotFound
+from kernel.settings import Settings
+from leaders.models import PickupPoint
+
+VehicleKey = tuple[int, int]  # (vehicle type id, vehicle number 1..count)
+
+
+def matrix_options(settings: Settings) -> dict[str, Any]:
+    """The matrix provider's settings as plain values (a job's payload)."""
+    return {
+        "kind": settings.routing_matrix,
+        "circuity": settings.routing_circuity,
+        "speed_kmh": settings.routing_speed_kmh,
+        "osrm_url": settings.osrm_url,
+        "osrm_profile": settings.osrm_profile,
+        "osrm_block": settings.osrm_table_size,
+        "osrm_timeout_s": settings.osrm_timeout_s,
+    }
+
+
+def provider_from_options(options: dict[str, Any]) -> MatrixProvider:
+    return provider_from_settings(**options)
+
+
+def matrix_provider(settings: Settings) -> MatrixProvider:
+    """The matrix provider the settings choose."""
+    return provider_from_options(matrix_options(settings))
+
+
+def seconds_of_day(moment: time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The start of ``day`` in the platform zone, in UTC: the solver's time 0."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 @dataclass(frozen=True)
-class StopSpec:
-    """One pickup point to visit: what it receives and when it can."""
-
+class StopInput:
+    pickup_point_id: int
+    name: str
+    lat: float
+    lon: float
     weight_g: int
     totes: int
     window_open_s: int
     window_close_s: int
-    service_s: int
 
 
 @dataclass(frozen=True)
-class VehicleSpec:
-    """One physical vehicle (a vehicle type expanded by its count)."""
+class ProblemInputs:
+    """Everything a routing problem needs except the matrices."""
 
-    capacity_g: int
-    capacity_totes: int
-    fixed_cost: int  # fen when the vehicle is used at all
-    cost_per_km: int  # fen per km driven
-    shift_start_s: int
-    max_shift_s: int
+    depot: tuple[float, float]
+    stops: list[StopInput]
+    vehicles: list[tuple[VehicleKey, VehicleSpec]]
+    loading_s: int
+    stop_fixed_s: int
+    stop_per_tote_s: int
+    midnight: datetime
 
 
 @dataclass
-class RoutingProblem:
-    """Everything the solver needs; built by the planner from the database
-    or by the benchmark from a Solomon file."""
+class DayProblem:
+    """A RoutingProblem with the names of its numbers: which pickup point is
+    each stop index, which physical vehicle is each vehicle index."""
 
-    distance_m: IntMatrix
-    travel_s: IntMatrix
-    stops: list[StopSpec]
-    vehicles: list[VehicleSpec]
-    loading_s: int = 0
-    horizon_s: int = 48 * 3600
-    # vehicle index -> stop indices that must stay on that vehicle, in order
-    locked: dict[int, list[int]] = field(default_factory=dict)
-    # a starting plan (vehicle index -> stop indices), e.g. the edited plan
-    initial_routes: dict[int, list[int]] | None = None
-    # (x, y) per node, only used to split very large days into sectors
-    coordinates: list[tuple[float, float]] | None = None
+    problem: RoutingProblem
+    stops: list[StopInput]
+    vehicles: list[VehicleKey]
+    midnight: datetime
 
-    @property
-    def size(self) -> int:
-        return len(self.stops)
+    def __post_init__(self) -> None:
+        self.stop_index = {s.pickup_point_id: i for i, s in enumerate(self.stops)}
+        self.vehicle_index = {key: i for i, key in enumerate(self.vehicles)}
+
+    def at(self, seconds: int) -> datetime:
+        return self.midnight + timedelta(seconds=seconds)
+
+    def seconds(self, moment: datetime) -> int:
+        return int((moment - self.midnight).total_seconds())
 
 
-class DropReason(Enum):
-    TOO_HEAVY = "too_heavy"
-    WINDOW_UNREACHABLE = "window_unreachable"
-    NOT_ENOUGH_VEHICLES = "not_enough_vehicles"
+async def build_problem(inputs: ProblemInputs, provider: MatrixProvider) -> DayProblem:
+    """The routing problem of ``inputs``, node 0 being the warehouse."""
+    points = [inputs.depot] + [(s.lat, s.lon) for s in inputs.stops]
+    matrices = await provider.matrices(points)
+    specs = [
+        StopSpec(
+            weight_g=s.weight_g,
+            totes=s.totes,
+            window_open_s=s.window_open_s,
+            window_close_s=s.window_close_s,
+            service_s=inputs.stop_fixed_s + inputs.stop_per_tote_s * s.totes,
+        )
+        for s in inputs.stops
+    ]
+    problem = RoutingProblem(
+        distance_m=matrices.distance_m,
+        travel_s=matrices.travel_s,
+        stops=specs,
+        vehicles=[spec for _, spec in inputs.vehicles],
+        loading_s=inputs.loading_s,
+        coordinates=[(lon, lat) for lat, lon in points],
+    )
+    return DayProblem(
+        problem=problem,
+        stops=inputs.stops,
+        vehicles=[key for key, _ in inputs.vehicles],
+        midnight=inputs.midnight,
+    )
+
+
+def _vehicle_spec(vehicle: VehicleType) -> VehicleSpec:
+    return VehicleSpec(
+        capacity_g=vehicle.capacity_g,
+        capacity_totes=vehicle.capacity_totes,
+        fixed_cost=vehicle.fixed_cost_fen,
+        cost_per_km=vehicle.cost_per_km_fen,
+        shift_start_s=seconds_of_day(vehicle.shift_start),
+        max_shift_s=vehicle.max_shift_minutes * 60,
+    )
+
+
+async def _inputs(
+    session: AsyncSession,
+    warehouse_id: int,
+    day: date,
+    zone: ZoneInfo,
+    demand: Sequence[tuple[int, int, int]],
+    also_vehicles: Collection[VehicleKey] = (),
+) -> ProblemInputs:
+    """Inputs for ``demand`` rows (pickup point, weight g, totes); vehicles
+    are each type expanded by its count, plus ``also_vehicles`` (those a
+    stored plan uses already, even if the fleet shrank since)."""
+    warehouse = await session.get(Warehouse, warehouse_id)
+    if warehouse is None:
+        raise NotFound("Warehouse", ["warehouseId"])
+    ids = [row[0] for row in demand]
+    points = {
+        p.id: p
+        for p in (await session.execute(select(PickupPoint).where(PickupPoint.id.in_(ids))))
+        .scalars()
+        .all()
+    }
+    stops = [
+        StopInput(
+            pickup_point_id=point_id,
+            name=points[point_id].name,
+            lat=points[point_id].lat,
+            lon=points[point_id].lon,
+            weight_g=weight,
+            totes=totes,
+            window_open_s=seconds_of_day(points[point_id].window_start),
+            window_close_s=seconds_of_day(points[point_id].window_end),
+        )
+        for point_id, weight, totes in demand
+    ]
+    types = {t.id: t for t in await vehicle_types(session, warehouse_id)}
+    keys = {(t.id, n) for t in types.values() for n in range(1, t.count + 1)}
+    keys.update(k for k in also_vehicles if k[0] in types)
+    settings = await routing_settings_of(session, warehouse_id)
+    return ProblemInputs(
+        depot=(warehouse.lat, warehouse.lon),
+        stops=stops,
+        vehicles=[(key, _vehicle_spec(types[key[0]])) for key in sorted(keys)],
+        loading_s=settings.loading_minutes * 60,
+        stop_fixed_s=settings.stop_fixed_s,
+        stop_per_tote_s=settings.stop_per_tote_s,
+        midnight=local_midnight(day, zone),
+    )
+
+
+async def day_demand(
+    session: AsyncSession, warehouse_id: int, day: date
+) -> list[tuple[int, int, int]]:
+    """(pickup point, weight g, totes) of every point with sorted goods that
+    day, all storage zones together, in pickup point order."""
+    rows = await session.execute(
+        select(
+            PickupPointLoad.pickup_point_id,
+            func.sum(PickupPointLoad.weight_g),
+            func.sum(PickupPointLoad.totes),
+        )
+        .where(
+            PickupPointLoad.warehouse_id == warehouse_id,
+            PickupPointLoad.delivery_date == day,
+        )
+        .group_by(PickupPointLoad.pickup_point_id)
+        .order_by(PickupPointLoad.pickup_point_id)
+    )
+    return [(int(p), int(w), int(t)) for p, w, t in rows]
+
+
+async def day_inputs(
+    session: AsyncSession, warehouse_id: int, day: date, zone: ZoneInfo
+) -> ProblemInputs:
+    """The day's problem inputs; refuses a day with no sorted goods or a
+    warehouse without vehicles."""
+    demand = await day_demand(session, warehouse_id, day)
+    inputs = await _inputs(session, warehouse_id, day, zone, demand)
+    if not demand:
+        raise DomainError(
+            RoutingErrorCode.NOTHING_TO_PLAN,
+            f"No pickup point has sorted goods for {day.isoformat()}: run sorting first.",
+            ["deliveryDate"],
+        )
+    if not inputs.vehicles:
+        raise DomainError(
+            RoutingErrorCode.NO_VEHICLES,
+            "The warehouse has no vehicles: add vehicle types with a count above 0.",
+            ["warehouseId"],
+        )
+    return inputs
 
 
 @dataclass(frozen=True)
-class Visit:
-    stop: int  # index into problem.stops
-    arrival_s: int
-    start_s: int  # service start: arrival, or window opening after a wait
-    departure_s: int
-    load_g_after: int
-    totes_after: int
+class StoredPlan:
+    """A stored plan's routes and stops, as read for an edit or a re-plan."""
+
+    routes: list[Route]
+    stops: dict[int, list[RouteStop]]  # route id -> its stops in order
+    unserved: list[UnservedStop]
+
+    def route_of(self, pickup_point_id: int) -> Route | None:
+        for route in self.routes:
+            if any(s.pickup_point_id == pickup_point_id for s in self.stops[route.id]):
+                return route
+        return None
 
 
-@dataclass(frozen=True)
-class PlannedRoute:
-    vehicle: int
-    visits: list[Visit]
-    departure_s: int  # leaves the warehouse, loaded
-    return_s: int
-    distance_m: int
-    weight_g: int
-    totes: int
+async def stored_plan(session: AsyncSession, plan_id: int) -> StoredPlan:
+    """Routes (in number order), their stops (in position order) and the
+    unserved stops of a plan: three statements whatever its size."""
+    routes = (
+        (
+            await session.execute(
+                select(Route).where(Route.plan_id == plan_id).order_by(Route.number)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    stops: dict[int, list[RouteStop]] = {r.id: [] for r in routes}
+    for stop in (
+        await session.execute(
+            select(RouteStop).where(RouteStop.plan_id == plan_id).order_by(RouteStop.position)
+        )
+    ).scalars():
+        stops[stop.route_id].append(stop)
+    unserved = (
+        (
+            await session.execute(
+                select(UnservedStop)
+                .where(UnservedStop.plan_id == plan_id)
+                .order_by(UnservedStop.pickup_point_id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return StoredPlan(list(routes), stops, list(unserved))
 
-    @property
-    def duration_s(self) -> int:
-        return self.return_s - self.departure_s
 
-
-@dataclass(frozen=True)
-class Plan:
-    routes: list[PlannedRoute]
-    dropped: dict[int, DropReason]
-    cost: int
-    first_solution_s: float
-    solve_s: float
-
-    @property
-    def distance_m(self) -> int:
-        return sum(r.distance_m for r in self.routes)
+async def plan_inputs(
+    session: AsyncSession,
+    plan: RoutePlan,
+    stored: StoredPlan,
+    zone: ZoneInfo,
+    only: Collection[int] | None = None,
+) -> ProblemInputs:
+    """Inputs for a stored plan's stops with the demand the plan was made
+    for (``only``: just these pickup points, enough to check a few routes)."""
+    demand = [
+        (s.pickup_point_id, s.weight_g, s.totes)
+        for route in stored.routes
+        for s in stored.stops[route.id]
+    ] + [(u.pickup_point_id, u.weight_g, u.totes) for u in stored.unserved]
+    if only is not None:
+        demand = [row for row in demand if row[0] in only]
+    used = [(r.vehicle_type_id, r.vehicle_number) for r in stored.routes]
+    return await _inputs(session, plan.warehouse_id, plan.delivery_date, zone, demand, used)

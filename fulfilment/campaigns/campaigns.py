@@ -1,0 +1,237 @@
+"""Campaigns: a warehouse's presale for one delivery date, and its items."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import Enum
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fulfilment.campaigns.errors import FulfilmentErrorCode
+from fulfilment.campaigns.models import Campaign, CampaignItem, Product, Warehouse
+from fulfilment.campaigns.service_areas import warehouse_of
+from kernel.accounts import User
+from kernel.db import keyset_page
+from kernel.errors import CommonErrorCode, DomainError, NotFound
+
+
+class CampaignStatus(Enum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SaleWindow(Protocol):
+    opens_at: datetime
+    cutoff_at: datetime
+
+
+def campaign_status(campaign: SaleWindow, now: datetime) -> CampaignStatus:
+    """Derived from the clock, so no job has to flip it at the right second."""
+    if now < campaign.opens_at:
+        return CampaignStatus.SCHEDULED
+    if now < campaign.cutoff_at:
+        return CampaignStatus.OPEN
+    return CampaignStatus.CLOSED
+
+
+@dataclass(frozen=True)
+class ItemDraft:
+    product_id: int
+    group_price_fen: int
+    list_price_fen: int
+    cap: int | None = None
+    per_customer_limit: int | None = None
+    group_threshold: int | None = None
+
+
+@dataclass(frozen=True)
+class CampaignDraft:
+    warehouse_id: int
+    delivery_date: date
+    opens_at: datetime
+    cutoff_at: datetime
+    pickup_start: time
+    pickup_end: time
+
+
+def _check_item(item: ItemDraft, field: list[str]) -> None:
+    if item.group_price_fen <= 0 or item.list_price_fen < item.group_price_fen:
+        raise DomainError(
+            FulfilmentErrorCode.INVALID_PRICE,
+            "The group price must be positive and no higher than the list price.",
+            field,
+        )
+    for name, value in (
+        ("cap", item.cap),
+        ("perCustomerLimit", item.per_customer_limit),
+        ("groupThreshold", item.group_threshold),
+    ):
+        if value is not None and value <= 0:
+            raise DomainError(
+                CommonErrorCode.INVALID,
+                "Must be a positive number, or left out.",
+                [*field, name],
+            )
+
+
+def _check_times(draft: CampaignDraft, zone: ZoneInfo, now: datetime) -> None:
+    delivery_starts = datetime.combine(draft.delivery_date, time(0), zone)
+    if not draft.opens_at < draft.cutoff_at <= delivery_starts:
+        raise DomainError(
+            FulfilmentErrorCode.INVALID_TIMES,
+            "A campaign opens, then cuts off no later than the start of its delivery date.",
+            ["cutoffAt"],
+        )
+    if draft.cutoff_at <= now:
+        raise DomainError(
+            FulfilmentErrorCode.INVALID_TIMES, "The cutoff is already past.", ["cutoffAt"]
+        )
+    if draft.pickup_start >= draft.pickup_end:
+        raise DomainError(
+            FulfilmentErrorCode.INVALID_TIMES,
+            "The pickup window must start before it ends.",
+            ["pickupWindow"],
+        )
+
+
+async def _add_items(
+    session: AsyncSession, campaign: Campaign, items: Sequence[ItemDraft], field: str
+) -> list[CampaignItem]:
+    taken = set(
+        (
+            await session.execute(
+                select(CampaignItem.product_id).where(CampaignItem.campaign_id == campaign.id)
+            )
+        ).scalars()
+    )
+    product_ids = {i.product_id for i in items}
+    known = set(
+        (await session.execute(select(Product.id).where(Product.id.in_(product_ids)))).scalars()
+    )
+    added = []
+    for index, item in enumerate(items):
+        path = [field, str(index)]
+        if item.product_id not in known:
+            raise NotFound("Product", [*path, "productId"])
+        if item.product_id in taken:
+            raise DomainError(
+                FulfilmentErrorCode.DUPLICATE_ITEM,
+                "This product is in the campaign already.",
+                [*path, "productId"],
+            )
+        _check_item(item, path)
+        taken.add(item.product_id)
+        row = CampaignItem(
+            campaign_id=campaign.id,
+            product_id=item.product_id,
+            group_price_fen=item.group_price_fen,
+            list_price_fen=item.list_price_fen,
+            cap=item.cap,
+            per_customer_limit=item.per_customer_limit,
+            group_threshold=item.group_threshold,
+            reserved=0,
+        )
+        session.add(row)
+        added.append(row)
+    await session.flush()
+    return added
+
+
+async def create_campaign(
+    session: AsyncSession,
+    draft: CampaignDraft,
+    items: Sequence[ItemDraft],
+    *,
+    created_by: User,
+    zone: ZoneInfo,
+    now: datetime,
+) -> Campaign:
+    """A campaign for one warehouse and delivery date, with its items."""
+    if await session.get(Warehouse, draft.warehouse_id) is None:
+        raise NotFound("Warehouse", ["warehouseId"])
+    _check_times(draft, zone, now)
+    clash = await session.execute(
+        select(Campaign.id).where(
+            Campaign.warehouse_id == draft.warehouse_id,
+            Campaign.delivery_date == draft.delivery_date,
+        )
+    )
+    if clash.first() is not None:
+        raise DomainError(
+            FulfilmentErrorCode.CAMPAIGN_EXISTS,
+            "This warehouse has a campaign for that delivery date already.",
+            ["deliveryDate"],
+        )
+    campaign = Campaign(
+        warehouse_id=draft.warehouse_id,
+        delivery_date=draft.delivery_date,
+        opens_at=draft.opens_at,
+        cutoff_at=draft.cutoff_at,
+        pickup_start=draft.pickup_start,
+        pickup_end=draft.pickup_end,
+        created_by_id=created_by.id,
+    )
+    session.add(campaign)
+    await session.flush()
+    await _add_items(session, campaign, items, "items")
+    return campaign
+
+
+async def add_campaign_items(
+    session: AsyncSession, campaign_id: int, items: Sequence[ItemDraft], *, now: datetime
+) -> list[CampaignItem]:
+    """Add items to a campaign that has not cut off yet."""
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("Campaign", ["campaignId"])
+    if campaign_status(campaign, now) is CampaignStatus.CLOSED:
+        raise DomainError(
+            FulfilmentErrorCode.CAMPAIGN_STARTED, "The campaign has cut off.", ["campaignId"]
+        )
+    return await _add_items(session, campaign, items, "items")
+
+
+async def open_campaign_for(
+    session: AsyncSession, pickup_point_id: int, now: datetime
+) -> Campaign | None:
+    """The campaign open now at the warehouse serving the pickup point."""
+    warehouse_id = await warehouse_of(session, pickup_point_id)
+    if warehouse_id is None:
+        return None
+    return (
+        await session.execute(
+            select(Campaign)
+            .where(
+                Campaign.warehouse_id == warehouse_id,
+                Campaign.opens_at <= now,
+                Campaign.cutoff_at > now,
+            )
+            .order_by(Campaign.delivery_date)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def campaign_items(session: AsyncSession, campaign_ids: Sequence[int]) -> list[CampaignItem]:
+    rows = await session.execute(
+        select(CampaignItem)
+        .where(CampaignItem.campaign_id.in_(campaign_ids))
+        .order_by(CampaignItem.id)
+    )
+    return list(rows.scalars())
+
+
+async def list_campaigns(
+    session: AsyncSession, *, warehouse_id: int | None, after_id: int | None, limit: int
+) -> Sequence[Campaign]:
+    stmt = select(Campaign)
+    if warehouse_id is not None:
+        stmt = stmt.where(Campaign.warehouse_id == warehouse_id)
+    stmt = keyset_page(stmt, Campaign.id, after_id, limit)
+    return (await session.execute(stmt)).scalars().all()

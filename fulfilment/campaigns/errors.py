@@ -1,0 +1,13 @@
+"""Error codes of warehouses, the catalogue and campaigns (surfaced as UserError codes)."""
+
+from enum import Enum
+
+
+class FulfilmentErrorCode(Enum):
+    DUPLICATE_NAME = "DUPLICATE_NAME"
+    NOT_A_SUPPLIER_ACCOUNT = "NOT_A_SUPPLIER_ACCOUNT"
+    INVALID_TIMES = "INVALID_TIMES"
+    CAMPAIGN_EXISTS = "CAMPAIGN_EXISTS"
+    DUPLICATE_ITEM = "DUPLICATE_ITEM"
+    INVALID_PRICE = "INVALID_PRICE"
+    CAMPAIGN_STARTED = "CAMPAIGN_STARTED"

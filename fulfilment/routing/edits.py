@@ -1,0 +1,247 @@
+"""A dispatcher's changes to a draft plan: move a stop (to another route,
+another position, or a vehicle not used yet), lock stops in place.
+
+Every move is checked by the same schedule the solver's answers go through;
+a move that breaks a capacity, a window or a shift changes nothing and says
+which stop and by how much. Each change bumps the plan's version, so an
+edit made on a stale view is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fulfilment.routing.errors import RoutingErrorCode
+from fulfilment.routing.models import Route, RoutePlan, RouteStop, VehicleType
+from fulfilment.routing.plans import apply_schedule, apply_visit, editable_plan, refresh_totals
+from fulfilment.routing.problem import (
+    DayProblem,
+    StoredPlan,
+    build_problem,
+    plan_inputs,
+    stored_plan,
+)
+from fulfilment.routing.solver.distances import MatrixProvider
+from fulfilment.routing.solver.problem import PlannedRoute
+from fulfilment.routing.solver.schedule import Violation, schedule_route
+from kernel.errors import CommonErrorCode, DomainError, NotFound
+
+
+def _clock(seconds: int) -> str:
+    return f"{seconds // 3600 % 24:02d}:{seconds // 60 % 60:02d}"
+
+
+_ORDER = {"capacity_weight": 0, "capacity_totes": 0, "window": 1, "shift": 2}
+
+
+def _refusal(
+    day: DayProblem,
+    route_number: int,
+    vehicle: int,
+    planned: PlannedRoute,
+    violations: Sequence[Violation],
+    moved: str,
+) -> DomainError:
+    """The first broken rule of a rescheduled route as a user error that
+    names the stop and says by how much."""
+    worst = min(violations, key=lambda v: _ORDER[v.kind])
+    spec = day.problem.vehicles[vehicle]
+    if worst.kind == "capacity_weight":
+        over = (planned.weight_g - spec.capacity_g) / 1000
+        return DomainError(
+            RoutingErrorCode.CAPACITY_EXCEEDED,
+            f"With {moved}, route {route_number} would carry {planned.weight_g / 1000:.1f} kg, "
+            f"{over:.1f} kg more than its {spec.capacity_g / 1000:.0f} kg.",
+            ["toRouteId"],
+        )
+    if worst.kind == "capacity_totes":
+        return DomainError(
+            RoutingErrorCode.CAPACITY_EXCEEDED,
+            f"With {moved}, route {route_number} would carry {planned.totes} totes, "
+            f"{planned.totes - spec.capacity_totes} more than its {spec.capacity_totes}.",
+            ["toRouteId"],
+        )
+    if worst.kind == "window" and worst.stop is not None:
+        stop = day.problem.stops[worst.stop]
+        visit = next(v for v in planned.visits if v.stop == worst.stop)
+        late = (visit.start_s - stop.window_close_s + 59) // 60
+        return DomainError(
+            RoutingErrorCode.WINDOW_MISSED,
+            f"With {moved} there, route {route_number} would reach {day.stops[worst.stop].name} "
+            f"at {_clock(visit.start_s)}, {late} min after its window closes at "
+            f"{_clock(stop.window_close_s)}.",
+            ["position"],
+        )
+    length = planned.return_s - (planned.departure_s - day.problem.loading_s)
+    over_min = (length - spec.max_shift_s + 59) // 60
+    return DomainError(
+        RoutingErrorCode.SHIFT_EXCEEDED,
+        f"With {moved}, route {route_number} would take {length // 60} min, "
+        f"{over_min} min longer than the {spec.max_shift_s // 60} min shift.",
+        ["toRouteId"],
+    )
+
+
+async def _new_route(
+    session: AsyncSession, plan: RoutePlan, stored: StoredPlan, vehicle_type_id: int | None
+) -> Route:
+    """A route (not yet stored) on the lowest-numbered vehicle of the type
+    that the plan does not use."""
+    if vehicle_type_id is None:
+        raise DomainError(
+            CommonErrorCode.REQUIRED,
+            "Give a vehicle type to open a new route, or a route to move the stop to.",
+            ["vehicleTypeId"],
+        )
+    vehicle = await session.get(VehicleType, vehicle_type_id)
+    if vehicle is None or vehicle.warehouse_id != plan.warehouse_id:
+        raise NotFound("Vehicle type", ["vehicleTypeId"])
+    used = {r.vehicle_number for r in stored.routes if r.vehicle_type_id == vehicle.id}
+    free = [n for n in range(1, vehicle.count + 1) if n not in used]
+    if not free:
+        raise DomainError(
+            RoutingErrorCode.NO_VEHICLES,
+            f"All {vehicle.count} vehicles of type {vehicle.name!r} are on routes already.",
+            ["vehicleTypeId"],
+        )
+    return Route(
+        plan_id=plan.id,
+        number=max((r.number for r in stored.routes), default=0) + 1,
+        vehicle_type_id=vehicle.id,
+        vehicle_number=free[0],
+    )
+
+
+async def move_stop(
+    session: AsyncSession,
+    plan_id: int,
+    version: int,
+    pickup_point_id: int,
+    *,
+    to_route_id: int | None,
+    vehicle_type_id: int | None,
+    position: int,
+    zone: ZoneInfo,
+    provider: MatrixProvider,
+) -> RoutePlan:
+    """Move a stop (or an unserved pickup point) to ``position`` (1-based)
+    of a route, or of a new route on an unused vehicle of
+    ``vehicle_type_id`` when ``to_route_id`` is None. The routes it leaves
+    and joins are rescheduled; a route left empty disappears."""
+    plan = await editable_plan(session, plan_id, version)
+    stored = await stored_plan(session, plan.id)
+    source = stored.route_of(pickup_point_id)
+    unserved = next((u for u in stored.unserved if u.pickup_point_id == pickup_point_id), None)
+    if source is None and unserved is None:
+        raise NotFound("Stop", ["pickupPointId"])
+    moving = (
+        next(s for s in stored.stops[source.id] if s.pickup_point_id == pickup_point_id)
+        if source is not None
+        else None
+    )
+    if moving is not None and moving.locked:
+        raise DomainError(
+            RoutingErrorCode.LOCKED_STOP, "The stop is locked: unlock it first.", ["pickupPointId"]
+        )
+    if to_route_id is None:
+        target = await _new_route(session, plan, stored, vehicle_type_id)
+    else:
+        found = next((r for r in stored.routes if r.id == to_route_id), None)
+        if found is None:
+            raise NotFound("Route", ["toRouteId"])
+        target = found
+
+    def sequence(route: Route) -> list[int]:
+        points = [s.pickup_point_id for s in stored.stops.get(route.id, [])]
+        return [p for p in points if p != pickup_point_id]
+
+    joined = sequence(target) if target.id is not None else []
+    if not 1 <= position <= len(joined) + 1:
+        raise DomainError(
+            RoutingErrorCode.INVALID_POSITION,
+            f"Give a position from 1 to {len(joined) + 1}.",
+            ["position"],
+        )
+    joined.insert(position - 1, pickup_point_id)
+    sequences = {id(target): (target, joined)}
+    if source is not None and source is not target:
+        sequences[id(source)] = (source, sequence(source))
+
+    day = await build_problem(
+        await plan_inputs(
+            session, plan, stored, zone, only={p for _, seq in sequences.values() for p in seq}
+        ),
+        provider,
+    )
+    moved_name = day.stops[day.stop_index[pickup_point_id]].name
+    scheduled: list[tuple[Route, list[int], PlannedRoute | None]] = []
+    for route, points in sequences.values():
+        planned = None
+        if points:
+            vehicle = day.vehicle_index[(route.vehicle_type_id, route.vehicle_number)]
+            planned, violations = schedule_route(
+                day.problem, vehicle, [day.stop_index[p] for p in points]
+            )
+            if violations:
+                raise _refusal(day, route.number, vehicle, planned, violations, moved_name)
+        scheduled.append((route, points, planned))
+
+    rows = {s.pickup_point_id: s for stops in stored.stops.values() for s in stops}
+    if target.id is None:
+        session.add(target)
+    if unserved is not None:
+        await session.delete(unserved)
+        rows[pickup_point_id] = RouteStop(plan_id=plan.id, pickup_point_id=pickup_point_id)
+    emptied = []
+    for route, points, planned in scheduled:
+        if planned is None:
+            emptied.append(route)
+            continue
+        apply_schedule(day, route, planned)
+        await session.flush()  # a new route gets its id
+        for place, point_id in enumerate(points, start=1):
+            row = rows[point_id]
+            row.route_id = route.id
+            apply_visit(day, row, planned, place)
+    session.add(rows[pickup_point_id])
+    await session.flush()  # the stops have left before their route goes
+    for route in emptied:
+        await session.delete(route)
+    return await _bump(session, plan)
+
+
+async def _bump(session: AsyncSession, plan: RoutePlan) -> RoutePlan:
+    plan.version += 1
+    await refresh_totals(session, plan)
+    await session.flush()
+    return plan
+
+
+async def lock_stops(
+    session: AsyncSession, plan_id: int, version: int, pickup_point_ids: Sequence[int], locked: bool
+) -> RoutePlan:
+    """Lock stops on their vehicle and in their place (a re-optimisation
+    keeps them there), or unlock them."""
+    plan = await editable_plan(session, plan_id, version)
+    on_routes = set(
+        (
+            await session.execute(
+                select(RouteStop.pickup_point_id).where(
+                    RouteStop.plan_id == plan.id, RouteStop.pickup_point_id.in_(pickup_point_ids)
+                )
+            )
+        ).scalars()
+    )
+    for index, point_id in enumerate(pickup_point_ids):
+        if point_id not in on_routes:
+            raise NotFound("Stop on a route", ["pickupPointIds", str(index)])
+    await session.execute(
+        update(RouteStop)
+        .where(RouteStop.plan_id == plan.id, RouteStop.pickup_point_id.in_(pickup_point_ids))
+        .values(locked=locked)
+    )
+    return await _bump(session, plan)
