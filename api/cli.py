@@ -414,7 +414,7 @@ def settlement_run(
     ),
 ) -> None:
     """Settle leaders' commission for a closed period (commissionSettle)."""
-    from leaders.commission_jobs import SETTLE, settlement_payload
+    from leaders.commission.jobs import SETTLE, settlement_payload
 
     end = period_end.date() if period_end else None
     _run_job(SETTLE, settlement_payload(get_settings(), end, None))

@@ -29,9 +29,10 @@ from fulfilment.purchasing.queries import list_purchase_orders
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import DomainError
-from leaders.customers import pickup_point_by_share_code
-from leaders.models import PickupPoint
-from leaders.queries import leader_of_user, pickup_points_by_leader
+from leaders.applications.queries import leader_of_user
+from leaders.points.customers import pickup_point_by_share_code
+from leaders.points.models import PickupPoint
+from leaders.points.queries import pickup_points_by_leader
 
 
 def _id_or_none(raw: strawberry.ID | None, type_name: str) -> int | None:

@@ -24,8 +24,8 @@ from api.types.commission import (
     viewer_leader_id,
 )
 from kernel.accounts import Role
-from leaders import commission_queries as q
-from leaders.commission_models import CommissionAccount, LeaderLevel, PayoutStatus
+from leaders.commission import queries as q
+from leaders.commission.models import CommissionAccount, LeaderLevel, PayoutStatus
 
 
 async def _whose(info: Info, leader_id: strawberry.ID | None, *, required: bool) -> int | None:

@@ -17,8 +17,8 @@ from fulfilment.campaigns.warehouses import create_warehouse
 from kernel.accounts import Role, User, create_user
 from kernel.clock import utcnow
 from kernel.geo import LatLon
-from leaders import applications
-from leaders.queries import pickup_points_by_leader
+from leaders.applications import lifecycle as applications
+from leaders.points.queries import pickup_points_by_leader
 
 # Real neighbourhoods of Changsha (WGS-84, approximate).
 _POINTS = [

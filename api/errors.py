@@ -22,8 +22,9 @@ from fulfilment.routing.errors import RoutingErrorCode
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.geo import GeoErrorCode
 from kernel.jobs.service import JobErrorCode
-from leaders.errors import LeaderErrorCode
-from leaders.pickup_helpers import PickupHelperErrorCode
+from leaders.applications.errors import LeaderErrorCode
+from leaders.commission.errors import CommissionErrorCode
+from leaders.points.errors import PickupHelperErrorCode
 
 log = logging.getLogger("tuangou.api")
 
@@ -32,6 +33,7 @@ _DOMAIN_CODES: tuple[type[Enum], ...] = (
     GeoErrorCode,
     JobErrorCode,
     LeaderErrorCode,
+    CommissionErrorCode,
     FulfilmentErrorCode,
     OrderErrorCode,
     PurchasingErrorCode,

@@ -46,9 +46,10 @@ from fulfilment.sorting.exports import pick_list_rows, warehouse_totals_rows
 from kernel.accounts import Role, User
 from kernel.errors import DomainError, NotFound
 from kernel.tables import Rows, Yuan, to_csv, to_xlsx
-from leaders.commission_models import PayoutBatch
-from leaders.models import Leader, PickupPoint
-from leaders.payouts import batch_rows
+from leaders.applications.models import Leader
+from leaders.commission.models import PayoutBatch
+from leaders.commission.payouts import batch_rows
+from leaders.points.models import PickupPoint
 
 log = logging.getLogger("tuangou.exports")
 

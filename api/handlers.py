@@ -12,4 +12,4 @@ def load_job_handlers() -> None:
     import kernel.jobs.pruning
     import kernel.jobs.statistics
     import kernel.outbox  # noqa: F401
-    import leaders.commission_jobs  # noqa: F401
+    import leaders.commission.jobs  # noqa: F401

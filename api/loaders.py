@@ -26,9 +26,9 @@ from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
 from kernel.accounts import User
 from kernel.jobs.models import Job
-from leaders.commission_models import LedgerEntry, Payout, PayoutBatch, Statement
-from leaders.models import Leader, PickupPoint
-from leaders.pickup_helpers import PickupHelper
+from leaders.applications.models import Leader
+from leaders.commission.models import LedgerEntry, Payout, PayoutBatch, Statement
+from leaders.points.models import PickupHelper, PickupPoint
 
 M = TypeVar("M")
 

@@ -21,8 +21,9 @@ from api.types.pickup import (
 from fulfilment.after_sale.requests import list_after_sale_requests, list_chargebacks
 from fulfilment.pickup.status import PickupEntry, pickup_counts, pickup_entries
 from kernel.accounts import Role
-from leaders.pickup_helpers import list_helpers, verifier_point
-from leaders.queries import leader_of_user, pickup_points_by_leader
+from leaders.applications.queries import leader_of_user
+from leaders.points.helpers import list_helpers, verifier_point
+from leaders.points.queries import pickup_points_by_leader
 
 
 def _entry(entry: PickupEntry) -> PickupStatusEntry:

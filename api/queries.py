@@ -28,7 +28,8 @@ from api.types.warehouses import WAREHOUSE_READERS, WarehouseType
 from fulfilment.campaigns.warehouses import list_warehouses
 from kernel.accounts import Role
 from kernel.errors import DomainError
-from leaders.queries import list_leaders, list_pickup_points
+from leaders.applications.queries import list_leaders
+from leaders.points.queries import list_pickup_points
 
 NODE_TYPES: dict[str, Any] = {
     t.__name__.removesuffix("Type"): t

@@ -11,8 +11,9 @@ from fulfilment.sorting import models as sorting_models
 from kernel import accounts, notifications, outbox
 from kernel.db import Base
 from kernel.jobs import models as job_models
-from leaders import commission_models, pickup_helpers
-from leaders import models as leader_models
+from leaders.applications import models as leader_models
+from leaders.commission import models as commission_models
+from leaders.points import models as point_models
 
 metadata = Base.metadata
 
@@ -28,8 +29,8 @@ __all__ = [
     "notifications",
     "order_models",
     "outbox",
-    "pickup_helpers",
     "pickup_models",
+    "point_models",
     "purchasing_models",
     "routing_models",
     "sorting_models",

@@ -86,8 +86,8 @@ async def seed(url: str, *, customers: int, points: int) -> Seed:
     from kernel.db import create_engine, create_sessionmaker, unit_of_work
     from kernel.geo import LatLon
     from kernel.settings import Settings
-    from leaders import applications
-    from leaders.queries import pickup_points_by_leader
+    from leaders.applications import lifecycle as applications
+    from leaders.points.queries import pickup_points_by_leader
 
     settings = Settings(database_url=url, token_secret=TOKEN_SECRET)
     engine = create_engine(url)

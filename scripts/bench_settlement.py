@@ -12,7 +12,7 @@ the leaders, each 10 % of a net amount), and
 after-sale window; balances before and after chain per leader, as the
 ledger writer would have written them.
 
-Then it times the real domain function — ``leaders.settlement.settle`` for
+Then it times the real domain function — ``leaders.commission.settlement.settle`` for
 that period, in one unit of work — and a second run of the same period
 (which must change nothing), with the peak RSS of this process (a
 high-water mark: Python never holds the rows). It checks the books
@@ -121,7 +121,7 @@ async def seed(url: str, args: argparse.Namespace, now: datetime) -> dict[str, A
 
     from kernel.db import create_engine
     from kernel.settings import Settings
-    from leaders.settlement import latest_closed_period, period_end_at
+    from leaders.commission.settlement import latest_closed_period, period_end_at
 
     settings = Settings(database_url=url)
     period = latest_closed_period(now, settings)
@@ -151,7 +151,7 @@ async def seed(url: str, args: argparse.Namespace, now: datetime) -> dict[str, A
 async def time_settlement(url: str, world: dict[str, Any]) -> dict[str, Any]:
     from kernel.clock import utcnow
     from kernel.db import create_engine, create_sessionmaker, unit_of_work
-    from leaders.settlement import settle
+    from leaders.commission.settlement import settle
 
     engine = create_engine(url)
     sessions = create_sessionmaker(engine)

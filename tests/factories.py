@@ -17,9 +17,9 @@ from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.geo import LatLon
-from leaders import applications
-from leaders.models import LeaderStatus
-from leaders.queries import pickup_points_by_leader
+from leaders.applications import lifecycle as applications
+from leaders.applications.models import LeaderStatus
+from leaders.points.queries import pickup_points_by_leader
 from tests.conftest import TestDB
 
 

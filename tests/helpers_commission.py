@@ -11,8 +11,9 @@ from sqlalchemy import select, text
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
-from leaders.commission import PickedUpLine, accrue, reverse
-from leaders.commission_models import (
+from leaders.applications.models import Leader
+from leaders.commission.accrual import PickedUpLine, accrue, reverse
+from leaders.commission.models import (
     CommissionAccount,
     EntryKind,
     LedgerAccount,
@@ -20,8 +21,7 @@ from leaders.commission_models import (
     Settlement,
     Statement,
 )
-from leaders.models import Leader
-from leaders.settlement import statement_lines_query
+from leaders.commission.settlement import statement_lines_query
 from tests.conftest import TestDB
 from tests.factories import approved_pickup_point
 

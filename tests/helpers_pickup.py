@@ -18,7 +18,7 @@ from fulfilment.pickup.verification import Verified, WrongCode, verify_pickup
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
-from leaders.pickup_helpers import add_helper, approve_helper
+from leaders.points.helpers import add_helper, approve_helper
 from tests.conftest import TestDB
 from tests.helpers_routing import Day, sorted_day, store_plan
 

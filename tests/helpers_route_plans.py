@@ -28,7 +28,7 @@ from fulfilment.routing.solver.distances import StraightLine
 from fulfilment.sorting.models import PickupPointLoad
 from kernel.accounts import User
 from kernel.db import unit_of_work
-from leaders.models import PickupPoint
+from leaders.points.models import PickupPoint
 from tests.conftest import GraphQLClient, TestDB
 from tests.factories import Shop, approved_pickup_point, open_shop
 from tests.test_purchase_orders_api import finished

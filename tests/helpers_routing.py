@@ -27,7 +27,7 @@ from fulfilment.sorting.sorting import sort_day
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
-from leaders.models import PickupPoint
+from leaders.points.models import PickupPoint
 from tests.conftest import TestDB
 from tests.factories import Shop, approved_pickup_point, open_shop
 from tests.test_cutoff_purchasing import cut_off, order

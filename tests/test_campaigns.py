@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.geo import LatLon
-from leaders.models import LeaderStatus
+from leaders.applications.models import LeaderStatus
 from tests.factories import (
     ORDER_CREATE,
     approved_pickup_point,

@@ -7,10 +7,10 @@ from datetime import datetime, time, timedelta
 
 from kernel.clock import business_date, utcnow
 from kernel.db import unit_of_work
-from leaders.commission import commission_fen
-from leaders.commission_models import CategoryRate, CommissionAccount, LeaderLevel, ProductRate
-from leaders.commission_rates import set_level
-from leaders.levels import compute_levels, previous_month
+from leaders.commission.accrual import commission_fen
+from leaders.commission.levels import compute_levels, previous_month
+from leaders.commission.models import CategoryRate, CommissionAccount, LeaderLevel, ProductRate
+from leaders.commission.rates import set_level
 from tests.conftest import TestDB
 from tests.helpers_commission import (
     balances,

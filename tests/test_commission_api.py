@@ -13,7 +13,7 @@ from typing import Any
 from api.ids import encode
 from kernel.accounts import Role
 from kernel.clock import utcnow
-from leaders.settlement import latest_closed_period, period_end_at
+from leaders.commission.settlement import latest_closed_period, period_end_at
 from tests.conftest import GraphQLClient, TestDB, app_client, error_codes
 from tests.helpers_commission import do_accrue, line, team
 from tests.test_purchase_orders_api import finished

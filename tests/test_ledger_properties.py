@@ -25,9 +25,9 @@ from kernel.db import unit_of_work
 from kernel.errors import DomainError
 from kernel.money import div_half_even
 from kernel.settings import Settings
-from leaders.commission import accrue, commission_fen, reverse
-from leaders.payouts import reject_payout, request_payout
-from leaders.settlement import closes_at, latest_closed_period, period_end_at, settle
+from leaders.commission.accrual import accrue, commission_fen, reverse
+from leaders.commission.payouts import reject_payout, request_payout
+from leaders.commission.settlement import closes_at, latest_closed_period, period_end_at, settle
 from tests.conftest import TestDB
 from tests.helpers_commission import Team, chained, line, set_recruiter, settled_once, team
 

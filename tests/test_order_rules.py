@@ -13,7 +13,7 @@ from strawberry.relay import GlobalID
 from api.ids import encode
 from kernel.accounts import Role
 from kernel.clock import utcnow
-from leaders.models import LeaderStatus
+from leaders.applications.models import LeaderStatus
 from tests.factories import approved_pickup_point, open_shop, order_input
 from tests.helpers_commerce import close_campaign, codes, ok, reserved, snapshot, user_errors
 

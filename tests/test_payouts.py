@@ -13,8 +13,8 @@ import pytest
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.errors import DomainError
-from leaders.commission_models import Payout, PayoutStatus
-from leaders.payouts import (
+from leaders.commission.models import Payout, PayoutStatus
+from leaders.commission.payouts import (
     approve_payout,
     batch_rows,
     export_batch,
@@ -22,7 +22,7 @@ from leaders.payouts import (
     reject_payout,
     request_payout,
 )
-from leaders.settlement import latest_closed_period, period_end_at, settle
+from leaders.commission.settlement import latest_closed_period, period_end_at, settle
 from tests.conftest import TestDB
 from tests.helpers_commission import (
     Team,

@@ -12,16 +12,16 @@ from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.errors import CommonErrorCode, DomainError
-from leaders.pickup_helpers import (
+from leaders.points.errors import PickupHelperErrorCode
+from leaders.points.helpers import (
     MAX_HELPERS,
-    PickupHelperErrorCode,
-    PickupHelperStatus,
     add_helper,
     approve_helper,
     reject_helper,
     remove_helper,
     verifier_point,
 )
+from leaders.points.models import PickupHelperStatus
 from tests.factories import approved_pickup_point, open_shop
 from tests.helpers_pickup import code_of, counter_day, verify
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.errors import DomainError
-from leaders.settlement import closes_at, latest_closed_period, period_end_at, settle
+from leaders.commission.settlement import closes_at, latest_closed_period, period_end_at, settle
 from tests.conftest import TestDB
 from tests.helpers_commission import (
     balances,

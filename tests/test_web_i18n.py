@@ -18,7 +18,9 @@ import fulfilment.pickup.errors
 import fulfilment.purchasing.errors
 import fulfilment.routing.errors
 import kernel.errors
-import leaders.errors
+import leaders.applications.errors
+import leaders.commission.errors
+import leaders.points.errors
 from api.errors import UserError
 
 CATALOGUE = Path(__file__).parents[1] / "api" / "web" / "js" / "i18n.js"
@@ -51,7 +53,9 @@ def test_every_domain_error_code_has_chinese_text() -> None:
         fulfilment.routing.errors,
         fulfilment.pickup.errors,
         fulfilment.after_sale.errors,
-        leaders.errors,
+        leaders.applications.errors,
+        leaders.commission.errors,
+        leaders.points.errors,
         kernel.errors,
     )
     assert {"SOLD_OUT", "INVALID_ISSUE", "INSUFFICIENT_BALANCE", "NOT_FOUND"} <= codes

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from kernel.accounts import Role, User
-from leaders.models import LeaderStatus
+from leaders.applications.models import LeaderStatus
 from tests.conftest import TestDB
 from tests.factories import Shop, approved_pickup_point, open_shop
 from tests.helpers_browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file

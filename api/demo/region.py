@@ -40,9 +40,9 @@ from kernel.accounts import TOKEN_PREFIX, ApiToken, Role, User, create_user, tok
 from kernel.db import unit_of_work
 from kernel.geo import LatLon
 from kernel.settings import Settings
-from leaders import applications
-from leaders.commission_rates import set_category_rate
-from leaders.queries import pickup_points_by_leader
+from leaders.applications import lifecycle as applications
+from leaders.commission.rates import set_category_rate
+from leaders.points.queries import pickup_points_by_leader
 
 CHANGSHA = (28.2282, 112.9388)
 # Receiving windows leaders choose from: most take the morning, some open late.

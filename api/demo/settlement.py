@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from api.demo.context import Day
 from kernel.db import unit_of_work
 from kernel.settings import Settings
-from leaders.commission_models import Settlement
-from leaders.settlement import ANCHOR, closes_at, settle
+from leaders.commission.models import Settlement
+from leaders.commission.settlement import ANCHOR, closes_at, settle
 
 
 def period_holding(day: date, settings: Settings) -> date:

@@ -20,8 +20,9 @@ from fulfilment.orders.models import Order, Refund, RefundReason
 from fulfilment.pickup.models import PickupLine
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
 from kernel.accounts import User
-from leaders.commission_models import EntryKind, LedgerEntry, Settlement, Statement
-from leaders.models import Leader, PickupPoint
+from leaders.applications.models import Leader
+from leaders.commission.models import EntryKind, LedgerEntry, Settlement, Statement
+from leaders.points.models import PickupPoint
 
 AFTER_SALE = (
     RefundReason.AFTER_SALE_QUALITY,

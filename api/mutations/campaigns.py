@@ -19,7 +19,7 @@ from fulfilment.campaigns.models import Campaign, CampaignItem
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import CommonErrorCode, DomainError
-from leaders.models import PickupPoint
+from leaders.points.models import PickupPoint
 
 
 @strawberry.input

@@ -21,10 +21,11 @@ from fulfilment.campaigns.models import Product
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import CommonErrorCode, DomainError, NotFound
-from leaders import commission_rates, recruiting
-from leaders.commission_jobs import LEVELS, SETTLE, settlement_payload
-from leaders.commission_models import CategoryRate, LeaderLevel, ProductRate
-from leaders.settlement import check_period, latest_closed_period
+from leaders.commission import rates as commission_rates
+from leaders.commission import recruiting
+from leaders.commission.jobs import LEVELS, SETTLE, settlement_payload
+from leaders.commission.models import CategoryRate, LeaderLevel, ProductRate
+from leaders.commission.settlement import check_period, latest_closed_period
 
 
 @strawberry.input

@@ -17,9 +17,9 @@ from fulfilment.campaigns.service_areas import assign_nearest_warehouse
 from kernel.accounts import Role, User
 from kernel.errors import DomainError
 from kernel.geo import CoordSystem, resolve_point
-from leaders import applications
-from leaders.models import Leader
-from leaders.queries import pickup_points_by_leader
+from leaders.applications import lifecycle as applications
+from leaders.applications.models import Leader
+from leaders.points.queries import pickup_points_by_leader
 
 
 @strawberry.input

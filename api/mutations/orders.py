@@ -20,8 +20,9 @@ from fulfilment.orders.placing import LineRequest, OrderRequest, PlacedOrder, pl
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.errors import DomainError, NotFound
-from leaders.customers import customer_by_phone
-from leaders.models import Leader, PickupPoint
+from leaders.applications.models import Leader
+from leaders.points.customers import customer_by_phone
+from leaders.points.models import PickupPoint
 
 
 @strawberry.input

@@ -16,9 +16,9 @@ from api.types.commission import PayoutBatchType, PayoutType
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import NotFound
-from leaders import payouts
-from leaders.commission_models import Payout, PayoutBatch
-from leaders.commission_queries import leader_id_of_user
+from leaders.commission import payouts
+from leaders.commission.models import Payout, PayoutBatch
+from leaders.commission.queries import leader_id_of_user
 
 
 @strawberry.input

@@ -20,8 +20,8 @@ from fulfilment.pickup.verification import Verified, WrongCode, verify_pickup
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import DomainError
-from leaders import pickup_helpers
-from leaders.pickup_helpers import PickupHelper
+from leaders.points import helpers as pickup_helpers
+from leaders.points.models import PickupHelper
 
 
 @strawberry.input

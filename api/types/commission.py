@@ -14,7 +14,7 @@ from api.ids import encode, node_db_ids
 from api.pagination import Connection, connection, page_window
 from api.types.leaders import LeaderType
 from kernel.accounts import Role
-from leaders.commission_models import (
+from leaders.commission.models import (
     CategoryRate,
     CommissionAccount,
     EntryKind,
@@ -28,7 +28,7 @@ from leaders.commission_models import (
     Settlement,
     Statement,
 )
-from leaders.commission_queries import statement_lines
+from leaders.commission.queries import statement_lines
 
 EntryKindEnum = strawberry.enum(EntryKind, name="LedgerEntryKind")
 LedgerAccountEnum = strawberry.enum(

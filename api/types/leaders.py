@@ -19,7 +19,8 @@ from api.types.common import Coordinates, TimeWindow
 from api.types.users import UserType, can_see_user
 from kernel.accounts import Role, User
 from kernel.geo import LatLon
-from leaders.models import Leader, LeaderStatus, PickupPoint
+from leaders.applications.models import Leader, LeaderStatus
+from leaders.points.models import PickupPoint
 
 if TYPE_CHECKING:
     from api.types.warehouses import WarehouseType

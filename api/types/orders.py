@@ -16,7 +16,7 @@ from api.types.leaders import PickupPointType
 from api.types.pickup import OrderPickupType, PickupCodeType, can_see_pickup_code
 from fulfilment.orders.models import Order, OrderLine, OrderStatus, ShortfallReason
 from kernel.accounts import Role, User
-from leaders.models import Leader
+from leaders.applications.models import Leader
 
 OrderStatusEnum = strawberry.enum(OrderStatus, name="OrderStatus")
 

@@ -27,8 +27,8 @@ from fulfilment.pickup.codes import qr_payload
 from fulfilment.pickup.models import OrderPickup, PickupCode, PickupMethod
 from fulfilment.pickup.recording import Pickup
 from kernel.accounts import Role, User
-from leaders.models import Leader
-from leaders.pickup_helpers import PickupHelper, PickupHelperStatus
+from leaders.applications.models import Leader
+from leaders.points.models import PickupHelper, PickupHelperStatus
 
 if TYPE_CHECKING:
     from api.types.orders import OrderType

@@ -42,7 +42,7 @@ from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from kernel.db import keyset_page
 from kernel.errors import CommonErrorCode, DomainError, NotFound
 from kernel.validation import clean_text
-from leaders.commission import reverse
+from leaders.commission.accrual import reverse
 
 MAX_NOTE = 1000
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.campaigns.models import ServiceArea, Warehouse
 from kernel.clock import utcnow
 from kernel.errors import NotFound
-from leaders.models import PickupPoint
+from leaders.points.models import PickupPoint
 
 
 async def assign_warehouse(

@@ -30,7 +30,7 @@ from fulfilment.routing.models import RouteStop
 from fulfilment.sorting.sorting import deliverable, products_by_point
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.notifications import Gateway, notify
-from leaders.models import PickupPoint
+from leaders.points.models import PickupPoint
 
 ARRIVED = "delivery.arrived"
 

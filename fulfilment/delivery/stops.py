@@ -20,7 +20,8 @@ from fulfilment.routing.errors import RoutingErrorCode
 from fulfilment.routing.models import RoutePlan, RoutePlanStatus, RouteStop
 from fulfilment.routing.publishing import expected_arrival
 from kernel.errors import CommonErrorCode, DomainError, NotFound
-from leaders.models import Leader, PickupPoint
+from leaders.applications.models import Leader
+from leaders.points.models import PickupPoint
 
 
 class DeliveryStatus(Enum):

@@ -22,8 +22,9 @@ from fulfilment.pickup.models import (
 from fulfilment.pickup.rules import PickupRules, has_open_line, refunded, unsigned_published_stop
 from kernel.clock import business_date
 from kernel.db import insert_ignoring_conflicts
-from leaders.commission import PickedUpLine, accrue
-from leaders.models import Leader, PickupPoint
+from leaders.applications.models import Leader
+from leaders.commission.accrual import PickedUpLine, accrue
+from leaders.points.models import PickupPoint
 
 # Orders completed automatically per step of the job.
 AUTO_COMPLETE_BATCH = 500

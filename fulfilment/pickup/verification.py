@@ -51,7 +51,7 @@ from fulfilment.pickup.rules import PickupRules, unsigned_published_stop
 from kernel.accounts import User
 from kernel.clock import business_date
 from kernel.errors import CommonErrorCode, DomainError, NotFound
-from leaders.pickup_helpers import verifier_point
+from leaders.points.helpers import verifier_point
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from fulfilment.routing.solver.problem import RoutingProblem, StopSpec, VehicleS
 from fulfilment.sorting.models import PickupPointLoad
 from kernel.errors import DomainError, NotFound
 from kernel.settings import Settings
-from leaders.models import PickupPoint
+from leaders.points.models import PickupPoint
 
 VehicleKey = tuple[int, int]  # (vehicle type id, vehicle number 1..count)
 

@@ -17,7 +17,8 @@ from fulfilment.routing.plans import editable_plan
 from kernel.accounts import User
 from kernel.errors import DomainError
 from kernel.notifications import Gateway, notify
-from leaders.models import Leader, PickupPoint
+from leaders.applications.models import Leader
+from leaders.points.models import PickupPoint
 
 ETA_KIND = "route.eta"
 

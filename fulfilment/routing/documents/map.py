@@ -26,7 +26,7 @@ from fulfilment.routing.documents.sheets import thousandths, vehicle_label
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
 from fulfilment.routing.solver.problem import DropReason
 from kernel.errors import NotFound
-from leaders.models import PickupPoint
+from leaders.points.models import PickupPoint
 
 SVG = "http://www.w3.org/2000/svg"
 

@@ -23,7 +23,7 @@ from fulfilment.sorting.models import PickupPointLoad
 from fulfilment.sorting.sorting import products_by_point
 from kernel.errors import NotFound
 from kernel.tables import Rows
-from leaders.models import PickupPoint
+from leaders.points.models import PickupPoint
 
 ZONE_NAMES = {StorageZone.AMBIENT: "常温", StorageZone.CHILLED: "冷藏", StorageZone.FROZEN: "冷冻"}
 

@@ -11,7 +11,7 @@ from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.db import insert_ignoring_conflicts
 from kernel.validation import clean_phone
-from leaders.models import PickupPoint
+from leaders.points.models import PickupPoint
 
 # No 0/O, 1/I/L: codes are read aloud and typed from posters.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

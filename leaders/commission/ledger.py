@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.clock import utcnow
 from kernel.db import insert_ignoring_conflicts
-from leaders.commission_models import CommissionAccount, EntryKind, LedgerAccount, LedgerEntry
+from leaders.commission.models import CommissionAccount, EntryKind, LedgerAccount, LedgerEntry
 
 _AVAILABLE_KINDS = {
     EntryKind.PAYOUT,

@@ -26,10 +26,12 @@ from kernel.db import execute_counting
 from kernel.errors import CommonErrorCode, DomainError, NotFound
 from kernel.settings import Settings
 from kernel.validation import clean_text
-from leaders.commission_models import EntryKind, Payout, PayoutBatch, PayoutStatus
-from leaders.errors import LeaderErrorCode
-from leaders.ledger import LedgerWriter, lock_accounts
-from leaders.models import Leader, PickupPoint
+from leaders.applications.errors import LeaderErrorCode
+from leaders.applications.models import Leader
+from leaders.commission.errors import CommissionErrorCode
+from leaders.commission.ledger import LedgerWriter, lock_accounts
+from leaders.commission.models import EntryKind, Payout, PayoutBatch, PayoutStatus
+from leaders.points.models import PickupPoint
 
 
 async def request_payout(
@@ -46,7 +48,7 @@ async def request_payout(
     fee = settings.payout_fee_fen
     if amount_fen < settings.payout_min_fen or amount_fen <= fee:
         raise DomainError(
-            LeaderErrorCode.PAYOUT_BELOW_MINIMUM,
+            CommissionErrorCode.PAYOUT_BELOW_MINIMUM,
             f"A payout must be at least {max(settings.payout_min_fen, fee + 1)} fen.",
             ["amountFen"],
         )
@@ -68,7 +70,7 @@ async def request_payout(
     available = accounts[leader_id].available_fen
     if amount_fen > available:
         raise DomainError(
-            LeaderErrorCode.INSUFFICIENT_BALANCE,
+            CommissionErrorCode.INSUFFICIENT_BALANCE,
             f"Only {max(available, 0)} fen is available for payout.",
             ["amountFen"],
             remaining=max(available, 0),
@@ -164,7 +166,7 @@ async def export_batch(session: AsyncSession, operator: User, now: datetime) -> 
         .execution_options(synchronize_session=False),
     )
     if count == 0:
-        raise DomainError(LeaderErrorCode.NOTHING_TO_EXPORT, "No approved payout is waiting.")
+        raise DomainError(CommissionErrorCode.NOTHING_TO_EXPORT, "No approved payout is waiting.")
     batch.payout_count = count
     batch.transfer_fen = int(
         await session.scalar(

@@ -11,61 +11,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from enum import Enum
 
-from sqlalchemy import ForeignKey, Text, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.accounts import Role, User
-from kernel.clock import utcnow
-from kernel.db import Base, BigID, UTCDateTime, enum_column, keyset_page
+from kernel.db import keyset_page
 from kernel.errors import DomainError, NotFound
 from kernel.validation import clean_phone, clean_text
-from leaders.models import Leader, LeaderStatus, PickupPoint
+from leaders.applications.models import Leader, LeaderStatus
+from leaders.points.errors import PickupHelperErrorCode
+from leaders.points.models import PickupHelper, PickupHelperStatus, PickupPoint
 
 # Each helper brings their own allowance of wrong codes (see the pickup rate
 # limit); a small team keeps what a point can try in a day small too.
 MAX_HELPERS = 5
 
+
 # Goods already delivered to a suspended leader's point are still handed out.
 LEADERS_WHO_HAND_OUT = (LeaderStatus.APPROVED, LeaderStatus.SUSPENDED)
 
 
-class PickupHelperErrorCode(Enum):
-    NOT_A_CUSTOMER = "HELPER_NOT_A_CUSTOMER"
-    HELPER_ELSEWHERE = "HELPER_ELSEWHERE"
-    TOO_MANY_HELPERS = "TOO_MANY_HELPERS"
-    HELPER_NOT_PENDING = "HELPER_NOT_PENDING"
-
-
-class PickupHelperStatus(Enum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    REMOVED = "removed"  # by the leader
-
-
 ACTIVE = (PickupHelperStatus.PENDING, PickupHelperStatus.APPROVED)
-
-
-class PickupHelper(Base):
-    """A person registered to hand goods out at a pickup point. The row is
-    re-used when a rejected or removed helper is registered again."""
-
-    __tablename__ = "pickup_helpers"
-
-    id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    pickup_point_id: Mapped[int] = mapped_column(ForeignKey("pickup_points.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
-    status: Mapped[PickupHelperStatus] = mapped_column(
-        enum_column(PickupHelperStatus, "pickup_helper_status"), index=True
-    )
-    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    status_reason: Mapped[str | None] = mapped_column(Text)
 
 
 async def _own_point(session: AsyncSession, leader_user_id: int) -> PickupPoint:

@@ -11,13 +11,20 @@ from typing import Any
 from kernel.clock import business_date, utcnow
 from kernel.jobs.registry import JobContext, job_handler, periodic
 from kernel.settings import Settings, get_settings
-from leaders.levels import compute_levels, levels_computed_for, previous_month
-from leaders.settlement import latest_closed_period, settle
+from leaders.commission.levels import compute_levels, levels_computed_for, previous_month
+from leaders.commission.settlement import latest_closed_period, settle
 
 SETTLE = "commission.settle"
+
+
 LEVELS = "commission.levels"
+
+
 DUE = "commission.due"
+
+
 periodic(DUE, every_s=3600)
+
 
 # What settling depends on, carried in the payload so the job settles the
 # period the API checked, with the API's settings.

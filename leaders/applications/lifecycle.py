@@ -20,9 +20,10 @@ from kernel.clock import utcnow
 from kernel.errors import DomainError, NotFound
 from kernel.geo import LatLon
 from kernel.validation import clean_phone, clean_text
-from leaders.customers import new_share_code
-from leaders.errors import LeaderErrorCode
-from leaders.models import Leader, LeaderStatus, PickupPoint
+from leaders.applications.errors import LeaderErrorCode
+from leaders.applications.models import Leader, LeaderStatus
+from leaders.points.customers import new_share_code
+from leaders.points.models import PickupPoint
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Recruiting (推荐团长): an operator records which leader brought in another.
 
 The recruiter earns a share of the recruit's net sales for a number of days
-after the recruit's first approval (see leaders.commission). One level only,
+after the recruit's first approval (see leaders.commission.accrual). One level only,
 deliberately: multi-level schemes are unlawful in China, so nothing here or
 in accrual ever looks at the recruiter's own recruiter. An operator sets the
 recruiter (from the applicant's word or the recruiter's share code), once.
@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import DomainError, NotFound
-from leaders.errors import LeaderErrorCode
-from leaders.models import Leader, LeaderStatus
+from leaders.applications.models import Leader, LeaderStatus
+from leaders.commission.errors import CommissionErrorCode
 
 
 async def set_recruiter(session: AsyncSession, recruit_id: int, recruiter_id: int) -> Leader:
@@ -29,19 +29,19 @@ async def set_recruiter(session: AsyncSession, recruit_id: int, recruiter_id: in
         raise NotFound("Leader", ["recruiterId"])
     if recruit.recruited_by_id is not None:
         raise DomainError(
-            LeaderErrorCode.RECRUITER_ALREADY_SET,
+            CommissionErrorCode.RECRUITER_ALREADY_SET,
             "This leader's recruiter is already recorded.",
             ["id"],
         )
     if recruiter.id == recruit.id or recruiter.recruited_by_id == recruit.id:
         raise DomainError(
-            LeaderErrorCode.INVALID_RECRUITER,
+            CommissionErrorCode.INVALID_RECRUITER,
             "A leader cannot recruit themselves or the leader who recruited them.",
             ["recruiterId"],
         )
     if recruiter.status not in (LeaderStatus.APPROVED, LeaderStatus.SUSPENDED):
         raise DomainError(
-            LeaderErrorCode.INVALID_RECRUITER,
+            CommissionErrorCode.INVALID_RECRUITER,
             "Only an approved leader can be a recruiter.",
             ["recruiterId"],
         )

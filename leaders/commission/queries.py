@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import keyset_page
-from leaders.commission_models import (
+from leaders.applications.models import Leader
+from leaders.commission.models import (
     CategoryRate,
     LeaderLevel,
     LedgerEntry,
@@ -21,8 +22,7 @@ from leaders.commission_models import (
     Settlement,
     Statement,
 )
-from leaders.models import Leader
-from leaders.settlement import statement_lines_query
+from leaders.commission.settlement import statement_lines_query
 
 
 async def leader_id_of_user(session: AsyncSession, user_id: int) -> int | None:

@@ -29,7 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.clock import as_utc, utcnow
 from kernel.money import div_half_even
 from kernel.settings import Settings, get_settings
-from leaders.commission_models import (
+from leaders.applications.models import Leader
+from leaders.commission.ledger import LedgerWriter, lock_accounts
+from leaders.commission.models import (
     CategoryRate,
     CommissionAccount,
     EntryKind,
@@ -37,8 +39,6 @@ from leaders.commission_models import (
     LedgerEntry,
     ProductRate,
 )
-from leaders.ledger import LedgerWriter, lock_accounts
-from leaders.models import Leader
 
 BPS = 10_000
 

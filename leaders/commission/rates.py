@@ -17,14 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.accounts import User
 from kernel.errors import DomainError
 from kernel.validation import clean_text
-from leaders.commission_models import CategoryRate, LeaderLevel, ProductRate
-from leaders.errors import LeaderErrorCode
+from leaders.commission.errors import CommissionErrorCode
+from leaders.commission.models import CategoryRate, LeaderLevel, ProductRate
 
 
 def _check_bps(rate_bps: int, field: list[str]) -> int:
     if not 0 <= rate_bps <= 10_000:
         raise DomainError(
-            LeaderErrorCode.INVALID_RATE,
+            CommissionErrorCode.INVALID_RATE,
             "A rate is 0 to 10000 basis points (0 % to 100 %).",
             field,
         )
@@ -98,12 +98,12 @@ async def set_level(
 ) -> LeaderLevel:
     """Create or change the level ``code``. Leaders move between levels when
     levels are next computed."""
-    code = clean_text(code, ["code"], max_len=32, code=LeaderErrorCode.INVALID_LEVEL)
-    name = clean_text(name, ["name"], max_len=50, code=LeaderErrorCode.INVALID_LEVEL)
+    code = clean_text(code, ["code"], max_len=32, code=CommissionErrorCode.INVALID_LEVEL)
+    name = clean_text(name, ["name"], max_len=50, code=CommissionErrorCode.INVALID_LEVEL)
     _check_bps(bonus_bps, ["bonusBps"])
     if min_monthly_sales_fen < 0:
         raise DomainError(
-            LeaderErrorCode.INVALID_LEVEL,
+            CommissionErrorCode.INVALID_LEVEL,
             "A level's threshold is a non-negative amount of fen.",
             ["minMonthlySalesFen"],
         )
@@ -114,7 +114,7 @@ async def set_level(
     )
     if clash is not None:
         raise DomainError(
-            LeaderErrorCode.INVALID_LEVEL,
+            CommissionErrorCode.INVALID_LEVEL,
             f"Level {clash!r} already starts at this threshold.",
             ["minMonthlySalesFen"],
         )

@@ -1,4 +1,5 @@
-"""Tables of the leaders domain."""
+"""Tables of pickup points (自提点): the point a leader runs, the customers
+bound to it, and the helpers (帮手) who may hand goods out there."""
 
 from __future__ import annotations
 
@@ -10,34 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
 from kernel.db import Base, BigID, UTCDateTime, enum_column
-
-
-class LeaderStatus(Enum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    SUSPENDED = "suspended"
-
-
-class Leader(Base):
-    """A user's application to lead, and then their standing as a leader."""
-
-    __tablename__ = "leaders"
-
-    id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
-    status: Mapped[LeaderStatus] = mapped_column(
-        enum_column(LeaderStatus, "leader_status"), index=True
-    )
-    # Why the last rejection or suspension happened; shown to the applicant.
-    status_reason: Mapped[str | None] = mapped_column(Text)
-    applied_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # The first approval: a recruiter's share runs for a number of days from here.
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The leader who brought this one in (set by an operator); one level only.
-    recruited_by_id: Mapped[int | None] = mapped_column(ForeignKey("leaders.id"), index=True)
 
 
 class PickupPoint(Base):
@@ -73,3 +46,29 @@ class CustomerBinding(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     pickup_point_id: Mapped[int] = mapped_column(ForeignKey("pickup_points.id"), index=True)
     bound_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PickupHelperStatus(Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REMOVED = "removed"  # by the leader
+
+
+class PickupHelper(Base):
+    """A person registered to hand goods out at a pickup point. The row is
+    re-used when a rejected or removed helper is registered again."""
+
+    __tablename__ = "pickup_helpers"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    pickup_point_id: Mapped[int] = mapped_column(ForeignKey("pickup_points.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    status: Mapped[PickupHelperStatus] = mapped_column(
+        enum_column(PickupHelperStatus, "pickup_helper_status"), index=True
+    )
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_reason: Mapped[str | None] = mapped_column(Text)

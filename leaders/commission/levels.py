@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.settings import Settings
-from leaders.commission_models import CommissionAccount, EntryKind, LeaderLevel, LedgerEntry
+from leaders.commission.models import CommissionAccount, EntryKind, LeaderLevel, LedgerEntry
 
 
 def month_start(day: date) -> date:

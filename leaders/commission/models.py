@@ -108,7 +108,11 @@ class LedgerAccount(Enum):
 
 
 _ACCRUALS = "kind IN ('accrual', 'recruit_accrual')"
+
+
 _REVERSALS = "kind IN ('reversal', 'recruit_reversal')"
+
+
 _PAYOUTS = "kind IN ('payout', 'fee', 'payout_return', 'fee_return')"
 
 
@@ -208,7 +212,7 @@ class Statement(Base):
 
     Its lines are the leader's pending entries up to ``through_entry_id``
     that its settlement's cut-offs admit, less those the leader's previous
-    statement admitted (see leaders.settlement): settling writes one row per
+    statement admitted (see leaders.commission.settlement): settling writes one row per
     leader, not one per entry, and entries are never marked."""
 
     __tablename__ = "commission_statements"

@@ -51,7 +51,8 @@ from kernel.clock import business_date, utcnow
 from kernel.db import UTCDateTime, insert_ignoring_conflicts
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.settings import Settings
-from leaders.commission_models import (
+from leaders.commission.errors import CommissionErrorCode
+from leaders.commission.models import (
     CommissionAccount,
     EntryKind,
     LedgerAccount,
@@ -59,13 +60,18 @@ from leaders.commission_models import (
     Settlement,
     Statement,
 )
-from leaders.errors import LeaderErrorCode
 
 # Periods are counted from this Monday, so weekly periods end on Mondays.
 ANCHOR = date(2024, 1, 1)
+
+
 # No transaction that writes the ledger stays open this long.
 SCAN_SLACK = timedelta(days=1)
+
+
 _ACCRUED = (EntryKind.ACCRUAL, EntryKind.RECRUIT_ACCRUAL)
+
+
 _REVERSED = (EntryKind.REVERSAL, EntryKind.RECRUIT_REVERSAL)
 
 
@@ -97,7 +103,7 @@ def check_period(period_end: date, now: datetime, settings: Settings) -> None:
         )
     if closes_at(period_end, settings) > now:
         raise DomainError(
-            LeaderErrorCode.PERIOD_NOT_CLOSED,
+            CommissionErrorCode.PERIOD_NOT_CLOSED,
             f"The period ending {period_end.isoformat()} can be settled once its after-sale "
             f"window has closed ({settings.after_sale_window_hours} h after its end).",
             ["periodEnd"],
@@ -174,7 +180,7 @@ async def settle(
     ).scalar_one_or_none()
     if previous is not None and previous.period_end > period_end:
         raise DomainError(
-            LeaderErrorCode.PERIOD_NOT_CLOSED,
+            CommissionErrorCode.PERIOD_NOT_CLOSED,
             f"Periods are settled in order; {previous.period_end.isoformat()} already is.",
             ["periodEnd"],
         )

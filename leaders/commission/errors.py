@@ -1,0 +1,14 @@
+"""Error codes of commission, settlement and payouts (surfaced as UserError codes)."""
+
+from enum import Enum
+
+
+class CommissionErrorCode(Enum):
+    INVALID_RATE = "INVALID_RATE"
+    INVALID_LEVEL = "INVALID_LEVEL"
+    INVALID_RECRUITER = "INVALID_RECRUITER"
+    RECRUITER_ALREADY_SET = "RECRUITER_ALREADY_SET"
+    PERIOD_NOT_CLOSED = "PERIOD_NOT_CLOSED"
+    PAYOUT_BELOW_MINIMUM = "PAYOUT_BELOW_MINIMUM"
+    INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
+    NOTHING_TO_EXPORT = "NOTHING_TO_EXPORT"
