@@ -76,7 +76,7 @@ class Seed:
 
 async def seed(url: str, *, customers: int, points: int) -> Seed:
     """Everything orders need, built through the domain functions."""
-    from api.ids import encode
+    from api.graphql.ids import encode
     from fulfilment.campaigns import campaigns, catalog
     from fulfilment.campaigns.models import StorageZone
     from fulfilment.campaigns.service_areas import assign_warehouse
@@ -794,7 +794,7 @@ def main() -> int:
     # Even when started with SIGINT ignored (a background job of a script).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        from api.cli import migrate
+        from api.cli.app import migrate
         from kernel.settings import Settings
 
         print(f"database {name}: creating and migrating", flush=True)

@@ -844,7 +844,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        from api.cli import migrate
+        from api.cli.app import migrate
         from kernel.settings import Settings
 
         print(f"database {name}: creating and migrating", flush=True)

@@ -278,7 +278,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        from api.cli import migrate
+        from api.cli.app import migrate
         from kernel.clock import utcnow
         from kernel.settings import Settings
 

@@ -24,8 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.app import create_app
 from api.handlers import load_job_handlers
+from api.http.app import create_app
 from kernel.accounts import Role, User, create_user
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
 from kernel.settings import Settings
@@ -79,7 +79,7 @@ def postgres_url() -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        from api.cli import migrate
+        from api.cli.app import migrate
 
         migrate(test_settings(url))
         yield url

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from api.ids import encode
+from api.graphql.ids import encode
 from fulfilment.campaigns import campaigns, catalog
 from fulfilment.campaigns.models import StorageZone
 from fulfilment.campaigns.service_areas import assign_warehouse

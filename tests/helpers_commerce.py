@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from api.ids import encode
+from api.graphql.ids import encode
 from fulfilment.campaigns import catalog
 from fulfilment.campaigns.models import Campaign, StorageZone
 from fulfilment.campaigns.warehouses import create_warehouse

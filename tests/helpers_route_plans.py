@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from api.ids import encode
+from api.graphql.ids import encode
 from fulfilment.campaigns.models import StorageZone, Warehouse
 from fulfilment.routing.fleet import (
     VehicleTypeDraft,

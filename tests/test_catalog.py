@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.ids import encode
+from api.graphql.ids import encode
 from kernel.accounts import Role
 from tests.helpers_commerce import codes, ok, snapshot
 

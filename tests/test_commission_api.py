@@ -10,7 +10,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from api.ids import encode
+from api.graphql.ids import encode
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from leaders.commission.settlement import latest_closed_period, period_end_at

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from api.ids import encode
+from api.graphql.ids import encode
 from fulfilment.delivery.models import DeliveryIssueKind
 from fulfilment.delivery.receipts import ARRIVED, IssueReport, sign_delivery
 from fulfilment.delivery.stops import record_arrival, record_hand_over

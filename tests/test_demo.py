@@ -16,10 +16,10 @@ import httpx
 import openpyxl
 from rich.console import Console
 
-from api.app import create_app
 from api.demo.run import DemoOptions, DemoRefused, run_demo
 from api.demo.sizes import Size
 from api.demo.tokens import examples
+from api.http.app import create_app
 from kernel.accounts import Role, create_user
 from kernel.db import unit_of_work
 from tests.conftest import TOKEN_SECRET

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.demo_seed import seed_demo
+from api.demo.seed import seed_demo
 from kernel.db import unit_of_work
 from tests.conftest import TOKEN_SECRET
 

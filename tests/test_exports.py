@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from api.ids import encode
+from api.graphql.ids import encode
 from fulfilment.campaigns import catalog
 from fulfilment.campaigns.models import Product, Supplier
 from fulfilment.orders.cancelling import cancel_order

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.ids import encode
+from api.graphql.ids import encode
 from kernel.accounts import Role
 from tests.conftest import error_codes
 from tests.factories import open_shop

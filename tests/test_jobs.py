@@ -18,7 +18,7 @@ from typing import IO, Any
 import pytest
 from sqlalchemy import select, update
 
-from api.ids import decode
+from api.graphql.ids import decode
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work

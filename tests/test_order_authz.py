@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from api.ids import encode
+from api.graphql.ids import encode
 from kernel.accounts import Role
 from tests.conftest import GraphQLClient, error_codes
 from tests.conftest import TestDB as Database
@@ -92,7 +92,7 @@ def ids(connection: dict[str, Any]) -> set[str]:
 
 
 async def order_status(db: Database, gid: str) -> str:
-    from api.ids import decode
+    from api.graphql.ids import decode
 
     return str(
         await db.scalar("SELECT status FROM orders WHERE id = :i", i=decode(gid, "Order", []))

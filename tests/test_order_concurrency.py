@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.app import create_app
-from api.payments import signed_notification
+from api.http.app import create_app
+from api.http.payments import signed_notification
 from fulfilment.orders.expiry import expire_unpaid
 from fulfilment.orders.models import Order
 from fulfilment.orders.placing import LineRequest, OrderRequest, PlacedOrder, place_order

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from strawberry.relay import GlobalID
 
-from api.ids import encode
+from api.graphql.ids import encode
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from leaders.applications.models import LeaderStatus

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.ids import encode
+from api.graphql.ids import encode
 from kernel.accounts import Role, User, create_user, issue_token
 from kernel.db import unit_of_work
 from tests.conftest import TOKEN_SECRET, error_codes

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from api.ids import encode
+from api.graphql.ids import encode
 from kernel.accounts import Role
 from tests.conftest import GraphQLClient, app_client, error_codes
 from tests.factories import ORDER_CREATE, open_shop, order_input

@@ -15,7 +15,7 @@ import pytest
 from reportlab import rl_config
 from reportlab.platypus import Paragraph
 
-from api.ids import encode
+from api.graphql.ids import encode
 from fulfilment.campaigns.models import StorageZone
 from fulfilment.routing.documents import pdf as printing
 from fulfilment.routing.documents.sheets import PickItem, RouteSheet, SheetStop, ZonePick

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from api.ids import decode
+from api.graphql.ids import decode
 from tests.conftest import GraphQLClient, TestDB, app_client
 from tests.helpers_route_plans import (
     PLAN_FIELDS,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from api.ids import decode, encode
+from api.graphql.ids import decode, encode
 from kernel.accounts import Role
 from tests.conftest import app_client, error_codes
 from tests.helpers_route_plans import (

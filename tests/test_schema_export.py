@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import api
-from api.schema import build_schema
+from api.graphql.schema import build_schema
 from kernel.settings import Settings
 
 

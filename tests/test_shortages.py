@@ -225,7 +225,7 @@ def test_allocation_properties(sqlite_template, tmp_path_factory, quantities, av
 
 
 async def test_the_allocation_job_reruns_a_whole_day_safely(db):
-    from api.ids import encode
+    from api.graphql.ids import encode
     from tests.conftest import app_client
     from tests.test_purchase_orders_api import finished
 

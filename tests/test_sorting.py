@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.ids import encode
+from api.graphql.ids import encode
 from fulfilment.purchasing.consolidation import consolidate
 from fulfilment.purchasing.receiving import confirm
 from fulfilment.sorting.sorting import pick_list, sort_day, warehouse_totals

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.ids import encode
+from api.graphql.ids import encode
 from kernel.accounts import Role
 from tests.helpers_browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
 from tests.helpers_routing import sorted_day, store_plan

@@ -21,7 +21,7 @@ import kernel.errors
 import leaders.applications.errors
 import leaders.commission.errors
 import leaders.points.errors
-from api.errors import UserError
+from api.graphql.errors import UserError
 
 CATALOGUE = Path(__file__).parents[1] / "api" / "web" / "js" / "i18n.js"
 

@@ -4,8 +4,8 @@ anyone else; an origin that is not an http(s) address is refused."""
 
 from __future__ import annotations
 
-from api.ids import encode
-from api.types.leaders import share_qr_svg
+from api.graphql.ids import encode
+from api.graphql.leaders.types import share_qr_svg
 from kernel.accounts import Role
 from tests.conftest import GraphQLClient, TestDB, error_codes
 from tests.factories import open_shop

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.ids import encode
+from api.graphql.ids import encode
 from kernel.accounts import Role
 from tests.conftest import app_client
 from tests.factories import ORDER_CREATE, open_shop, order_input

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from api.ids import encode
+from api.graphql.ids import encode
 from fulfilment.orders.cancelling import cancel_order
 from fulfilment.purchasing.consolidation import consolidate
 from kernel.accounts import Role

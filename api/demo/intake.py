@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.app import create_app
 from api.demo.region import Region
 from api.demo.steps import Steps
-from api.payments import process_notification, signed_notification
+from api.http.app import create_app
+from api.http.payments import process_notification, signed_notification
 from fulfilment.orders.models import Order
 from kernel.settings import Settings
 

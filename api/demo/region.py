@@ -30,7 +30,7 @@ from api.demo.names import (
 from api.demo.sizes import Scale
 from api.demo.steps import Steps
 from api.demo.timeline import Timeline
-from api.ids import encode
+from api.graphql.ids import encode
 from fulfilment.campaigns import campaigns, catalog
 from fulfilment.campaigns.service_areas import assign_warehouse
 from fulfilment.campaigns.warehouses import create_warehouse

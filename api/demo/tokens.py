@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.demo.run import DemoResult
-from api.ids import encode
+from api.graphql.ids import encode
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,205 @@
+"""Commands that start or prepare the platform: serve, worker, demo,
+db upgrade, schema export and users create."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from api.cli.app import _fail, _quiet_job_runner, _run, app, db_app, out, schema_app, users_app
+from api.demo.sizes import Size
+from api.migrate import migrate as migrate  # re-exported: tests and scripts import it here
+from kernel.accounts import Role, create_user
+from kernel.db import create_engine, create_sessionmaker, unit_of_work
+from kernel.settings import Settings, get_settings
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to the latest revision."""
+    settings = get_settings()
+    migrate(settings)
+    out.print(f"database at {settings.database_url.split('@')[-1]} is up to date")
+
+
+_EXAMPLES = {
+    "operator": "{ leaders(first: 10) { nodes { id status pickupPoint { name } } } }",
+    "leader": "{ viewer { name leader { status pickupPoint { name address } } } }",
+    "dispatcher": "{ pickupPoints(first: 10) { nodes { name location { lat lon } } } }",
+    "supplier": "{ products { nodes { name unit casePack costFen } } }",
+    "customer": "{ pickupPoints(first: 10) { nodes { id name address } } }  "
+    "# then openCampaign(pickupPointId: …) and orderCreate",
+}
+
+
+def _seed_demo(settings: Settings) -> None:
+    from api.demo.seed import seed_demo
+
+    async def seed() -> dict[str, str] | None:
+        engine = create_engine(settings.database_url)
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                return await seed_demo(session, settings.token_secret, settings.zone)
+        finally:
+            await engine.dispose()
+
+    tokens = _run(seed())
+    if tokens is None:
+        out.print("database has users already; demo data not added")
+        return
+    out.print("[bold]Demo city seeded.[/bold] In GraphiQL, set the header and run the query:")
+    for role, token in tokens.items():
+        out.print(f"\n[bold]{role}[/bold]  Authorization: Bearer {token}", highlight=False)
+        out.print(f"  {_EXAMPLES[role]}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="uvicorn worker processes (PostgreSQL only)."),
+    migrate_first: bool = typer.Option(
+        True, "--migrate/--no-migrate", help="Upgrade the database before serving."
+    ),
+    demo: bool = typer.Option(False, help="Seed a small demo city into an empty database."),
+) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql) and /healthz."""
+    import uvicorn
+
+    from api.http.serving import PortInUse, run_workers
+
+    settings = get_settings()
+    if settings.is_sqlite and workers > 1:
+        raise _fail("the embedded SQLite database serves from one process; use PostgreSQL")
+    if migrate_first:
+        migrate(settings)
+    if demo:
+        _seed_demo(settings)
+    out.print(f"tuangou API on http://{host}:{port}/graphql")
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": "info",
+        "access_log": False,
+    }
+    if workers > 1:
+        try:
+            run_workers(uvicorn.Config("api.http.app:serve_app", **options))
+        except PortInUse as exc:
+            raise _fail(str(exc)) from None
+    else:
+        uvicorn.run("api.http.app:serve_app", **options)
+
+
+@app.command()
+def worker(concurrency: int = typer.Option(2, help="Jobs run at once by this worker.")) -> None:
+    """Run background jobs (PostgreSQL; as many workers as needed)."""
+    from api.handlers import load_job_handlers
+    from kernel.jobs.queue import ProcrastinateQueue
+
+    logging.basicConfig(level=logging.INFO)
+    settings = get_settings()
+    if settings.jobs_inline:
+        raise _fail("on SQLite, jobs run inside 'tuangou serve'; a worker needs PostgreSQL")
+    load_job_handlers()
+
+    async def work() -> None:
+        engine = create_engine(settings.database_url)
+        queue = ProcrastinateQueue(settings, create_sessionmaker(engine))
+        try:
+            await queue.start()
+            await queue._sweep(0)  # pick up what was queued while no worker ran
+            await queue.run_worker(concurrency)
+        finally:
+            await queue.stop()
+            await engine.dispose()
+
+    _run(work())
+
+
+@users_app.command("create")
+def users_create(
+    role: Role = typer.Option(
+        ..., help="operator, leader, supplier, dispatcher, customer or driver."
+    ),
+    name: str = typer.Option(..., help="Display name."),
+    phone: str | None = typer.Option(None, help="Phone number (unique)."),
+) -> None:
+    """Create a user and print a bearer token (shown once, stored only as a hash)."""
+    settings = get_settings()
+
+    async def create() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                _, token = await create_user(
+                    session, name=name, role=role, phone=phone, secret=settings.token_secret
+                )
+            return token
+        finally:
+            await engine.dispose()
+
+    out.print(_run(create()), soft_wrap=True, highlight=False)
+
+
+@app.command()
+def demo(
+    size: Size = typer.Option(Size.MEDIUM, help="small (~2,000 orders), medium or large."),
+    seed: int = typer.Option(7, help="The same seed builds the same region and day."),
+    out_dir: Path = typer.Option(Path("tuangou-demo"), "--out", help="Where documents go."),
+    database_url: str | None = typer.Option(
+        None, help="An empty database (default: a fresh SQLite file in the out directory)."
+    ),
+    serve_after: bool = typer.Option(
+        True, "--serve/--no-serve", help="Serve the API on the demo's database afterwards."
+    ),
+    host: str = typer.Option("127.0.0.1", help="Address to serve on."),
+    port: int = typer.Option(8000, help="Port to serve on."),
+) -> None:
+    """Build a Changsha region, run one whole day, then serve it."""
+    from api.demo.run import DemoOptions, run_demo
+    from api.demo.tokens import examples
+
+    options = DemoOptions(size=size, seed=seed, out=out_dir, database_url=database_url)
+    _quiet_job_runner()
+    result = _run(run_demo(options, get_settings(), out))
+    out.print(f"\n[bold]Documents[/bold] in {out_dir}/ ({len(result.files)} files)")
+    out.print(f"[bold]Database[/bold] {result.settings.database_url}", highlight=False)
+    if not serve_after:
+        return
+    import uvicorn
+
+    from api.http.app import create_app
+
+    out.print(
+        f"\n[bold]GraphiQL[/bold] at http://{host}:{port}/graphql: set the header, run the query."
+    )
+    for example in examples(result):
+        out.print(f"\n[bold]{example.role}[/bold]  Authorization: Bearer {example.token}")
+        out.print(f"  {example.query}", highlight=False, soft_wrap=True)
+    # Jobs inline (SQLite): without the app's lifespan, so without its
+    # periodic sweeps. The demo's day ran ahead of the real clock (delivery
+    # tomorrow, settlement next week) and a sweep on the real clock would
+    # refuse to settle an earlier period every hour. Jobs started through
+    # the API still run. (On PostgreSQL the sweeps belong to workers.)
+    app = create_app(result.settings)
+    if result.settings.jobs_inline:
+        uvicorn.run(app, host=host, port=port, access_log=False, lifespan="off")
+    else:
+        uvicorn.run(app, host=host, port=port, access_log=False)
+
+
+@schema_app.command("export")
+def schema_export(
+    path: Path = typer.Option(Path(__file__).with_name("schema.graphql"), help="Where to write."),
+) -> None:
+    """Write the SDL (committed as api/schema.graphql, checked by a test)."""
+    from api.graphql.schema import build_schema
+
+    path.write_text(build_schema(Settings()).as_str() + "\n", encoding="utf-8")
+    out.print(f"wrote {path}")

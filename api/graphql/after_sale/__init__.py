@@ -1,0 +1,1 @@
+"""GraphQL of fulfilment.after_sale: its types, queries and mutations."""

@@ -1,0 +1,1 @@
+"""GraphQL of fulfilment.campaigns: its types, queries and mutations."""

@@ -1,0 +1,257 @@
+"""Warehouses, suppliers and products, campaigns and their items, as the
+client sees them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import strawberry
+from strawberry import relay
+
+from api.graphql.common import Coordinates, TimeWindow
+from api.graphql.context import Info
+from api.graphql.ids import node_db_ids
+from fulfilment.campaigns.campaigns import CampaignStatus, campaign_status
+from fulfilment.campaigns.catalog import supplier_of_user
+from fulfilment.campaigns.models import (
+    Campaign,
+    CampaignItem,
+    Product,
+    StorageZone,
+    Supplier,
+    Warehouse,
+)
+from kernel.accounts import Role, User
+from kernel.clock import utcnow
+from kernel.geo import LatLon
+
+WAREHOUSE_READERS = (Role.OPERATOR, Role.DISPATCHER, Role.SUPPLIER)
+
+
+def can_see_warehouse(viewer: User | None) -> bool:
+    return viewer is not None and viewer.role in WAREHOUSE_READERS
+
+
+@strawberry.type(name="Warehouse")
+class WarehouseType(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    address: str
+    location: Coordinates
+    created_at: datetime
+
+    @classmethod
+    def of(cls, warehouse: Warehouse) -> WarehouseType:
+        return cls(
+            id=warehouse.id,
+            name=warehouse.name,
+            address=warehouse.address,
+            location=Coordinates.of(LatLon(warehouse.lat, warehouse.lon)),
+            created_at=warehouse.created_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[WarehouseType | None]:
+        if not can_see_warehouse(info.context.viewer):
+            return [None for _ in node_ids]
+        found = await info.context.loaders.warehouse.load_many(node_db_ids(node_ids))
+        return [cls.of(w) if w else None for w in found]
+
+
+StorageZoneEnum = strawberry.enum(StorageZone, name="StorageZone")
+
+
+async def viewer_supplier_id(info: Info) -> int | None:
+    """The supplier a supplier account acts for (None for other roles)."""
+    viewer = info.context.viewer
+    if viewer is None or viewer.role is not Role.SUPPLIER:
+        return None
+    return await supplier_of_user(info.context.session, viewer.id)
+
+
+def can_see_supplier(viewer: User | None, supplier_id: int, own: int | None) -> bool:
+    return viewer is not None and (viewer.role is Role.OPERATOR or supplier_id == own)
+
+
+@strawberry.type(name="Supplier")
+class SupplierType(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    contact_name: str
+    contact_phone: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, supplier: Supplier) -> SupplierType:
+        return cls(
+            id=supplier.id,
+            name=supplier.name,
+            contact_name=supplier.contact_name,
+            contact_phone=supplier.contact_phone,
+            created_at=supplier.created_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[SupplierType | None]:
+        own = await viewer_supplier_id(info)
+        found = await info.context.loaders.supplier.load_many(node_db_ids(node_ids))
+        viewer = info.context.viewer
+        return [cls.of(s) if s and can_see_supplier(viewer, s.id, own) else None for s in found]
+
+
+async def product_of(info: Info, product_id: int) -> ProductType | None:
+    """The product behind an id, through the request's loader."""
+    product = await info.context.loaders.product.load(product_id)
+    return None if product is None else ProductType.of(product)
+
+
+@strawberry.type(name="Product")
+class ProductType(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    category: str
+    unit: str
+    weight_g: int
+    volume_ml: int
+    case_pack: int
+    storage_zone: StorageZoneEnum  # type: ignore[valid-type]
+    supplier_id: strawberry.Private[int]
+    _cost_fen: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, product: Product) -> ProductType:
+        return cls(
+            id=product.id,
+            name=product.name,
+            category=product.category,
+            unit=product.unit,
+            weight_g=product.weight_g,
+            volume_ml=product.volume_ml,
+            case_pack=product.case_pack,
+            storage_zone=product.storage_zone,
+            supplier_id=product.supplier_id,
+            _cost_fen=product.cost_fen,
+        )
+
+    @strawberry.field(description="Supplier cost per unit in fen: operators and the supplier.")
+    async def cost_fen(self, info: Info) -> int | None:
+        own = await viewer_supplier_id(info)
+        visible = can_see_supplier(info.context.viewer, self.supplier_id, own)
+        return self._cost_fen if visible else None
+
+    @strawberry.field
+    async def supplier(self, info: Info) -> SupplierType | None:
+        return (await SupplierType.resolve_nodes(info=info, node_ids=[str(self.supplier_id)]))[0]
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ProductType | None]:
+        if info.context.viewer is None:
+            return [None for _ in node_ids]
+        found = await info.context.loaders.product.load_many(node_db_ids(node_ids))
+        return [cls.of(p) if p else None for p in found]
+
+
+CampaignStatusEnum = strawberry.enum(CampaignStatus, name="CampaignStatus")
+
+
+@strawberry.type(name="CampaignItem")
+class CampaignItemType(relay.Node):
+    id: relay.NodeID[int]
+    group_price_fen: int
+    list_price_fen: int
+    cap: int | None = strawberry.field(description="Supplier capacity (限量); null: no cap.")
+    per_customer_limit: int | None = strawberry.field(description="限购; null: no limit.")
+    group_threshold: int | None = strawberry.field(
+        description="成团: units the item needs in total to go ahead."
+    )
+    reserved: int = strawberry.field(description="Units held by unpaid and paid orders.")
+    campaign_id: strawberry.Private[int]
+    product_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, item: CampaignItem) -> CampaignItemType:
+        return cls(
+            id=item.id,
+            group_price_fen=item.group_price_fen,
+            list_price_fen=item.list_price_fen,
+            cap=item.cap,
+            per_customer_limit=item.per_customer_limit,
+            group_threshold=item.group_threshold,
+            reserved=item.reserved,
+            campaign_id=item.campaign_id,
+            product_id=item.product_id,
+        )
+
+    @strawberry.field(description="Units left under the cap; null when uncapped.")
+    def remaining(self) -> int | None:
+        return None if self.cap is None else max(self.cap - self.reserved, 0)
+
+    @strawberry.field
+    def sold_out(self) -> bool:
+        return self.cap is not None and self.reserved >= self.cap
+
+    @strawberry.field
+    async def product(self, info: Info) -> ProductType | None:
+        return await product_of(info, self.product_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[CampaignItemType | None]:
+        if info.context.viewer is None:
+            return [None for _ in node_ids]
+        found = await info.context.loaders.campaign_item.load_many(node_db_ids(node_ids))
+        return [cls.of(i) if i else None for i in found]
+
+
+@strawberry.type(name="Campaign")
+class CampaignType(relay.Node):
+    id: relay.NodeID[int]
+    delivery_date: date
+    opens_at: datetime
+    cutoff_at: datetime
+    pickup_window: TimeWindow
+    warehouse_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignType:
+        return cls(
+            id=campaign.id,
+            delivery_date=campaign.delivery_date,
+            opens_at=campaign.opens_at,
+            cutoff_at=campaign.cutoff_at,
+            pickup_window=TimeWindow(start=campaign.pickup_start, end=campaign.pickup_end),
+            warehouse_id=campaign.warehouse_id,
+        )
+
+    @strawberry.field
+    def status(self) -> CampaignStatusEnum:  # type: ignore[valid-type]
+        return campaign_status(self, utcnow())
+
+    @strawberry.field
+    async def items(self, info: Info) -> list[CampaignItemType]:
+        items = await info.context.loaders.campaign_items.load(self.id)
+        return [CampaignItemType.of(i) for i in items]
+
+    @strawberry.field
+    async def warehouse(self, info: Info) -> WarehouseType | None:
+        if not can_see_warehouse(info.context.viewer):
+            return None
+        found = await info.context.loaders.warehouse.load(self.warehouse_id)
+        return None if found is None else WarehouseType.of(found)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[CampaignType | None]:
+        if info.context.viewer is None:
+            return [None for _ in node_ids]
+        found = await info.context.loaders.campaign.load_many(node_db_ids(node_ids))
+        return [cls.of(c) if c else None for c in found]

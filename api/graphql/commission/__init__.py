@@ -1,0 +1,1 @@
+"""GraphQL of leaders.commission: its types, queries and mutations."""

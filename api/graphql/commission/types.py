@@ -1,0 +1,143 @@
+"""Commission settings and balances as the client sees them: rates, levels and
+a leader's balance; and who may see a leader's money."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import strawberry
+
+from api.graphql.context import Info
+from api.graphql.ids import encode
+from api.graphql.leaders.types import LeaderType
+from kernel.accounts import Role
+from leaders.commission.models import (
+    CategoryRate,
+    CommissionAccount,
+    EntryKind,
+    LeaderLevel,
+    LedgerAccount,
+    ProductRate,
+)
+
+EntryKindEnum = strawberry.enum(EntryKind, name="LedgerEntryKind")
+
+
+LedgerAccountEnum = strawberry.enum(
+    LedgerAccount,
+    name="LedgerAccount",
+    description="PENDING: accrued, not yet settled; AVAILABLE: settled, can be paid out.",
+)
+
+
+async def viewer_leader_id(info: Info) -> int | None:
+    """The signed-in leader's own leader id (None for anyone else)."""
+    viewer = info.context.viewer
+    if viewer is None or viewer.role is not Role.LEADER:
+        return None
+    leader = await info.context.loaders.leader_by_user.load(viewer.id)
+    return None if leader is None else leader.id
+
+
+async def visible_leaders(info: Info, leader_ids: Sequence[int]) -> list[bool]:
+    """Whether the viewer may see each leader's money: operators all, a
+    leader their own, nobody else anything."""
+    viewer = info.context.viewer
+    if viewer is not None and viewer.role is Role.OPERATOR:
+        return [True] * len(leader_ids)
+    own = await viewer_leader_id(info)
+    return [own is not None and leader_id == own for leader_id in leader_ids]
+
+
+async def _leader(info: Info, leader_id: int) -> LeaderType | None:
+    found = await LeaderType.resolve_nodes(info=info, node_ids=[str(leader_id)])
+    return found[0]
+
+
+@strawberry.type(name="LeaderLevel")
+class LeaderLevelType:
+    id: strawberry.ID
+    code: str
+    name: str
+    min_monthly_sales_fen: int = strawberry.field(
+        description="Net sales in a month that reach this level for the next month."
+    )
+    bonus_bps: int = strawberry.field(description="Added to every commission rate.")
+
+    @classmethod
+    def of(cls, level: LeaderLevel) -> LeaderLevelType:
+        return cls(
+            id=strawberry.ID(encode("LeaderLevel", level.id)),
+            code=level.code,
+            name=level.name,
+            min_monthly_sales_fen=level.min_monthly_sales_fen,
+            bonus_bps=level.bonus_bps,
+        )
+
+
+@strawberry.type(name="CategoryRate")
+class CategoryRateType:
+    category: str
+    rate_bps: int
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, rate: CategoryRate) -> CategoryRateType:
+        return cls(category=rate.category, rate_bps=rate.rate_bps, updated_at=rate.updated_at)
+
+
+@strawberry.type(name="ProductRate")
+class ProductRateType:
+    product_id: strawberry.ID
+    rate_bps: int
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, rate: ProductRate) -> ProductRateType:
+        return cls(
+            product_id=strawberry.ID(encode("Product", rate.product_id)),
+            rate_bps=rate.rate_bps,
+            updated_at=rate.updated_at,
+        )
+
+
+@strawberry.type
+class CommissionRates:
+    default_rate_bps: int = strawberry.field(description="For categories without a rate.")
+    recruit_share_bps: int = strawberry.field(
+        description="A recruiter's share of a recruit's net sales."
+    )
+    recruit_share_days: int = strawberry.field(
+        description="How long after the recruit's approval the share is earned."
+    )
+    categories: list[CategoryRateType]
+    products: list[ProductRateType]
+    levels: list[LeaderLevelType]
+
+
+@strawberry.type
+class CommissionBalance:
+    pending_fen: int = strawberry.field(description="Accrued, waiting for settlement.")
+    available_fen: int = strawberry.field(
+        description="Settled, less payouts: what a payout may take (negative: carried forward)."
+    )
+    level: LeaderLevelType | None
+    level_month: date | None = strawberry.field(
+        description="The month whose net sales set the level."
+    )
+    level_sales_fen: int | None
+
+    @classmethod
+    def of(cls, account: CommissionAccount | None, level: LeaderLevel | None) -> CommissionBalance:
+        if account is None:
+            return cls(
+                pending_fen=0, available_fen=0, level=None, level_month=None, level_sales_fen=None
+            )
+        return cls(
+            pending_fen=account.pending_fen,
+            available_fen=account.available_fen,
+            level=LeaderLevelType.of(level) if level else None,
+            level_month=account.level_month,
+            level_sales_fen=account.level_sales_fen,
+        )

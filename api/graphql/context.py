@@ -1,0 +1,86 @@
+"""Per-request context: who is asking, the database, the job queue, loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+from strawberry.types import Info as StrawberryInfo
+
+from api.graphql.errors import forbidden, unauthenticated
+from api.graphql.loaders import Loaders
+from kernel.accounts import Role, User, authenticate
+from kernel.jobs.queue import JobQueue
+from kernel.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
+    queue: JobQueue
+    viewer: User | None
+    _session: AsyncSession | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> AsyncSession:
+        """The request's read session, opened on first use and closed by the
+        ``RequestSession`` extension. Mutations open their own unit of work."""
+        if self._session is None:
+            self._session = self.read_sessions()
+        return self._session
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(self.session)
+
+    async def release_reads(self) -> None:
+        """Close the request's read session and forget its loaders. Before a
+        mutation's unit of work: a request then never holds two pooled
+        connections at once (with no overflow, twenty requests each holding
+        one and waiting for a second would wait on each other until the pool
+        timed out). After it: SQLite's read transaction keeps its snapshot, and
+        loaders cache objects, so the payload would otherwise show the state
+        before the write."""
+        if self._session is not None:
+            await self._session.close()  # reusable: the next read begins afresh
+        self.__dict__.pop("loaders", None)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def require(self, *roles: Role) -> User:
+        """The signed-in viewer, if their role is one of ``roles`` (any role
+        when none are named); otherwise a top-level auth error."""
+        if self.viewer is None:
+            raise unauthenticated()
+        if roles and self.viewer.role not in roles:
+            raise forbidden()
+        return self.viewer
+
+
+Info = StrawberryInfo[Context, None]
+
+
+async def request_viewer(
+    request: Request | WebSocket, auth_engine: AsyncEngine, secret: str
+) -> User | None:
+    """The signed-in user of a request's bearer token, if any."""
+    token = bearer_token(request)
+    if not token:
+        return None
+    async with auth_engine.connect() as connection:
+        return await authenticate(connection, token, secret)
+
+
+def bearer_token(request: Request | WebSocket) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, if any."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token else None

@@ -1,0 +1,1 @@
+"""GraphQL of fulfilment.delivery: its types, queries and mutations."""

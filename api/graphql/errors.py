@@ -1,0 +1,135 @@
+"""Errors the client sees: UserError payload entries for broken business rules,
+top-level errors with ``extensions.code`` for auth and bad requests, and a
+masker that hides everything else behind a correlation id."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from enum import Enum
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.relay import GlobalIDValueError
+
+from fulfilment.after_sale.errors import AfterSaleErrorCode
+from fulfilment.campaigns.errors import FulfilmentErrorCode
+from fulfilment.orders.errors import OrderErrorCode
+from fulfilment.pickup.errors import PickupErrorCode
+from fulfilment.purchasing.errors import PurchasingErrorCode
+from fulfilment.routing.errors import RoutingErrorCode
+from kernel.errors import CommonErrorCode, DomainError
+from kernel.geo import GeoErrorCode
+from kernel.jobs.service import JobErrorCode
+from leaders.applications.errors import LeaderErrorCode
+from leaders.commission.errors import CommissionErrorCode
+from leaders.points.errors import PickupHelperErrorCode
+
+log = logging.getLogger("tuangou.api")
+
+
+_DOMAIN_CODES: tuple[type[Enum], ...] = (
+    CommonErrorCode,
+    GeoErrorCode,
+    JobErrorCode,
+    LeaderErrorCode,
+    CommissionErrorCode,
+    FulfilmentErrorCode,
+    OrderErrorCode,
+    PurchasingErrorCode,
+    RoutingErrorCode,
+    PickupErrorCode,
+    PickupHelperErrorCode,
+    AfterSaleErrorCode,
+)
+
+
+# One GraphQL enum of every code the domains can raise; the codes themselves
+# live in the domain packages.
+_CodeEnum = Enum(  # type: ignore[misc]
+    "UserErrorCode",
+    {member.value: member.value for codes in _DOMAIN_CODES for member in codes},
+)
+
+
+UserErrorCode = strawberry.enum(
+    _CodeEnum,
+    description="Why a mutation changed nothing.",
+)
+
+
+@strawberry.type(description="A broken business rule; the mutation changed nothing.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description="Path to the input field at fault, or null for the whole input."
+    )
+    code: UserErrorCode  # type: ignore[valid-type]
+    message: str
+    remaining: int | None = strawberry.field(
+        default=None,
+        description="SOLD_OUT and LIMIT_EXCEEDED: how many units can still be ordered.",
+    )
+
+
+def user_error(exc: DomainError) -> UserError:
+    return UserError(
+        field=exc.field,
+        code=UserErrorCode(exc.code.value),
+        message=exc.message,
+        remaining=exc.remaining,
+    )
+
+
+class ClientError(GraphQLError):
+    """An error the client caused or may know about; never masked."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message, extensions={"code": code})
+
+
+def unauthenticated() -> ClientError:
+    return ClientError("Sign in: send 'Authorization: Bearer <token>'.", "UNAUTHENTICATED")
+
+
+def forbidden() -> ClientError:
+    return ClientError("Your role may not do this.", "FORBIDDEN")
+
+
+def bad_input(message: str) -> ClientError:
+    return ClientError(message, "BAD_USER_INPUT")
+
+
+_PUBLIC = (ClientError, GlobalIDValueError)
+
+
+class Masker(MaskErrors):
+    """Lets GraphQL syntax/validation errors and our own client errors through;
+    replaces anything else with "Internal error" and logs it with an id the
+    operator can find."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=self._should_mask)
+
+    @staticmethod
+    def _should_mask(error: GraphQLError) -> bool:
+        original = error.original_error
+        return original is not None and not isinstance(original, _PUBLIC)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        correlation_id = uuid.uuid4().hex[:12]
+        log.error(
+            "internal error %s at %s",
+            correlation_id,
+            error.path,
+            exc_info=error.original_error,
+        )
+        return GraphQLError(
+            f"Internal error (reference {correlation_id}).",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "correlationId": correlation_id},
+        )

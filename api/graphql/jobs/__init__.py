@@ -1,0 +1,1 @@
+"""GraphQL of kernel.jobs: its types, queries and mutations."""

@@ -1,0 +1,1 @@
+"""GraphQL of leaders.applications and leaders.points: its types, queries and mutations."""

@@ -1,0 +1,1 @@
+"""GraphQL of fulfilment.orders: its types, queries and mutations."""

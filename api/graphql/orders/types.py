@@ -1,0 +1,194 @@
+"""Orders, their lines, and a pickup point's totals for a delivery date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from api.graphql.campaigns.types import CampaignItemType, CampaignType, ProductType, product_of
+from api.graphql.context import Info
+from api.graphql.ids import node_db_ids
+from api.graphql.leaders.types import PickupPointType
+from api.graphql.pickup.types import OrderPickupType, PickupCodeType, can_see_pickup_code
+from fulfilment.orders.models import Order, OrderLine, OrderStatus, ShortfallReason
+from kernel.accounts import Role, User
+from leaders.applications.models import Leader
+
+OrderStatusEnum = strawberry.enum(OrderStatus, name="OrderStatus")
+
+
+def can_see_order(viewer: User | None, order: Order, leader: Leader | None) -> bool:
+    """Operators; the customer; whoever placed it; the pickup point's leader."""
+    if viewer is None:
+        return False
+    if viewer.role is Role.OPERATOR or viewer.id in (order.customer_id, order.placed_by_id):
+        return True
+    return leader is not None and leader.user_id == viewer.id
+
+
+ShortfallReasonEnum = strawberry.enum(ShortfallReason, name="ShortfallReason")
+
+
+@strawberry.type(description="Units of a line that will not be delivered, and why; refunded.")
+class Shortfall:
+    quantity: int
+    reason: ShortfallReasonEnum  # type: ignore[valid-type]
+    refund_fen: int
+
+
+@strawberry.type(name="OrderLine")
+class OrderLineType:
+    quantity: int
+    unit_price_fen: int
+    amount_fen: int
+    campaign_item_id: strawberry.Private[int]
+    product_id: strawberry.Private[int]
+    line_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, line: OrderLine) -> OrderLineType:
+        return cls(
+            line_id=line.id,
+            quantity=line.quantity,
+            unit_price_fen=line.unit_price_fen,
+            amount_fen=line.amount_fen,
+            campaign_item_id=line.campaign_item_id,
+            product_id=line.product_id,
+        )
+
+    @strawberry.field
+    async def campaign_item(self, info: Info) -> CampaignItemType | None:
+        item = await info.context.loaders.campaign_item.load(self.campaign_item_id)
+        return None if item is None else CampaignItemType.of(item)
+
+    @strawberry.field
+    async def product(self, info: Info) -> ProductType | None:
+        return await product_of(info, self.product_id)
+
+    @strawberry.field(description="Units shorted (group threshold missed, …) and refunded.")
+    async def shortfalls(self, info: Info) -> list[Shortfall]:
+        rows = await info.context.loaders.shortfalls.load(self.line_id)
+        return [
+            Shortfall(
+                quantity=s.quantity, reason=s.reason, refund_fen=s.quantity * self.unit_price_fen
+            )
+            for s in rows
+        ]
+
+
+@strawberry.type(name="Order")
+class OrderType(relay.Node):
+    id: relay.NodeID[int]
+    number: str = strawberry.field(description="What the customer and payment provider quote.")
+    status: OrderStatusEnum  # type: ignore[valid-type]
+    total_fen: int
+    created_at: datetime
+    expires_at: datetime = strawberry.field(description="Unpaid orders expire at this time.")
+    paid_at: datetime | None
+    customer_id: strawberry.Private[int]
+    pickup_point_id: strawberry.Private[int]
+    campaign_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, order: Order) -> OrderType:
+        return cls(
+            id=order.id,
+            number=order.number,
+            status=order.status,
+            total_fen=order.total_fen,
+            created_at=order.created_at,
+            expires_at=order.expires_at,
+            paid_at=order.paid_at,
+            customer_id=order.customer_id,
+            pickup_point_id=order.pickup_point_id,
+            campaign_id=order.campaign_id,
+        )
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[OrderLineType]:
+        return [OrderLineType.of(ln) for ln in await info.context.loaders.order_lines.load(self.id)]
+
+    @strawberry.field(description="The customer's name, for the leader handing goods out.")
+    async def customer_name(self, info: Info) -> str | None:
+        user = await info.context.loaders.user.load(self.customer_id)
+        return None if user is None else user.name
+
+    @strawberry.field
+    async def pickup_point(self, info: Info) -> PickupPointType | None:
+        point = await info.context.loaders.pickup_point.load(self.pickup_point_id)
+        return None if point is None else PickupPointType.of(point)
+
+    @strawberry.field
+    async def campaign(self, info: Info) -> CampaignType | None:
+        campaign = await info.context.loaders.campaign.load(self.campaign_id)
+        return None if campaign is None else CampaignType.of(campaign)
+
+    @strawberry.field(
+        description="The code to collect the order with: for its customer (and whoever "
+        "ordered for them) only, once paid; null for everyone else."
+    )
+    async def pickup_code(self, info: Info) -> PickupCodeType | None:
+        order = await info.context.loaders.order.load(self.id)
+        if order is None or order.status is not OrderStatus.PAID:
+            return None
+        if not can_see_pickup_code(info.context.viewer, order):
+            return None
+        code = await info.context.loaders.pickup_code.load(self.id)
+        secret = info.context.settings.pickup_qr_secret
+        return None if code is None else PickupCodeType.of(code, order.number, secret)
+
+    @strawberry.field(description="When and how the order was collected; null until then.")
+    async def pickup(self, info: Info) -> OrderPickupType | None:
+        found = await info.context.loaders.order_pickup.load(self.id)
+        return None if found is None else OrderPickupType.of(found)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[OrderType | None]:
+        loaders = info.context.loaders
+        orders = await loaders.order.load_many(node_db_ids(node_ids))
+        points = await loaders.pickup_point.load_many(
+            [o.pickup_point_id if o else -1 for o in orders]
+        )
+        leaders = await loaders.leader.load_many([p.leader_id if p else -1 for p in points])
+        viewer = info.context.viewer
+        return [
+            cls.of(o) if o and can_see_order(viewer, o, leader) else None
+            for o, leader in zip(orders, leaders, strict=True)
+        ]
+
+
+@strawberry.type
+class CustomerTotal:
+    customer_name: str
+    customer_phone: str | None
+    orders: int
+    units: int
+    total_fen: int
+
+
+@strawberry.type
+class ItemTotal:
+    units: int
+    total_fen: int
+    campaign_item_id: strawberry.Private[int]
+    product_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def product(self, info: Info) -> ProductType | None:
+        return await product_of(info, self.product_id)
+
+    @strawberry.field
+    async def campaign_item(self, info: Info) -> CampaignItemType | None:
+        item = await info.context.loaders.campaign_item.load(self.campaign_item_id)
+        return None if item is None else CampaignItemType.of(item)
+
+
+@strawberry.type
+class PickupPointTotals:
+    by_customer: list[CustomerTotal]
+    by_item: list[ItemTotal]

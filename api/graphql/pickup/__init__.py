@@ -1,0 +1,1 @@
+"""GraphQL of fulfilment.pickup: its types, queries and mutations."""

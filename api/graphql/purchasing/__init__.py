@@ -1,0 +1,1 @@
+"""GraphQL of fulfilment.purchasing: its types, queries and mutations."""

@@ -1,0 +1,1 @@
+"""GraphQL of fulfilment.routing: its types, queries and mutations."""

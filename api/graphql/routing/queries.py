@@ -1,0 +1,75 @@
+"""Query fields of route planning: the fleet, a day's plans, and the
+published routes drivers work from."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from api.graphql.context import Info
+from api.graphql.ids import decode_argument
+from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.routing.types import (
+    PLAN_READERS,
+    Fleet,
+    RoutePlanType,
+    RouteType,
+    RoutingSettingsType,
+    VehicleTypeType,
+)
+from fulfilment.routing.fleet import routing_settings_of, vehicle_types
+from fulfilment.routing.plans import list_plans
+from fulfilment.routing.publishing import published_routes
+from kernel.accounts import Role
+
+
+def _warehouse_id(raw: strawberry.ID) -> int:
+    return decode_argument(raw, "Warehouse", ["warehouseId"])
+
+
+@strawberry.type
+class RoutingQuery:
+    @strawberry.field(description="A warehouse's vehicle types and stop timings.")
+    async def fleet(self, info: Info, warehouse_id: strawberry.ID) -> Fleet:
+        info.context.require(*PLAN_READERS)
+        wid = _warehouse_id(warehouse_id)
+        session = info.context.session
+        async with info.context.loaders.lock:
+            types = await vehicle_types(session, wid)
+            settings = await routing_settings_of(session, wid)
+        return Fleet(
+            vehicle_types=[VehicleTypeType.of(t) for t in types],
+            routing_settings=RoutingSettingsType.of(settings),
+        )
+
+    @strawberry.field(description="A warehouse's route plans for a delivery date, oldest first.")
+    async def route_plans(
+        self,
+        info: Info,
+        warehouse_id: strawberry.ID,
+        delivery_date: date,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[RoutePlanType]:
+        info.context.require(*PLAN_READERS)
+        wid = _warehouse_id(warehouse_id)
+        size, after_id = page_window(first, after)
+        async with info.context.loaders.lock:
+            rows = await list_plans(
+                info.context.session, wid, delivery_date, after_id=after_id, limit=size + 1
+            )
+        return connection(rows, size, RoutePlanType.of, after_id=after_id)
+
+    @strawberry.field(
+        description="Drivers (and dispatchers): the routes of the day's published plan "
+        "for a warehouse, with their stops; empty until a plan is published."
+    )
+    async def published_routes(
+        self, info: Info, warehouse_id: strawberry.ID, delivery_date: date
+    ) -> list[RouteType]:
+        info.context.require(Role.DRIVER, *PLAN_READERS)
+        wid = _warehouse_id(warehouse_id)
+        async with info.context.loaders.lock:
+            routes = await published_routes(info.context.session, wid, delivery_date)
+        return [RouteType.of(route) for route in routes]

@@ -1,0 +1,353 @@
+"""The fleet and route plans as dispatchers see them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+
+import strawberry
+from strawberry import relay
+
+from api.graphql.campaigns.types import WarehouseType
+from api.graphql.context import Info
+from api.graphql.ids import node_db_ids
+from api.graphql.jobs.types import JobType
+from api.graphql.leaders.types import PickupPointType
+from api.http.downloads import route_map_path, route_sheet_path
+from fulfilment.routing.fleet import GRAMS_PER_KG
+from fulfilment.routing.models import (
+    Route,
+    RoutePlan,
+    RoutePlanStatus,
+    RouteStop,
+    RoutingSettings,
+    UnservedStop,
+    VehicleType,
+)
+from fulfilment.routing.solver.problem import DropReason
+from kernel.accounts import Role, User
+
+PLAN_READERS = (Role.OPERATOR, Role.DISPATCHER)
+
+
+RoutePlanStatusEnum = strawberry.enum(RoutePlanStatus, name="RoutePlanStatus")
+
+
+UnservedReasonEnum = strawberry.enum(
+    DropReason,
+    name="UnservedReason",
+    description="TOO_HEAVY: more than any vehicle carries; WINDOW_UNREACHABLE: no vehicle "
+    "can arrive inside the receiving window within its shift; NOT_ENOUGH_VEHICLES: the "
+    "fleet could not fit it in.",
+)
+
+
+def can_see_plans(viewer: User | None) -> bool:
+    return viewer is not None and viewer.role in PLAN_READERS
+
+
+async def _pickup_point(info: Info, point_id: int) -> PickupPointType | None:
+    return (await PickupPointType.resolve_nodes(info=info, node_ids=[str(point_id)]))[0]
+
+
+@strawberry.type(name="VehicleType")
+class VehicleTypeType(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    capacity_kg: int
+    capacity_totes: int
+    count: int = strawberry.field(description="How many the warehouse has; 0 retires the type.")
+    fixed_cost_fen: int = strawberry.field(description="Cost of using one for a day.")
+    cost_per_km_fen: int
+    shift_start: time = strawberry.field(description="Local time the driver starts.")
+    max_shift_minutes: int
+
+    @classmethod
+    def of(cls, vehicle: VehicleType) -> VehicleTypeType:
+        return cls(
+            id=vehicle.id,
+            name=vehicle.name,
+            capacity_kg=vehicle.capacity_g // GRAMS_PER_KG,
+            capacity_totes=vehicle.capacity_totes,
+            count=vehicle.count,
+            fixed_cost_fen=vehicle.fixed_cost_fen,
+            cost_per_km_fen=vehicle.cost_per_km_fen,
+            shift_start=vehicle.shift_start,
+            max_shift_minutes=vehicle.max_shift_minutes,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[VehicleTypeType | None]:
+        if not can_see_plans(info.context.viewer):
+            return [None for _ in node_ids]
+        found = await info.context.loaders.vehicle_type.load_many(node_db_ids(node_ids))
+        return [cls.of(v) if v else None for v in found]
+
+
+@strawberry.type(name="RoutingSettings", description="A warehouse's stop timings.")
+class RoutingSettingsType:
+    loading_minutes: int = strawberry.field(description="Loading before the vehicles leave.")
+    stop_fixed_seconds: int = strawberry.field(description="Service time at every stop.")
+    stop_per_tote_seconds: int = strawberry.field(description="Added per tote handed over.")
+
+    @classmethod
+    def of(cls, settings: RoutingSettings) -> RoutingSettingsType:
+        return cls(
+            loading_minutes=settings.loading_minutes,
+            stop_fixed_seconds=settings.stop_fixed_s,
+            stop_per_tote_seconds=settings.stop_per_tote_s,
+        )
+
+
+@strawberry.type
+class Fleet:
+    vehicle_types: list[VehicleTypeType]
+    routing_settings: RoutingSettingsType
+
+
+@strawberry.type(name="RouteStop")
+class RouteStopType(relay.Node):
+    id: relay.NodeID[int]
+    position: int = strawberry.field(description="1 for the first stop of the route.")
+    arrival_at: datetime
+    service_start_at: datetime = strawberry.field(
+        description="When the hand-over starts: the arrival, or the window opening."
+    )
+    departure_at: datetime
+    weight_g: int
+    totes: int
+    load_weight_g_after: int = strawberry.field(description="Left on board after this stop.")
+    load_totes_after: int
+    locked: bool = strawberry.field(description="Kept on its vehicle and place by re-planning.")
+    arrived_at: datetime | None = strawberry.field(description="Reported by the driver.")
+    handed_over_at: datetime | None = strawberry.field(description="Reported by the driver.")
+    pickup_point_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, stop: RouteStop) -> RouteStopType:
+        return cls(
+            id=stop.id,
+            position=stop.position,
+            arrival_at=stop.arrival_at,
+            service_start_at=stop.service_start_at,
+            departure_at=stop.departure_at,
+            weight_g=stop.weight_g,
+            totes=stop.totes,
+            load_weight_g_after=stop.load_g_after,
+            load_totes_after=stop.totes_after,
+            locked=stop.locked,
+            arrived_at=stop.arrived_at,
+            handed_over_at=stop.handed_over_at,
+            pickup_point_id=stop.pickup_point_id,
+        )
+
+    @strawberry.field
+    async def pickup_point(self, info: Info) -> PickupPointType | None:
+        return await _pickup_point(info, self.pickup_point_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[RouteStopType | None]:
+        if not can_see_plans(info.context.viewer):
+            return [None for _ in node_ids]
+        found = await info.context.loaders.route_stop.load_many(node_db_ids(node_ids))
+        return [cls.of(s) if s else None for s in found]
+
+
+@strawberry.type(name="Route")
+class RouteType(relay.Node):
+    id: relay.NodeID[int]
+    number: int = strawberry.field(description="The route's number within its plan.")
+    vehicle_number: int = strawberry.field(description="Which of its type's vehicles (1..count).")
+    departure_at: datetime = strawberry.field(description="Leaves the warehouse, loaded.")
+    return_at: datetime
+    distance_m: int
+    duration_s: int
+    weight_g: int = strawberry.field(description="Loaded at the warehouse.")
+    totes: int
+    vehicle_type_id: strawberry.Private[int]
+    plan_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, route: Route) -> RouteType:
+        return cls(
+            id=route.id,
+            number=route.number,
+            vehicle_number=route.vehicle_number,
+            departure_at=route.departure_at,
+            return_at=route.return_at,
+            distance_m=route.distance_m,
+            duration_s=int((route.return_at - route.departure_at).total_seconds()),
+            weight_g=route.weight_g,
+            totes=route.totes,
+            vehicle_type_id=route.vehicle_type_id,
+            plan_id=route.plan_id,
+        )
+
+    @strawberry.field
+    def km(self) -> float:
+        return round(self.distance_m / 1000, 1)
+
+    @strawberry.field(description="The route sheet (stops and pick lists) as CSV and PDF.")
+    def download_urls(self) -> RouteSheetUrls:
+        return RouteSheetUrls.of(self.plan_id, self.number)
+
+    @strawberry.field
+    async def vehicle_type(self, info: Info) -> VehicleTypeType | None:
+        vehicle = await info.context.loaders.vehicle_type.load(self.vehicle_type_id)
+        return None if vehicle is None else VehicleTypeType.of(vehicle)
+
+    @strawberry.field(description="In the order the vehicle visits them.")
+    async def stops(self, info: Info) -> list[RouteStopType]:
+        stops = await info.context.loaders.route_stops.load(self.id)
+        return [RouteStopType.of(s) for s in sorted(stops, key=lambda s: s.position)]
+
+    @strawberry.field
+    async def plan(self, info: Info) -> RoutePlanType | None:
+        plan = await info.context.loaders.route_plan.load(self.plan_id)
+        return None if plan is None else RoutePlanType.of(plan)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[RouteType | None]:
+        if not can_see_plans(info.context.viewer):
+            return [None for _ in node_ids]
+        found = await info.context.loaders.route.load_many(node_db_ids(node_ids))
+        return [cls.of(r) if r else None for r in found]
+
+
+@strawberry.type(name="UnservedStop", description="A pickup point with goods the plan leaves out.")
+class UnservedStopType:
+    reason: UnservedReasonEnum  # type: ignore[valid-type]
+    weight_g: int
+    totes: int
+    pickup_point_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, unserved: UnservedStop) -> UnservedStopType:
+        return cls(
+            reason=unserved.reason,
+            weight_g=unserved.weight_g,
+            totes=unserved.totes,
+            pickup_point_id=unserved.pickup_point_id,
+        )
+
+    @strawberry.field
+    async def pickup_point(self, info: Info) -> PickupPointType | None:
+        return await _pickup_point(info, self.pickup_point_id)
+
+
+@strawberry.type(name="RoutePlan")
+class RoutePlanType(relay.Node):
+    id: relay.NodeID[int]
+    delivery_date: date
+    status: RoutePlanStatusEnum  # type: ignore[valid-type]
+    version: int = strawberry.field(description="Give it back with each edit; bumped by each.")
+    time_limit_seconds: int
+    distance_m: int
+    duration_s: int = strawberry.field(description="All routes' durations together.")
+    cost_fen: int = strawberry.field(description="Fixed costs of the vehicles used plus km costs.")
+    vehicles_used: int
+    stop_count: int = strawberry.field(description="Stops on routes.")
+    first_solution_seconds: float | None
+    solve_seconds: float | None
+    created_at: datetime
+    published_at: datetime | None
+    warehouse_id: strawberry.Private[int]
+    job_id: strawberry.Private[int | None]
+    parent_id: strawberry.Private[int | None]
+
+    @classmethod
+    def of(cls, plan: RoutePlan) -> RoutePlanType:
+        return cls(
+            id=plan.id,
+            delivery_date=plan.delivery_date,
+            status=plan.status,
+            version=plan.version,
+            time_limit_seconds=plan.time_limit_s,
+            distance_m=plan.distance_m,
+            duration_s=plan.duration_s,
+            cost_fen=plan.cost_fen,
+            vehicles_used=plan.vehicles_used,
+            stop_count=plan.stops,
+            first_solution_seconds=plan.first_solution_s,
+            solve_seconds=plan.solve_s,
+            created_at=plan.created_at,
+            published_at=plan.published_at,
+            warehouse_id=plan.warehouse_id,
+            job_id=plan.job_id,
+            parent_id=plan.parent_id,
+        )
+
+    @strawberry.field
+    def km(self) -> float:
+        return round(self.distance_m / 1000, 1)
+
+    @strawberry.field(description="The plan's picture (SVG).")
+    def download_urls(self) -> RoutePlanUrls:
+        return RoutePlanUrls.of(self.id)
+
+    @strawberry.field
+    async def routes(self, info: Info) -> list[RouteType]:
+        routes = await info.context.loaders.plan_routes.load(self.id)
+        return [RouteType.of(r) for r in sorted(routes, key=lambda r: r.number)]
+
+    @strawberry.field(description="Pickup points with goods that no route serves, and why.")
+    async def unserved_stops(self, info: Info) -> list[UnservedStopType]:
+        return [
+            UnservedStopType.of(u) for u in await info.context.loaders.plan_unserved.load(self.id)
+        ]
+
+    @strawberry.field(description="The planning job: progress while PLANNING, error if FAILED.")
+    async def job(self, info: Info) -> JobType | None:
+        job = None if self.job_id is None else await info.context.loaders.job.load(self.job_id)
+        return None if job is None else JobType.of(job)
+
+    @strawberry.field(description="The plan this one re-optimised.")
+    async def parent(self, info: Info) -> RoutePlanType | None:
+        parent = (
+            None
+            if self.parent_id is None
+            else await info.context.loaders.route_plan.load(self.parent_id)
+        )
+        return None if parent is None else RoutePlanType.of(parent)
+
+    @strawberry.field
+    async def warehouse(self, info: Info) -> WarehouseType | None:
+        warehouse = await info.context.loaders.warehouse.load(self.warehouse_id)
+        return None if warehouse is None else WarehouseType.of(warehouse)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[RoutePlanType | None]:
+        if not can_see_plans(info.context.viewer):
+            return [None for _ in node_ids]
+        found = await info.context.loaders.route_plan.load_many(node_db_ids(node_ids))
+        return [cls.of(p) if p else None for p in found]
+
+
+@strawberry.type(description="Relative URLs of a route's sheet; GET them with the same token.")
+class RouteSheetUrls:
+    csv: str
+    pdf: str = strawberry.field(description="A4, for printing.")
+
+    @classmethod
+    def of(cls, plan_id: int, number: int) -> RouteSheetUrls:
+        return cls(
+            csv=route_sheet_path(plan_id, number, "csv"),
+            pdf=route_sheet_path(plan_id, number, "pdf"),
+        )
+
+
+@strawberry.type(description="Relative URLs of a plan's picture; GET it with the same token.")
+class RoutePlanUrls:
+    map_svg: str = strawberry.field(description="The routes drawn over the pickup points.")
+
+    @classmethod
+    def of(cls, plan_id: int) -> RoutePlanUrls:
+        return cls(map_svg=route_map_path(plan_id))

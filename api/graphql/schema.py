@@ -1,0 +1,179 @@
+"""The schema: queries, mutations and the request pipeline's extensions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from api.graphql.after_sale import mutations as after_sale
+from api.graphql.campaigns import mutations as campaigns
+from api.graphql.campaigns.queries import CommerceQuery
+from api.graphql.commission import mutations as commission
+from api.graphql.commission.queries import CommissionQuery
+from api.graphql.core import NODE_TYPES, CoreQuery
+from api.graphql.cost import QueryCost
+from api.graphql.delivery import mutations as delivery
+from api.graphql.delivery.queries import DeliveryQuery
+from api.graphql.errors import ClientError, Masker
+from api.graphql.execution import SerialRootExecutionContext
+from api.graphql.jobs import mutations as jobs
+from api.graphql.leaders import mutations as leaders
+from api.graphql.orders import mutations as orders
+from api.graphql.pickup import mutations as pickup
+from api.graphql.pickup.queries import PickupQuery
+from api.graphql.purchasing import mutations as purchasing
+from api.graphql.routing import mutations as routing
+from api.graphql.routing.queries import RoutingQuery
+from api.graphql.sorting import mutations as sorting
+from api.graphql.sorting.queries import SortingQuery
+from kernel.settings import Settings
+
+
+@strawberry.type
+class Mutation:
+    warehouse_create = strawberry.mutation(resolver=campaigns.warehouse_create)
+    leader_apply = strawberry.mutation(resolver=leaders.leader_apply)
+    leader_approve = strawberry.mutation(resolver=leaders.leader_approve)
+    leader_reject = strawberry.mutation(resolver=leaders.leader_reject)
+    leader_suspend = strawberry.mutation(resolver=leaders.leader_suspend)
+    leader_reinstate = strawberry.mutation(resolver=leaders.leader_reinstate)
+    diagnostics_ping_start = strawberry.mutation(resolver=jobs.diagnostics_ping_start)
+    supplier_create = strawberry.mutation(resolver=campaigns.supplier_create)
+    supplier_user_create = strawberry.mutation(resolver=campaigns.supplier_user_create)
+    product_create = strawberry.mutation(resolver=campaigns.product_create)
+    supplier_webhook_set = strawberry.mutation(resolver=campaigns.supplier_webhook_set)
+    campaign_create = strawberry.mutation(resolver=campaigns.campaign_create)
+    campaign_items_add = strawberry.mutation(resolver=campaigns.campaign_items_add)
+    pickup_point_assign_warehouse = strawberry.mutation(
+        resolver=campaigns.pickup_point_assign_warehouse
+    )
+    campaign_cutoff = strawberry.mutation(resolver=purchasing.campaign_cutoff)
+    purchase_orders_consolidate = strawberry.mutation(
+        resolver=purchasing.purchase_orders_consolidate
+    )
+    purchase_order_confirm = strawberry.mutation(resolver=purchasing.purchase_order_confirm)
+    receipt_record = strawberry.mutation(resolver=purchasing.receipt_record)
+    purchase_order_receiving_close = strawberry.mutation(
+        resolver=purchasing.purchase_order_receiving_close
+    )
+    sorting_run = strawberry.mutation(resolver=sorting.sorting_run)
+    shortages_allocate = strawberry.mutation(resolver=purchasing.shortages_allocate)
+    order_create = strawberry.mutation(resolver=orders.order_create)
+    order_cancel = strawberry.mutation(resolver=orders.order_cancel)
+    payment_simulate = strawberry.mutation(
+        resolver=orders.payment_simulate,
+        description="Development: pay an order through the signed-notification path.",
+    )
+    vehicle_type_create = strawberry.mutation(resolver=routing.vehicle_type_create)
+    vehicle_type_update = strawberry.mutation(resolver=routing.vehicle_type_update)
+    routing_settings_set = strawberry.mutation(resolver=routing.routing_settings_set)
+    route_plan_create = strawberry.mutation(resolver=routing.route_plan_create)
+    route_plan_reoptimize = strawberry.mutation(resolver=routing.route_plan_reoptimize)
+    route_plan_publish = strawberry.mutation(resolver=routing.route_plan_publish)
+    route_plan_stop_move = strawberry.mutation(resolver=routing.route_plan_stop_move)
+    route_plan_stop_lock = strawberry.mutation(resolver=routing.route_plan_stop_lock)
+    route_stop_arrive = strawberry.mutation(resolver=delivery.route_stop_arrive)
+    route_stop_hand_over = strawberry.mutation(resolver=delivery.route_stop_hand_over)
+    delivery_sign = strawberry.mutation(resolver=delivery.delivery_sign)
+    commission_rate_set = strawberry.mutation(resolver=commission.commission_rate_set)
+    leader_level_set = strawberry.mutation(resolver=commission.leader_level_set)
+    leader_levels_compute = strawberry.mutation(resolver=commission.leader_levels_compute)
+    leader_recruiter_set = strawberry.mutation(resolver=commission.leader_recruiter_set)
+    settlement_run = strawberry.mutation(resolver=commission.settlement_run)
+    payout_request = strawberry.mutation(resolver=commission.payout_request)
+    payout_approve = strawberry.mutation(resolver=commission.payout_approve)
+    payout_reject = strawberry.mutation(resolver=commission.payout_reject)
+    payout_batch_export = strawberry.mutation(resolver=commission.payout_batch_export)
+    payout_batch_mark_paid = strawberry.mutation(resolver=commission.payout_batch_mark_paid)
+    pickup_helper_add = strawberry.mutation(resolver=pickup.pickup_helper_add)
+    pickup_helper_approve = strawberry.mutation(resolver=pickup.pickup_helper_approve)
+    pickup_helper_reject = strawberry.mutation(resolver=pickup.pickup_helper_reject)
+    pickup_helper_remove = strawberry.mutation(resolver=pickup.pickup_helper_remove)
+    pickup_verify = strawberry.mutation(resolver=pickup.pickup_verify)
+    after_sale_request = strawberry.mutation(resolver=after_sale.after_sale_request)
+    after_sale_approve = strawberry.mutation(resolver=after_sale.after_sale_approve)
+    after_sale_reject = strawberry.mutation(resolver=after_sale.after_sale_reject)
+
+
+Query = merge_types(
+    "Query",
+    (
+        CoreQuery,
+        CommerceQuery,
+        SortingQuery,
+        RoutingQuery,
+        DeliveryQuery,
+        PickupQuery,
+        CommissionQuery,
+    ),
+)
+
+
+class RequestSession(SchemaExtension):
+    """Closes the request's read session when the operation ends."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.execution_context.context.close()
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Client errors are answers, not faults; masked faults were logged with
+        # their correlation id by the Masker. Only what is left is logged here.
+        unexpected = [
+            e
+            for e in errors
+            if e.original_error is not None
+            and not isinstance(e.original_error, ClientError)
+            and "correlationId" not in (e.extensions or {})
+        ]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with its limits taken from ``settings``."""
+    # The limiters' rule classes are made once, here: each limiter instance
+    # makes new classes, and new classes per request would make every
+    # request's ValidationCache key new, so every document was validated again.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        types=list(NODE_TYPES.values()),
+        execution_context_class=SerialRootExecutionContext,
+        # Factories: strawberry builds fresh extension instances per request;
+        # the parser and validation caches are module-level and so still shared.
+        extensions=[
+            RequestSession,
+            # Parsing and validating a document costs more than most resolvers;
+            # clients send the same few documents again and again.
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
+            lambda: AddValidationRules(limit_rules),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: QueryCost(maximum=settings.max_query_cost),
+            Masker,
+        ],
+    )

@@ -1,0 +1,1 @@
+"""GraphQL of fulfilment.sorting: its types, queries and mutations."""

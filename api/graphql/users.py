@@ -1,0 +1,53 @@
+"""Users and the viewer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from api.graphql.context import Info
+from api.graphql.ids import node_db_ids
+from kernel.accounts import Role, User
+
+if TYPE_CHECKING:
+    from api.graphql.leaders.types import LeaderType
+
+
+UserRole = strawberry.enum(Role, name="UserRole")
+
+
+def can_see_user(viewer: User | None, user: User) -> bool:
+    return viewer is not None and (viewer.role is Role.OPERATOR or viewer.id == user.id)
+
+
+@strawberry.type(name="User")
+class UserType(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    role: UserRole  # type: ignore[valid-type]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserType:
+        return cls(id=user.id, name=user.name, role=user.role, created_at=user.created_at)
+
+    @strawberry.field(description="The leader application or standing of this user, if any.")
+    async def leader(
+        self, info: Info
+    ) -> Annotated[LeaderType, strawberry.lazy("api.graphql.leaders.types")] | None:
+        from api.graphql.leaders.types import LeaderType
+
+        leader = await info.context.loaders.leader_by_user.load(self.id)
+        return None if leader is None else LeaderType.of(leader)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[UserType | None]:
+        users = await info.context.loaders.user.load_many(node_db_ids(node_ids))
+        viewer = info.context.viewer
+        return [cls.of(u) if u and can_see_user(viewer, u) else None for u in users]

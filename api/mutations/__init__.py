@@ -1,1 +1,0 @@
-"""Mutations: one module per object, each mutation a few dozen lines."""
