@@ -11,7 +11,6 @@ from fulfilment.sorting import models as sorting_models
 from kernel import accounts, notifications, outbox
 from kernel.db import Base
 from kernel.jobs import models as job_models
-from leaders.applications import models as leader_models
 from leaders.commission import models as commission_models
 from leaders.points import models as point_models
 
@@ -24,7 +23,6 @@ __all__ = [
     "commission_models",
     "delivery_models",
     "job_models",
-    "leader_models",
     "metadata",
     "notifications",
     "order_models",

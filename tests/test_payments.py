@@ -21,7 +21,7 @@ from kernel.db import unit_of_work
 from kernel.jobs.registry import JobContext, handler_for, periodic_kinds
 from tests.conftest import GraphQLClient
 from tests.conftest import TestDB as Database
-from tests.factories import ORDER_CREATE, Shop, open_shop, order_input
+from tests.support.factories import ORDER_CREATE, Shop, open_shop, order_input
 
 NOTIFY = "/payments/wechat/notify"
 CAPPED: list[dict[str, int | None]] = [{"group_price_fen": 990, "list_price_fen": 1290, "cap": 10}]

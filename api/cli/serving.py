@@ -196,7 +196,7 @@ def demo(
 
 @schema_app.command("export")
 def schema_export(
-    path: Path = typer.Option(Path(__file__).with_name("schema.graphql"), help="Where to write."),
+    path: Path = typer.Option(Path(__file__).parents[1] / "schema.graphql", help="Where to write."),
 ) -> None:
     """Write the SDL (committed as api/schema.graphql, checked by a test)."""
     from api.graphql.schema import build_schema

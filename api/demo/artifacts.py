@@ -26,9 +26,8 @@ from fulfilment.routing.models import Route, RoutePlan
 from fulfilment.sorting import exports
 from kernel.accounts import User
 from kernel.tables import Rows, Yuan, to_csv, to_xlsx
-from leaders.applications.models import Leader
 from leaders.commission.models import Settlement, Statement
-from leaders.points.models import PickupPoint
+from leaders.points.models import Leader, PickupPoint
 
 # Stops on the day's route sheets from which they print in worker processes
 # (about 20-35 ms of reportlab a stop; a worker takes ~0.7 s to start).

@@ -23,6 +23,7 @@ from kernel.db import unit_of_work
 
 SHORT_CONFIRMED_LINES = 3  # lines suppliers cannot fill completely
 QC_FAILED_LINES = 2  # lines where some units fail the warehouse's check
+DayLines = dict[PurchaseOrder, list[PurchaseOrderLine]]
 
 
 def reporting(bar: Bar) -> ProgressCallback:
@@ -30,9 +31,7 @@ def reporting(bar: Bar) -> ProgressCallback:
     return lambda fraction, message: bar.set(fraction * 100, 100, message)
 
 
-async def day_lines(
-    session: AsyncSession, warehouse_id: int, delivery_date: date
-) -> dict[PurchaseOrder, list[PurchaseOrderLine]]:
+async def day_lines(session: AsyncSession, warehouse_id: int, delivery_date: date) -> DayLines:
     """The day's purchase orders with the lines of their current revision."""
     rows = await session.execute(
         select(PurchaseOrder, PurchaseOrderLine)
@@ -55,12 +54,25 @@ async def day_lines(
 
 async def run_night(day: Day) -> Counter[str]:
     """The night's steps; a tally of what they did."""
-    sessions, region, timeline, steps = day.sessions, day.region, day.timeline, day.steps
+    sessions, region, timeline = day.sessions, day.region, day.timeline
     night: Counter[str] = Counter()
-    warehouse_day = {
-        "warehouse_id": region.warehouse_id,
-        "delivery_date": timeline.delivery_date.isoformat(),
-    }
+    await _cutoff(day, night)
+    async with sessions() as session:
+        lines = await day_lines(session, region.warehouse_id, timeline.delivery_date)
+    everything = [(po, line) for po, po_lines in lines.items() for line in po_lines]
+    wanted = min(len(everything), SHORT_CONFIRMED_LINES + QC_FAILED_LINES)
+    picked = day.rng.sample(everything, wanted)
+    short = {line.id: line for _, line in picked[:SHORT_CONFIRMED_LINES]}
+    failing = {line.id for _, line in picked[SHORT_CONFIRMED_LINES:]}
+    confirmed = await _confirm(day, lines, short, night)
+    await _receive(day, lines, confirmed, failing, night)
+    await _allocate_and_sort(day, night)
+    return night
+
+
+async def _cutoff(day: Day, night: Counter[str]) -> None:
+    """The cutoff job, which also consolidates the purchase orders."""
+    sessions, region, steps = day.sessions, day.region, day.steps
     with steps.step("Cutoff and consolidation (job)", total=100) as bar:
         result = await run_now(
             sessions,
@@ -76,15 +88,15 @@ async def run_night(day: Day) -> Counter[str]:
             f"its threshold ({result['refunded_lines']} lines refunded), "
             f"{night['purchase_orders']} purchase orders"
         )
-    async with sessions() as session:
-        lines = await day_lines(session, region.warehouse_id, timeline.delivery_date)
+
+
+async def _confirm(
+    day: Day, lines: DayLines, short: dict[int, PurchaseOrderLine], night: Counter[str]
+) -> dict[int, dict[int, int]]:
+    """Suppliers confirm every purchase order, the ``short`` lines short."""
+    sessions, timeline, steps = day.sessions, day.timeline, day.steps
     orders = list(lines)
     confirmed: dict[int, dict[int, int]] = {}
-    everything = [(po, line) for po, po_lines in lines.items() for line in po_lines]
-    wanted = min(len(everything), SHORT_CONFIRMED_LINES + QC_FAILED_LINES)
-    picked = day.rng.sample(everything, wanted)
-    short = {line.id: line for _, line in picked[:SHORT_CONFIRMED_LINES]}
-    failing = {line.id for _, line in picked[SHORT_CONFIRMED_LINES:]}
     with steps.step("Suppliers confirm purchase orders", total=len(orders)) as bar:
         for po in orders:
             units = confirmed[po.id] = {}
@@ -102,6 +114,19 @@ async def run_night(day: Day) -> Counter[str]:
             night["shortage_refund_fen"] += summary.refund_fen
             bar.advance()
         bar.note = f"{len(short)} lines short, {night['short_confirmed_units']} units"
+    return confirmed
+
+
+async def _receive(
+    day: Day,
+    lines: DayLines,
+    confirmed: dict[int, dict[int, int]],
+    failing: set[int],
+    night: Counter[str],
+) -> None:
+    """Receiving records what arrived, the ``failing`` lines partly failing QC."""
+    sessions, region, timeline, steps = day.sessions, day.region, day.timeline, day.steps
+    orders = list(lines)
     with steps.step("Receiving and QC, receiving closed", total=len(orders)) as bar:
         async with sessions() as session:
             clerk = await session.get(User, region.operator_id)
@@ -127,6 +152,15 @@ async def run_night(day: Day) -> Counter[str]:
             night["shortage_refund_fen"] += summary.refund_fen
             bar.advance()
         bar.note = f"{night['qc_rejected_units']} units failed QC"
+
+
+async def _allocate_and_sort(day: Day, night: Counter[str]) -> None:
+    """The shortage allocation job, then the sorting job."""
+    sessions, region, timeline, steps = day.sessions, day.region, day.timeline, day.steps
+    warehouse_day = {
+        "warehouse_id": region.warehouse_id,
+        "delivery_date": timeline.delivery_date.isoformat(),
+    }
     with steps.step("Shortage allocation (job)", total=100) as bar:
         result = await run_now(
             sessions,
@@ -153,4 +187,3 @@ async def run_night(day: Day) -> Counter[str]:
             f"{result['pickup_points']} points, {result['units']:,} units, "
             f"{result['totes']:,} totes"
         )
-    return night

@@ -20,9 +20,8 @@ from fulfilment.orders.models import Order, Refund, RefundReason
 from fulfilment.pickup.models import PickupLine
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
 from kernel.accounts import User
-from leaders.applications.models import Leader
 from leaders.commission.models import EntryKind, LedgerEntry, Settlement, Statement
-from leaders.points.models import PickupPoint
+from leaders.points.models import Leader, PickupPoint
 
 AFTER_SALE = (
     RefundReason.AFTER_SALE_QUALITY,

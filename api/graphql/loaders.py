@@ -20,15 +20,14 @@ from fulfilment.campaigns.models import (
     Supplier,
     Warehouse,
 )
-from fulfilment.orders.models import Order, OrderLine, OrderLineShortfall
-from fulfilment.pickup.models import OrderPickup, PickupCode, PickupLine
+from fulfilment.orders.models import Order, OrderLine, OrderLineShortfall, PickupCode
+from fulfilment.pickup.models import OrderPickup, PickupLine
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
 from kernel.accounts import User
 from kernel.jobs.models import Job
-from leaders.applications.models import Leader
 from leaders.commission.models import LedgerEntry, Payout, PayoutBatch, Statement
-from leaders.points.models import PickupHelper, PickupPoint
+from leaders.points.models import Leader, PickupHelper, PickupPoint
 
 M = TypeVar("M")
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,7 +33,32 @@ from kernel.settings import Settings, get_settings
 log = logging.getLogger("tuangou.api")
 
 
-WEB_DIR = Path(__file__).with_name("web")
+WEB_DIR = Path(__file__).parents[1] / "web"
+
+
+def _engine(settings: Settings) -> AsyncEngine:
+    """The process's engine: SQLite's own, or a PostgreSQL pool sized by the settings."""
+    if settings.is_sqlite:
+        return create_engine(settings.database_url)
+    return create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_overflow,
+        pool_timeout=settings.db_pool_timeout_s,
+    )
+
+
+def _healthz(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
+    async def healthz(_: Request) -> Response:
+        try:
+            async with asyncio.timeout(3), engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure to reach the database is "unhealthy"
+            log.warning("health check failed: %s", exc)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    return healthz
 
 
 def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = False) -> Starlette:
@@ -44,16 +70,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
     settings = settings or get_settings()
     config: Settings = settings
     load_job_handlers()
-    engine = (
-        create_engine(settings.database_url)
-        if settings.is_sqlite
-        else create_engine(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_pool_overflow,
-            pool_timeout=settings.db_pool_timeout_s,
-        )
-    )
+    engine = _engine(settings)
     sessions = create_sessionmaker(engine)
     read_sessions = create_sessionmaker(engine, read_only=True)
     # The bearer-token lookup is one SELECT on a bare connection: on
@@ -84,15 +101,6 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
         build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None
     )
 
-    async def healthz(_: Request) -> Response:
-        try:
-            async with asyncio.timeout(3), engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception as exc:  # any failure to reach the database is "unhealthy"
-            log.warning("health check failed: %s", exc)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        return JSONResponse({"status": "ok", "database": "ok"})
-
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await queue.start()
@@ -113,7 +121,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz),
+            Route("/healthz", _healthz(engine)),
             Route("/payments/wechat/notify", wechat_notify, methods=["POST"]),
             *export_routes(),
             Mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="app"),

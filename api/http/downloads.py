@@ -46,10 +46,9 @@ from fulfilment.sorting.exports import pick_list_rows, warehouse_totals_rows
 from kernel.accounts import Role, User
 from kernel.errors import DomainError, NotFound
 from kernel.tables import Rows, Yuan, to_csv, to_xlsx
-from leaders.applications.models import Leader
 from leaders.commission.models import PayoutBatch
 from leaders.commission.payouts import batch_rows
-from leaders.points.models import PickupPoint
+from leaders.points.models import Leader, PickupPoint
 
 log = logging.getLogger("tuangou.exports")
 

@@ -20,8 +20,7 @@ from fulfilment.routing.errors import RoutingErrorCode
 from fulfilment.routing.models import RoutePlan, RoutePlanStatus, RouteStop
 from fulfilment.routing.publishing import expected_arrival
 from kernel.errors import CommonErrorCode, DomainError, NotFound
-from leaders.applications.models import Leader
-from leaders.points.models import PickupPoint
+from leaders.points.models import Leader, PickupPoint
 
 
 class DeliveryStatus(Enum):

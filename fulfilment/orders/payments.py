@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.orders.models import PaymentOutcome
 from fulfilment.orders.payment_rules import FACTS_LOCKED, Decision, OrderFacts, plan
 from fulfilment.orders.payments_sqlite import record_on_sqlite
-from fulfilment.pickup.codes import issue_new_order_code
+from fulfilment.orders.pickup_codes import issue_new_order_code
 from kernel.db import write_in_transaction
 
 log = logging.getLogger(__name__)

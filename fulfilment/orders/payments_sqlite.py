@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.orders.models import OrderStatus
 from fulfilment.orders.payment_rules import FACTS, Decision, OrderFacts, plan
-from fulfilment.pickup.codes import MAX_DRAWS, code_insert, draw_code
+from fulfilment.orders.pickup_codes import MAX_DRAWS, code_insert, draw_code
 from kernel.db import Prepared, prepared, run_in_sqlite_thread
 
 

@@ -1,9 +1,12 @@
 """orderCreate on PostgreSQL: one call of ``tuangou_place_order`` (migration
 0010; 0011 gives it generic plans, 0012 reserves before the lines), straight
-on the unit of work's asyncpg connection."""
+on the unit of work's asyncpg connection. The function as the migrations
+leave it, to read: placing_postgres.sql beside this module."""
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import resources
 from typing import Any
 
 import asyncpg
@@ -25,6 +28,17 @@ _CALL = (
     "SELECT r.replayed, (r.placed).* FROM tuangou_place_order("
     "$1, $2, $3, $4::bigint[], $5::integer[], $6, $7, $8, $9, $10) AS r"
 )
+
+FUNCTION_SQL = "placing_postgres.sql"
+
+
+@cache
+def place_order_function_sql() -> str:
+    """placing_postgres.sql: ``tuangou_place_order`` and its helper as the
+    migrations leave them at head. Nothing runs it; the tests compare it with
+    the database."""
+    package = __name__.rpartition(".")[0]
+    return resources.files(package).joinpath(FUNCTION_SQL).read_text(encoding="utf-8")
 
 
 async def place_on_postgres(

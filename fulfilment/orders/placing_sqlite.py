@@ -1,15 +1,18 @@
 """orderCreate on SQLite, the embedded default: the rules of
-``tuangou_place_order`` (migrations/versions/0010_place_order_function.py and
-0012) as plain SQL on the session's aiosqlite connection, in 0010's order:
-the reservations come last here, where 0012 moved them before the lines on
-PostgreSQL for its row locks; SQLite has one writer at a time and no row locks,
-so the order of the writes changes nothing. The order tests run on both
-databases and so check that the two agree.
+``tuangou_place_order`` (placing_postgres.sql, beside this module) as plain SQL
+on the session's aiosqlite connection, one function per section of that file
+with the same names: replay, point, items, key, limits, lines, reservations.
+In the same order but for one: the reservations come last here, in 0010's
+order, where 0012 moved them before the lines on PostgreSQL for its row locks;
+SQLite has one writer at a time and no row locks, so the order of the writes
+changes nothing. The order tests run on both databases and so check that the
+two agree; tests/test_place_order_sql.py checks that the sections do.
 
 Plain SQL run in one go in aiosqlite's database thread, rather than
 SQLAlchemy statements: every SQLAlchemy statement on aiosqlite is four or five
 hops to that thread and back, and an order took a hundred of them (about
-20 ms); here it takes one hop in all."""
+20 ms); here it takes one hop in all: the sections are plain functions called
+in turn in that thread."""
 
 from __future__ import annotations
 
@@ -58,6 +61,11 @@ def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[tuple[Any, .
     return list(conn.execute(sql, params).fetchall())
 
 
+# The request's campaign items by id: id, campaign_id, product_id,
+# group_price_fen, per_customer_limit, warehouse_id, opens_at, cutoff_at.
+_Items = dict[int, tuple[Any, ...]]
+
+
 @dataclass(frozen=True)
 class _Replay:
     order_id: int
@@ -70,21 +78,6 @@ class _Placed:
     campaign_id: int
     leader_id: int
     total_fen: int
-
-
-def _replay(conn: sqlite3.Connection, request: OrderRequest, digest: str) -> _Replay | None:
-    found = _rows(
-        conn,
-        "SELECT id, request_hash FROM orders WHERE placed_by_id = ? AND idempotency_key = ?",
-        request.placed_by.id,
-        request.idempotency_key,
-    )
-    if not found:
-        return None
-    order_id, stored_hash = found[0]
-    if stored_hash != digest:
-        raise order_errors.idempotency_conflict()
-    return _Replay(order_id)
 
 
 async def place_on_sqlite(
@@ -120,11 +113,42 @@ async def place_on_sqlite(
 def _place(
     request: OrderRequest, placement: Placement, conn: sqlite3.Connection
 ) -> _Replay | _Placed:
-    # In the database thread, inside the unit of work's transaction.
-    digest, number, now = placement.digest, placement.number, placement.now
-    if (replayed := _replay(conn, request, digest)) is not None:
+    # In the database thread, inside the unit of work's transaction: the
+    # sections of tuangou_place_order (placing_postgres.sql), one function
+    # each, in its order but for the reservations, which come last here (see
+    # the module docstring).
+    if (replayed := _replay(conn, request, placement.digest)) is not None:
         return replayed
+    leader_id, warehouse_id = _point(conn, request)
+    items, campaign_id = _items(conn, request, placement.now, warehouse_id)
+    claimed = _key(conn, request, placement, campaign_id, leader_id)
+    if isinstance(claimed, _Replay):
+        return claimed
+    order_id, number = claimed
+    _limits(conn, request, items)
+    total_fen = _lines(conn, request, placement.now, order_id, items)
+    _reservations(conn, request)
+    return _Placed(order_id, number, campaign_id, leader_id, total_fen)
 
+
+def _replay(conn: sqlite3.Connection, request: OrderRequest, digest: str) -> _Replay | None:
+    """section: replay. The caller's earlier order with this key, if any."""
+    found = _rows(
+        conn,
+        "SELECT id, request_hash FROM orders WHERE placed_by_id = ? AND idempotency_key = ?",
+        request.placed_by.id,
+        request.idempotency_key,
+    )
+    if not found:
+        return None
+    order_id, stored_hash = found[0]
+    if stored_hash != digest:
+        raise order_errors.idempotency_conflict()
+    return _Replay(order_id)
+
+
+def _point(conn: sqlite3.Connection, request: OrderRequest) -> tuple[int, int | None]:
+    """section: point. The point's leader (approved) and serving warehouse."""
     point = _rows(
         conn,
         "SELECT l.id, l.status, sa.warehouse_id FROM pickup_points p "
@@ -137,7 +161,14 @@ def _place(
     leader_id, leader_status, warehouse_id = point[0]
     if leader_status != "approved":
         raise order_errors.point_inactive()
+    return leader_id, warehouse_id
 
+
+def _items(
+    conn: sqlite3.Connection, request: OrderRequest, now: datetime, warehouse_id: int | None
+) -> tuple[_Items, int]:
+    """section: items. The request's items by id and their one campaign, open
+    now and sold from the warehouse that serves the point."""
     item_ids = [line.campaign_item_id for line in request.lines]
     rows = _rows(
         conn,
@@ -163,7 +194,19 @@ def _place(
         raise order_errors.campaign_closed()
     if campaign_warehouse != warehouse_id:
         raise order_errors.point_not_served()
+    return items, campaign_id
 
+
+def _key(
+    conn: sqlite3.Connection,
+    request: OrderRequest,
+    placement: Placement,
+    campaign_id: int,
+    leader_id: int,
+) -> _Replay | tuple[int, str]:
+    """section: key. Claim the key with the order's row (total 0 until the
+    lines are in): its id and number, or the twin's order that has the key."""
+    digest, number, now = placement.digest, placement.number, placement.now
     for _ in range(MAX_NUMBER_DRAWS):
         try:
             created = _rows(
@@ -197,31 +240,42 @@ def _place(
         replayed = _replay(conn, request, digest)
         assert replayed is not None
         return replayed
-    order_id = created[0][0]
+    return created[0][0], number
 
+
+def _limits(conn: sqlite3.Connection, request: OrderRequest, items: _Items) -> None:
+    """section: limits. Per-customer limits, counted over the customer's
+    orders that hold units."""
     limited = [ln for ln in request.lines if items[ln.campaign_item_id][4] is not None]
-    if limited:
-        limited_ids = [ln.campaign_item_id for ln in limited]
-        bought = dict(
-            _rows(
-                conn,
-                "SELECT ol.campaign_item_id, sum(ol.quantity) FROM order_lines ol "
-                "JOIN orders o ON o.id = ol.order_id "
-                f"WHERE o.customer_id = ? AND o.status IN {HOLDING_SQL} "
-                f"AND ol.campaign_item_id IN ({_marks(limited_ids)}) "
-                "GROUP BY ol.campaign_item_id",
-                request.customer.id,
-                *limited_ids,
-            )
+    if not limited:
+        return
+    limited_ids = [ln.campaign_item_id for ln in limited]
+    bought = dict(
+        _rows(
+            conn,
+            "SELECT ol.campaign_item_id, sum(ol.quantity) FROM order_lines ol "
+            "JOIN orders o ON o.id = ol.order_id "
+            f"WHERE o.customer_id = ? AND o.status IN {HOLDING_SQL} "
+            f"AND ol.campaign_item_id IN ({_marks(limited_ids)}) "
+            "GROUP BY ol.campaign_item_id",
+            request.customer.id,
+            *limited_ids,
         )
-        for index, line in enumerate(request.lines):
-            limit = items[line.campaign_item_id][4]
-            if limit is None:
-                continue
-            allowed = limit - int(bought.get(line.campaign_item_id, 0))
-            if line.quantity > allowed:
-                raise order_errors.limit_exceeded(index, limit, allowed)
+    )
+    for index, line in enumerate(request.lines):
+        limit = items[line.campaign_item_id][4]
+        if limit is None:
+            continue
+        allowed = limit - int(bought.get(line.campaign_item_id, 0))
+        if line.quantity > allowed:
+            raise order_errors.limit_exceeded(index, limit, allowed)
 
+
+def _lines(
+    conn: sqlite3.Connection, request: OrderRequest, now: datetime, order_id: int, items: _Items
+) -> int:
+    """section: lines. The lines at the group price, the total summed from
+    them by the database (returned), and the customer bound to the point."""
     conn.executemany(
         "INSERT INTO order_lines (order_id, campaign_item_id, product_id, quantity, "
         "unit_price_fen, amount_fen) VALUES (?, ?, ?, ?, ?, ?)",
@@ -237,7 +291,6 @@ def _place(
             for line in request.lines
         ],
     )
-    # The total is summed by the database from the stored lines.
     ((total_fen,),) = _rows(
         conn,
         "UPDATE orders SET total_fen = "
@@ -253,6 +306,12 @@ def _place(
         "WHERE customer_bindings.pickup_point_id <> excluded.pickup_point_id",
         (request.customer.id, request.pickup_point_id, _stored(now)),
     )
+    return int(total_fen)
+
+
+def _reservations(conn: sqlite3.Connection, request: OrderRequest) -> None:
+    """section: reservations. Each item in id order, within its cap. Last
+    here; PostgreSQL reserves before the lines since 0012 (module docstring)."""
     for index, line in sorted(enumerate(request.lines), key=lambda p: p[1].campaign_item_id):
         cursor = conn.execute(
             "UPDATE campaign_items SET reserved = reserved + ? "
@@ -266,5 +325,3 @@ def _place(
                 line.campaign_item_id,
             )
             raise order_errors.sold_out(["lines", str(index), "quantity"], left)
-
-    return _Placed(order_id, number, campaign_id, leader_id, total_fen)

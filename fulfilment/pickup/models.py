@@ -3,33 +3,14 @@ and the wrong codes verifiers typed (for the rate limit)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
 from kernel.db import Base, BigID, UTCDateTime, enum_column
-
-
-class PickupCode(Base):
-    """The code a customer shows to collect an order: six random digits,
-    unique among the orders of one pickup point and delivery date (so a
-    leader typing it finds exactly one order)."""
-
-    __tablename__ = "pickup_codes"
-    __table_args__ = (
-        UniqueConstraint("pickup_point_id", "delivery_date", "code"),
-        CheckConstraint("length(code) = 6", name="six_digits"),
-    )
-
-    id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
-    pickup_point_id: Mapped[int] = mapped_column(ForeignKey("pickup_points.id"))
-    delivery_date: Mapped[date] = mapped_column(Date)  # the campaign's, copied for the key
-    code: Mapped[str] = mapped_column(String(6))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class PickupMethod(Enum):

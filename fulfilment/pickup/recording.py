@@ -14,17 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Campaign, Product
 from fulfilment.orders.models import Order, OrderLine, OrderStatus, Refund
-from fulfilment.pickup.models import (
-    OrderPickup,
-    PickupLine,
-    PickupMethod,
-)
+from fulfilment.pickup.models import OrderPickup, PickupLine, PickupMethod
 from fulfilment.pickup.rules import PickupRules, has_open_line, refunded, unsigned_published_stop
 from kernel.clock import business_date
 from kernel.db import insert_ignoring_conflicts
-from leaders.applications.models import Leader
 from leaders.commission.accrual import PickedUpLine, accrue
-from leaders.points.models import PickupPoint
+from leaders.points.models import Leader, PickupPoint
 
 # Orders completed automatically per step of the job.
 AUTO_COMPLETE_BATCH = 500

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, func, insert, literal, select
+from sqlalchemy import ColumnElement, Select, Subquery, case, exists, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Campaign
@@ -156,51 +157,7 @@ async def short_latest_paid(
 
     One window-function statement: the running total of open units from the
     latest-paid line backwards, and a refund for each line it reaches."""
-    shorted = (
-        select(OrderLineShortfall.order_line_id, func.sum(OrderLineShortfall.quantity).label("q"))
-        .group_by(OrderLineShortfall.order_line_id)
-        .subquery()
-    )
-    open_units = OrderLine.quantity - func.coalesce(shorted.c.q, 0)
-    lines = (
-        select(
-            OrderLine.id.label("line_id"),
-            OrderLine.order_id,
-            OrderLine.unit_price_fen,
-            open_units.label("open_units"),
-            Order.paid_at,
-        )
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(Campaign, Campaign.id == Order.campaign_id)
-        .outerjoin(shorted, shorted.c.order_line_id == OrderLine.id)
-        .where(
-            Order.status == OrderStatus.PAID,
-            # Goods already collected are not short: the customer has them,
-            # and their commission has been booked.
-            ~exists().where(OrderPickup.order_id == Order.id),
-            OrderLine.product_id == product_id,
-            Campaign.warehouse_id == scope.warehouse_id,
-            Campaign.delivery_date == scope.delivery_date,
-            open_units > 0,
-        )
-    )
-    if scope.pickup_point_id is not None:
-        lines = lines.where(Order.pickup_point_id == scope.pickup_point_id)
-    eligible = lines.subquery()
-    running = func.sum(eligible.c.open_units).over(
-        order_by=(eligible.c.paid_at.desc(), eligible.c.order_id.desc()), rows=(None, 0)
-    )
-    ranked = select(eligible, running.label("running")).subquery()
-    before = ranked.c.running - ranked.c.open_units
-    take = case((ranked.c.open_units < need - before, ranked.c.open_units), else_=need - before)
-    chosen = select(
-        ranked.c.order_id,
-        ranked.c.line_id,
-        take,
-        take * ranked.c.unit_price_fen,
-        literal(_REFUND_REASONS[reason].value),
-        literal(now, type_=Refund.created_at.type),
-    ).where(before < need)
+    chosen = _latest_paid_refunds(_eligible_lines(scope, product_id), need, reason, now)
     # RETURNING gives this run's refunds: their shortfall rows are written
     # from them directly, and the totals need no second look at the table.
     refunds = (
@@ -235,3 +192,61 @@ async def short_latest_paid(
         ShortedLine(refund_id, order_id, line_id or 0, quantity or 0, amount)
         for refund_id, order_id, line_id, quantity, amount in refunds
     ]
+
+
+def _eligible_lines(scope: AllocationScope, product_id: int) -> Subquery:
+    """The paid, not yet collected lines of ``product_id`` in ``scope`` that
+    still have open (not yet shorted) units, with their payment time."""
+    shorted = (
+        select(OrderLineShortfall.order_line_id, func.sum(OrderLineShortfall.quantity).label("q"))
+        .group_by(OrderLineShortfall.order_line_id)
+        .subquery()
+    )
+    open_units = OrderLine.quantity - func.coalesce(shorted.c.q, 0)
+    lines = (
+        select(
+            OrderLine.id.label("line_id"),
+            OrderLine.order_id,
+            OrderLine.unit_price_fen,
+            open_units.label("open_units"),
+            Order.paid_at,
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Campaign, Campaign.id == Order.campaign_id)
+        .outerjoin(shorted, shorted.c.order_line_id == OrderLine.id)
+        .where(
+            Order.status == OrderStatus.PAID,
+            # Goods already collected are not short: the customer has them,
+            # and their commission has been booked.
+            ~exists().where(OrderPickup.order_id == Order.id),
+            OrderLine.product_id == product_id,
+            Campaign.warehouse_id == scope.warehouse_id,
+            Campaign.delivery_date == scope.delivery_date,
+            open_units > 0,
+        )
+    )
+    if scope.pickup_point_id is not None:
+        lines = lines.where(Order.pickup_point_id == scope.pickup_point_id)
+    return lines.subquery()
+
+
+def _latest_paid_refunds(
+    eligible: Subquery, need: int, reason: ShortfallReason, now: datetime
+) -> Select[Any]:
+    """The refund rows (in ``Refund``'s insert column order) that cover
+    ``need`` units from ``eligible``: the running total of open units from
+    the latest-paid line backwards, each line taking what is still needed."""
+    running = func.sum(eligible.c.open_units).over(
+        order_by=(eligible.c.paid_at.desc(), eligible.c.order_id.desc()), rows=(None, 0)
+    )
+    ranked = select(eligible, running.label("running")).subquery()
+    before = ranked.c.running - ranked.c.open_units
+    take = case((ranked.c.open_units < need - before, ranked.c.open_units), else_=need - before)
+    return select(
+        ranked.c.order_id,
+        ranked.c.line_id,
+        take,
+        take * ranked.c.unit_price_fen,
+        literal(_REFUND_REASONS[reason].value),
+        literal(now, type_=Refund.created_at.type),
+    ).where(before < need)

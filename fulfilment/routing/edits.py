@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.routing.errors import RoutingErrorCode
-from fulfilment.routing.models import Route, RoutePlan, RouteStop, VehicleType
+from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
 from fulfilment.routing.plans import apply_schedule, apply_visit, editable_plan, refresh_totals
 from fulfilment.routing.problem import (
     DayProblem,
@@ -134,6 +134,33 @@ async def move_stop(
     and joins are rescheduled; a route left empty disappears."""
     plan = await editable_plan(session, plan_id, version)
     stored = await stored_plan(session, plan.id)
+    source, unserved = _stop_to_move(stored, pickup_point_id)
+    if to_route_id is None:
+        target = await _new_route(session, plan, stored, vehicle_type_id)
+    else:
+        found = next((r for r in stored.routes if r.id == to_route_id), None)
+        if found is None:
+            raise NotFound("Route", ["toRouteId"])
+        target = found
+    sequences = _sequences_after_move(stored, source, target, pickup_point_id, position)
+
+    day = await build_problem(
+        await plan_inputs(
+            session, plan, stored, zone, only={p for _, seq in sequences for p in seq}
+        ),
+        provider,
+    )
+    moved_name = day.stops[day.stop_index[pickup_point_id]].name
+    scheduled = _reschedule(day, sequences, moved_name)
+    await _store_move(session, plan, day, stored, pickup_point_id, target, unserved, scheduled)
+    return await _bump(session, plan)
+
+
+def _stop_to_move(
+    stored: StoredPlan, pickup_point_id: int
+) -> tuple[Route | None, UnservedStop | None]:
+    """The route the stop is on, or its unserved row; refuses a stop that
+    is neither, or is locked."""
     source = stored.route_of(pickup_point_id)
     unserved = next((u for u in stored.unserved if u.pickup_point_id == pickup_point_id), None)
     if source is None and unserved is None:
@@ -147,13 +174,18 @@ async def move_stop(
         raise DomainError(
             RoutingErrorCode.LOCKED_STOP, "The stop is locked: unlock it first.", ["pickupPointId"]
         )
-    if to_route_id is None:
-        target = await _new_route(session, plan, stored, vehicle_type_id)
-    else:
-        found = next((r for r in stored.routes if r.id == to_route_id), None)
-        if found is None:
-            raise NotFound("Route", ["toRouteId"])
-        target = found
+    return source, unserved
+
+
+def _sequences_after_move(
+    stored: StoredPlan,
+    source: Route | None,
+    target: Route,
+    pickup_point_id: int,
+    position: int,
+) -> list[tuple[Route, list[int]]]:
+    """The pickup points of the routes the move changes, in their new order:
+    the target with the stop at ``position``, then the route it leaves."""
 
     def sequence(route: Route) -> list[int]:
         points = [s.pickup_point_id for s in stored.stops.get(route.id, [])]
@@ -167,19 +199,19 @@ async def move_stop(
             ["position"],
         )
     joined.insert(position - 1, pickup_point_id)
-    sequences = {id(target): (target, joined)}
+    sequences = [(target, joined)]
     if source is not None and source is not target:
-        sequences[id(source)] = (source, sequence(source))
+        sequences.append((source, sequence(source)))
+    return sequences
 
-    day = await build_problem(
-        await plan_inputs(
-            session, plan, stored, zone, only={p for _, seq in sequences.values() for p in seq}
-        ),
-        provider,
-    )
-    moved_name = day.stops[day.stop_index[pickup_point_id]].name
+
+def _reschedule(
+    day: DayProblem, sequences: list[tuple[Route, list[int]]], moved_name: str
+) -> list[tuple[Route, list[int], PlannedRoute | None]]:
+    """Schedule each changed route (None for a route left empty); the first
+    broken rule refuses the move."""
     scheduled: list[tuple[Route, list[int], PlannedRoute | None]] = []
-    for route, points in sequences.values():
+    for route, points in sequences:
         planned = None
         if points:
             vehicle = day.vehicle_index[(route.vehicle_type_id, route.vehicle_number)]
@@ -189,7 +221,21 @@ async def move_stop(
             if violations:
                 raise _refusal(day, route.number, vehicle, planned, violations, moved_name)
         scheduled.append((route, points, planned))
+    return scheduled
 
+
+async def _store_move(
+    session: AsyncSession,
+    plan: RoutePlan,
+    day: DayProblem,
+    stored: StoredPlan,
+    pickup_point_id: int,
+    target: Route,
+    unserved: UnservedStop | None,
+    scheduled: list[tuple[Route, list[int], PlannedRoute | None]],
+) -> None:
+    """Write the rescheduled routes and their stops; delete a route left
+    empty, and the unserved row of a stop that is now served."""
     rows = {s.pickup_point_id: s for stops in stored.stops.values() for s in stops}
     if target.id is None:
         session.add(target)
@@ -211,7 +257,6 @@ async def move_stop(
     await session.flush()  # the stops have left before their route goes
     for route in emptied:
         await session.delete(route)
-    return await _bump(session, plan)
 
 
 async def _bump(session: AsyncSession, plan: RoutePlan) -> RoutePlan:

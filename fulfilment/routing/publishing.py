@@ -17,8 +17,7 @@ from fulfilment.routing.plans import editable_plan
 from kernel.accounts import User
 from kernel.errors import DomainError
 from kernel.notifications import Gateway, notify
-from leaders.applications.models import Leader
-from leaders.points.models import PickupPoint
+from leaders.points.models import Leader, PickupPoint
 
 ETA_KIND = "route.eta"
 

@@ -23,8 +23,7 @@ from fulfilment.sorting.sorting import (
 from kernel.accounts import User
 from kernel.errors import NotFound
 from kernel.tables import Rows
-from leaders.applications.models import Leader
-from leaders.points.models import PickupPoint
+from leaders.points.models import Leader, PickupPoint
 
 PICK_LIST_PRODUCT_HEADER = ("自提点", "团长", "商品", "数量")
 

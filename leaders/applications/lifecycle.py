@@ -21,9 +21,8 @@ from kernel.errors import DomainError, NotFound
 from kernel.geo import LatLon
 from kernel.validation import clean_phone, clean_text
 from leaders.applications.errors import LeaderErrorCode
-from leaders.applications.models import Leader, LeaderStatus
 from leaders.points.customers import new_share_code
-from leaders.points.models import PickupPoint
+from leaders.points.models import Leader, LeaderStatus, PickupPoint
 
 
 @dataclass(frozen=True)

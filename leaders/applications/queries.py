@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import keyset_page
-from leaders.applications.models import Leader, LeaderStatus
+from leaders.points.models import Leader, LeaderStatus
 
 
 async def leader_of_user(session: AsyncSession, user_id: int) -> Leader | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.clock import as_utc, utcnow
 from kernel.money import div_half_even
 from kernel.settings import Settings, get_settings
-from leaders.applications.models import Leader
 from leaders.commission.ledger import LedgerWriter, lock_accounts
 from leaders.commission.models import (
     CategoryRate,
@@ -39,6 +39,7 @@ from leaders.commission.models import (
     LedgerEntry,
     ProductRate,
 )
+from leaders.points.models import Leader
 
 BPS = 10_000
 
@@ -218,18 +219,7 @@ async def reverse(
     however many partial refunds it takes. No-op (returns 0) for a line never
     accrued. Idempotent per refund_id. Returns the fen reversed from the
     leader."""
-    accruals = list(
-        (
-            await session.execute(
-                select(LedgerEntry)
-                .where(
-                    LedgerEntry.order_line_id == order_line_id,
-                    LedgerEntry.kind.in_(list(_REVERSAL_OF)),
-                )
-                .order_by(LedgerEntry.id)
-            )
-        ).scalars()
-    )
+    accruals = await _accruals_of_line(session, order_line_id)
     if not accruals:
         return 0
     stamp = utcnow()
@@ -244,18 +234,7 @@ async def reverse(
     )
     if already:
         return 0
-    earlier = dict(
-        (
-            await session.execute(
-                select(
-                    LedgerEntry.reverses_id,
-                    func.coalesce(func.sum(LedgerEntry.amount_fen), 0),
-                )
-                .where(LedgerEntry.reverses_id.in_([a.id for a in accruals]))
-                .group_by(LedgerEntry.reverses_id)
-            )
-        ).all()
-    )
+    earlier = await _reversed_so_far(session, accruals)
     ledger = LedgerWriter(session, accounts, stamp)
     reversed_from_leader = 0
     for accrual in accruals:
@@ -286,3 +265,38 @@ async def reverse(
             reversed_from_leader = -amount
     await ledger.flush()
     return reversed_from_leader
+
+
+async def _accruals_of_line(session: AsyncSession, order_line_id: int) -> list[LedgerEntry]:
+    """The line's accruals (the leader's and the recruiter's), in id order."""
+    return list(
+        (
+            await session.execute(
+                select(LedgerEntry)
+                .where(
+                    LedgerEntry.order_line_id == order_line_id,
+                    LedgerEntry.kind.in_(list(_REVERSAL_OF)),
+                )
+                .order_by(LedgerEntry.id)
+            )
+        ).scalars()
+    )
+
+
+async def _reversed_so_far(
+    session: AsyncSession, accruals: Sequence[LedgerEntry]
+) -> dict[int | None, Any]:
+    """The sum (fen, negative) of the reversals booked so far against each
+    accrual, by the accrual's id; an accrual never reversed is absent."""
+    return dict(
+        (
+            await session.execute(
+                select(
+                    LedgerEntry.reverses_id,
+                    func.coalesce(func.sum(LedgerEntry.amount_fen), 0),
+                )
+                .where(LedgerEntry.reverses_id.in_([a.id for a in accruals]))
+                .group_by(LedgerEntry.reverses_id)
+            )
+        ).all()
+    )

@@ -27,11 +27,10 @@ from kernel.errors import CommonErrorCode, DomainError, NotFound
 from kernel.settings import Settings
 from kernel.validation import clean_text
 from leaders.applications.errors import LeaderErrorCode
-from leaders.applications.models import Leader
 from leaders.commission.errors import CommissionErrorCode
 from leaders.commission.ledger import LedgerWriter, lock_accounts
 from leaders.commission.models import EntryKind, Payout, PayoutBatch, PayoutStatus
-from leaders.points.models import PickupPoint
+from leaders.points.models import Leader, PickupPoint
 
 
 async def request_payout(

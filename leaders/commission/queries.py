@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import keyset_page
-from leaders.applications.models import Leader
 from leaders.commission.models import (
     CategoryRate,
     LeaderLevel,
@@ -22,7 +21,8 @@ from leaders.commission.models import (
     Settlement,
     Statement,
 )
-from leaders.commission.settlement import statement_lines_query
+from leaders.commission.statements import statement_lines_query
+from leaders.points.models import Leader
 
 
 async def leader_id_of_user(session: AsyncSession, user_id: int) -> int | None:

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import DomainError, NotFound
-from leaders.applications.models import Leader, LeaderStatus
 from leaders.commission.errors import CommissionErrorCode
+from leaders.points.models import Leader, LeaderStatus
 
 
 async def set_recruiter(session: AsyncSession, recruit_id: int, recruiter_id: int) -> Leader:

@@ -60,6 +60,7 @@ from leaders.commission.models import (
     Settlement,
     Statement,
 )
+from leaders.commission.statements import admitted, pending, previous_statements
 
 # Periods are counted from this Monday, so weekly periods end on Mondays.
 ANCHOR = date(2024, 1, 1)
@@ -108,48 +109,6 @@ def check_period(period_end: date, now: datetime, settings: Settings) -> None:
             f"window has closed ({settings.after_sale_window_hours} h after its end).",
             ["periodEnd"],
         )
-
-
-def admitted(entry: Any, through_entry_id: Any, picked_up_before: Any, refunded_before: Any) -> Any:
-    """The condition on ``entry`` (LedgerEntry or an alias) of being settled
-    by a statement with these bounds, or by one before it."""
-    return and_(
-        entry.id <= through_entry_id,
-        entry.basis_at < picked_up_before,
-        entry.occurred_at < refunded_before,
-    )
-
-
-def _pending(entry: Any) -> Any:
-    return and_(entry.account == LedgerAccount.PENDING, entry.kind != EntryKind.SETTLEMENT)
-
-
-def _previous_statements(before_settlement_id: int) -> Any:
-    """Each leader's newest statement before the given settlement, with its
-    settlement's cut-offs."""
-    newest = (
-        select(Statement.leader_id, func.max(Statement.settlement_id).label("settlement_id"))
-        .where(Statement.settlement_id < before_settlement_id)
-        .group_by(Statement.leader_id)
-        .subquery()
-    )
-    return (
-        select(
-            Statement.leader_id,
-            Statement.through_entry_id,
-            Settlement.picked_up_before,
-            Settlement.refunded_before,
-        )
-        .join(
-            newest,
-            and_(
-                newest.c.leader_id == Statement.leader_id,
-                newest.c.settlement_id == Statement.settlement_id,
-            ),
-        )
-        .join(Settlement, Settlement.id == Statement.settlement_id)
-        .subquery()
-    )
 
 
 async def settle(
@@ -233,7 +192,7 @@ async def settle(
 
 async def _write_statements(session: AsyncSession, settlement: Settlement, now: datetime) -> None:
     entry, account = LedgerEntry, CommissionAccount
-    before = _previous_statements(settlement.id)
+    before = previous_statements(settlement.id)
     new = and_(
         entry.basis_at < settlement.picked_up_before,
         entry.occurred_at < settlement.refunded_before,
@@ -257,7 +216,7 @@ async def _write_statements(session: AsyncSession, settlement: Settlement, now: 
         (newest > func.coalesce(before.c.through_entry_id, 0), newest),
         else_=before.c.through_entry_id,
     )
-    conditions = [_pending(entry)]
+    conditions = [pending(entry)]
     if settlement.scanned_from is not None:
         conditions.append(entry.created_at >= settlement.scanned_from)
     rows = (
@@ -369,47 +328,3 @@ async def _move_balances(session: AsyncSession, settlement_id: int, now: datetim
         )
         .execution_options(synchronize_session=False)
     )
-
-
-def statement_lines_query(statement: Statement, settlement: Settlement) -> Any:
-    """The ledger entries a statement settled (its lines), in id order:
-    admitted by it, not by the leader's statement before."""
-    entry = LedgerEntry
-    previous = (
-        select(Statement.through_entry_id, Settlement.picked_up_before, Settlement.refunded_before)
-        .join(Settlement, Settlement.id == Statement.settlement_id)
-        .where(
-            Statement.leader_id == statement.leader_id,
-            Statement.settlement_id < statement.settlement_id,
-        )
-        .order_by(Statement.settlement_id.desc())
-        .limit(1)
-        .subquery()
-    )
-    earlier = (
-        select(1)
-        .select_from(previous)
-        .where(
-            admitted(
-                entry,
-                previous.c.through_entry_id,
-                previous.c.picked_up_before,
-                previous.c.refunded_before,
-            )
-        )
-        .exists()
-    )
-    conditions = [
-        entry.leader_id == statement.leader_id,
-        _pending(entry),
-        admitted(
-            entry,
-            statement.through_entry_id,
-            settlement.picked_up_before,
-            settlement.refunded_before,
-        ),
-        ~earlier,
-    ]
-    if settlement.scanned_from is not None:
-        conditions.append(entry.created_at >= settlement.scanned_from)
-    return select(entry).where(*conditions)

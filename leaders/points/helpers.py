@@ -19,9 +19,14 @@ from kernel.accounts import Role, User
 from kernel.db import keyset_page
 from kernel.errors import DomainError, NotFound
 from kernel.validation import clean_phone, clean_text
-from leaders.applications.models import Leader, LeaderStatus
 from leaders.points.errors import PickupHelperErrorCode
-from leaders.points.models import PickupHelper, PickupHelperStatus, PickupPoint
+from leaders.points.models import (
+    Leader,
+    LeaderStatus,
+    PickupHelper,
+    PickupHelperStatus,
+    PickupPoint,
+)
 
 # Each helper brings their own allowance of wrong codes (see the pickup rate
 # limit); a small team keeps what a point can try in a day small too.

@@ -8,8 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import keyset_page
-from leaders.applications.models import Leader, LeaderStatus
-from leaders.points.models import PickupPoint
+from leaders.points.models import Leader, LeaderStatus, PickupPoint
 
 
 async def list_pickup_points(

@@ -18,7 +18,7 @@ from kernel.accounts import Role, User
 from kernel.errors import DomainError
 from kernel.geo import CoordSystem, resolve_point
 from leaders.applications import lifecycle as applications
-from leaders.applications.models import Leader
+from leaders.points.models import Leader
 from leaders.points.queries import pickup_points_by_leader
 
 

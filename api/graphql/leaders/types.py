@@ -19,8 +19,7 @@ from api.graphql.ids import node_db_ids
 from api.graphql.users import UserType, can_see_user
 from kernel.accounts import Role, User
 from kernel.geo import LatLon
-from leaders.applications.models import Leader, LeaderStatus
-from leaders.points.models import PickupPoint
+from leaders.points.models import Leader, LeaderStatus, PickupPoint
 
 if TYPE_CHECKING:
     from api.graphql.campaigns.types import WarehouseType

@@ -20,9 +20,8 @@ from fulfilment.orders.placing import LineRequest, OrderRequest, PlacedOrder, pl
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.errors import DomainError, NotFound
-from leaders.applications.models import Leader
 from leaders.points.customers import customer_by_phone
-from leaders.points.models import PickupPoint
+from leaders.points.models import Leader, PickupPoint
 
 
 @strawberry.input

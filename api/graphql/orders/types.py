@@ -15,7 +15,7 @@ from api.graphql.leaders.types import PickupPointType
 from api.graphql.pickup.types import OrderPickupType, PickupCodeType, can_see_pickup_code
 from fulfilment.orders.models import Order, OrderLine, OrderStatus, ShortfallReason
 from kernel.accounts import Role, User
-from leaders.applications.models import Leader
+from leaders.points.models import Leader
 
 OrderStatusEnum = strawberry.enum(OrderStatus, name="OrderStatus")
 

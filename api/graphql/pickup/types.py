@@ -22,13 +22,12 @@ from api.graphql.context import Info
 from api.graphql.ids import node_db_ids
 from api.graphql.leaders.types import PickupPointType
 from api.graphql.pagination import Connection
-from fulfilment.orders.models import Order
-from fulfilment.pickup.codes import qr_payload
-from fulfilment.pickup.models import OrderPickup, PickupCode, PickupMethod
+from fulfilment.orders.models import Order, PickupCode
+from fulfilment.orders.pickup_codes import qr_payload
+from fulfilment.pickup.models import OrderPickup, PickupMethod
 from fulfilment.pickup.recording import Pickup
 from kernel.accounts import Role, User
-from leaders.applications.models import Leader
-from leaders.points.models import PickupHelper, PickupHelperStatus
+from leaders.points.models import Leader, PickupHelper, PickupHelperStatus
 
 if TYPE_CHECKING:
     from api.graphql.orders.types import OrderType

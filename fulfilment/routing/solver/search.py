@@ -78,61 +78,14 @@ def run_search(
     """Search for ``time_limit_s`` and return the best plan found, or None
     when not even a first solution exists (only possible with locked stops)."""
     started = time.monotonic()
-    n, vehicles = problem.size, problem.vehicles
-    manager = pywrapcp.RoutingIndexManager(n + 1, len(vehicles), 0)
+    manager = pywrapcp.RoutingIndexManager(problem.size + 1, len(problem.vehicles), 0)
     routing = pywrapcp.RoutingModel(manager)
-
-    distance = problem.distance_m
-    for per_km in sorted({v.cost_per_km for v in vehicles}):
-        cost_cb = routing.RegisterTransitMatrix((distance * max(per_km, 1)).tolist())
-        for index, spec in enumerate(vehicles):
-            if spec.cost_per_km == per_km:
-                routing.SetArcCostEvaluatorOfVehicle(cost_cb, index)
-    for index, spec in enumerate(vehicles):
-        if spec.fixed_cost:
-            routing.SetFixedCostOfVehicle(spec.fixed_cost * COST_SCALE, index)
-
-    weight_cb = routing.RegisterUnaryTransitVector([0] + [s.weight_g for s in problem.stops])
-    routing.AddDimensionWithVehicleCapacity(
-        weight_cb, 0, [v.capacity_g for v in vehicles], True, "weight"
-    )
-    totes_cb = routing.RegisterUnaryTransitVector([0] + [s.totes for s in problem.stops])
-    routing.AddDimensionWithVehicleCapacity(
-        totes_cb, 0, [v.capacity_totes for v in vehicles], True, "totes"
-    )
-
-    # Leaving node i takes its service time, then the drive; leaving the
-    # warehouse takes the loading time.
-    service = [problem.loading_s] + [s.service_s for s in problem.stops]
-    transit = problem.travel_s.copy()
-    transit += [[s] for s in service]
-    time_cb = routing.RegisterTransitMatrix(transit.tolist())
-    horizon = problem.horizon_s
-    routing.AddDimension(time_cb, horizon, horizon, False, "time")
-    clock = routing.GetDimensionOrDie("time")
-    for stop_index, stop in enumerate(problem.stops):
-        clock.CumulVar(manager.NodeToIndex(stop_index + 1)).SetRange(
-            stop.window_open_s, stop.window_close_s
-        )
-    for index, spec in enumerate(vehicles):
-        clock.CumulVar(routing.Start(index)).SetRange(spec.shift_start_s, horizon)
-        clock.CumulVar(routing.End(index)).SetRange(0, horizon)
-        clock.SetSpanUpperBoundForVehicle(spec.max_shift_s, index)
-
-    locked = {stop for stops in problem.locked.values() for stop in stops}
-    penalty = drop_penalty(problem)
-    for stop_index in range(n):
-        if stop_index not in locked:
-            routing.AddDisjunction([manager.NodeToIndex(stop_index + 1)], penalty)
+    _add_costs(problem, routing)
+    _add_capacities(problem, routing)
+    clock = _add_time(problem, manager, routing)
+    _add_drops(problem, manager, routing)
     _apply_locks(problem, manager, routing, clock)
-
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = getattr(
-        routing_enums_pb2.FirstSolutionStrategy, config.first_solution
-    )
-    _set_metaheuristic(params, config)
-    remaining = max(0.1, time_limit_s - (time.monotonic() - started))
-    params.time_limit.FromMilliseconds(int(remaining * 1000))
+    params = _search_parameters(config, time_limit_s, started)
 
     first: list[float] = []
     solutions = [0]
@@ -146,23 +99,118 @@ def run_search(
             report(elapsed, int(routing.CostVar().Value()))
 
     routing.AddAtSolutionCallback(on_solution)
-    if problem.initial_routes:
-        routing.CloseModelWithParameters(params)
-        hint = [problem.initial_routes.get(v, []) for v in range(len(vehicles))]
-        start = routing.ReadAssignmentFromRoutes(
-            [[stop + 1 for stop in route] for route in hint], True
-        )
-        solution = (
-            routing.SolveFromAssignmentWithParameters(start, params)
-            if start is not None
-            else routing.SolveWithParameters(params)
-        )
-    else:
-        solution = routing.SolveWithParameters(params)
+    solution = _solve(problem, routing, params)
     if solution is None:
         return None
+    return SearchResult(
+        routes=_routes_of(problem, manager, routing, solution),
+        cost=int(solution.ObjectiveValue()),
+        first_solution_s=first[0] if first else None,
+        solutions=solutions[0],
+    )
+
+
+def _add_costs(problem: RoutingProblem, routing: pywrapcp.RoutingModel) -> None:
+    """Arc costs at each vehicle's rate (one matrix per distinct rate), and
+    the fixed cost of each vehicle used."""
+    vehicles = problem.vehicles
+    distance = problem.distance_m
+    for per_km in sorted({v.cost_per_km for v in vehicles}):
+        cost_cb = routing.RegisterTransitMatrix((distance * max(per_km, 1)).tolist())
+        for index, spec in enumerate(vehicles):
+            if spec.cost_per_km == per_km:
+                routing.SetArcCostEvaluatorOfVehicle(cost_cb, index)
+    for index, spec in enumerate(vehicles):
+        if spec.fixed_cost:
+            routing.SetFixedCostOfVehicle(spec.fixed_cost * COST_SCALE, index)
+
+
+def _add_capacities(problem: RoutingProblem, routing: pywrapcp.RoutingModel) -> None:
+    """Each vehicle's weight and tote capacity."""
+    vehicles = problem.vehicles
+    weight_cb = routing.RegisterUnaryTransitVector([0] + [s.weight_g for s in problem.stops])
+    routing.AddDimensionWithVehicleCapacity(
+        weight_cb, 0, [v.capacity_g for v in vehicles], True, "weight"
+    )
+    totes_cb = routing.RegisterUnaryTransitVector([0] + [s.totes for s in problem.stops])
+    routing.AddDimensionWithVehicleCapacity(
+        totes_cb, 0, [v.capacity_totes for v in vehicles], True, "totes"
+    )
+
+
+def _add_time(
+    problem: RoutingProblem, manager: pywrapcp.RoutingIndexManager, routing: pywrapcp.RoutingModel
+) -> Any:
+    """The time dimension (returned): each stop's window, each vehicle's
+    shift start and longest shift."""
+    # Leaving node i takes its service time, then the drive; leaving the
+    # warehouse takes the loading time.
+    service = [problem.loading_s] + [s.service_s for s in problem.stops]
+    transit = problem.travel_s.copy()
+    transit += [[s] for s in service]
+    time_cb = routing.RegisterTransitMatrix(transit.tolist())
+    horizon = problem.horizon_s
+    routing.AddDimension(time_cb, horizon, horizon, False, "time")
+    clock = routing.GetDimensionOrDie("time")
+    for stop_index, stop in enumerate(problem.stops):
+        clock.CumulVar(manager.NodeToIndex(stop_index + 1)).SetRange(
+            stop.window_open_s, stop.window_close_s
+        )
+    for index, spec in enumerate(problem.vehicles):
+        clock.CumulVar(routing.Start(index)).SetRange(spec.shift_start_s, horizon)
+        clock.CumulVar(routing.End(index)).SetRange(0, horizon)
+        clock.SetSpanUpperBoundForVehicle(spec.max_shift_s, index)
+    return clock
+
+
+def _add_drops(
+    problem: RoutingProblem, manager: pywrapcp.RoutingIndexManager, routing: pywrapcp.RoutingModel
+) -> None:
+    """Every stop but a locked one may be left out, at ``drop_penalty``."""
+    locked = {stop for stops in problem.locked.values() for stop in stops}
+    penalty = drop_penalty(problem)
+    for stop_index in range(problem.size):
+        if stop_index not in locked:
+            routing.AddDisjunction([manager.NodeToIndex(stop_index + 1)], penalty)
+
+
+def _search_parameters(config: SearchConfig, time_limit_s: float, started: float) -> Any:
+    """The config's strategies, and what is left of the time limit (at
+    least 0.1 s) after building the model."""
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, config.first_solution
+    )
+    _set_metaheuristic(params, config)
+    remaining = max(0.1, time_limit_s - (time.monotonic() - started))
+    params.time_limit.FromMilliseconds(int(remaining * 1000))
+    return params
+
+
+def _solve(problem: RoutingProblem, routing: pywrapcp.RoutingModel, params: Any) -> Any:
+    """Solve, starting from the problem's initial routes when it has them
+    (and they are feasible); None when no solution is found."""
+    if not problem.initial_routes:
+        return routing.SolveWithParameters(params)
+    routing.CloseModelWithParameters(params)
+    hint = [problem.initial_routes.get(v, []) for v in range(len(problem.vehicles))]
+    start = routing.ReadAssignmentFromRoutes([[stop + 1 for stop in route] for route in hint], True)
+    return (
+        routing.SolveFromAssignmentWithParameters(start, params)
+        if start is not None
+        else routing.SolveWithParameters(params)
+    )
+
+
+def _routes_of(
+    problem: RoutingProblem,
+    manager: pywrapcp.RoutingIndexManager,
+    routing: pywrapcp.RoutingModel,
+    solution: Any,
+) -> dict[int, list[int]]:
+    """Each used vehicle's stops (problem stop indices) in visiting order."""
     routes: dict[int, list[int]] = {}
-    for vehicle in range(len(vehicles)):
+    for vehicle in range(len(problem.vehicles)):
         index = solution.Value(routing.NextVar(routing.Start(vehicle)))
         stops: list[int] = []
         while not routing.IsEnd(index):
@@ -170,12 +218,7 @@ def run_search(
             index = solution.Value(routing.NextVar(index))
         if stops:
             routes[vehicle] = stops
-    return SearchResult(
-        routes=routes,
-        cost=int(solution.ObjectiveValue()),
-        first_solution_s=first[0] if first else None,
-        solutions=solutions[0],
-    )
+    return routes
 
 
 def _set_metaheuristic(params: Any, config: SearchConfig) -> None:

@@ -1,0 +1,96 @@
+"""The web client in a real browser: Debian's Chromium driven by Playwright
+against `tuangou serve` on a free port and a SQLite file the test has filled.
+
+Screenshots go to tests/artifacts/ (git-ignored) for a human to look at."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright
+
+from kernel.db import create_engine, create_sessionmaker
+from tests.api.test_e2e_server import env_for, serving
+from tests.conftest import TOKEN_SECRET, TestDB, test_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
+
+
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian's chromium is not installed (apt-get install chromium); .ci/run installs it",
+)
+
+
+@asynccontextmanager
+async def sqlite_file(template: Path, tmp_path: Path) -> AsyncIterator[TestDB]:
+    """A migrated SQLite file for the test to fill before the server starts."""
+    path = tmp_path / "tuangou.db"
+    shutil.copy(template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    engine = create_engine(url)
+    try:
+        yield TestDB("sqlite", url, test_settings(url), engine, create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+@contextmanager
+def live_server(db: TestDB, cwd: Path) -> Iterator[str]:
+    """`tuangou serve` on ``db`` (jobs inline, as on any SQLite); yields its base URL."""
+    env = {**env_for(db.url), "TUANGOU_TOKEN_SECRET": TOKEN_SECRET, "TUANGOU_GEOCODER": "none"}
+    with serving(env, cwd, "--no-migrate") as base:
+        yield base
+
+
+@asynccontextmanager
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@asynccontextmanager
+async def signed_in(
+    base: str, token: str, *, mobile: bool = False, path: str = "/app/"
+) -> AsyncIterator[Page]:
+    """A fresh browser page at ``path`` signed in with ``token`` (a phone-sized
+    one if ``mobile``)."""
+    async with browser() as chromium:
+        size: ViewportSize = (
+            {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900}
+        )
+        context = await chromium.new_context(viewport=size, locale="zh-CN")
+        page = await context.new_page()
+        page.set_default_timeout(30_000)
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+        page.on("pageerror", lambda error: console.append(str(error)))
+        await page.goto(f"{base}{path}")
+        await page.fill("#sign-in input[name=token]", token)
+        await page.click("#sign-in button[type=submit]")
+        await page.wait_for_selector("#sign-out:not([hidden])")
+        try:
+            yield page
+        except Exception:
+            # What the page showed when the test gave up, and what the browser logged.
+            await screenshot(page, "last-failure")
+            print("browser console:", *console, sep="\n")
+            raise
+        finally:
+            await context.close()
+
+
+async def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
