@@ -6,7 +6,7 @@ In the same order but for one: the reservations come last here, in 0010's
 order, where 0012 moved them before the lines on PostgreSQL for its row locks;
 SQLite has one writer at a time and no row locks, so the order of the writes
 changes nothing. The order tests run on both databases and so check that the
-two agree; tests/test_place_order_sql.py checks that the sections do.
+two agree; tests/fulfilment/orders/test_place_order_sql.py checks that the sections do.
 
 Plain SQL run in one go in aiosqlite's database thread, rather than
 SQLAlchemy statements: every SQLAlchemy statement on aiosqlite is four or five
