@@ -44,7 +44,7 @@ def payments_simulate(
     import httpx
     from sqlalchemy import select
 
-    from api.http.payments import signed_notification
+    from api.payments import signed_notification
     from fulfilment.orders.models import Order
 
     settings = get_settings()

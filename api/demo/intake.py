@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.demo.region import Region
 from api.demo.steps import Steps
 from api.http.app import create_app
-from api.http.payments import process_notification, signed_notification
+from api.payments import process_notification, signed_notification
 from fulfilment.orders.models import Order
 from kernel.settings import Settings
 

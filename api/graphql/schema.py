@@ -20,7 +20,7 @@ from strawberry.types import ExecutionContext
 
 from api.graphql.after_sale import mutations as after_sale
 from api.graphql.campaigns import mutations as campaigns
-from api.graphql.campaigns.queries import CommerceQuery
+from api.graphql.campaigns.queries import CampaignQuery
 from api.graphql.commission import mutations as commission
 from api.graphql.commission.queries import CommissionQuery
 from api.graphql.core import NODE_TYPES, CoreQuery
@@ -32,9 +32,11 @@ from api.graphql.execution import SerialRootExecutionContext
 from api.graphql.jobs import mutations as jobs
 from api.graphql.leaders import mutations as leaders
 from api.graphql.orders import mutations as orders
+from api.graphql.orders.queries import OrderQuery
 from api.graphql.pickup import mutations as pickup
 from api.graphql.pickup.queries import PickupQuery
 from api.graphql.purchasing import mutations as purchasing
+from api.graphql.purchasing.queries import PurchasingQuery
 from api.graphql.routing import mutations as routing
 from api.graphql.routing.queries import RoutingQuery
 from api.graphql.sorting import mutations as sorting
@@ -112,7 +114,9 @@ Query = merge_types(
     "Query",
     (
         CoreQuery,
-        CommerceQuery,
+        CampaignQuery,
+        PurchasingQuery,
+        OrderQuery,
         SortingQuery,
         RoutingQuery,
         DeliveryQuery,

@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.graphql.context import request_viewer
-from api.graphql.ids import MAX_DB_ID, decode, encode
+from api.graphql.ids import MAX_DB_ID, decode
 from fulfilment.campaigns.catalog import supplier_of_user
 from fulfilment.purchasing.exports import purchase_order_rows
 from fulfilment.purchasing.models import PurchaseOrder
@@ -83,28 +83,12 @@ def _not_found() -> _Refused:
     return _Refused(404, "NOT_FOUND")
 
 
-def purchase_order_path(purchase_order_id: int, fmt: str, revision: int | None = None) -> str:
-    """The relative download URL of a purchase order (a revision of it)."""
-    path = f"/exports/purchase-orders/{encode('PurchaseOrder', purchase_order_id)}.{fmt}"
-    return path if revision is None else f"{path}?revision={revision}"
-
-
 async def _viewer(request: Request) -> User:
     state = request.app.state
     viewer = await request_viewer(request, state.auth_engine, state.settings.token_secret)
     if viewer is None:
         raise _Refused(401, "UNAUTHENTICATED")
     return viewer
-
-
-def route_sheet_path(plan_id: int, number: int, fmt: str) -> str:
-    """The relative download URL of a route's sheet (``csv`` or ``pdf``)."""
-    return f"/exports/route-plans/{encode('RoutePlan', plan_id)}/routes/{number}.{fmt}"
-
-
-def route_map_path(plan_id: int) -> str:
-    """The relative URL of a plan's picture (SVG)."""
-    return f"/exports/route-plans/{encode('RoutePlan', plan_id)}/map.svg"
 
 
 def _format(request: Request, allowed: Iterable[str] = CONTENT_TYPES) -> str:

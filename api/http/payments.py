@@ -1,104 +1,14 @@
-"""The payment provider's callback, ``POST /payments/wechat/notify``, and the
-development payer that signs notifications the same way."""
+"""The payment provider's callback, ``POST /payments/wechat/notify``; the
+protocol itself is ``api/payments.py``."""
 
 from __future__ import annotations
 
-import json
-import logging
-import secrets
-import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from fulfilment.orders.models import Order, PaymentOutcome
-from fulfilment.orders.payments import PaymentResult, record_payment, signature, signature_valid
-from kernel.clock import utcnow
-from kernel.db import unit_of_work
-from kernel.settings import Settings
-
-log = logging.getLogger("tuangou.payments")
-
-
-# Signed messages older (or newer) than this are refused: a captured request
-# cannot be replayed days later.
-MAX_SKEW_S = 300
-
-
-TIMESTAMP, NONCE, SIGNATURE = "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature"
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    code: str
-    message: str
-    result: PaymentResult | None = None
-
-
-def _rejected(status: int, message: str) -> Answer:
-    log.warning("payment notification refused: %s", message)
-    return Answer(status, "FAIL", message)
-
-
-def _parse(body: bytes) -> tuple[str, str, int, str] | None:
-    try:
-        data = json.loads(body)
-        amount = data["amount"]["total"]
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            return None
-        # Within the columns that keep them; anything longer is not ours.
-        if not (
-            1 <= len(str(data["out_trade_no"])) <= 32
-            and 1 <= len(str(data["transaction_id"])) <= 64
-        ):
-            return None
-        return (
-            str(data["out_trade_no"]),
-            str(data["transaction_id"]),
-            amount,
-            str(data.get("trade_state", "SUCCESS")),
-        )
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-async def process_notification(
-    settings: Settings,
-    sessions: async_sessionmaker[AsyncSession],
-    body: bytes,
-    headers: Mapping[str, str],
-) -> Answer:
-    """Authenticate, parse and apply one notification."""
-    timestamp, nonce, given = (headers.get(h, "") for h in (TIMESTAMP, NONCE, SIGNATURE))
-    if not (timestamp and nonce and given) or not signature_valid(
-        settings.payment_secret, timestamp, nonce, body, given
-    ):
-        return _rejected(401, "bad signature")
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_SKEW_S:
-        return _rejected(401, "stale timestamp")
-    parsed = _parse(body)
-    if parsed is None:
-        return _rejected(400, "malformed notification")
-    number, transaction_id, amount, state = parsed
-    if state != "SUCCESS":
-        log.info("payment %s for order %s is %s; nothing to do", transaction_id, number, state)
-        return Answer(200, "SUCCESS", "ignored")
-    async with unit_of_work(sessions) as session:
-        result = await record_payment(
-            session,
-            order_number=number,
-            amount_fen=amount,
-            transaction_id=transaction_id,
-            now=utcnow(),
-        )
-    if result.outcome is PaymentOutcome.REJECTED:
-        return Answer(400, "FAIL", result.reason or "rejected", result)
-    return Answer(200, "SUCCESS", result.reason or "ok", result)
+from api.payments import process_notification
 
 
 async def wechat_notify(request: Request) -> Response:
@@ -107,23 +17,3 @@ async def wechat_notify(request: Request) -> Response:
         app_state.settings, app_state.sessions, await request.body(), request.headers
     )
     return JSONResponse({"code": answer.code, "message": answer.message}, answer.status)
-
-
-def signed_notification(
-    secret: str, order: Order, transaction_id: str | None = None
-) -> tuple[bytes, dict[str, str]]:
-    """What the provider would send for paying ``order`` in full."""
-    body = json.dumps(
-        {
-            "out_trade_no": order.number,
-            "transaction_id": transaction_id or f"SIM{secrets.token_hex(12)}",
-            "trade_state": "SUCCESS",
-            "amount": {"total": order.total_fen, "currency": "CNY"},
-        }
-    ).encode()
-    timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-    return body, {
-        TIMESTAMP: timestamp,
-        NONCE: nonce,
-        SIGNATURE: signature(secret, timestamp, nonce, body),
-    }

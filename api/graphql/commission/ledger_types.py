@@ -11,6 +11,7 @@ from strawberry import relay
 
 from api.graphql.commission.types import EntryKindEnum, LedgerAccountEnum, _leader, visible_leaders
 from api.graphql.context import Info
+from api.graphql.downloads import payout_batch_path
 from api.graphql.ids import encode, node_db_ids
 from api.graphql.leaders.types import LeaderType
 from api.graphql.pagination import Connection, connection, page_window
@@ -150,11 +151,6 @@ class PayoutType(relay.Node):
         rows = await info.context.loaders.payout.load_many(node_db_ids(node_ids))
         seen = await visible_leaders(info, [r.leader_id if r else -1 for r in rows])
         return [cls.of(r) if r and ok else None for r, ok in zip(rows, seen, strict=True)]
-
-
-def payout_batch_path(batch_id: int) -> str:
-    """The relative download URL of a batch's transfer file (CSV)."""
-    return f"/exports/payout-batches/{encode('PayoutBatch', batch_id)}.csv"
 
 
 @strawberry.type(name="PayoutBatch")

@@ -12,7 +12,7 @@ from api.graphql.errors import UserError, forbidden, user_error
 from api.graphql.ids import decode
 from api.graphql.orders.types import OrderType, can_see_order
 from api.graphql.transactions import Unit, in_plain_transaction, in_transaction
-from api.http.payments import process_notification, signed_notification
+from api.payments import process_notification, signed_notification
 from fulfilment.orders.cancelling import cancel_order
 from fulfilment.orders.errors import OrderErrorCode
 from fulfilment.orders.models import Order

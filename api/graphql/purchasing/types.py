@@ -10,8 +10,8 @@ from strawberry import relay
 
 from api.graphql.campaigns.types import ProductType, SupplierType, product_of, viewer_supplier_id
 from api.graphql.context import Info
+from api.graphql.downloads import purchase_order_path
 from api.graphql.ids import node_db_ids
-from api.http.downloads import purchase_order_path
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from fulfilment.purchasing.queries import changes
 from kernel.accounts import Role, User

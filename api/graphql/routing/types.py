@@ -10,10 +10,10 @@ from strawberry import relay
 
 from api.graphql.campaigns.types import WarehouseType
 from api.graphql.context import Info
+from api.graphql.downloads import route_map_path, route_sheet_path
 from api.graphql.ids import node_db_ids
 from api.graphql.jobs.types import JobType
 from api.graphql.leaders.types import PickupPointType
-from api.http.downloads import route_map_path, route_sheet_path
 from fulfilment.routing.fleet import GRAMS_PER_KG
 from fulfilment.routing.models import (
     Route,

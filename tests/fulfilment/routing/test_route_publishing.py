@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from api.graphql.downloads import route_sheet_path
 from api.graphql.ids import decode
-from api.http.downloads import route_sheet_path
 from kernel.accounts import Role
 from tests.conftest import app_client, error_codes
 from tests.support.route_plans import PLAN, Load, plan_day, routing_day, spread, van

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select, text, update
 
-from api.http.payments import NONCE, SIGNATURE, TIMESTAMP, signed_notification
+from api.payments import NONCE, SIGNATURE, TIMESTAMP, signed_notification
 from fulfilment.orders.expiry import expire_unpaid
 from fulfilment.orders.jobs import EXPIRE_UNPAID, expire_unpaid_orders
 from fulfilment.orders.models import Order

@@ -1,0 +1,27 @@
+"""The download links the GraphQL types hand out. ``api/http/downloads.py``
+serves them; its routes spell the same paths."""
+
+from __future__ import annotations
+
+from api.graphql.ids import encode
+
+
+def purchase_order_path(purchase_order_id: int, fmt: str, revision: int | None = None) -> str:
+    """The relative download URL of a purchase order (a revision of it)."""
+    path = f"/exports/purchase-orders/{encode('PurchaseOrder', purchase_order_id)}.{fmt}"
+    return path if revision is None else f"{path}?revision={revision}"
+
+
+def route_sheet_path(plan_id: int, number: int, fmt: str) -> str:
+    """The relative download URL of a route's sheet (``csv`` or ``pdf``)."""
+    return f"/exports/route-plans/{encode('RoutePlan', plan_id)}/routes/{number}.{fmt}"
+
+
+def route_map_path(plan_id: int) -> str:
+    """The relative URL of a plan's picture (SVG)."""
+    return f"/exports/route-plans/{encode('RoutePlan', plan_id)}/map.svg"
+
+
+def payout_batch_path(batch_id: int) -> str:
+    """The relative download URL of a batch's transfer file (CSV)."""
+    return f"/exports/payout-batches/{encode('PayoutBatch', batch_id)}.csv"
