@@ -72,6 +72,15 @@ async def _record(
     verifier: ColumnElement[Any],
     now: datetime,
 ) -> list[int]:
+    # Concurrent recorders (a leader's verification, two auto-completion
+    # sweeps) lock the orders they may collect in id order before inserting:
+    # the insert's own order follows the plan, and two overlapping batches
+    # inserted in different orders deadlock on the pickups' unique key.
+    # SQLite's writers take turns already (BEGIN IMMEDIATE).
+    if session.get_bind().dialect.name != "sqlite":
+        await session.execute(
+            select(Order.id).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update()
+        )
     open_units = OrderLine.quantity - refunded(Refund.quantity)
     chosen = select(
         Order.id,
