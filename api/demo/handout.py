@@ -16,8 +16,15 @@ from fulfilment.after_sale.requests import approve_after_sale, request_after_sal
 from fulfilment.delivery.models import DeliveryIssueKind
 from fulfilment.delivery.receipts import IssueReport, sign_delivery
 from fulfilment.delivery.stops import record_arrival, record_hand_over
-from fulfilment.orders.models import Order, OrderLine, OrderStatus, PickupCode, Refund
-from fulfilment.pickup.models import PickupLine, PickupMethod
+from fulfilment.orders.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    PickupCode,
+    PickupLine,
+    PickupMethod,
+    Refund,
+)
 from fulfilment.pickup.recording import record_leaders_pickups
 from fulfilment.pickup.rules import PickupRules
 from fulfilment.pickup.verification import Verified, verify_pickup

@@ -16,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.demo.night import day_lines
 from api.demo.steps import Timing
 from fulfilment.campaigns.models import Supplier
-from fulfilment.orders.models import Order, Refund, RefundReason
-from fulfilment.pickup.models import PickupLine
+from fulfilment.orders.models import Order, PickupLine, Refund, RefundReason
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
 from kernel.accounts import User
 from leaders.commission.models import EntryKind, LedgerEntry, Settlement, Statement

@@ -11,7 +11,6 @@ from strawberry.relay import GlobalID, GlobalIDValueError
 
 from api.graphql.after_sale.types import AfterSaleRequestType
 from api.graphql.campaigns.types import (
-    WAREHOUSE_READERS,
     CampaignItemType,
     CampaignType,
     ProductType,
@@ -31,6 +30,7 @@ from api.graphql.jobs.types import JobType
 from api.graphql.leaders.types import LeaderStatusEnum, LeaderType, PickupPointType
 from api.graphql.orders.types import OrderType
 from api.graphql.pagination import MAX_PAGE, Connection, connection, page_window
+from api.graphql.permissions import WAREHOUSE_READERS
 from api.graphql.pickup.types import PickupHelperType
 from api.graphql.purchasing.types import PurchaseOrderType
 from api.graphql.routing.types import RoutePlanType, RouteStopType, RouteType, VehicleTypeType

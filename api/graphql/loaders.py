@@ -20,8 +20,14 @@ from fulfilment.campaigns.models import (
     Supplier,
     Warehouse,
 )
-from fulfilment.orders.models import Order, OrderLine, OrderLineShortfall, PickupCode
-from fulfilment.pickup.models import OrderPickup, PickupLine
+from fulfilment.orders.models import (
+    Order,
+    OrderLine,
+    OrderLineShortfall,
+    OrderPickup,
+    PickupCode,
+    PickupLine,
+)
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
 from kernel.accounts import User

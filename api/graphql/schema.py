@@ -31,6 +31,7 @@ from api.graphql.errors import ClientError, Masker
 from api.graphql.execution import SerialRootExecutionContext
 from api.graphql.jobs import mutations as jobs
 from api.graphql.leaders import mutations as leaders
+from api.graphql.leaders.queries import PointQuery
 from api.graphql.orders import mutations as orders
 from api.graphql.orders.queries import OrderQuery
 from api.graphql.pickup import mutations as pickup
@@ -60,7 +61,7 @@ class Mutation:
     campaign_create = strawberry.mutation(resolver=campaigns.campaign_create)
     campaign_items_add = strawberry.mutation(resolver=campaigns.campaign_items_add)
     pickup_point_assign_warehouse = strawberry.mutation(
-        resolver=campaigns.pickup_point_assign_warehouse
+        resolver=leaders.pickup_point_assign_warehouse
     )
     campaign_cutoff = strawberry.mutation(resolver=purchasing.campaign_cutoff)
     purchase_orders_consolidate = strawberry.mutation(
@@ -115,6 +116,7 @@ Query = merge_types(
     (
         CoreQuery,
         CampaignQuery,
+        PointQuery,
         PurchasingQuery,
         OrderQuery,
         SortingQuery,

@@ -15,13 +15,9 @@ from kernel.accounts import Role, User
 
 if TYPE_CHECKING:
     from api.graphql.leaders.types import LeaderType
-
+from api.graphql.permissions import can_see_user
 
 UserRole = strawberry.enum(Role, name="UserRole")
-
-
-def can_see_user(viewer: User | None, user: User) -> bool:
-    return viewer is not None and (viewer.role is Role.OPERATOR or viewer.id == user.id)
 
 
 @strawberry.type(name="User")

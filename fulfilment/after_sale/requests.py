@@ -36,8 +36,7 @@ from fulfilment.after_sale.models import (
     SupplierChargeback,
 )
 from fulfilment.campaigns.models import Campaign, Product
-from fulfilment.orders.models import Order, OrderLine, Refund, RefundReason
-from fulfilment.pickup.models import OrderPickup, PickupLine
+from fulfilment.orders.models import Order, OrderLine, OrderPickup, PickupLine, Refund, RefundReason
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from kernel.db import keyset_page
 from kernel.errors import CommonErrorCode, DomainError, NotFound

@@ -13,8 +13,15 @@ from sqlalchemy import BigInteger, ColumnElement, exists, insert, literal, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Campaign, Product
-from fulfilment.orders.models import Order, OrderLine, OrderStatus, Refund
-from fulfilment.pickup.models import OrderPickup, PickupLine, PickupMethod
+from fulfilment.orders.models import (
+    Order,
+    OrderLine,
+    OrderPickup,
+    OrderStatus,
+    PickupLine,
+    PickupMethod,
+    Refund,
+)
 from fulfilment.pickup.rules import PickupRules, has_open_line, refunded, unsigned_published_stop
 from kernel.clock import business_date
 from kernel.db import insert_ignoring_conflicts

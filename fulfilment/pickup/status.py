@@ -10,8 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Campaign
-from fulfilment.orders.models import Order, OrderStatus
-from fulfilment.pickup.models import OrderPickup
+from fulfilment.orders.models import Order, OrderPickup, OrderStatus
 from kernel.db import keyset_page
 
 

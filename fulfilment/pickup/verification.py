@@ -37,10 +37,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.orders.models import Order, OrderStatus, PickupCode
+from fulfilment.orders.models import Order, OrderPickup, OrderStatus, PickupCode, PickupMethod
 from fulfilment.orders.pickup_codes import is_code, parse_qr
 from fulfilment.pickup.errors import PickupErrorCode
-from fulfilment.pickup.models import OrderPickup, PickupFailedAttempt, PickupMethod
+from fulfilment.pickup.models import PickupFailedAttempt
 from fulfilment.pickup.recording import Pickup, pickup_of, record_pickups
 from fulfilment.pickup.rules import PickupRules, unsigned_published_stop
 from kernel.accounts import User

@@ -30,12 +30,12 @@ from fulfilment.orders.models import (
     Order,
     OrderLine,
     OrderLineShortfall,
+    OrderPickup,
     OrderStatus,
     Refund,
     RefundReason,
     ShortfallReason,
 )
-from fulfilment.pickup.models import OrderPickup
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine, Receipt
 
 

@@ -12,23 +12,18 @@ from api.graphql.campaigns.types import ProductType, SupplierType, product_of
 from api.graphql.context import Info
 from api.graphql.ids import node_db_ids
 from api.graphql.orders.types import OrderType
+from api.graphql.permissions import can_see_after_sale_request
 from fulfilment.after_sale.models import (
     AfterSaleReason,
     AfterSaleRequest,
     AfterSaleStatus,
     SupplierChargeback,
 )
-from kernel.accounts import Role, User
 
 AfterSaleReasonEnum = strawberry.enum(AfterSaleReason, name="AfterSaleReason")
 
 
 AfterSaleStatusEnum = strawberry.enum(AfterSaleStatus, name="AfterSaleStatus")
-
-
-def can_see_request(viewer: User | None, request: AfterSaleRequest) -> bool:
-    """Operators, and the customer who asked."""
-    return viewer is not None and (viewer.role is Role.OPERATOR or viewer.id == request.customer_id)
 
 
 @strawberry.type(name="AfterSaleRequest")
@@ -84,7 +79,7 @@ class AfterSaleRequestType(relay.Node):
     ) -> list[AfterSaleRequestType | None]:
         found = await info.context.loaders.after_sale_request.load_many(node_db_ids(node_ids))
         viewer = info.context.viewer
-        return [cls.of(r) if r and can_see_request(viewer, r) else None for r in found]
+        return [cls.of(r) if r and can_see_after_sale_request(viewer, r) else None for r in found]
 
 
 @strawberry.type(

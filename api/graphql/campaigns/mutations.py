@@ -1,6 +1,5 @@
 """warehouseCreate; supplierCreate, supplierUserCreate, productCreate and
-supplierWebhookSet; campaignCreate, campaignItemsAdd and
-pickupPointAssignWarehouse (operators)."""
+supplierWebhookSet; campaignCreate and campaignItemsAdd (operators)."""
 
 from __future__ import annotations
 
@@ -21,17 +20,15 @@ from api.graphql.common import CoordinatesInput, TimeWindowInput
 from api.graphql.context import Info
 from api.graphql.errors import UserError, user_error
 from api.graphql.ids import decode
-from api.graphql.leaders.types import PickupPointType
 from api.graphql.transactions import in_transaction
 from api.graphql.users import UserType
-from fulfilment.campaigns import campaigns, catalog, service_areas
+from fulfilment.campaigns import campaigns, catalog
 from fulfilment.campaigns.models import Campaign, CampaignItem, Product, Supplier
 from fulfilment.campaigns.warehouses import create_warehouse
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.geo import CoordSystem, resolve_point
-from leaders.points.models import PickupPoint
 
 
 @strawberry.input
@@ -307,35 +304,4 @@ async def campaign_items_add(info: Info, input: CampaignItemsAddInput) -> Campai
     items, errors = await in_transaction(info.context, work)
     return CampaignItemsAddPayload(
         items=[CampaignItemType.of(i) for i in items or []], user_errors=errors
-    )
-
-
-@strawberry.input
-class PickupPointAssignWarehouseInput:
-    pickup_point_id: strawberry.ID
-    warehouse_id: strawberry.ID
-
-
-@strawberry.type
-class PickupPointPayload:
-    pickup_point: PickupPointType | None
-    user_errors: list[UserError]
-
-
-async def pickup_point_assign_warehouse(
-    info: Info, input: PickupPointAssignWarehouseInput
-) -> PickupPointPayload:
-    info.context.require(Role.OPERATOR)
-
-    async def work(session: AsyncSession) -> PickupPoint:
-        point_id = decode(input.pickup_point_id, "PickupPoint", ["pickupPointId"])
-        warehouse_id = decode(input.warehouse_id, "Warehouse", ["warehouseId"])
-        await service_areas.assign_warehouse(session, point_id, warehouse_id)
-        point = await session.get(PickupPoint, point_id)
-        assert point is not None
-        return point
-
-    point, errors = await in_transaction(info.context, work)
-    return PickupPointPayload(
-        pickup_point=PickupPointType.of(point) if point else None, user_errors=errors
     )

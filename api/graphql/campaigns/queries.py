@@ -1,21 +1,21 @@
-"""Query fields of the catalogue and campaigns, and a pickup point by share code."""
+"""Query fields of the catalogue and campaigns: suppliers, products,
+campaigns, and the campaign open at a pickup point."""
 
 from __future__ import annotations
 
 import strawberry
 
-from api.graphql.campaigns.types import CampaignType, ProductType, SupplierType, viewer_supplier_id
+from api.graphql.campaigns.types import CampaignType, ProductType, SupplierType
 from api.graphql.context import Info
 from api.graphql.errors import bad_input
 from api.graphql.ids import decode
-from api.graphql.leaders.types import PickupPointType, can_see_pickup_point
 from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.permissions import can_see_pickup_point, viewer_supplier_id
 from fulfilment.campaigns.campaigns import list_campaigns, open_campaign_for
 from fulfilment.campaigns.catalog import list_products, list_suppliers
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import DomainError
-from leaders.points.customers import pickup_point_by_share_code
 
 
 def _id_or_none(raw: strawberry.ID | None, type_name: str) -> int | None:
@@ -78,25 +78,13 @@ class CampaignQuery:
     async def open_campaign(
         self, info: Info, pickup_point_id: strawberry.ID
     ) -> CampaignType | None:
-        info.context.require()
-        point = (
-            await PickupPointType.resolve_nodes(
-                info=info, node_ids=[str(_id_or_none(pickup_point_id, "PickupPoint"))]
-            )
-        )[0]
-        if point is None:
+        viewer = info.context.require()
+        point = await info.context.loaders.pickup_point.load(
+            _id_or_none(pickup_point_id, "PickupPoint") or -1
+        )
+        leader = None if point is None else await info.context.loaders.leader.load(point.leader_id)
+        # A point the viewer may not see reads like one that does not exist.
+        if point is None or not can_see_pickup_point(viewer, point, leader):
             return None
         campaign = await open_campaign_for(info.context.session, point.id, utcnow())
         return None if campaign is None else CampaignType.of(campaign)
-
-    @strawberry.field(description="The pickup point behind a leader's share link or code.")
-    async def pickup_point_by_share_code(self, info: Info, code: str) -> PickupPointType | None:
-        viewer = info.context.require()
-        point = await pickup_point_by_share_code(info.context.session, code)
-        if point is None:
-            return None
-        leader = await info.context.loaders.leader.load(point.leader_id)
-        # Customers open any code of a point taking orders; a leader only their own.
-        if not can_see_pickup_point(viewer, point, leader):
-            return None
-        return PickupPointType.of(point)

@@ -12,8 +12,8 @@ from strawberry import relay
 from api.graphql.common import Coordinates, TimeWindow
 from api.graphql.context import Info
 from api.graphql.ids import node_db_ids
+from api.graphql.permissions import can_see_supplier, can_see_warehouse, viewer_supplier_id
 from fulfilment.campaigns.campaigns import CampaignStatus, campaign_status
-from fulfilment.campaigns.catalog import supplier_of_user
 from fulfilment.campaigns.models import (
     Campaign,
     CampaignItem,
@@ -22,15 +22,8 @@ from fulfilment.campaigns.models import (
     Supplier,
     Warehouse,
 )
-from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.geo import LatLon
-
-WAREHOUSE_READERS = (Role.OPERATOR, Role.DISPATCHER, Role.SUPPLIER)
-
-
-def can_see_warehouse(viewer: User | None) -> bool:
-    return viewer is not None and viewer.role in WAREHOUSE_READERS
 
 
 @strawberry.type(name="Warehouse")
@@ -62,18 +55,6 @@ class WarehouseType(relay.Node):
 
 
 StorageZoneEnum = strawberry.enum(StorageZone, name="StorageZone")
-
-
-async def viewer_supplier_id(info: Info) -> int | None:
-    """The supplier a supplier account acts for (None for other roles)."""
-    viewer = info.context.viewer
-    if viewer is None or viewer.role is not Role.SUPPLIER:
-        return None
-    return await supplier_of_user(info.context.session, viewer.id)
-
-
-def can_see_supplier(viewer: User | None, supplier_id: int, own: int | None) -> bool:
-    return viewer is not None and (viewer.role is Role.OPERATOR or supplier_id == own)
 
 
 @strawberry.type(name="Supplier")

@@ -9,12 +9,13 @@ from datetime import date, datetime
 import strawberry
 from strawberry import relay
 
-from api.graphql.commission.types import EntryKindEnum, LedgerAccountEnum, _leader, visible_leaders
+from api.graphql.commission.types import EntryKindEnum, LedgerAccountEnum, _leader
 from api.graphql.context import Info
 from api.graphql.downloads import payout_batch_path
 from api.graphql.ids import encode, node_db_ids
 from api.graphql.leaders.types import LeaderType
 from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.permissions import visible_leaders
 from kernel.accounts import Role
 from leaders.commission.models import (
     LedgerEntry,

@@ -19,12 +19,12 @@ from api.graphql.commission.types import (
     CommissionRates,
     LeaderLevelType,
     ProductRateType,
-    viewer_leader_id,
 )
 from api.graphql.context import Info
 from api.graphql.errors import bad_input
 from api.graphql.ids import decode_argument
 from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.permissions import viewer_leader_id
 from kernel.accounts import Role
 from leaders.commission import queries as q
 from leaders.commission.models import CommissionAccount, LeaderLevel, PayoutStatus

@@ -3,7 +3,6 @@ a leader's balance; and who may see a leader's money."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 
 import strawberry
@@ -11,7 +10,6 @@ import strawberry
 from api.graphql.context import Info
 from api.graphql.ids import encode
 from api.graphql.leaders.types import LeaderType
-from kernel.accounts import Role
 from leaders.commission.models import (
     CategoryRate,
     CommissionAccount,
@@ -29,25 +27,6 @@ LedgerAccountEnum = strawberry.enum(
     name="LedgerAccount",
     description="PENDING: accrued, not yet settled; AVAILABLE: settled, can be paid out.",
 )
-
-
-async def viewer_leader_id(info: Info) -> int | None:
-    """The signed-in leader's own leader id (None for anyone else)."""
-    viewer = info.context.viewer
-    if viewer is None or viewer.role is not Role.LEADER:
-        return None
-    leader = await info.context.loaders.leader_by_user.load(viewer.id)
-    return None if leader is None else leader.id
-
-
-async def visible_leaders(info: Info, leader_ids: Sequence[int]) -> list[bool]:
-    """Whether the viewer may see each leader's money: operators all, a
-    leader their own, nobody else anything."""
-    viewer = info.context.viewer
-    if viewer is not None and viewer.role is Role.OPERATOR:
-        return [True] * len(leader_ids)
-    own = await viewer_leader_id(info)
-    return [own is not None and leader_id == own for leader_id in leader_ids]
 
 
 async def _leader(info: Info, leader_id: int) -> LeaderType | None:

@@ -13,17 +13,10 @@ from strawberry.scalars import JSON
 
 from api.graphql.context import Info
 from api.graphql.ids import node_db_ids
-from kernel.accounts import Role, User
+from api.graphql.permissions import can_see_job
 from kernel.jobs.models import Job, JobStatus
 
 JobStatusEnum = strawberry.enum(JobStatus, name="JobStatus")
-
-
-def can_see_job(viewer: User | None, job: Job) -> bool:
-    """Operators see every job; anyone else the jobs they started."""
-    if viewer is None:
-        return False
-    return viewer.role is Role.OPERATOR or job.created_by_id == viewer.id
 
 
 @strawberry.type(name="Job")

@@ -1,4 +1,5 @@
-"""leaderApply and the operator's decisions on leaders."""
+"""leaderApply and the operator's decisions on leaders; pickupPointAssignWarehouse
+(operators: which warehouse serves a point)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from api.graphql.common import CoordinatesInput, TimeWindowInput
 from api.graphql.context import Info
 from api.graphql.errors import UserError, user_error
 from api.graphql.ids import decode
-from api.graphql.leaders.types import LeaderType
+from api.graphql.leaders.types import LeaderType, PickupPointType
 from api.graphql.transactions import in_transaction
+from fulfilment.campaigns import service_areas
 from fulfilment.campaigns.service_areas import assign_nearest_warehouse
 from kernel.accounts import Role, User
 from kernel.errors import DomainError
 from kernel.geo import CoordSystem, resolve_point
 from leaders.applications import lifecycle as applications
-from leaders.points.models import Leader
+from leaders.points.models import Leader, PickupPoint
 from leaders.points.queries import pickup_points_by_leader
 
 
@@ -130,4 +132,35 @@ async def leader_reject(info: Info, input: LeaderReasonInput) -> LeaderPayload:
 async def leader_suspend(info: Info, input: LeaderReasonInput) -> LeaderPayload:
     return await _decide(
         info, input.id, lambda s, i, op: applications.suspend(s, i, op, input.reason)
+    )
+
+
+@strawberry.input
+class PickupPointAssignWarehouseInput:
+    pickup_point_id: strawberry.ID
+    warehouse_id: strawberry.ID
+
+
+@strawberry.type
+class PickupPointPayload:
+    pickup_point: PickupPointType | None
+    user_errors: list[UserError]
+
+
+async def pickup_point_assign_warehouse(
+    info: Info, input: PickupPointAssignWarehouseInput
+) -> PickupPointPayload:
+    info.context.require(Role.OPERATOR)
+
+    async def work(session: AsyncSession) -> PickupPoint:
+        point_id = decode(input.pickup_point_id, "PickupPoint", ["pickupPointId"])
+        warehouse_id = decode(input.warehouse_id, "Warehouse", ["warehouseId"])
+        await service_areas.assign_warehouse(session, point_id, warehouse_id)
+        point = await session.get(PickupPoint, point_id)
+        assert point is not None
+        return point
+
+    point, errors = await in_transaction(info.context, work)
+    return PickupPointPayload(
+        pickup_point=PickupPointType.of(point) if point else None, user_errors=errors
     )

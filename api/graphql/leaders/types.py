@@ -16,33 +16,16 @@ from api.graphql.common import Coordinates, TimeWindow
 from api.graphql.context import Info
 from api.graphql.errors import bad_input
 from api.graphql.ids import node_db_ids
-from api.graphql.users import UserType, can_see_user
-from kernel.accounts import Role, User
+from api.graphql.permissions import can_see_user
+from api.graphql.users import UserType
 from kernel.geo import LatLon
 from leaders.points.models import Leader, LeaderStatus, PickupPoint
 
 if TYPE_CHECKING:
     from api.graphql.campaigns.types import WarehouseType
-
+from api.graphql.permissions import can_see_leader, can_see_pickup_point
 
 LeaderStatusEnum = strawberry.enum(LeaderStatus, name="LeaderStatus")
-
-
-def can_see_leader(viewer: User | None, leader: Leader) -> bool:
-    """Operators see every leader; a leader (or applicant) sees only their own."""
-    if viewer is None:
-        return False
-    return viewer.role is Role.OPERATOR or leader.user_id == viewer.id
-
-
-def can_see_pickup_point(viewer: User | None, point: PickupPoint, leader: Leader | None) -> bool:
-    """Operators, dispatchers and drivers see all; customers see the ones they
-    can order through; a leader only their own. Anything else reads as missing."""
-    if viewer is None or leader is None:
-        return False
-    if viewer.role in (Role.OPERATOR, Role.DISPATCHER, Role.DRIVER) or leader.user_id == viewer.id:
-        return True
-    return viewer.role is Role.CUSTOMER and leader.status is LeaderStatus.APPROVED
 
 
 @strawberry.type(name="Leader")
@@ -136,7 +119,8 @@ class PickupPointType(relay.Node):
     async def warehouse(
         self, info: Info
     ) -> Annotated[WarehouseType, strawberry.lazy("api.graphql.campaigns.types")] | None:
-        from api.graphql.campaigns.types import WarehouseType, can_see_warehouse
+        from api.graphql.campaigns.types import WarehouseType
+        from api.graphql.permissions import can_see_warehouse
 
         if not can_see_warehouse(info.context.viewer):
             return None

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.graphql.context import Info
 from api.graphql.errors import UserError, forbidden, user_error
 from api.graphql.ids import decode
-from api.graphql.orders.types import OrderType, can_see_order
+from api.graphql.orders.types import OrderType
+from api.graphql.permissions import can_see_order
 from api.graphql.transactions import Unit, in_plain_transaction, in_transaction
 from api.payments import process_notification, signed_notification
 from fulfilment.orders.cancelling import cancel_order

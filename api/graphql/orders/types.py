@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 from strawberry import relay
@@ -12,21 +12,20 @@ from api.graphql.campaigns.types import CampaignItemType, CampaignType, ProductT
 from api.graphql.context import Info
 from api.graphql.ids import node_db_ids
 from api.graphql.leaders.types import PickupPointType
-from api.graphql.pickup.types import OrderPickupType, PickupCodeType, can_see_pickup_code
-from fulfilment.orders.models import Order, OrderLine, OrderStatus, ShortfallReason
-from kernel.accounts import Role, User
-from leaders.points.models import Leader
+from api.graphql.permissions import can_see_order, can_see_pickup_code
+from fulfilment.orders.models import (
+    Order,
+    OrderLine,
+    OrderPickup,
+    OrderStatus,
+    PickupCode,
+    PickupMethod,
+    ShortfallReason,
+)
+from fulfilment.orders.pickup_codes import qr_payload
+from fulfilment.pickup.recording import Pickup
 
 OrderStatusEnum = strawberry.enum(OrderStatus, name="OrderStatus")
-
-
-def can_see_order(viewer: User | None, order: Order, leader: Leader | None) -> bool:
-    """Operators; the customer; whoever placed it; the pickup point's leader."""
-    if viewer is None:
-        return False
-    if viewer.role is Role.OPERATOR or viewer.id in (order.customer_id, order.placed_by_id):
-        return True
-    return leader is not None and leader.user_id == viewer.id
 
 
 ShortfallReasonEnum = strawberry.enum(ShortfallReason, name="ShortfallReason")
@@ -192,3 +191,69 @@ class ItemTotal:
 class PickupPointTotals:
     by_customer: list[CustomerTotal]
     by_item: list[ItemTotal]
+
+
+PickupMethodEnum = strawberry.enum(
+    PickupMethod,
+    name="PickupMethod",
+    description="CODE typed in, QR scanned, or AUTO: completed because nobody collected in time.",
+)
+
+
+@strawberry.type(name="PickupCode", description="Show it at the pickup point to collect.")
+class PickupCodeType:
+    code: str = strawberry.field(description="Six digits, unique at the point that day.")
+    qr_payload: str = strawberry.field(description="What the QR code carries (signed).")
+    delivery_date: date
+
+    @classmethod
+    def of(cls, code: PickupCode, order_number: str, secret: str) -> PickupCodeType:
+        return cls(
+            code=code.code,
+            qr_payload=qr_payload(secret, order_number, code.code),
+            delivery_date=code.delivery_date,
+        )
+
+
+@strawberry.type(name="PickupLine", description="Units of an order line handed out.")
+class PickupLineType:
+    quantity: int = strawberry.field(description="Paid units less those refunded before.")
+    net_fen: int = strawberry.field(description="Paid less refunded before; the commission base.")
+    product_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def product(self, info: Info) -> ProductType | None:
+        return await product_of(info, self.product_id)
+
+
+@strawberry.type(name="OrderPickup", description="An order's collection.")
+class OrderPickupType:
+    picked_up_at: datetime
+    method: PickupMethodEnum  # type: ignore[valid-type]
+    pickup_id: strawberry.Private[int]
+    known_lines: strawberry.Private[list[PickupLineType] | None] = None
+
+    @classmethod
+    def of(cls, pickup: OrderPickup) -> OrderPickupType:
+        return cls(picked_up_at=pickup.picked_up_at, method=pickup.method, pickup_id=pickup.id)
+
+    @classmethod
+    def with_lines(cls, found: Pickup) -> OrderPickupType:
+        made = cls.of(found.pickup)
+        made.known_lines = [
+            PickupLineType(quantity=p.quantity, net_fen=p.net_fen, product_id=line.product_id)
+            for p, line in found.lines
+        ]
+        return made
+
+    @strawberry.field(description="What each line handed out.")
+    async def lines(self, info: Info) -> list[PickupLineType]:
+        if self.known_lines is not None:
+            return self.known_lines
+        rows = await info.context.loaders.pickup_lines.load(self.pickup_id)
+        lines = await info.context.loaders.order_line.load_many([p.order_line_id for p in rows])
+        return [
+            PickupLineType(quantity=p.quantity, net_fen=p.net_fen, product_id=line.product_id)
+            for p, line in zip(rows, lines, strict=True)
+            if line is not None
+        ]

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.graphql.context import Info
 from api.graphql.errors import UserError, user_error
 from api.graphql.ids import decode
-from api.graphql.orders.types import OrderType
-from api.graphql.pickup.types import OrderPickupType, PickupHelperType
+from api.graphql.orders.types import OrderPickupType, OrderType
+from api.graphql.pickup.types import PickupHelperType
 from api.graphql.transactions import in_transaction
 from fulfilment.pickup.rules import PickupRules
 from fulfilment.pickup.verification import Verified, WrongCode, verify_pickup

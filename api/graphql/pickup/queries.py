@@ -12,11 +12,11 @@ from api.graphql.after_sale.types import (
     AfterSaleStatusEnum,
     SupplierChargebackType,
 )
-from api.graphql.campaigns.types import viewer_supplier_id
 from api.graphql.context import Info
+from api.graphql.orders.types import OrderPickupType
 from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.permissions import viewer_supplier_id
 from api.graphql.pickup.types import (
-    OrderPickupType,
     PickupDay,
     PickupHelperStatusEnum,
     PickupHelperType,

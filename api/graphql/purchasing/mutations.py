@@ -10,11 +10,11 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.graphql.campaigns.types import viewer_supplier_id
 from api.graphql.context import Info
 from api.graphql.errors import UserError, user_error
 from api.graphql.ids import decode
 from api.graphql.jobs.mutations import JobStartPayload, start_job
+from api.graphql.permissions import viewer_supplier_id
 from api.graphql.purchasing.types import PurchaseOrderType
 from api.graphql.sorting.mutations import SortingRunInput, warehouse_day
 from api.graphql.transactions import in_transaction

@@ -6,9 +6,9 @@ from datetime import date
 
 import strawberry
 
-from api.graphql.campaigns.types import viewer_supplier_id
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.permissions import viewer_supplier_id
 from api.graphql.purchasing.types import PurchaseOrderType
 from fulfilment.purchasing.queries import list_purchase_orders
 from kernel.accounts import Role

@@ -8,18 +8,13 @@ from datetime import date, datetime
 import strawberry
 from strawberry import relay
 
-from api.graphql.campaigns.types import ProductType, SupplierType, product_of, viewer_supplier_id
+from api.graphql.campaigns.types import ProductType, SupplierType, product_of
 from api.graphql.context import Info
 from api.graphql.downloads import purchase_order_path
 from api.graphql.ids import node_db_ids
+from api.graphql.permissions import can_see_purchase_order, viewer_supplier_id
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from fulfilment.purchasing.queries import changes
-from kernel.accounts import Role, User
-
-
-def can_see_purchase_order(viewer: User | None, supplier_id: int, own: int | None) -> bool:
-    """Operators, and the supplier the PO is addressed to; nobody else."""
-    return viewer is not None and (viewer.role is Role.OPERATOR or supplier_id == own)
 
 
 @strawberry.type(name="PurchaseOrderLine")

@@ -18,12 +18,8 @@ from api.graphql.errors import UserError
 from api.graphql.ids import decode
 from api.graphql.jobs.mutations import queue_in_transaction
 from api.graphql.jobs.types import JobType
-from api.graphql.routing.types import (
-    PLAN_READERS,
-    RoutePlanType,
-    RoutingSettingsType,
-    VehicleTypeType,
-)
+from api.graphql.permissions import PLAN_READERS
+from api.graphql.routing.types import RoutePlanType, RoutingSettingsType, VehicleTypeType
 from api.graphql.transactions import in_transaction
 from fulfilment.routing import edits as route_edits
 from fulfilment.routing import fleet

@@ -10,8 +10,8 @@ import strawberry
 from api.graphql.context import Info
 from api.graphql.ids import decode_argument
 from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.permissions import PLAN_READERS
 from api.graphql.routing.types import (
-    PLAN_READERS,
     Fleet,
     RoutePlanType,
     RouteType,

@@ -14,6 +14,7 @@ from api.graphql.downloads import route_map_path, route_sheet_path
 from api.graphql.ids import node_db_ids
 from api.graphql.jobs.types import JobType
 from api.graphql.leaders.types import PickupPointType
+from api.graphql.permissions import can_see_plans
 from fulfilment.routing.fleet import GRAMS_PER_KG
 from fulfilment.routing.models import (
     Route,
@@ -25,10 +26,6 @@ from fulfilment.routing.models import (
     VehicleType,
 )
 from fulfilment.routing.solver.problem import DropReason
-from kernel.accounts import Role, User
-
-PLAN_READERS = (Role.OPERATOR, Role.DISPATCHER)
-
 
 RoutePlanStatusEnum = strawberry.enum(RoutePlanStatus, name="RoutePlanStatus")
 
@@ -40,10 +37,6 @@ UnservedReasonEnum = strawberry.enum(
     "can arrive inside the receiving window within its shift; NOT_ENOUGH_VEHICLES: the "
     "fleet could not fit it in.",
 )
-
-
-def can_see_plans(viewer: User | None) -> bool:
-    return viewer is not None and viewer.role in PLAN_READERS
 
 
 async def _pickup_point(info: Info, point_id: int) -> PickupPointType | None:

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
+from fulfilment.orders.models import PickupMethod
 from fulfilment.orders.pickup_codes import qr_payload
 from fulfilment.pickup.errors import PickupErrorCode
 from fulfilment.pickup.jobs import AUTO_COMPLETE, complete_uncollected
-from fulfilment.pickup.models import PickupMethod
 from fulfilment.pickup.recording import (
     auto_complete_pickups,
     record_leaders_pickups,

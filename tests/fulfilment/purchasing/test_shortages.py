@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from fulfilment.pickup.models import OrderPickup, PickupMethod
+from fulfilment.orders.models import OrderPickup, PickupMethod
 from fulfilment.purchasing.consolidation import consolidate
 from fulfilment.purchasing.errors import PurchasingErrorCode
 from fulfilment.purchasing.receiving import close_receiving, confirm, record_receipt
