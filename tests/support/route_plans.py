@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -196,11 +196,24 @@ async def plan_day(
     return await planned(gql, token, body["data"]["routePlanCreate"])
 
 
-async def check_stored_plan(db: TestDB, plan_id: int) -> None:
-    """Recompute the stored plan from its rows: each stop's times from the
-    stored sequence and the road estimates between the stored points, within
-    windows; loads within capacity; shifts within their length; totals the
-    sum of the routes; every point with goods on a route or unserved, once."""
+@dataclass
+class StoredRows:
+    """A stored plan's rows, and what its check needs beside them."""
+
+    plan: RoutePlan
+    warehouse: Warehouse
+    routes: Sequence[Route]
+    stops: Sequence[RouteStop]
+    unserved: Sequence[UnservedStop]
+    points: dict[int, PickupPoint]
+    vehicles: dict[int, VehicleType]
+    with_goods: set[int]
+    timings: Any
+
+
+async def stored_rows(db: TestDB, plan_id: int) -> StoredRows:
+    """The plan's rows as stored, every pickup point and vehicle type, the
+    points with goods that day, and the warehouse's stop timings."""
     async with db.sessions() as session:
         plan = await session.get(RoutePlan, plan_id)
         assert plan is not None
@@ -238,6 +251,73 @@ async def check_stored_plan(db: TestDB, plan_id: int) -> None:
             ).scalars()
         )
         timings = await routing_settings_of(session, plan.warehouse_id)
+    return StoredRows(
+        plan, warehouse, routes, stops, unserved, points, vehicles, with_goods, timings
+    )
+
+
+@dataclass
+class Roads:
+    """Road estimates between the warehouse (node 0) and the pickup points,
+    and the delivery date's midnight and loading time."""
+
+    node: dict[int, int]  # pickup point id -> matrix index
+    travel: Any
+    metres: Any
+    midnight: datetime
+    loading: timedelta
+
+
+def check_route(rows: StoredRows, roads: Roads, route: Route) -> None:
+    """One stored route recomputed from its stops: times within the windows,
+    loads within capacity, the shift within its length, the distance."""
+    points, timings = rows.points, rows.timings
+    node, travel, metres = roads.node, roads.travel, roads.metres
+    midnight, loading = roads.midnight, roads.loading
+    vehicle = rows.vehicles[route.vehicle_type_id]
+    mine = [s for s in rows.stops if s.route_id == route.id]
+    assert [s.position for s in mine] == list(range(1, len(mine) + 1))
+    assert mine, "a route without stops is stored"
+    assert (
+        route.departure_at
+        >= midnight + timedelta(seconds=seconds_of_day(vehicle.shift_start)) + loading
+    )
+    clock, at, distance = route.departure_at, 0, 0
+    load_g, load_totes = sum(s.weight_g for s in mine), sum(s.totes for s in mine)
+    assert (route.weight_g, route.totes) == (load_g, load_totes)
+    assert load_g <= vehicle.capacity_g and load_totes <= vehicle.capacity_totes
+    for stop in mine:
+        point = points[stop.pickup_point_id]
+        here = node[point.id]
+        arrival = clock + timedelta(seconds=int(travel[at, here]))
+        opens = midnight + timedelta(seconds=seconds_of_day(point.window_start))
+        closes = midnight + timedelta(seconds=seconds_of_day(point.window_end))
+        start = max(arrival, opens)
+        service = timings.stop_fixed_s + timings.stop_per_tote_s * stop.totes
+        assert stop.arrival_at == arrival, (stop.position, stop.arrival_at, arrival)
+        assert stop.service_start_at == start
+        assert start <= closes, f"{point.name} served at {start}, window closes {closes}"
+        clock = start + timedelta(seconds=service)
+        assert stop.departure_at == clock
+        load_g, load_totes = load_g - stop.weight_g, load_totes - stop.totes
+        assert (stop.load_g_after, stop.totes_after) == (load_g, load_totes)
+        distance += int(metres[at, here])
+        at = here
+    back = clock + timedelta(seconds=int(travel[at, 0]))
+    assert route.return_at == back
+    assert back - (route.departure_at - loading) <= timedelta(minutes=vehicle.max_shift_minutes)
+    assert route.distance_m == distance + int(metres[at, 0])
+
+
+async def check_stored_plan(db: TestDB, plan_id: int) -> None:
+    """Recompute the stored plan from its rows: each stop's times from the
+    stored sequence and the road estimates between the stored points, within
+    windows; loads within capacity; shifts within their length; totals the
+    sum of the routes; every point with goods on a route or unserved, once."""
+    rows = await stored_rows(db, plan_id)
+    plan, warehouse, routes, stops = rows.plan, rows.warehouse, rows.routes, rows.stops
+    unserved, points, vehicles = rows.unserved, rows.points, rows.vehicles
+    with_goods, timings = rows.with_goods, rows.timings
 
     on_routes = [s.pickup_point_id for s in stops]
     left_out = [u.pickup_point_id for u in unserved]
@@ -249,46 +329,18 @@ async def check_stored_plan(db: TestDB, plan_id: int) -> None:
     matrices = await StraightLine(1.3, 30.0).matrices(
         [(warehouse.lat, warehouse.lon)] + [(points[i].lat, points[i].lon) for i in order[1:]]
     )
-    travel, metres = matrices.travel_s, matrices.distance_m
-    midnight = local_midnight(plan.delivery_date, db.settings.zone)
-    loading = timedelta(minutes=timings.loading_minutes)
+    roads = Roads(
+        node,
+        matrices.travel_s,
+        matrices.distance_m,
+        local_midnight(plan.delivery_date, db.settings.zone),
+        timedelta(minutes=timings.loading_minutes),
+    )
 
     distance_total = cost_total = 0
     for route in routes:
-        vehicle = vehicles[route.vehicle_type_id]
-        mine = [s for s in stops if s.route_id == route.id]
-        assert [s.position for s in mine] == list(range(1, len(mine) + 1))
-        assert mine, "a route without stops is stored"
-        assert (
-            route.departure_at
-            >= midnight + timedelta(seconds=seconds_of_day(vehicle.shift_start)) + loading
-        )
-        clock, at, distance = route.departure_at, 0, 0
-        load_g, load_totes = sum(s.weight_g for s in mine), sum(s.totes for s in mine)
-        assert (route.weight_g, route.totes) == (load_g, load_totes)
-        assert load_g <= vehicle.capacity_g and load_totes <= vehicle.capacity_totes
-        for stop in mine:
-            point = points[stop.pickup_point_id]
-            here = node[point.id]
-            arrival = clock + timedelta(seconds=int(travel[at, here]))
-            opens = midnight + timedelta(seconds=seconds_of_day(point.window_start))
-            closes = midnight + timedelta(seconds=seconds_of_day(point.window_end))
-            start = max(arrival, opens)
-            service = timings.stop_fixed_s + timings.stop_per_tote_s * stop.totes
-            assert stop.arrival_at == arrival, (stop.position, stop.arrival_at, arrival)
-            assert stop.service_start_at == start
-            assert start <= closes, f"{point.name} served at {start}, window closes {closes}"
-            clock = start + timedelta(seconds=service)
-            assert stop.departure_at == clock
-            load_g, load_totes = load_g - stop.weight_g, load_totes - stop.totes
-            assert (stop.load_g_after, stop.totes_after) == (load_g, load_totes)
-            distance += int(metres[at, here])
-            at = here
-        back = clock + timedelta(seconds=int(travel[at, 0]))
-        assert route.return_at == back
-        assert back - (route.departure_at - loading) <= timedelta(minutes=vehicle.max_shift_minutes)
-        assert route.distance_m == distance + int(metres[at, 0])
+        check_route(rows, roads, route)
         distance_total += route.distance_m
-        cost_total += route_cost_fen(route, vehicle)
+        cost_total += route_cost_fen(route, vehicles[route.vehicle_type_id])
     assert (plan.distance_m, plan.cost_fen) == (distance_total, cost_total)
     assert (plan.vehicles_used, plan.stops) == (len(routes), len(stops))

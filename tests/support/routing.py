@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.purchasing.consolidation import consolidate
 from fulfilment.routing.models import (
@@ -117,6 +118,83 @@ class StoredPlan:
     stop_ids: dict[int, int]  # pickup point id -> route stop id
 
 
+async def day_loads(session: AsyncSession, day: date) -> tuple[dict[int, int], dict[int, int]]:
+    """Each pickup point's sorted weight (g) and totes on ``day``."""
+    loads = dict(
+        (
+            await session.execute(
+                select(
+                    PickupPointLoad.pickup_point_id,
+                    func.sum(PickupPointLoad.weight_g),
+                )
+                .where(PickupPointLoad.delivery_date == day)
+                .group_by(PickupPointLoad.pickup_point_id)
+            )
+        ).all()
+    )
+    totes = dict(
+        (
+            await session.execute(
+                select(PickupPointLoad.pickup_point_id, func.sum(PickupPointLoad.totes))
+                .where(PickupPointLoad.delivery_date == day)
+                .group_by(PickupPointLoad.pickup_point_id)
+            )
+        ).all()
+    )
+    return loads, totes
+
+
+async def add_route(
+    session: AsyncSession,
+    stored: StoredPlan,
+    vehicle: VehicleType,
+    number: int,
+    points: Sequence[int],
+    leave: datetime,
+    loads: dict[int, int],
+    totes: dict[int, int],
+) -> None:
+    """Route ``number`` of the stored plan, visiting ``points`` in order: a stop
+    every 30 minutes after ``leave``, each 10 minutes long."""
+    weight = sum(int(loads.get(p, 0)) for p in points)
+    tote_count = sum(int(totes.get(p, 0)) for p in points)
+    route = Route(
+        plan_id=stored.plan_id,
+        number=number,
+        vehicle_type_id=vehicle.id,
+        vehicle_number=number,
+        departure_at=leave,
+        return_at=leave + timedelta(minutes=30 * (len(points) + 1)),
+        distance_m=5000 * (len(points) + 1),
+        weight_g=weight,
+        totes=tote_count,
+    )
+    session.add(route)
+    await session.flush()
+    stored.route_ids.append(route.id)
+    load, on_board = weight, tote_count
+    for position, point_id in enumerate(points, start=1):
+        arrival = leave + timedelta(minutes=30 * position)
+        load -= int(loads.get(point_id, 0))
+        on_board -= int(totes.get(point_id, 0))
+        stop = RouteStop(
+            plan_id=stored.plan_id,
+            route_id=route.id,
+            position=position,
+            pickup_point_id=point_id,
+            weight_g=int(loads.get(point_id, 0)),
+            totes=int(totes.get(point_id, 0)),
+            arrival_at=arrival,
+            service_start_at=arrival,
+            departure_at=arrival + timedelta(minutes=10),
+            load_g_after=load,
+            totes_after=on_board,
+        )
+        session.add(stop)
+        await session.flush()
+        stored.stop_ids[point_id] = stop.id
+
+
 async def store_plan(
     db: TestDB,
     warehouse_id: int,
@@ -132,27 +210,7 @@ async def store_plan(
     a stop every 30 minutes, 5 km a leg."""
     leave = datetime.combine(day - timedelta(days=1), time(22), tzinfo=UTC)
     async with unit_of_work(db.sessions) as session:
-        loads = dict(
-            (
-                await session.execute(
-                    select(
-                        PickupPointLoad.pickup_point_id,
-                        func.sum(PickupPointLoad.weight_g),
-                    )
-                    .where(PickupPointLoad.delivery_date == day)
-                    .group_by(PickupPointLoad.pickup_point_id)
-                )
-            ).all()
-        )
-        totes = dict(
-            (
-                await session.execute(
-                    select(PickupPointLoad.pickup_point_id, func.sum(PickupPointLoad.totes))
-                    .where(PickupPointLoad.delivery_date == day)
-                    .group_by(PickupPointLoad.pickup_point_id)
-                )
-            ).all()
-        )
+        loads, totes = await day_loads(session, day)
         vehicle = VehicleType(
             warehouse_id=warehouse_id,
             name=f"{vehicle_name}-{uuid.uuid4().hex[:4]}",
@@ -176,43 +234,7 @@ async def store_plan(
         await session.flush()
         stored = StoredPlan(plan.id, [], {})
         for number, points in enumerate(routes, start=1):
-            weight = sum(int(loads.get(p, 0)) for p in points)
-            tote_count = sum(int(totes.get(p, 0)) for p in points)
-            route = Route(
-                plan_id=plan.id,
-                number=number,
-                vehicle_type_id=vehicle.id,
-                vehicle_number=number,
-                departure_at=leave,
-                return_at=leave + timedelta(minutes=30 * (len(points) + 1)),
-                distance_m=5000 * (len(points) + 1),
-                weight_g=weight,
-                totes=tote_count,
-            )
-            session.add(route)
-            await session.flush()
-            stored.route_ids.append(route.id)
-            load, on_board = weight, tote_count
-            for position, point_id in enumerate(points, start=1):
-                arrival = leave + timedelta(minutes=30 * position)
-                load -= int(loads.get(point_id, 0))
-                on_board -= int(totes.get(point_id, 0))
-                stop = RouteStop(
-                    plan_id=plan.id,
-                    route_id=route.id,
-                    position=position,
-                    pickup_point_id=point_id,
-                    weight_g=int(loads.get(point_id, 0)),
-                    totes=int(totes.get(point_id, 0)),
-                    arrival_at=arrival,
-                    service_start_at=arrival,
-                    departure_at=arrival + timedelta(minutes=10),
-                    load_g_after=load,
-                    totes_after=on_board,
-                )
-                session.add(stop)
-                await session.flush()
-                stored.stop_ids[point_id] = stop.id
+            await add_route(session, stored, vehicle, number, points, leave, loads, totes)
         for point_id in unserved:
             session.add(
                 UnservedStop(

@@ -10,6 +10,7 @@ from pathlib import Path
 from playwright.async_api import Route
 
 from kernel.accounts import Role
+from tests.conftest import TestDB
 from tests.support.browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
 from tests.support.factories import open_shop
 from tests.support.pickup import code_of
@@ -17,25 +18,32 @@ from tests.support.pickup import code_of
 pytestmark = needs_chromium
 
 
+async def shop_behind_a_share_link(db: TestDB) -> str:
+    """An open campaign of two items, the first capped at 20 and 3 a customer;
+    the share code of the pickup point it serves."""
+    shop = await open_shop(
+        db,
+        items=[
+            {
+                "group_price_fen": 990,
+                "list_price_fen": 1290,
+                "cap": 20,
+                "per_customer_limit": 3,
+            },
+            {"group_price_fen": 350, "list_price_fen": 400},
+        ],
+    )
+    share_code: str = await db.scalar(
+        "SELECT share_code FROM pickup_points WHERE id = :p", p=shop.pickup_point_id
+    )
+    return share_code
+
+
 async def test_customer_orders_through_a_share_link_pays_and_cancels(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
     async with sqlite_file(sqlite_template, tmp_path) as db:
-        shop = await open_shop(
-            db,
-            items=[
-                {
-                    "group_price_fen": 990,
-                    "list_price_fen": 1290,
-                    "cap": 20,
-                    "per_customer_limit": 3,
-                },
-                {"group_price_fen": 350, "list_price_fen": 400},
-            ],
-        )
-        share_code = await db.scalar(
-            "SELECT share_code FROM pickup_points WHERE id = :p", p=shop.pickup_point_id
-        )
+        share_code = await shop_behind_a_share_link(db)
         customer, token = await db.user(Role.CUSTOMER, "小红")
 
     with live_server(db, tmp_path) as base:

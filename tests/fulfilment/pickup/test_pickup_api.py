@@ -9,9 +9,9 @@ from typing import Any
 from api.graphql.ids import encode
 from kernel.accounts import Role, User, create_user, issue_token
 from kernel.db import unit_of_work
-from tests.api.http.test_exports import other_supplier, supplier_user
 from tests.conftest import TOKEN_SECRET, error_codes
 from tests.support.commerce import codes, ok
+from tests.support.exports import other_supplier, supplier_user
 from tests.support.pickup import Counter, code_of, counter_day, move_day
 
 ORDER_CODE = """

@@ -54,6 +54,18 @@ def truck(warehouse_gid: str, **changes: Any) -> dict[str, Any]:
     return {"input": {**fields, **changes}}
 
 
+def timings(warehouse_gid: str, loading_minutes: int) -> dict[str, Any]:
+    """routingSettingsSet's variables: 240 s a stop and 15 s a tote."""
+    return {
+        "input": {
+            "warehouseId": warehouse_gid,
+            "loadingMinutes": loading_minutes,
+            "stopFixedSeconds": 240,
+            "stopPerToteSeconds": 15,
+        }
+    }
+
+
 def errors(body: dict[str, Any], mutation: str) -> list[tuple[list[str] | None, str]]:
     assert "errors" not in body, body
     return [(e["field"], e["code"]) for e in body["data"][mutation]["userErrors"]]
@@ -110,31 +122,9 @@ async def test_operators_keep_a_fleet_per_warehouse(db, gql):
     assert errors(negative, "vehicleTypeUpdate") == [(["count"], "INVALID")]
 
     for loading in (45, 20):  # set, then change
-        body = await gql(
-            SETTINGS,
-            {
-                "input": {
-                    "warehouseId": warehouse,
-                    "loadingMinutes": loading,
-                    "stopFixedSeconds": 240,
-                    "stopPerToteSeconds": 15,
-                }
-            },
-            token=op,
-        )
+        body = await gql(SETTINGS, timings(warehouse, loading), token=op)
         assert errors(body, "routingSettingsSet") == []
-    bad = await gql(
-        SETTINGS,
-        {
-            "input": {
-                "warehouseId": warehouse,
-                "loadingMinutes": -5,
-                "stopFixedSeconds": 240,
-                "stopPerToteSeconds": 15,
-            }
-        },
-        token=op,
-    )
+    bad = await gql(SETTINGS, timings(warehouse, -5), token=op)
     assert errors(bad, "routingSettingsSet") == [(["loadingMinutes"], "INVALID")]
 
     fleet = (await gql(FLEET, {"w": warehouse}, token=op))["data"]["fleet"]

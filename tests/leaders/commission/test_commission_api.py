@@ -16,7 +16,7 @@ from kernel.clock import utcnow
 from leaders.commission.settlement import latest_closed_period, period_end_at
 from tests.conftest import GraphQLClient, TestDB, app_client, error_codes
 from tests.fulfilment.purchasing.test_purchase_orders_api import finished
-from tests.support.commission import do_accrue, line, team
+from tests.support.commission import Team, do_accrue, line, team
 
 BALANCE = """query($l: ID) { commissionBalance(leaderId: $l) {
   pendingFen availableFen level { code } } }"""
@@ -74,49 +74,77 @@ def data(body: dict[str, Any], field: str) -> Any:
     return body["data"][field]
 
 
-async def test_leaders_money_through_the_api(db: TestDB) -> None:
+async def team_with_sales_in_the_closed_period(db: TestDB) -> Team:
+    """An operator and two leaders, a and b, with lines picked up a day before
+    the latest closed period ended: 10,000 fen of vegetables and 5,000 fen for
+    a, 20,000 fen for b. Booked before the app starts: its hourly sweep
+    settles the closed period."""
     t = await team(db, 2)
     a, b = t.leaders
-    op = t.operator_token
     period = latest_closed_period(utcnow(), db.settings)
     picked = period_end_at(period, db.settings) - timedelta(days=1)
-    # Booked before the app starts: its hourly sweep settles the closed period.
     await do_accrue(
         db,
         line(1, a, 10_000, category="蔬菜", picked_up_at=picked),
         line(2, a, 5_000, picked_up_at=picked),
         line(3, b, 20_000, picked_up_at=picked),
     )
+    return t
+
+
+async def set_rate(gql: GraphQLClient, token: str, **rate: Any) -> Any:
+    """commissionRateSet with ``rate`` as its input."""
+    return data(await gql(RATE, {"i": rate}, token), "commissionRateSet")
+
+
+async def set_gold_level(gql: GraphQLClient, token: str) -> Any:
+    """leaderLevelSet: gold (金牌) from 1,000,000 yuan a month, 0.5 % bonus."""
+    return data(
+        await gql(
+            LEVEL,
+            {
+                "i": {
+                    "code": "gold",
+                    "name": "金牌",
+                    "minMonthlySalesFen": 100_000_000,
+                    "bonusBps": 50,
+                }
+            },
+            token,
+        ),
+        "leaderLevelSet",
+    )
+
+
+async def ledger(gql: GraphQLClient, token: str, **variables: Any) -> Any:
+    """A page of ledgerEntries."""
+    return data(await gql(ENTRIES, variables, token=token), "ledgerEntries")
+
+
+async def request_payout(gql: GraphQLClient, token: str, amount_fen: int, key: str) -> Any:
+    """The payout payoutRequest made."""
+    return data(await gql(REQUEST, {"a": amount_fen, "k": key}, token), "payoutRequest")["payout"]
+
+
+async def download(gql: GraphQLClient, url: str, token: str) -> Any:
+    """GET ``url`` with ``token``."""
+    return await gql.http.get(url, headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_leaders_money_through_the_api(db: TestDB) -> None:
+    t = await team_with_sales_in_the_closed_period(db)
+    b, op = t.leaders[1], t.operator_token
     async with app_client(db.url, jobs_mode="inline") as gql:
         # Rates and a level set by the operator (vegetables at 12 %), for
         # accruals from now on: the lines booked above keep the default 10 %.
-        rate = data(
-            await gql(RATE, {"i": {"category": "蔬菜", "rateBps": 1200}}, op), "commissionRateSet"
-        )
+        rate = await set_rate(gql, op, category="蔬菜", rateBps=1200)
         assert rate["categoryRate"] == {"category": "蔬菜", "rateBps": 1200}
-        bad = data(
-            await gql(RATE, {"i": {"category": "蔬菜", "rateBps": 10_001}}, op), "commissionRateSet"
-        )
+        bad = await set_rate(gql, op, category="蔬菜", rateBps=10_001)
         assert [e["code"] for e in bad["userErrors"]] == ["INVALID_RATE"]
-        neither = data(await gql(RATE, {"i": {"rateBps": 100}}, op), "commissionRateSet")
+        neither = await set_rate(gql, op, rateBps=100)
         assert [e["code"] for e in neither["userErrors"]] == ["INVALID"]
-        level = data(
-            await gql(
-                LEVEL,
-                {
-                    "i": {
-                        "code": "gold",
-                        "name": "金牌",
-                        "minMonthlySalesFen": 100_000_000,
-                        "bonusBps": 50,
-                    }
-                },
-                op,
-            ),
-            "leaderLevelSet",
-        )
+        level = await set_gold_level(gql, op)
         assert level["level"] == {"code": "gold", "bonusBps": 50}
-
         job = data(await gql(SETTLE, token=op), "settlementRun")["job"]
         assert (await finished(gql, op, job["id"]))["status"] == "SUCCEEDED"
 
@@ -130,10 +158,7 @@ async def test_leaders_money_through_the_api(db: TestDB) -> None:
         page = data(await gql(ENTRIES, token=mine), "ledgerEntries")
         assert [n["kind"] for n in page["nodes"]] == ["ACCRUAL", "ACCRUAL"]
         assert page["pageInfo"]["hasNextPage"]
-        rest = data(
-            await gql(ENTRIES, {"after": page["pageInfo"]["endCursor"]}, token=mine),
-            "ledgerEntries",
-        )
+        rest = await ledger(gql, mine, after=page["pageInfo"]["endCursor"])
         assert [(n["kind"], n["account"]) for n in rest["nodes"]] == [
             ("SETTLEMENT", "PENDING"),
             ("SETTLEMENT", "AVAILABLE"),
@@ -163,10 +188,8 @@ async def test_leaders_money_through_the_api(db: TestDB) -> None:
         # Payouts: over the balance refused; one rejected, one paid in a batch.
         over = data(await gql(REQUEST, {"a": 1501, "k": "k0"}, mine), "payoutRequest")
         assert [e["code"] for e in over["userErrors"]] == ["INSUFFICIENT_BALANCE"]
-        first = data(await gql(REQUEST, {"a": 1000, "k": "k1"}, mine), "payoutRequest")["payout"]
-        second = data(await gql(REQUEST, {"a": 1500, "k": "k2"}, t.tokens[1]), "payoutRequest")[
-            "payout"
-        ]
+        first = await request_payout(gql, mine, 1000, "k1")
+        second = await request_payout(gql, t.tokens[1], 1500, "k2")
         assert first["status"] == "REQUESTED"
         # A leader cannot decide payouts.
         assert error_codes(await gql(APPROVE, {"id": first["id"]}, mine)) == ["FORBIDDEN"]
@@ -177,15 +200,11 @@ async def test_leaders_money_through_the_api(db: TestDB) -> None:
         assert approved["payout"] == {"status": "APPROVED"}
         batch = data(await gql(EXPORT, token=op), "payoutBatchExport")["batch"]
         assert (batch["payoutCount"], batch["transferFen"]) == (1, 1500)
-        response = await gql.http.get(
-            batch["downloadUrl"], headers={"Authorization": f"Bearer {op}"}
-        )
+        response = await download(gql, batch["downloadUrl"], op)
         assert response.status_code == 200
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
         assert rows[0][5] == "转账金额(元)" and rows[1][5] == "15.00"
-        hidden = await gql.http.get(
-            batch["downloadUrl"], headers={"Authorization": f"Bearer {mine}"}
-        )
+        hidden = await download(gql, batch["downloadUrl"], mine)
         assert hidden.status_code == 404
         paid = data(await gql(PAID, {"id": batch["id"]}, op), "payoutBatchMarkPaid")
         assert paid["batch"]["paidAt"] is not None
