@@ -29,7 +29,7 @@ from api.graphql.ids import decode
 from api.graphql.jobs.types import JobType
 from api.graphql.leaders.types import LeaderStatusEnum, LeaderType, PickupPointType
 from api.graphql.orders.types import OrderType
-from api.graphql.pagination import MAX_PAGE, Connection, connection, page_window
+from api.graphql.pagination import MAX_PAGE, Connection, paginate
 from api.graphql.permissions import WAREHOUSE_READERS
 from api.graphql.pickup.types import PickupHelperType
 from api.graphql.purchasing.types import PurchaseOrderType
@@ -122,11 +122,15 @@ class CoreQuery:
         status: LeaderStatusEnum | None = None,  # type: ignore[valid-type]
     ) -> Connection[LeaderType]:
         info.context.require(Role.OPERATOR)
-        size, after_id = page_window(first, after)
-        rows = await list_leaders(
-            info.context.session, status=status, after_id=after_id, limit=size + 1
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: list_leaders(
+                info.context.session, status=status, after_id=after_id, limit=limit
+            ),
+            LeaderType.of,
         )
-        return connection(rows, size, LeaderType.of, after_id=after_id)
 
     @strawberry.field(
         description="Pickup points: all for operators and dispatchers; the ones "
@@ -136,23 +140,33 @@ class CoreQuery:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[PickupPointType]:
         viewer = info.context.require(Role.OPERATOR, Role.DISPATCHER, Role.CUSTOMER)
-        size, after_id = page_window(first, after)
-        rows = await list_pickup_points(
-            info.context.session,
-            orderable_only=viewer.role is Role.CUSTOMER,
-            after_id=after_id,
-            limit=size + 1,
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: list_pickup_points(
+                info.context.session,
+                orderable_only=viewer.role is Role.CUSTOMER,
+                after_id=after_id,
+                limit=limit,
+            ),
+            PickupPointType.of,
         )
-        return connection(rows, size, PickupPointType.of, after_id=after_id)
 
     @strawberry.field
     async def warehouses(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[WarehouseType]:
         info.context.require(*WAREHOUSE_READERS)
-        size, after_id = page_window(first, after)
-        rows = await list_warehouses(info.context.session, after_id=after_id, limit=size + 1)
-        return connection(rows, size, WarehouseType.of, after_id=after_id)
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: list_warehouses(
+                info.context.session, after_id=after_id, limit=limit
+            ),
+            WarehouseType.of,
+        )
 
     @strawberry.field(description="A background job: status, progress, result or error.")
     async def job(self, info: Info, id: strawberry.ID) -> JobType | None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 import strawberry
 
+from api.graphql.context import Info
 from api.graphql.errors import bad_input
 from api.graphql.ids import MAX_DB_ID
 
@@ -92,3 +93,20 @@ def connection(
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
+
+
+async def paginate(
+    info: Info,
+    first: int | None,
+    after: str | None,
+    fetch: Callable[[int | None, int], Awaitable[Sequence[M]]],
+    node: Callable[[M], T],
+) -> Connection[T]:
+    """One page of a keyset list: ``fetch(after_id, limit)`` runs under the
+    request's session lock (see ``Loaders``) with ``limit = first + 1``; bad
+    ``first`` or ``after`` are rejected before it runs. ``fetch`` must not
+    wait on a DataLoader: the lock is not reentrant."""
+    size, after_id = page_window(first, after)
+    async with info.context.loaders.lock:
+        rows = await fetch(after_id, size + 1)
+    return connection(rows, size, node, after_id=after_id)

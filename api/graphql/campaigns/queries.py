@@ -9,7 +9,7 @@ from api.graphql.campaigns.types import CampaignType, ProductType, SupplierType
 from api.graphql.context import Info
 from api.graphql.errors import bad_input
 from api.graphql.ids import decode
-from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.pagination import Connection, connection, page_window, paginate
 from api.graphql.permissions import can_see_pickup_point, viewer_supplier_id
 from fulfilment.campaigns.campaigns import list_campaigns, open_campaign_for
 from fulfilment.campaigns.catalog import list_products, list_suppliers
@@ -34,9 +34,15 @@ class CampaignQuery:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[SupplierType]:
         info.context.require(Role.OPERATOR)
-        size, after_id = page_window(first, after)
-        rows = await list_suppliers(info.context.session, after_id=after_id, limit=size + 1)
-        return connection(rows, size, SupplierType.of, after_id=after_id)
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: list_suppliers(
+                info.context.session, after_id=after_id, limit=limit
+            ),
+            SupplierType.of,
+        )
 
     @strawberry.field(description="Products: all for operators, their own for suppliers.")
     async def products(
@@ -65,14 +71,20 @@ class CampaignQuery:
         warehouse_id: strawberry.ID | None = None,
     ) -> Connection[CampaignType]:
         info.context.require(Role.OPERATOR, Role.DISPATCHER)
-        size, after_id = page_window(first, after)
-        rows = await list_campaigns(
-            info.context.session,
-            warehouse_id=_id_or_none(warehouse_id, "Warehouse"),
-            after_id=after_id,
-            limit=size + 1,
+        # The warehouse id is decoded inside ``fetch``: a bad page window is
+        # still the error reported first.
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: list_campaigns(
+                info.context.session,
+                warehouse_id=_id_or_none(warehouse_id, "Warehouse"),
+                after_id=after_id,
+                limit=limit,
+            ),
+            CampaignType.of,
         )
-        return connection(rows, size, CampaignType.of, after_id=after_id)
 
     @strawberry.field(description="The campaign taking orders now at a pickup point, if any.")
     async def open_campaign(

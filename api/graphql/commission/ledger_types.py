@@ -14,7 +14,7 @@ from api.graphql.context import Info
 from api.graphql.downloads import payout_batch_path
 from api.graphql.ids import encode, node_db_ids
 from api.graphql.leaders.types import LeaderType
-from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.pagination import Connection, paginate
 from api.graphql.permissions import visible_leaders
 from kernel.accounts import Role
 from leaders.commission.models import (
@@ -89,12 +89,15 @@ class StatementType(relay.Node):
     async def lines(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[StatementLineType]:
-        size, after_id = page_window(first, after)
-        async with info.context.loaders.lock:
-            rows = await statement_lines(
-                info.context.session, self._row, after_id=after_id, limit=size + 1
-            )
-        return connection(rows, size, StatementLineType.of, after_id=after_id)
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: statement_lines(
+                info.context.session, self._row, after_id=after_id, limit=limit
+            ),
+            StatementLineType.of,
+        )
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

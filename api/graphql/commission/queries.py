@@ -23,7 +23,7 @@ from api.graphql.commission.types import (
 from api.graphql.context import Info
 from api.graphql.errors import bad_input
 from api.graphql.ids import decode_argument
-from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.pagination import Connection, paginate
 from api.graphql.permissions import viewer_leader_id
 from kernel.accounts import Role
 from leaders.commission import queries as q
@@ -81,12 +81,15 @@ class CommissionQuery:
         after: str | None = None,
     ) -> Connection[LedgerEntryType]:
         whose = await _whose(info, leader_id, required=False)
-        size, after_id = page_window(first, after)
-        async with info.context.loaders.lock:
-            rows = await q.list_entries(
-                info.context.session, leader_id=whose, after_id=after_id, limit=size + 1
-            )
-        return connection(rows, size, LedgerEntryType.of, after_id=after_id)
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: q.list_entries(
+                info.context.session, leader_id=whose, after_id=after_id, limit=limit
+            ),
+            LedgerEntryType.of,
+        )
 
     @strawberry.field(description="Settlement statements, oldest first.")
     async def statements(
@@ -97,12 +100,15 @@ class CommissionQuery:
         after: str | None = None,
     ) -> Connection[StatementType]:
         whose = await _whose(info, leader_id, required=False)
-        size, after_id = page_window(first, after)
-        async with info.context.loaders.lock:
-            rows = await q.list_statements(
-                info.context.session, leader_id=whose, after_id=after_id, limit=size + 1
-            )
-        return connection(rows, size, StatementType.of, after_id=after_id)
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: q.list_statements(
+                info.context.session, leader_id=whose, after_id=after_id, limit=limit
+            ),
+            StatementType.of,
+        )
 
     @strawberry.field(description="Payout requests, oldest first.")
     async def payouts(
@@ -114,36 +120,49 @@ class CommissionQuery:
         after: str | None = None,
     ) -> Connection[PayoutType]:
         whose = await _whose(info, leader_id, required=False)
-        size, after_id = page_window(first, after)
-        async with info.context.loaders.lock:
-            rows = await q.list_payouts(
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: q.list_payouts(
                 info.context.session,
                 leader_id=whose,
                 status=PayoutStatus(status) if status else None,
                 after_id=after_id,
-                limit=size + 1,
-            )
-        return connection(rows, size, PayoutType.of, after_id=after_id)
+                limit=limit,
+            ),
+            PayoutType.of,
+        )
 
     @strawberry.field(description="Exported payout batches (operators).")
     async def payout_batches(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[PayoutBatchType]:
         info.context.require(Role.OPERATOR)
-        size, after_id = page_window(first, after)
-        async with info.context.loaders.lock:
-            rows = await q.list_batches(info.context.session, after_id=after_id, limit=size + 1)
-        return connection(rows, size, PayoutBatchType.of, after_id=after_id)
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: q.list_batches(
+                info.context.session, after_id=after_id, limit=limit
+            ),
+            PayoutBatchType.of,
+        )
 
     @strawberry.field(description="Settlement runs, one per period (operators).")
     async def settlements(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[SettlementType]:
         info.context.require(Role.OPERATOR)
-        size, after_id = page_window(first, after)
-        async with info.context.loaders.lock:
-            rows = await q.list_settlements(info.context.session, after_id=after_id, limit=size + 1)
-        return connection(rows, size, SettlementType.of, after_id=after_id)
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: q.list_settlements(
+                info.context.session, after_id=after_id, limit=limit
+            ),
+            SettlementType.of,
+        )
 
     @strawberry.field(description="Commission rates, recruiting share and levels.")
     async def commission_rates(self, info: Info) -> CommissionRates:

@@ -15,7 +15,7 @@ from api.graphql.orders.types import (
     OrderType,
     PickupPointTotals,
 )
-from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.pagination import Connection, connection, page_window, paginate
 from fulfilment.orders.models import OrderStatus
 from fulfilment.orders.queries import list_orders, pickup_point_totals
 from kernel.accounts import Role
@@ -39,11 +39,15 @@ class OrderQuery:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[OrderType]:
         viewer = info.context.require(Role.CUSTOMER, Role.LEADER)
-        size, after_id = page_window(first, after)
-        rows = await list_orders(
-            info.context.session, customer_id=viewer.id, after_id=after_id, limit=size + 1
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: list_orders(
+                info.context.session, customer_id=viewer.id, after_id=after_id, limit=limit
+            ),
+            OrderType.of,
         )
-        return connection(rows, size, OrderType.of, after_id=after_id)
 
     @strawberry.field(description="A leader's pickup point orders for a delivery date.")
     async def pickup_point_orders(

@@ -14,7 +14,7 @@ from api.graphql.after_sale.types import (
 )
 from api.graphql.context import Info
 from api.graphql.orders.types import OrderPickupType
-from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.pagination import Connection, connection, page_window, paginate
 from api.graphql.permissions import viewer_supplier_id
 from api.graphql.pickup.types import (
     PickupDay,
@@ -120,16 +120,19 @@ class PickupQuery:
         after: str | None = None,
     ) -> Connection[AfterSaleRequestType]:
         viewer = info.context.require(Role.OPERATOR, Role.CUSTOMER, Role.LEADER)
-        size, after_id = page_window(first, after)
-        async with info.context.loaders.lock:
-            rows = await list_after_sale_requests(
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: list_after_sale_requests(
                 info.context.session,
                 customer_id=None if viewer.role is Role.OPERATOR else viewer.id,
                 statuses=status,
                 after_id=after_id,
-                limit=size + 1,
-            )
-        return connection(rows, size, AfterSaleRequestType.of, after_id=after_id)
+                limit=limit,
+            ),
+            AfterSaleRequestType.of,
+        )
 
     @strawberry.field(
         description="Quality refunds charged to suppliers: all for operators, their own "

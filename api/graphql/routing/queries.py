@@ -9,7 +9,7 @@ import strawberry
 
 from api.graphql.context import Info
 from api.graphql.ids import decode_argument
-from api.graphql.pagination import Connection, connection, page_window
+from api.graphql.pagination import Connection, paginate
 from api.graphql.permissions import PLAN_READERS
 from api.graphql.routing.types import (
     Fleet,
@@ -54,12 +54,15 @@ class RoutingQuery:
     ) -> Connection[RoutePlanType]:
         info.context.require(*PLAN_READERS)
         wid = _warehouse_id(warehouse_id)
-        size, after_id = page_window(first, after)
-        async with info.context.loaders.lock:
-            rows = await list_plans(
-                info.context.session, wid, delivery_date, after_id=after_id, limit=size + 1
-            )
-        return connection(rows, size, RoutePlanType.of, after_id=after_id)
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: list_plans(
+                info.context.session, wid, delivery_date, after_id=after_id, limit=limit
+            ),
+            RoutePlanType.of,
+        )
 
     @strawberry.field(
         description="Drivers (and dispatchers): the routes of the day's published plan "
