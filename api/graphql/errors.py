@@ -14,7 +14,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.relay import GlobalIDValueError
 
 from fulfilment.after_sale.errors import AfterSaleErrorCode
-from fulfilment.campaigns.errors import FulfilmentErrorCode
+from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.orders.errors import OrderErrorCode
 from fulfilment.pickup.errors import PickupErrorCode
 from fulfilment.purchasing.errors import PurchasingErrorCode
@@ -35,7 +35,7 @@ _DOMAIN_CODES: tuple[type[Enum], ...] = (
     JobErrorCode,
     LeaderErrorCode,
     CommissionErrorCode,
-    FulfilmentErrorCode,
+    CampaignErrorCode,
     OrderErrorCode,
     PurchasingErrorCode,
     RoutingErrorCode,

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.campaigns.errors import FulfilmentErrorCode
+from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.campaigns.models import Campaign, CampaignItem, Product, Warehouse
 from fulfilment.campaigns.service_areas import warehouse_of
 from kernel.accounts import User
@@ -63,7 +63,7 @@ class CampaignDraft:
 def _check_item(item: ItemDraft, field: list[str]) -> None:
     if item.group_price_fen <= 0 or item.list_price_fen < item.group_price_fen:
         raise DomainError(
-            FulfilmentErrorCode.INVALID_PRICE,
+            CampaignErrorCode.INVALID_PRICE,
             "The group price must be positive and no higher than the list price.",
             field,
         )
@@ -84,17 +84,17 @@ def _check_times(draft: CampaignDraft, zone: ZoneInfo, now: datetime) -> None:
     delivery_starts = datetime.combine(draft.delivery_date, time(0), zone)
     if not draft.opens_at < draft.cutoff_at <= delivery_starts:
         raise DomainError(
-            FulfilmentErrorCode.INVALID_TIMES,
+            CampaignErrorCode.INVALID_TIMES,
             "A campaign opens, then cuts off no later than the start of its delivery date.",
             ["cutoffAt"],
         )
     if draft.cutoff_at <= now:
         raise DomainError(
-            FulfilmentErrorCode.INVALID_TIMES, "The cutoff is already past.", ["cutoffAt"]
+            CampaignErrorCode.INVALID_TIMES, "The cutoff is already past.", ["cutoffAt"]
         )
     if draft.pickup_start >= draft.pickup_end:
         raise DomainError(
-            FulfilmentErrorCode.INVALID_TIMES,
+            CampaignErrorCode.INVALID_TIMES,
             "The pickup window must start before it ends.",
             ["pickupWindow"],
         )
@@ -121,7 +121,7 @@ async def _add_items(
             raise NotFound("Product", [*path, "productId"])
         if item.product_id in taken:
             raise DomainError(
-                FulfilmentErrorCode.DUPLICATE_ITEM,
+                CampaignErrorCode.DUPLICATE_ITEM,
                 "This product is in the campaign already.",
                 [*path, "productId"],
             )
@@ -164,7 +164,7 @@ async def create_campaign(
     )
     if clash.first() is not None:
         raise DomainError(
-            FulfilmentErrorCode.CAMPAIGN_EXISTS,
+            CampaignErrorCode.CAMPAIGN_EXISTS,
             "This warehouse has a campaign for that delivery date already.",
             ["deliveryDate"],
         )
@@ -192,7 +192,7 @@ async def add_campaign_items(
         raise NotFound("Campaign", ["campaignId"])
     if campaign_status(campaign, now) is CampaignStatus.CLOSED:
         raise DomainError(
-            FulfilmentErrorCode.CAMPAIGN_STARTED, "The campaign has cut off.", ["campaignId"]
+            CampaignErrorCode.CAMPAIGN_STARTED, "The campaign has cut off.", ["campaignId"]
         )
     return await _add_items(session, campaign, items, "items")
 

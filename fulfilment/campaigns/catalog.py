@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.campaigns.errors import FulfilmentErrorCode
+from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.campaigns.models import (
     Product,
     StorageZone,
@@ -31,7 +31,7 @@ async def create_supplier(
     taken = await session.execute(select(Supplier.id).where(Supplier.name == name))
     if taken.first() is not None:
         raise DomainError(
-            FulfilmentErrorCode.DUPLICATE_NAME, f"A supplier named {name!r} exists.", ["name"]
+            CampaignErrorCode.DUPLICATE_NAME, f"A supplier named {name!r} exists.", ["name"]
         )
     supplier = Supplier(
         name=name,

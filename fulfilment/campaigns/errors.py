@@ -3,7 +3,7 @@
 from enum import Enum
 
 
-class FulfilmentErrorCode(Enum):
+class CampaignErrorCode(Enum):
     DUPLICATE_NAME = "DUPLICATE_NAME"
     NOT_A_SUPPLIER_ACCOUNT = "NOT_A_SUPPLIER_ACCOUNT"
     INVALID_TIMES = "INVALID_TIMES"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.campaigns.errors import FulfilmentErrorCode
+from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.campaigns.models import Warehouse
 from kernel.accounts import User
 from kernel.db import keyset_page
@@ -25,7 +25,7 @@ async def create_warehouse(
     taken = await session.execute(select(Warehouse.id).where(Warehouse.name == name))
     if taken.first() is not None:
         raise DomainError(
-            FulfilmentErrorCode.DUPLICATE_NAME,
+            CampaignErrorCode.DUPLICATE_NAME,
             f"A warehouse named {name!r} exists already.",
             ["name"],
         )

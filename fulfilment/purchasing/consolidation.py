@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.campaigns.errors import FulfilmentErrorCode
+from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.campaigns.models import Campaign, Product, Supplier, Warehouse
 from fulfilment.orders.models import (
     Order,
@@ -120,7 +120,7 @@ async def consolidate(
     )
     if pending.scalar_one():
         raise DomainError(
-            FulfilmentErrorCode.CAMPAIGN_STARTED,
+            CampaignErrorCode.CAMPAIGN_STARTED,
             "Run the cutoff of every campaign for this date first.",
             ["deliveryDate"],
         )

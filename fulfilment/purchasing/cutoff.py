@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.campaigns.errors import FulfilmentErrorCode
+from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.campaigns.models import Campaign, CampaignItem
 from fulfilment.orders.models import (
     Order,
@@ -55,7 +55,7 @@ async def run_cutoff(
     if now < campaign.cutoff_at:
         if not early:
             raise DomainError(
-                FulfilmentErrorCode.INVALID_TIMES,
+                CampaignErrorCode.INVALID_TIMES,
                 "The campaign has not reached its cutoff.",
                 ["id"],
             )

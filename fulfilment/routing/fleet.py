@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.campaigns.errors import FulfilmentErrorCode
+from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.campaigns.models import Warehouse
 from fulfilment.routing.models import RoutingSettings, VehicleType
 from kernel.errors import CommonErrorCode, DomainError, NotFound
@@ -64,7 +64,7 @@ async def _refuse_taken_name(
         stmt = stmt.where(VehicleType.id != except_id)
     if (await session.execute(stmt)).first() is not None:
         raise DomainError(
-            FulfilmentErrorCode.DUPLICATE_NAME,
+            CampaignErrorCode.DUPLICATE_NAME,
             f"This warehouse has a vehicle type named {name!r} already.",
             ["name"],
         )

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from fulfilment.campaigns.errors import FulfilmentErrorCode
+from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.campaigns.models import Campaign
 from fulfilment.orders.cancelling import cancel_order
 from fulfilment.orders.models import Order
@@ -67,7 +67,7 @@ async def test_cutoff_waits_for_its_time_unless_closed_early(db):
     with pytest.raises(DomainError) as refused:
         async with unit_of_work(db.sessions) as session:
             await run_cutoff(session, shop.campaign_id, utcnow())
-    assert refused.value.code is FulfilmentErrorCode.INVALID_TIMES
+    assert refused.value.code is CampaignErrorCode.INVALID_TIMES
     async with unit_of_work(db.sessions) as session:
         summary = await run_cutoff(session, shop.campaign_id, utcnow(), early=True)
     assert not summary.already_done
