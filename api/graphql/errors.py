@@ -29,7 +29,7 @@ from leaders.points.errors import PickupHelperErrorCode
 log = logging.getLogger("tuangou.api")
 
 
-_DOMAIN_CODES: tuple[type[Enum], ...] = (
+DOMAIN_CODES: tuple[type[Enum], ...] = (
     CommonErrorCode,
     GeoErrorCode,
     JobErrorCode,
@@ -49,7 +49,7 @@ _DOMAIN_CODES: tuple[type[Enum], ...] = (
 # live in the domain packages.
 _CodeEnum = Enum(  # type: ignore[misc]
     "UserErrorCode",
-    {member.value: member.value for codes in _DOMAIN_CODES for member in codes},
+    {member.value: member.value for codes in DOMAIN_CODES for member in codes},
 )
 
 
