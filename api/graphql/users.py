@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 
 from api.graphql.context import Info
-from api.graphql.ids import node_db_ids
+from api.graphql.nodes import visible_nodes
 from kernel.accounts import Role, User
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class UserType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[UserType | None]:
-        users = await info.context.loaders.user.load_many(node_db_ids(node_ids))
         viewer = info.context.viewer
-        return [cls.of(u) if u and can_see_user(viewer, u) else None for u in users]
+        return await visible_nodes(
+            info.context.loaders.user, node_ids, cls.of, lambda u: can_see_user(viewer, u)
+        )

@@ -10,7 +10,7 @@ from strawberry import relay
 
 from api.graphql.campaigns.types import ProductType, SupplierType, product_of
 from api.graphql.context import Info
-from api.graphql.ids import node_db_ids
+from api.graphql.nodes import visible_nodes
 from api.graphql.orders.types import OrderType
 from api.graphql.permissions import can_see_after_sale_request
 from fulfilment.after_sale.models import (
@@ -77,9 +77,13 @@ class AfterSaleRequestType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[AfterSaleRequestType | None]:
-        found = await info.context.loaders.after_sale_request.load_many(node_db_ids(node_ids))
         viewer = info.context.viewer
-        return [cls.of(r) if r and can_see_after_sale_request(viewer, r) else None for r in found]
+        return await visible_nodes(
+            info.context.loaders.after_sale_request,
+            node_ids,
+            cls.of,
+            lambda r: can_see_after_sale_request(viewer, r),
+        )
 
 
 @strawberry.type(

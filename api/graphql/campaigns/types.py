@@ -11,7 +11,7 @@ from strawberry import relay
 
 from api.graphql.common import Coordinates, TimeWindow
 from api.graphql.context import Info
-from api.graphql.ids import node_db_ids
+from api.graphql.nodes import visible_nodes
 from api.graphql.permissions import can_see_supplier, can_see_warehouse, viewer_supplier_id
 from fulfilment.campaigns.campaigns import CampaignStatus, campaign_status
 from fulfilment.campaigns.models import (
@@ -50,8 +50,7 @@ class WarehouseType(relay.Node):
     ) -> list[WarehouseType | None]:
         if not can_see_warehouse(info.context.viewer):
             return [None for _ in node_ids]
-        found = await info.context.loaders.warehouse.load_many(node_db_ids(node_ids))
-        return [cls.of(w) if w else None for w in found]
+        return await visible_nodes(info.context.loaders.warehouse, node_ids, cls.of)
 
 
 StorageZoneEnum = strawberry.enum(StorageZone, name="StorageZone")
@@ -80,9 +79,13 @@ class SupplierType(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[SupplierType | None]:
         own = await viewer_supplier_id(info)
-        found = await info.context.loaders.supplier.load_many(node_db_ids(node_ids))
         viewer = info.context.viewer
-        return [cls.of(s) if s and can_see_supplier(viewer, s.id, own) else None for s in found]
+        return await visible_nodes(
+            info.context.loaders.supplier,
+            node_ids,
+            cls.of,
+            lambda s: can_see_supplier(viewer, s.id, own),
+        )
 
 
 async def product_of(info: Info, product_id: int) -> ProductType | None:
@@ -135,8 +138,7 @@ class ProductType(relay.Node):
     ) -> list[ProductType | None]:
         if info.context.viewer is None:
             return [None for _ in node_ids]
-        found = await info.context.loaders.product.load_many(node_db_ids(node_ids))
-        return [cls.of(p) if p else None for p in found]
+        return await visible_nodes(info.context.loaders.product, node_ids, cls.of)
 
 
 CampaignStatusEnum = strawberry.enum(CampaignStatus, name="CampaignStatus")
@@ -188,8 +190,7 @@ class CampaignItemType(relay.Node):
     ) -> list[CampaignItemType | None]:
         if info.context.viewer is None:
             return [None for _ in node_ids]
-        found = await info.context.loaders.campaign_item.load_many(node_db_ids(node_ids))
-        return [cls.of(i) if i else None for i in found]
+        return await visible_nodes(info.context.loaders.campaign_item, node_ids, cls.of)
 
 
 @strawberry.type(name="Campaign")
@@ -234,5 +235,4 @@ class CampaignType(relay.Node):
     ) -> list[CampaignType | None]:
         if info.context.viewer is None:
             return [None for _ in node_ids]
-        found = await info.context.loaders.campaign.load_many(node_db_ids(node_ids))
-        return [cls.of(c) if c else None for c in found]
+        return await visible_nodes(info.context.loaders.campaign, node_ids, cls.of)

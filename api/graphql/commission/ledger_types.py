@@ -14,6 +14,7 @@ from api.graphql.context import Info
 from api.graphql.downloads import payout_batch_path
 from api.graphql.ids import encode, node_db_ids
 from api.graphql.leaders.types import LeaderType
+from api.graphql.nodes import visible_nodes
 from api.graphql.pagination import Connection, paginate
 from api.graphql.permissions import visible_leaders
 from kernel.accounts import Role
@@ -186,8 +187,7 @@ class PayoutBatchType(relay.Node):
         viewer = info.context.viewer
         if viewer is None or viewer.role is not Role.OPERATOR:
             return [None for _ in node_ids]
-        rows = await info.context.loaders.payout_batch.load_many(node_db_ids(node_ids))
-        return [cls.of(r) if r else None for r in rows]
+        return await visible_nodes(info.context.loaders.payout_batch, node_ids, cls.of)
 
 
 @strawberry.type(name="Settlement")

@@ -16,6 +16,7 @@ from api.graphql.common import Coordinates, TimeWindow
 from api.graphql.context import Info
 from api.graphql.errors import bad_input
 from api.graphql.ids import node_db_ids
+from api.graphql.nodes import visible_nodes
 from api.graphql.permissions import can_see_user
 from api.graphql.users import UserType
 from kernel.geo import LatLon
@@ -64,9 +65,10 @@ class LeaderType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[LeaderType | None]:
-        leaders = await info.context.loaders.leader.load_many(node_db_ids(node_ids))
         viewer = info.context.viewer
-        return [cls.of(x) if x and can_see_leader(viewer, x) else None for x in leaders]
+        return await visible_nodes(
+            info.context.loaders.leader, node_ids, cls.of, lambda x: can_see_leader(viewer, x)
+        )
 
 
 @strawberry.type(name="PickupPoint")

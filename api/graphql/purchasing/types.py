@@ -11,7 +11,7 @@ from strawberry import relay
 from api.graphql.campaigns.types import ProductType, SupplierType, product_of
 from api.graphql.context import Info
 from api.graphql.downloads import purchase_order_path
-from api.graphql.ids import node_db_ids
+from api.graphql.nodes import visible_nodes
 from api.graphql.permissions import can_see_purchase_order, viewer_supplier_id
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from fulfilment.purchasing.queries import changes
@@ -134,8 +134,9 @@ class PurchaseOrderType(relay.Node):
     ) -> list[PurchaseOrderType | None]:
         own = await viewer_supplier_id(info)
         viewer = info.context.viewer
-        found = await info.context.loaders.purchase_order.load_many(node_db_ids(node_ids))
-        return [
-            cls.of(po) if po and can_see_purchase_order(viewer, po.supplier_id, own) else None
-            for po in found
-        ]
+        return await visible_nodes(
+            info.context.loaders.purchase_order,
+            node_ids,
+            cls.of,
+            lambda po: can_see_purchase_order(viewer, po.supplier_id, own),
+        )

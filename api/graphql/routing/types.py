@@ -11,9 +11,9 @@ from strawberry import relay
 from api.graphql.campaigns.types import WarehouseType
 from api.graphql.context import Info
 from api.graphql.downloads import route_map_path, route_sheet_path
-from api.graphql.ids import node_db_ids
 from api.graphql.jobs.types import JobType
 from api.graphql.leaders.types import PickupPointType
+from api.graphql.nodes import visible_nodes
 from api.graphql.permissions import can_see_plans
 from fulfilment.routing.fleet import GRAMS_PER_KG
 from fulfilment.routing.models import (
@@ -75,8 +75,7 @@ class VehicleTypeType(relay.Node):
     ) -> list[VehicleTypeType | None]:
         if not can_see_plans(info.context.viewer):
             return [None for _ in node_ids]
-        found = await info.context.loaders.vehicle_type.load_many(node_db_ids(node_ids))
-        return [cls.of(v) if v else None for v in found]
+        return await visible_nodes(info.context.loaders.vehicle_type, node_ids, cls.of)
 
 
 @strawberry.type(name="RoutingSettings", description="A warehouse's stop timings.")
@@ -146,8 +145,7 @@ class RouteStopType(relay.Node):
     ) -> list[RouteStopType | None]:
         if not can_see_plans(info.context.viewer):
             return [None for _ in node_ids]
-        found = await info.context.loaders.route_stop.load_many(node_db_ids(node_ids))
-        return [cls.of(s) if s else None for s in found]
+        return await visible_nodes(info.context.loaders.route_stop, node_ids, cls.of)
 
 
 @strawberry.type(name="Route")
@@ -209,8 +207,7 @@ class RouteType(relay.Node):
     ) -> list[RouteType | None]:
         if not can_see_plans(info.context.viewer):
             return [None for _ in node_ids]
-        found = await info.context.loaders.route.load_many(node_db_ids(node_ids))
-        return [cls.of(r) if r else None for r in found]
+        return await visible_nodes(info.context.loaders.route, node_ids, cls.of)
 
 
 @strawberry.type(name="UnservedStop", description="A pickup point with goods the plan leaves out.")
@@ -320,8 +317,7 @@ class RoutePlanType(relay.Node):
     ) -> list[RoutePlanType | None]:
         if not can_see_plans(info.context.viewer):
             return [None for _ in node_ids]
-        found = await info.context.loaders.route_plan.load_many(node_db_ids(node_ids))
-        return [cls.of(p) if p else None for p in found]
+        return await visible_nodes(info.context.loaders.route_plan, node_ids, cls.of)
 
 
 @strawberry.type(description="Relative URLs of a route's sheet; GET them with the same token.")
