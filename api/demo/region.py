@@ -169,9 +169,8 @@ async def _suppliers_and_products(
     session: AsyncSession, settings: Settings, scale: Scale, region: Region, rng: random.Random
 ) -> None:
     specs = catalogue(scale.products)
-    categories = sorted({p.category for p in specs})
     supplier_of_category: dict[str, int] = {}
-    for index, (name, contact) in enumerate(SUPPLIERS[: scale.suppliers]):
+    for index, (name, contact, categories) in enumerate(SUPPLIERS[scale.suppliers]):
         supplier = await catalog.create_supplier(
             session, name=name, contact_name=contact, contact_phone=f"1390000{index:04d}"
         )
@@ -180,8 +179,7 @@ async def _suppliers_and_products(
         )
         region.supplier_users[supplier.id] = user.id
         region.tokens.setdefault("supplier", token)
-        for category in categories[index :: scale.suppliers]:
-            supplier_of_category[category] = supplier.id
+        supplier_of_category.update(dict.fromkeys(categories, supplier.id))
     for spec in specs:
         spec = replace(spec, supplier_id=supplier_of_category[spec.category])
         product = await catalog.create_product(session, spec)

@@ -15,7 +15,10 @@ from pathlib import Path
 import httpx
 import openpyxl
 from rich.console import Console
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.demo.names import SUPPLIERS
 from api.demo.run import DemoOptions, DemoRefused, run_demo
 from api.demo.sizes import Size
 from api.demo.tokens import examples
@@ -42,6 +45,20 @@ def _opens(path: Path) -> None:
         assert body.startswith(b"%PDF"), path
     else:
         raise AssertionError(f"unexpected file {path}")
+
+
+async def _goods_by_supplier(engine: AsyncEngine) -> set[tuple[str, str]]:
+    """(supplier, product category) of every purchase order line."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT DISTINCT s.name, p.category FROM purchase_order_lines l "
+                "JOIN purchase_orders o ON o.id = l.purchase_order_id "
+                "JOIN suppliers s ON s.id = o.supplier_id "
+                "JOIN products p ON p.id = l.product_id"
+            )
+        )
+        return {(name, category) for name, category in rows}
 
 
 async def test_small_demo_runs_the_whole_day_and_reconciles(db, tmp_path):
@@ -83,6 +100,10 @@ async def test_small_demo_runs_the_whole_day_and_reconciles(db, tmp_path):
     # Each printed token answers its example query.
     app = create_app(result.settings)
     try:
+        # Every supplier is sent only the goods it sells.
+        sells = {(name, c) for name, _, categories in SUPPLIERS[4] for c in categories}
+        ordered = await _goods_by_supplier(app.state.engine)
+        assert ordered and ordered <= sells, sorted(ordered - sells)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://demo") as http:
             for example in examples(result):
