@@ -29,6 +29,8 @@ _EXAMPLES = {
     "operator": "{ leaders(first: 10) { nodes { id status pickupPoint { name } } } }",
     "leader": "{ viewer { name leader { status pickupPoint { name address } } } }",
     "dispatcher": "{ pickupPoints(first: 10) { nodes { name location { lat lon } } } }",
+    "driver": "{ viewer { name role } }  # then publishedRoutes(warehouseId: …, deliveryDate: …) "
+    "with the warehouse the dispatcher's page links to, once a plan is published",
     "supplier": "{ products { nodes { name unit casePack costFen } } }",
     "customer": "{ pickupPoints(first: 10) { nodes { id name address } } }  "
     "# then openCampaign(pickupPointId: …) and orderCreate",

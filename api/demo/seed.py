@@ -44,6 +44,9 @@ async def seed_demo(
     _, tokens["dispatcher"] = await create_user(
         session, name="调度老李", role=Role.DISPATCHER, secret=secret
     )
+    _, tokens["driver"] = await create_user(
+        session, name="司机小陈", role=Role.DRIVER, secret=secret, phone="13900139000"
+    )
     warehouse = await create_warehouse(
         session,
         name="长沙望城中心仓",

@@ -11,7 +11,9 @@ async def test_demo_city_gives_every_role_a_working_token(db, gql):
     async with unit_of_work(db.sessions) as session:
         tokens = await seed_demo(session, TOKEN_SECRET, db.settings.zone)
     assert tokens is not None
-    assert set(tokens) == {"operator", "dispatcher", "supplier", "leader", "customer"}
+    assert set(tokens) == {"operator", "dispatcher", "driver", "supplier", "leader", "customer"}
+    driver = await gql("{ viewer { role } }", token=tokens["driver"])
+    assert driver["data"]["viewer"] == {"role": "DRIVER"}
 
     leaders = await gql("{ leaders(first: 20) { nodes { status } } }", token=tokens["operator"])
     statuses = sorted(n["status"] for n in leaders["data"]["leaders"]["nodes"])
