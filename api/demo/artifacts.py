@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import shutil
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,23 @@ STATEMENT_HEADER = (
 )
 
 
+# What the demo writes into its out directory, and so clears from a previous
+# run's: its own folders and files only, never anything else kept there.
+DOCUMENT_FOLDERS = ("purchase-orders", "pick-lists", "route-sheets")
+DOCUMENT_FILES = ("route-map.svg", "warehouse-totals.csv", "settlement-*.csv")
+
+
+def clear_previous(directory: Path) -> None:
+    """Remove an earlier demo's documents from ``directory``, so that a run's
+    folder holds that run's documents alone (a smaller run would otherwise
+    leave the larger one's pick lists and route sheets beside its own)."""
+    for folder in DOCUMENT_FOLDERS:
+        shutil.rmtree(directory / folder, ignore_errors=True)
+    for pattern in DOCUMENT_FILES:
+        for path in directory.glob(pattern):
+            path.unlink()
+
+
 @dataclass
 class Artifacts:
     directory: Path
@@ -63,7 +81,8 @@ class Artifacts:
 async def write_artifacts(
     day: Day, plan: RoutePlan, settlement: Settlement, directory: Path
 ) -> Artifacts:
-    """Every document of the day under ``directory``."""
+    """Every document of the day under ``directory`` (an earlier run's cleared first)."""
+    clear_previous(directory)
     sessions, settings, region = day.sessions, day.settings, day.region
     out = Artifacts(directory)
     with day.steps.step("Documents", total=len(region.points) + 3) as bar:
