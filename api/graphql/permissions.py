@@ -91,8 +91,9 @@ def can_see_plans(viewer: User | None) -> bool:
 
 
 def can_see_purchase_order(viewer: User | None, supplier_id: int, own: int | None) -> bool:
-    """Operators, and the supplier the PO is addressed to; nobody else."""
-    return viewer is not None and (viewer.role is Role.OPERATOR or supplier_id == own)
+    """Operators, and the supplier the PO is addressed to: whoever may see
+    that supplier; nobody else."""
+    return can_see_supplier(viewer, supplier_id, own)
 
 
 async def viewer_leader_id(info: Info) -> int | None:
