@@ -25,6 +25,9 @@ class Context:
     read_sessions: async_sessionmaker[AsyncSession]
     queue: JobQueue
     viewer: User | None
+    # A bearer token was sent and refused (unknown, expired, forged): not the
+    # same as sending none, which is browsing anonymously.
+    token_refused: bool = False
     _session: AsyncSession | None = field(default=None, repr=False)
 
     @property

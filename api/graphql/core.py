@@ -24,7 +24,7 @@ from api.graphql.commission.ledger_types import (
     StatementType,
 )
 from api.graphql.context import Info
-from api.graphql.errors import bad_input
+from api.graphql.errors import bad_input, unauthenticated
 from api.graphql.ids import decode
 from api.graphql.jobs.types import JobType
 from api.graphql.leaders.types import LeaderStatusEnum, LeaderType, PickupPointType
@@ -108,8 +108,12 @@ class CoreQuery:
             raise bad_input(f"At most {MAX_PAGE} ids at once.")
         return await resolve_global_ids(info, ids)
 
-    @strawberry.field(description="The signed-in user, or null.")
+    @strawberry.field(
+        description="The signed-in user; null without a token, UNAUTHENTICATED with a bad one."
+    )
     def viewer(self, info: Info) -> UserType | None:
+        if info.context.token_refused:
+            raise unauthenticated()
         viewer = info.context.viewer
         return None if viewer is None else UserType.of(viewer)
 

@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.graphql.context import Context, request_viewer
+from api.graphql.context import Context, bearer_token, request_viewer
 from api.graphql.schema import build_schema
 from api.handlers import load_job_handlers
 from api.http.downloads import export_routes
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
                 read_sessions=read_sessions,
                 queue=queue,
                 viewer=viewer,
+                token_refused=viewer is None and bearer_token(request) is not None,
             )
 
     graphql = GraphQLApp(

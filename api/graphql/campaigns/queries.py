@@ -56,7 +56,9 @@ class CampaignQuery:
         size, after_id = page_window(first, after)
         wanted = _id_or_none(supplier_id, "Supplier")
         if viewer.role is Role.SUPPLIER:
-            wanted = await viewer_supplier_id(info) or -1
+            own = await viewer_supplier_id(info) or -1
+            # Another supplier's catalogue reads like one that does not exist.
+            wanted = own if wanted in (None, own) else -1
         rows = await list_products(
             info.context.session, supplier_id=wanted, after_id=after_id, limit=size + 1
         )
