@@ -157,6 +157,9 @@ READ_ONLY_OPTION = "tuangou_read_only"
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url`` with the settings each database needs."""
+    # Parameters may hold phone numbers, names and payment ids; an error's
+    # message (logged, and in a traceback) shows the statement without them.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, pool_reset_on_return=None, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)

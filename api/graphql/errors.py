@@ -5,6 +5,8 @@ masker that hides everything else behind a correlation id."""
 from __future__ import annotations
 
 import logging
+import time
+import traceback
 import uuid
 from enum import Enum
 
@@ -100,7 +102,40 @@ def bad_input(message: str) -> ClientError:
     return ClientError(message, "BAD_USER_INPUT")
 
 
-_PUBLIC = (ClientError, GlobalIDValueError)
+# GraphQLError: graphql-core's own, e.g. a variable that does not coerce to
+# its type; it says what the client sent wrong.
+_PUBLIC = (ClientError, GlobalIDValueError, GraphQLError)
+
+
+def _cause(exc: BaseException | None) -> str:
+    """Where ``exc`` was raised, as "Type at file:line": one cause however
+    many requests meet it."""
+    if exc is None:
+        return "unknown"
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    return f"{type(exc).__name__} at {where}"
+
+
+class _Window:
+    """Says yes to a key once per ``seconds``: a broken query met by every
+    request logs its traceback once a window, not once a request."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._last: dict[str, float] = {}
+
+    def first_within_window(self, key: str) -> bool:
+        now = time.monotonic()
+        if now - self._last.get(key, -self.seconds) < self.seconds:
+            return False
+        if len(self._last) > 1000:  # bounded: causes are few, but never grow forever
+            self._last.clear()
+        self._last[key] = now
+        return True
+
+
+_TRACEBACKS = _Window(300.0)
 
 
 class Masker(MaskErrors):
@@ -118,12 +153,11 @@ class Masker(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         correlation_id = uuid.uuid4().hex[:12]
-        log.error(
-            "internal error %s at %s",
-            correlation_id,
-            error.path,
-            exc_info=error.original_error,
-        )
+        exc = error.original_error
+        log.error("internal error %s: %s at %s", correlation_id, type(exc).__name__, error.path)
+        cause = _cause(exc)
+        if _TRACEBACKS.first_within_window(cause):
+            log.error("traceback of %s (%s)", correlation_id, cause, exc_info=exc)
         return GraphQLError(
             f"Internal error (reference {correlation_id}).",
             nodes=error.nodes,
