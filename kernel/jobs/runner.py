@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.clock import utcnow
 from kernel.db import execute_counting, unit_of_work
+from kernel.errors import DomainError
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.registry import JobContext, handler_for
 
@@ -85,6 +86,20 @@ async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Jo
     beating = asyncio.create_task(_heartbeat(sessions, job_id))
     try:
         result = await handler(JobContext(job_id, sessions), dict(job.payload))
+    except DomainError as exc:
+        # The state moved between the request and the run (another operator
+        # settled a later period, a campaign was cut off): a rule said no,
+        # which is an answer for the person who started it, not a fault.
+        log.warning("job %s (%s) refused: %s %s", job_id, job.kind, exc.code.value, exc.message)
+        refusal = {"code": exc.code.value, "message": exc.message, "field": exc.field}
+        await _finish(
+            sessions,
+            job_id,
+            JobStatus.FAILED,
+            error=f"{exc.code.value}: {exc.message}"[:4000],
+            result={"refused": refusal},
+        )
+        return JobStatus.FAILED
     except Exception as exc:  # a job that crashes is recorded, never lost
         log.exception("job %s (%s) failed", job_id, job.kind)
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()

@@ -111,6 +111,28 @@ def check_period(period_end: date, now: datetime, settings: Settings) -> None:
         )
 
 
+def _check_in_order(latest_settled: date | None, period_end: date) -> None:
+    if latest_settled is not None and latest_settled > period_end:
+        raise DomainError(
+            CommissionErrorCode.PERIOD_NOT_CLOSED,
+            f"Periods are settled in order; {latest_settled.isoformat()} already is.",
+            ["periodEnd"],
+        )
+
+
+async def check_settleable(
+    session: AsyncSession, period_end: date, now: datetime, settings: Settings
+) -> None:
+    """Everything ``settle`` would refuse about ``period_end`` that can be
+    known before the job starts: the API refuses it at once instead of
+    starting a job that would fail. A period already settled passes (settling
+    it again changes nothing)."""
+    check_period(period_end, now, settings)
+    if await session.scalar(select(Settlement.id).where(Settlement.period_end == period_end)):
+        return
+    _check_in_order(await session.scalar(select(func.max(Settlement.period_end))), period_end)
+
+
 async def settle(
     session: AsyncSession,
     now: datetime,
@@ -137,12 +159,7 @@ async def settle(
     previous = (
         await session.execute(select(Settlement).order_by(Settlement.period_end.desc()).limit(1))
     ).scalar_one_or_none()
-    if previous is not None and previous.period_end > period_end:
-        raise DomainError(
-            CommissionErrorCode.PERIOD_NOT_CLOSED,
-            f"Periods are settled in order; {previous.period_end.isoformat()} already is.",
-            ["periodEnd"],
-        )
+    _check_in_order(previous.period_end if previous else None, period_end)
     refunded_before = closes_at(period_end, settings)
     if previous is not None:
         # A shorter after-sale window must not take back what was admitted.

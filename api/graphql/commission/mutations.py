@@ -29,7 +29,7 @@ from leaders.commission import rates as commission_rates
 from leaders.commission.jobs import LEVELS, SETTLE, settlement_payload
 from leaders.commission.models import CategoryRate, LeaderLevel, Payout, PayoutBatch, ProductRate
 from leaders.commission.queries import leader_id_of_user
-from leaders.commission.settlement import check_period, latest_closed_period
+from leaders.commission.settlement import check_settleable, latest_closed_period
 
 
 @strawberry.input
@@ -166,10 +166,10 @@ async def settlement_run(info: Info, input: SettlementRunInput) -> JobStartPaylo
     operator = info.context.require(Role.OPERATOR)
     settings = info.context.settings
 
-    async def payload(_: AsyncSession) -> dict[str, Any]:
+    async def payload(session: AsyncSession) -> dict[str, Any]:
         now = utcnow()
         period_end = input.period_end or latest_closed_period(now, settings)
-        check_period(period_end, now, settings)
+        await check_settleable(session, period_end, now, settings)
         return settlement_payload(settings, period_end, operator.id)
 
     # No job key: settling a period twice changes nothing anyway, and a run

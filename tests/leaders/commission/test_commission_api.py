@@ -227,3 +227,34 @@ async def test_operator_sets_a_recruiter_once(gql: GraphQLClient, db: TestDB) ->
     cycle = data(await gql(mutation, back, t.operator_token), "leaderRecruiterSet")
     assert [e["code"] for e in cycle["userErrors"]] == ["INVALID_RECRUITER"]
     assert error_codes(await gql(mutation, ids, t.tokens[0])) == ["FORBIDDEN"]
+
+
+SETTLE_PERIOD = """
+mutation($end: Date!) {
+  settlementRun(input: {periodEnd: $end}) { job { id } userErrors { field code message } }
+}
+"""
+
+
+async def test_a_period_before_a_settled_one_is_refused_at_once(db: TestDB) -> None:
+    t = await team_with_sales_in_the_closed_period(db)
+    op = t.operator_token
+    latest = latest_closed_period(utcnow(), db.settings)
+    earlier = latest - timedelta(days=db.settings.settlement_period_days)
+    async with app_client(db.url, jobs_mode="inline") as gql:
+        job = data(await gql(SETTLE_PERIOD, {"end": latest.isoformat()}, token=op), "settlementRun")
+        assert (await finished(gql, op, job["job"]["id"]))["status"] == "SUCCEEDED"
+        jobs = await db.scalar("SELECT count(*) FROM jobs")
+        refused = data(
+            await gql(SETTLE_PERIOD, {"end": earlier.isoformat()}, token=op), "settlementRun"
+        )
+        assert refused["job"] is None
+        assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [
+            (["periodEnd"], "PERIOD_NOT_CLOSED")
+        ]
+        assert await db.scalar("SELECT count(*) FROM jobs") == jobs
+        # The settled period itself may be asked for again: it changes nothing.
+        again = data(
+            await gql(SETTLE_PERIOD, {"end": latest.isoformat()}, token=op), "settlementRun"
+        )
+        assert again["userErrors"] == []
