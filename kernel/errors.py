@@ -34,6 +34,10 @@ class CommonErrorCode(Enum):
     REQUIRED = "REQUIRED"
     INVALID_ID = "INVALID_ID"
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    # Refused at the API's edge, before any domain code runs.
+    TOO_LONG = "TOO_LONG"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    INVALID_CHARACTER = "INVALID_CHARACTER"
 
 
 class NotFound(DomainError):

@@ -29,6 +29,7 @@ from api.graphql.delivery import mutations as delivery
 from api.graphql.delivery.queries import DeliveryQuery
 from api.graphql.errors import ClientError, Masker
 from api.graphql.execution import SerialRootExecutionContext
+from api.graphql.guard import guard_inputs
 from api.graphql.jobs import mutations as jobs
 from api.graphql.leaders import mutations as leaders
 from api.graphql.leaders.queries import PointQuery
@@ -164,7 +165,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         types=list(NODE_TYPES.values()),
@@ -183,3 +184,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             Masker,
         ],
     )
+    guard_inputs(schema._schema)
+    return schema

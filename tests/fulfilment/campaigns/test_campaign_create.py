@@ -237,7 +237,8 @@ async def test_second_campaign_for_same_warehouse_and_date_is_refused(db, gql):
 BAD_ITEMS = [
     ({"groupPriceFen": 1300, "listPriceFen": 1290}, "INVALID_PRICE", ["items", "1"]),
     ({"groupPriceFen": 0, "listPriceFen": 1290}, "INVALID_PRICE", ["items", "1"]),
-    ({"groupPriceFen": -5, "listPriceFen": 1290}, "INVALID_PRICE", ["items", "1"]),
+    # Refused at the edge, before the domain's own check sees it.
+    ({"groupPriceFen": -5, "listPriceFen": 1290}, "OUT_OF_RANGE", ["items", "1", "groupPriceFen"]),
     ({"cap": 0}, "INVALID", ["items", "1", "cap"]),
     ({"cap": -3}, "INVALID", ["items", "1", "cap"]),
     ({"perCustomerLimit": 0}, "INVALID", ["items", "1", "perCustomerLimit"]),
