@@ -27,7 +27,9 @@ from fulfilment.orders.models import (
     OrderPickup,
     PickupCode,
     PickupLine,
+    Refund,
 )
+from fulfilment.orders.queries import refunded_units_by_item
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
 from kernel.accounts import User
@@ -64,6 +66,17 @@ def _grouped(
         for row in rows.scalars():
             grouped[getattr(row, column.key)].append(row)
         return [grouped[key] for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _refunded_units(session: AsyncSession, lock: asyncio.Lock) -> DataLoader[int, int]:
+    """Units refunded on each campaign item's order lines (0 for none)."""
+
+    async def load(keys: Sequence[int]) -> list[int]:
+        async with lock:
+            found = await refunded_units_by_item(session, keys)
+        return [found.get(key, 0) for key in keys]
 
     return DataLoader(load_fn=load)
 
@@ -111,6 +124,7 @@ class Loaders:
         self.campaign_item = _by_column(session, lock, CampaignItem, CampaignItem.id)
         self.order = _by_column(session, lock, Order, Order.id)
         self.campaign_items = _grouped(session, lock, CampaignItem, CampaignItem.campaign_id)
+        self.refunded_units = _refunded_units(session, lock)
         self.order_lines = _grouped(session, lock, OrderLine, OrderLine.order_id)
         self.purchase_order = _by_column(session, lock, PurchaseOrder, PurchaseOrder.id)
         self.revision_lines = _revision_lines(session, lock)
@@ -135,3 +149,5 @@ class Loaders:
         self.pickup_lines = _grouped(session, lock, PickupLine, PickupLine.pickup_id)
         self.pickup_helper = _by_column(session, lock, PickupHelper, PickupHelper.id)
         self.after_sale_request = _by_column(session, lock, AfterSaleRequest, AfterSaleRequest.id)
+        self.refund = _by_column(session, lock, Refund, Refund.id)
+        self.order_refunds = _grouped(session, lock, Refund, Refund.order_id)

@@ -40,6 +40,36 @@ def campaign_status(campaign: SaleWindow, now: datetime) -> CampaignStatus:
     return CampaignStatus.CLOSED
 
 
+class ItemStatus(Enum):
+    SCHEDULED = "scheduled"
+    ON_SALE = "on_sale"
+    SOLD_OUT = "sold_out"
+    CLOSED = "closed"
+    CANCELLED_BELOW_THRESHOLD = "cancelled_below_threshold"
+
+
+class ItemFacts(Protocol):
+    cap: int | None
+    reserved: int
+    cancelled_at: datetime | None
+
+
+def item_status(item: ItemFacts, campaign: SaleWindow, now: datetime) -> ItemStatus:
+    """Where a campaign item stands, from its campaign's clock, its cap and
+    the cutoff's verdict; a cancellation outranks everything, and after the
+    cutoff the sale is over whatever the cap says."""
+    if item.cancelled_at is not None:
+        return ItemStatus.CANCELLED_BELOW_THRESHOLD
+    sale = campaign_status(campaign, now)
+    if sale is CampaignStatus.CLOSED:
+        return ItemStatus.CLOSED
+    if sale is CampaignStatus.SCHEDULED:
+        return ItemStatus.SCHEDULED
+    if item.cap is not None and item.reserved >= item.cap:
+        return ItemStatus.SOLD_OUT
+    return ItemStatus.ON_SALE
+
+
 @dataclass(frozen=True)
 class ItemDraft:
     product_id: int

@@ -2,8 +2,9 @@
 the warehouse's totals, and the totes each point needs.
 
 Deliverable units = paid units less shortfalls (threshold misses, supplier
-shortages). Totes: per pickup point and storage zone, ⌈volume ÷ tote volume⌉
-(zones never share a tote: chilled and frozen goods travel apart).
+shortages, delivery issues), by the rule of ``fulfilment.orders.hand_out``.
+Totes: per pickup point and storage zone, ⌈volume ÷ tote volume⌉ (zones
+never share a tote: chilled and frozen goods travel apart).
 """
 
 from __future__ import annotations
@@ -16,31 +17,23 @@ from sqlalchemy import BigInteger, Select, case, cast, delete, func, insert, lit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Campaign, Product
-from fulfilment.orders.models import Order, OrderLine, OrderLineShortfall, OrderStatus
+from fulfilment.orders.hand_out import lines_to_hand_out
+from fulfilment.orders.models import Order, OrderLine, OrderStatus
 from fulfilment.sorting.models import PickupPointLoad
 from kernel.db import execute_counting
 
 
-def deliverable(warehouse_id: int, delivery_date: date) -> Select[int, int, int, int]:
+def deliverable(warehouse_id: int, delivery_date: date) -> Select[Any]:
     """Rows (pickup point, customer, product, units) of every paid line with
-    units left to deliver: the input of every sorting view."""
-    shorted = (
-        select(OrderLineShortfall.order_line_id, func.sum(OrderLineShortfall.quantity).label("q"))
-        .group_by(OrderLineShortfall.order_line_id)
-        .subquery()
-    )
-    units = OrderLine.quantity - func.coalesce(shorted.c.q, 0)
+    units left to hand out (``fulfilment.orders.hand_out``, the rule a
+    point's totals count by too): the input of every sorting view."""
     return (
-        select(Order.pickup_point_id, Order.customer_id, OrderLine.product_id, units.label("units"))
-        .select_from(OrderLine)
-        .join(Order, Order.id == OrderLine.order_id)
+        lines_to_hand_out(Order.pickup_point_id, Order.customer_id, OrderLine.product_id)
         .join(Campaign, Campaign.id == Order.campaign_id)
-        .outerjoin(shorted, shorted.c.order_line_id == OrderLine.id)
         .where(
             Order.status == OrderStatus.PAID,
             Campaign.warehouse_id == warehouse_id,
             Campaign.delivery_date == delivery_date,
-            units > 0,
         )
     )
 

@@ -13,7 +13,12 @@ from api.graphql.common import Coordinates, TimeWindow
 from api.graphql.context import Info
 from api.graphql.nodes import visible_nodes
 from api.graphql.permissions import can_see_supplier, can_see_warehouse, viewer_supplier_id
-from fulfilment.campaigns.campaigns import CampaignStatus, campaign_status
+from fulfilment.campaigns.campaigns import (
+    CampaignStatus,
+    ItemStatus,
+    campaign_status,
+    item_status,
+)
 from fulfilment.campaigns.models import (
     Campaign,
     CampaignItem,
@@ -144,6 +149,18 @@ class ProductType(relay.Node):
 CampaignStatusEnum = strawberry.enum(CampaignStatus, name="CampaignStatus")
 
 
+CampaignItemStatusEnum = strawberry.enum(
+    ItemStatus,
+    name="CampaignItemStatus",
+    description="SCHEDULED: the campaign has not opened yet; ON_SALE: open, with units left "
+    "under the cap (or no cap); SOLD_OUT: open, but orders hold the whole cap; CLOSED: past "
+    "the cutoff and not cancelled, so the item goes ahead with its paid units (between the "
+    "cutoff and its job, minutes, an item still to be cancelled reads CLOSED too); "
+    "CANCELLED_BELOW_THRESHOLD: cancelled at cutoff because fewer units were paid for than "
+    "its group threshold (未成团), every paid line refunded.",
+)
+
+
 @strawberry.type(name="CampaignItem")
 class CampaignItemType(relay.Node):
     id: relay.NodeID[int]
@@ -154,9 +171,15 @@ class CampaignItemType(relay.Node):
     group_threshold: int | None = strawberry.field(
         description="成团: units the item needs in total to go ahead."
     )
-    reserved: int = strawberry.field(description="Units held by unpaid and paid orders.")
+    reserved: int = strawberry.field(
+        description="Units taken from the cap by orders, unpaid or paid. Cancelled and "
+        "expired orders give theirs back; refunds give none back: after the cutoff cancels "
+        "an item below its threshold, or a shortage is refunded, the paid units stay counted "
+        "here (refundedUnits says how many were refunded)."
+    )
     campaign_id: strawberry.Private[int]
     product_id: strawberry.Private[int]
+    cancelled_at: strawberry.Private[datetime | None] = None
 
     @classmethod
     def of(cls, item: CampaignItem) -> CampaignItemType:
@@ -170,15 +193,30 @@ class CampaignItemType(relay.Node):
             reserved=item.reserved,
             campaign_id=item.campaign_id,
             product_id=item.product_id,
+            cancelled_at=item.cancelled_at,
         )
 
     @strawberry.field(description="Units left under the cap; null when uncapped.")
     def remaining(self) -> int | None:
         return None if self.cap is None else max(self.cap - self.reserved, 0)
 
-    @strawberry.field
+    @strawberry.field(description="Orders hold the whole cap; status says whether it is on sale.")
     def sold_out(self) -> bool:
         return self.cap is not None and self.reserved >= self.cap
+
+    @strawberry.field(description="On sale, sold out, closed, or cancelled below its threshold.")
+    async def status(self, info: Info) -> CampaignItemStatusEnum:  # type: ignore[valid-type]
+        campaign = await info.context.loaders.campaign.load(self.campaign_id)
+        assert campaign is not None  # the item's campaign: a foreign key
+        return item_status(self, campaign, utcnow())
+
+    @strawberry.field(
+        description="Units refunded on this item's order lines, whatever the reason: group "
+        "threshold missed, supplier shortage, delivery issue, after-sale. A cancelled order's "
+        "refund is for the whole order and its units went back to the cap instead."
+    )
+    async def refunded_units(self, info: Info) -> int:
+        return await info.context.loaders.refunded_units.load(self.id)
 
     @strawberry.field
     async def product(self, info: Info) -> ProductType | None:
