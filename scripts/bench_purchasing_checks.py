@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 # Runs one SQL query, returns its rows.
 Rows = Callable[[str], Awaitable[list[Any]]]
 
+# The orders paid for: PAID, and REFUNDED since (every unit shorted). The
+# benchmark cancels none, so no REFUNDED order here was closed before.
+PAID = "('paid', 'refunded')"
+
 
 @dataclass
 class Check:
@@ -56,11 +60,11 @@ async def _deliveries(rows: Rows, run: Run) -> list[Check]:
     paid = {
         p: (int(u), int(s))
         for p, u, s in await rows(
-            """SELECT ol.product_id, sum(ol.quantity),
+            f"""SELECT ol.product_id, sum(ol.quantity),
                       coalesce(sum((SELECT sum(f.quantity) FROM order_line_shortfalls f
                                      WHERE f.order_line_id = ol.id)), 0)
                  FROM order_lines ol JOIN orders o ON o.id = ol.order_id
-                WHERE o.status = 'paid' GROUP BY ol.product_id"""
+                WHERE o.status IN {PAID} GROUP BY ol.product_id"""
         )
     }
     bad = [p for p, (u, s) in paid.items() if run.totals.get(p, 0) + s != u]
@@ -114,13 +118,13 @@ async def _supplier_shortfalls(rows: Rows, run: Run) -> list[Check]:
     # Latest-paid first: per product the shorted lines are the latest paid
     # (paid_at desc, order id desc), at most one of them in part.
     order_bad = await rows(
-        """WITH l AS (
+        f"""WITH l AS (
              SELECT ol.product_id, ol.quantity, o.paid_at, o.id AS order_id,
                     coalesce((SELECT sum(f.quantity) FROM order_line_shortfalls f
                                WHERE f.order_line_id = ol.id
                                  AND f.reason = 'supplier_short'), 0) AS sq
                FROM order_lines ol JOIN orders o ON o.id = ol.order_id
-              WHERE o.status = 'paid' AND ol.product_id IN (
+              WHERE o.status IN {PAID} AND ol.product_id IN (
                     SELECT ol2.product_id FROM order_line_shortfalls f2
                       JOIN order_lines ol2 ON ol2.id = f2.order_line_id
                      WHERE f2.reason = 'supplier_short')),
@@ -180,7 +184,7 @@ async def _money(rows: Rows, world: World) -> list[Check]:
         await rows(
             f"""SELECT
                  (SELECT sum(total_fen) FROM orders
-                   WHERE campaign_id = {world.campaign_id} AND status = 'paid'),
+                   WHERE campaign_id = {world.campaign_id} AND status IN {PAID}),
                  (SELECT coalesce(sum(r.amount_fen), 0) FROM refunds r
                     JOIN orders o ON o.id = r.order_id
                    WHERE o.campaign_id = {world.campaign_id}),
@@ -188,7 +192,7 @@ async def _money(rows: Rows, world: World) -> list[Check]:
                              (SELECT sum(f.quantity) FROM order_line_shortfalls f
                                WHERE f.order_line_id = ol.id), 0)) * ol.unit_price_fen)
                     FROM order_lines ol JOIN orders o ON o.id = ol.order_id
-                   WHERE o.campaign_id = {world.campaign_id} AND o.status = 'paid')"""
+                   WHERE o.campaign_id = {world.campaign_id} AND o.status IN {PAID})"""
         )
     )[0]
     paid_fen, refund_fen, deliver_fen = (int(v) for v in money)
@@ -203,12 +207,12 @@ async def _money(rows: Rows, world: World) -> list[Check]:
     # Cutoff's own books: nothing pending, reserved = paid units.
     cut = (
         await rows(
-            """SELECT (SELECT count(*) FROM orders WHERE status = 'pending_payment'),
+            f"""SELECT (SELECT count(*) FROM orders WHERE status = 'pending_payment'),
                       (SELECT count(*) FROM campaign_items i WHERE i.reserved <>
                          coalesce((SELECT sum(ol.quantity) FROM order_lines ol
                                     JOIN orders o ON o.id = ol.order_id
                                    WHERE ol.campaign_item_id = i.id
-                                     AND o.status = 'paid'), 0)),
+                                     AND o.status IN {PAID}), 0)),
                       (SELECT count(*) FROM campaign_items WHERE cancelled_at IS NOT NULL)"""
         )
     )[0]

@@ -28,6 +28,7 @@ from api.graphql.errors import bad_input, unauthenticated
 from api.graphql.ids import decode
 from api.graphql.jobs.types import JobType
 from api.graphql.leaders.types import LeaderStatusEnum, LeaderType, PickupPointType
+from api.graphql.orders.refunds import RefundType
 from api.graphql.orders.types import OrderType
 from api.graphql.pagination import MAX_PAGE, Connection, paginate
 from api.graphql.permissions import WAREHOUSE_READERS
@@ -54,6 +55,7 @@ NODE_TYPES: dict[str, Any] = {
         CampaignType,
         CampaignItemType,
         OrderType,
+        RefundType,
         PurchaseOrderType,
         VehicleTypeType,
         RoutePlanType,

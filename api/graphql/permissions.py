@@ -66,6 +66,11 @@ def can_see_order(viewer: User | None, order: Order, leader: Leader | None) -> b
     return leader is not None and leader.user_id == viewer.id
 
 
+def can_see_refund(viewer: User | None, order: Order, leader: Leader | None) -> bool:
+    """Whoever may see the refund's order (``leader``: its pickup point's)."""
+    return can_see_order(viewer, order, leader)
+
+
 def can_see_pickup_code(viewer: User | None, order: Order) -> bool:
     """The order's customer and whoever placed it for them; see the module."""
     return viewer is not None and viewer.id in (order.customer_id, order.placed_by_id)

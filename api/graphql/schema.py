@@ -35,6 +35,7 @@ from api.graphql.leaders import mutations as leaders
 from api.graphql.leaders.queries import PointQuery
 from api.graphql.orders import mutations as orders
 from api.graphql.orders.queries import OrderQuery
+from api.graphql.orders.refunds import RefundQuery
 from api.graphql.pickup import mutations as pickup
 from api.graphql.pickup.queries import PickupQuery
 from api.graphql.purchasing import mutations as purchasing
@@ -120,6 +121,7 @@ Query = merge_types(
         PointQuery,
         PurchasingQuery,
         OrderQuery,
+        RefundQuery,
         SortingQuery,
         RoutingQuery,
         DeliveryQuery,

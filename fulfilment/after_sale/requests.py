@@ -37,6 +37,7 @@ from fulfilment.after_sale.models import (
 )
 from fulfilment.campaigns.models import Campaign, Product
 from fulfilment.orders.models import Order, OrderLine, OrderPickup, PickupLine, Refund, RefundReason
+from fulfilment.orders.refunded import mark_refunded
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from kernel.db import keyset_page
 from kernel.errors import CommonErrorCode, DomainError, NotFound
@@ -231,6 +232,8 @@ async def approve_after_sale(
         line_net_fen_before=net_before,
         now=now,
     )
+    # Every unit of the order now refunded: it reads REFUNDED (refunded.py).
+    await mark_refunded(session, [line.order_id])
     chargeback = None
     if request.reason is AfterSaleReason.QUALITY:
         chargeback = await _charge_back(session, request, line, refund, now)

@@ -28,6 +28,9 @@ class OrderStatus(Enum):
     PAID = "paid"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    # Paid, and every fen of the payment went back (fulfilment/orders/
+    # refunded.py says when): nothing is left to hand out or to pay.
+    REFUNDED = "refunded"
 
 
 # Orders in these states hold their units of the campaign items' caps.
@@ -59,7 +62,10 @@ class Order(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     payment_transaction_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # cancelled/expired
+    # When it was cancelled or expired; kept if the order then reads REFUNDED,
+    # and never set by refunds alone (so "paid and not closed" still tells
+    # the orders whose goods were bought, see refunded.py).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OrderLine(Base):

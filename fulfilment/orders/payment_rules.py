@@ -21,6 +21,7 @@ from fulfilment.orders.models import (
     Refund,
     RefundReason,
 )
+from fulfilment.orders.refunded import MARK_ONE
 
 _Order2 = aliased(Order)
 _orders, _notifications = Order.__table__.c, PaymentNotification.__table__.c
@@ -103,7 +104,8 @@ class OrderFacts:
 class Decision:
     outcome: PaymentOutcome
     reason: str | None = None
-    # The order's status once paid (PAID, or the closed status it keeps).
+    # The order's status once paid: PAID, or the closed status it keeps
+    # until its refund makes it REFUNDED (``plan``).
     mark_paid: OrderStatus | None = None
     issue_code: bool = False
     refund: RefundReason | None = None
@@ -133,7 +135,8 @@ def decide(facts: OrderFacts | None, amount_fen: int, transaction_id: str) -> De
     if facts.status is OrderStatus.PENDING_PAYMENT:
         # In the same transaction: no paid order is ever without its code.
         return Decision(PaymentOutcome.ACCEPTED, mark_paid=OrderStatus.PAID, issue_code=True)
-    # Cancelled or expired before the money arrived: it goes back.
+    # Cancelled or expired before the money arrived: it goes back, whole, and
+    # the order then reads REFUNDED with its paid_at (``plan``).
     return Decision(
         PaymentOutcome.ACCEPTED,
         f"paid after the order was {facts.status.value}; refunded",
@@ -156,7 +159,8 @@ def plan(
 ) -> tuple[Decision, list[Write]]:
     """What the notification does (``decide``) and the rows that writes, but
     for the pickup code (drawn until a free one is found): the order marked
-    paid, the refund, and always the notification itself."""
+    paid, the refund and the order's status after it, and always the
+    notification itself."""
     decision = decide(facts, amount_fen, transaction_id)
     planned: list[Write] = []
     if facts is not None and decision.mark_paid is not None:
@@ -183,6 +187,10 @@ def plan(
                 ),
             )
         )
+        # After every refund, the one rule (refunded.py): a late payment,
+        # refunded whole, reads REFUNDED; a second payment's refund leaves
+        # the order as it was.
+        planned.append((MARK_ONE, dict(order_id=facts.order_id)))
     notification = dict(
         order_number=number[:64],
         transaction_id=transaction_id[:64],

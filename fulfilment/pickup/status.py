@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Campaign
@@ -31,7 +31,8 @@ class PickupCounts:
 
 def _day(pickup_point_id: int, delivery_date: date, *columns: Any) -> Select[Any]:
     """``columns`` over the point's paid orders of the day, each joined to its
-    collection if any."""
+    collection if any. An order refunded in full is no longer one to hand
+    out; one collected before it was refunded (after-sale) stays collected."""
     return (
         select(*columns)
         .select_from(Order)
@@ -40,7 +41,10 @@ def _day(pickup_point_id: int, delivery_date: date, *columns: Any) -> Select[Any
         .where(
             Order.pickup_point_id == pickup_point_id,
             Campaign.delivery_date == delivery_date,
-            Order.status == OrderStatus.PAID,
+            or_(
+                Order.status == OrderStatus.PAID,
+                and_(Order.status == OrderStatus.REFUNDED, OrderPickup.id.is_not(None)),
+            ),
         )
     )
 

@@ -16,6 +16,8 @@ code. Rules:
   signed for the delivery (signing books missing and damaged units first,
   so no refund ever lands on a line already collected without its
   commission being reversed).
+- An order refunded in full (REFUNDED) has nothing to hand out: its code
+  is refused (NOTHING_TO_PICK_UP), and nothing is recorded.
 - A pickup records one row for the order and one per line with units left
   (paid units less those shorted or refunded before), and accrues the
   leader's commission on each line's net amount (paid minus refunded).
@@ -112,6 +114,14 @@ async def verify_pickup(
     order = (
         await session.execute(select(Order).where(Order.id == found.order_id).with_for_update())
     ).scalar_one()
+    if order.status is OrderStatus.REFUNDED:
+        # Every fen went back (refunded.py): the code no longer collects
+        # anything, whether or not the goods were handed out before.
+        raise DomainError(
+            PickupErrorCode.NOTHING_TO_PICK_UP,
+            f"Order {order.number} was refunded in full; nothing to hand out.",
+            [field],
+        )
     if order.status is not OrderStatus.PAID:
         raise DomainError(
             PickupErrorCode.ORDER_NOT_PAID,

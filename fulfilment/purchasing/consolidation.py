@@ -19,9 +19,9 @@ from fulfilment.orders.models import (
     Order,
     OrderLine,
     OrderLineShortfall,
-    OrderStatus,
     ShortfallReason,
 )
+from fulfilment.orders.refunded import bought
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from kernel.errors import DomainError, NotFound
 from kernel.outbox import publish
@@ -78,7 +78,10 @@ async def _demand(
         .join(Product, Product.id == OrderLine.product_id)
         .outerjoin(shorted, shorted.c.order_line_id == OrderLine.id)
         .where(
-            Order.status == OrderStatus.PAID,
+            # Paid orders, and those refunded whole since (a supplier's or a
+            # delivery's shortage of their every unit) but not cancelled:
+            # what was ordered stays ordered.
+            bought(),
             Campaign.warehouse_id == warehouse_id,
             Campaign.delivery_date == delivery_date,
         )

@@ -21,6 +21,7 @@ from fulfilment.orders.models import (
     RefundReason,
     ShortfallReason,
 )
+from fulfilment.orders.refunded import mark_refunded
 from fulfilment.orders.reservations import release
 from kernel.db import execute_counting
 from kernel.errors import DomainError, NotFound
@@ -156,6 +157,10 @@ async def _refund_whole_lines(
         insert(OrderLineShortfall).from_select(
             ["order_line_id", "quantity", "reason", "refund_id", "created_at"], refunds
         )
+    )
+    # Orders with nothing but cancelled items read REFUNDED (refunded.py).
+    await mark_refunded(
+        session, select(OrderLine.order_id).where(OrderLine.campaign_item_id.in_(item_ids))
     )
     total = (
         await session.execute(

@@ -36,6 +36,7 @@ from fulfilment.orders.models import (
     RefundReason,
     ShortfallReason,
 )
+from fulfilment.orders.refunded import mark_refunded
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine, Receipt
 
 
@@ -187,6 +188,8 @@ async def short_latest_paid(
                 for refund_id, _, line_id, quantity, _ in refunds
             ],
         )
+        # An order whose every unit is now refunded reads REFUNDED (refunded.py).
+        await mark_refunded(session, [order_id for _, order_id, _, _, _ in refunds])
     # These refunds were made from order lines: line and quantity are set.
     return [
         ShortedLine(refund_id, order_id, line_id or 0, quantity or 0, amount)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -25,7 +26,18 @@ from fulfilment.orders.models import (
 from fulfilment.orders.pickup_codes import qr_payload
 from fulfilment.pickup.recording import Pickup
 
-OrderStatusEnum = strawberry.enum(OrderStatus, name="OrderStatus")
+if TYPE_CHECKING:
+    from api.graphql.orders.refunds import RefundType
+
+OrderStatusEnum = strawberry.enum(
+    OrderStatus,
+    name="OrderStatus",
+    description="PENDING_PAYMENT until paid; PAID; CANCELLED before it was paid; EXPIRED "
+    "when the payment window or the cutoff passed first. REFUNDED: it was paid and all "
+    "of it went back (cancelled after paying, paid after it was cancelled or expired, "
+    "or every unit refunded); nothing is left to collect and its pickup code no longer "
+    "works. Its refunds say why.",
+)
 
 
 ShortfallReasonEnum = strawberry.enum(ShortfallReason, name="ShortfallReason")
@@ -138,6 +150,15 @@ class OrderType(relay.Node):
         code = await info.context.loaders.pickup_code.load(self.id)
         secret = info.context.settings.pickup_qr_secret
         return None if code is None else PickupCodeType.of(code, order.number, secret)
+
+    @strawberry.field(description="Money booked back to the customer for it, oldest first.")
+    async def refunds(
+        self, info: Info
+    ) -> list[Annotated[RefundType, strawberry.lazy("api.graphql.orders.refunds")]]:
+        # Imported here: the Refund type points back at this module's types.
+        from api.graphql.orders.refunds import RefundType
+
+        return [RefundType.of(r) for r in await info.context.loaders.order_refunds.load(self.id)]
 
     @strawberry.field(description="When and how the order was collected; null until then.")
     async def pickup(self, info: Info) -> OrderPickupType | None:

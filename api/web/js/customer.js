@@ -19,7 +19,9 @@ const CANCEL = `mutation($input: OrderIdInput!) { orderCancel(input: $input) { $
 // same signed-notification path (the server refuses it when the simulator is off).
 const PAY = `mutation($input: OrderIdInput!) { paymentSimulate(input: $input) { ${PAYLOAD} } }`;
 
-const STATUS = { PENDING_PAYMENT: "待支付", PAID: "已支付", CANCELLED: "已取消", EXPIRED: "已过期" };
+const STATUS = {
+  PENDING_PAYMENT: "待支付", PAID: "已支付", CANCELLED: "已取消", EXPIRED: "已过期", REFUNDED: "已退款",
+};
 // The last share link opened, so the page still knows the point without it.
 const SHARE_KEY = "tuangou.share";
 

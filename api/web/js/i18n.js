@@ -12,6 +12,9 @@ const ZH = {
   REQUIRED: "必填",
   INVALID_ID: "编号无效",
   IDEMPOTENCY_CONFLICT: "这次提交与之前的不一致，请刷新页面后重试",
+  TOO_LONG: "内容太长",
+  OUT_OF_RANGE: "数值或日期超出允许范围",
+  INVALID_CHARACTER: "含有不允许的字符",
   // leaders: applications, commission, payouts
   ALREADY_APPLIED: "已经申请过团长",
   NOT_A_CUSTOMER: "该号码不是居民账号",

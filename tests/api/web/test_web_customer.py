@@ -106,10 +106,11 @@ async def test_customer_orders_through_a_share_link_pays_and_cancels(
             await screenshot(page, "customer-paid")
 
             await page.locator(f"form.order[data-number='{number}'] button[value=cancel]").click()
-            await page.wait_for_selector(f"form.order[data-number='{number}']:has-text('已取消')")
+            # Paid, then cancelled: refunded whole, so it reads 已退款 (REFUNDED).
+            await page.wait_for_selector(f"form.order[data-number='{number}']:has-text('已退款')")
             cancelled = page.locator(f"form.order[data-number='{number}']")
             assert await cancelled.locator(".pickup-code").count() == 0
             assert await cancelled.locator("button").count() == 0
             status = await db.scalar("SELECT status FROM orders WHERE id = :o", o=order_id)
-            assert str(status).upper() == "CANCELLED"
+            assert str(status).upper() == "REFUNDED"
             await screenshot(page, "customer-cancelled")

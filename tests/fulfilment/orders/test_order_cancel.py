@@ -56,7 +56,9 @@ async def test_customer_cancels_a_paid_order_and_is_refunded(db, gql):
     order = await place(gql, order_input(shop, {0: 2, 1: 1}), token)
     await pay(gql, order["id"], token)
     cancelled = ok(await gql(ORDER_CANCEL, {"id": order["id"]}, token=token), "orderCancel")
-    assert cancelled["order"]["status"] == "CANCELLED"
+    # Paid, then refunded whole: it reads REFUNDED, and keeps its payment time.
+    assert cancelled["order"]["status"] == "REFUNDED"
+    assert cancelled["order"]["paidAt"] is not None
     assert [await reserved(db, i) for i in shop.item_ids] == [0, 0]
     assert await refunds(db) == [(db_id(order), 2 * 990 + 1500, "customer_cancelled")]
 
@@ -76,7 +78,7 @@ async def test_after_cutoff_only_an_operator_cancels(db, gql):
     cancelled = ok(
         await gql(ORDER_CANCEL, {"id": order["id"]}, token=shop.operator_token), "orderCancel"
     )
-    assert cancelled["order"]["status"] == "CANCELLED"
+    assert cancelled["order"]["status"] == "REFUNDED"
     assert await reserved(db, shop.item_ids[0]) == 0
     assert await refunds(db) == [(db_id(order), 2970, "operator_cancelled")]
 
@@ -117,3 +119,50 @@ async def test_leader_cancels_an_order_placed_for_a_resident(db, gql):
     )
     assert cancelled["order"]["status"] == "CANCELLED"
     assert await reserved(db, shop.item_ids[0]) == 0
+
+
+async def _book(db: Any, sql: str, **params: Any) -> None:
+    async with db.engine.begin() as conn:
+        await conn.execute(text(sql), params)
+
+
+async def test_cancelling_after_a_partial_refund_gives_back_only_the_rest(db, gql):
+    shop = await open_shop(db)
+    token = await customer(db)
+    order = await place(gql, order_input(shop, {0: 3}), token)
+    await pay(gql, order["id"], token)
+    await close_campaign(db, shop.campaign_id)
+    # One unit shorted by the supplier, refunded at its price.
+    await _book(
+        db,
+        "INSERT INTO refunds (order_id, amount_fen, reason, created_at) "
+        "VALUES (:o, 990, 'shortage', CURRENT_TIMESTAMP)",
+        o=db_id(order),
+    )
+    cancelled = ok(
+        await gql(ORDER_CANCEL, {"id": order["id"]}, token=shop.operator_token), "orderCancel"
+    )
+    assert cancelled["order"]["status"] == "REFUNDED"
+    assert await refunds(db) == [
+        (db_id(order), 990, "shortage"),
+        (db_id(order), 2970 - 990, "operator_cancelled"),
+    ]
+
+
+async def test_a_collected_order_is_not_cancelled(db, gql):
+    shop = await open_shop(db)
+    token = await customer(db)
+    order = await place(gql, order_input(shop, {0: 3}), token)
+    await pay(gql, order["id"], token)
+    await _book(
+        db,
+        "INSERT INTO order_pickups (order_id, pickup_point_id, method, picked_up_at) "
+        "VALUES (:o, :p, 'code', CURRENT_TIMESTAMP)",
+        o=db_id(order),
+        p=shop.pickup_point_id,
+    )
+    before = await snapshot(db)
+    body = await gql(ORDER_CANCEL, {"id": order["id"]}, token=shop.operator_token)
+    assert codes(body, "orderCancel") == ["NOT_CANCELLABLE"]
+    assert await snapshot(db) == before
+    assert await refunds(db) == []

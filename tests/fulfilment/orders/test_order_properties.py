@@ -178,9 +178,10 @@ class Run:
             self.model.refund(order)  # paid twice
         elif order.status == "pending_payment":
             order.status, order.stored_txn = "paid", txn
-        else:  # closed before the money came
+        else:  # closed before the money came: refunded whole
             order.stored_txn = txn
             self.model.refund(order)
+            order.status = "refunded"
 
     async def cancel(self, order: ModelOrder, *, by_operator: bool) -> None:
         by = self.shop.operator if by_operator else self.users[order.customer]
@@ -194,7 +195,9 @@ class Run:
         assert order.status in ("pending_payment", "paid")
         if order.status == "paid":
             self.model.refund(order)
-        order.status = "cancelled"
+            order.status = "refunded"  # paid, then refunded whole
+        else:
+            order.status = "cancelled"
 
     async def expire(self) -> None:
         async with unit_of_work(self.db.sessions) as session:

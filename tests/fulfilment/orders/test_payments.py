@@ -178,7 +178,7 @@ async def test_second_transaction_for_a_paid_order_is_refunded(db, gql):
     ]
 
 
-async def test_payment_after_expiry_is_refunded_and_the_order_stays_expired(db, gql):
+async def test_payment_after_expiry_is_refunded_and_the_order_reads_refunded(db, gql):
     shop, token = await setup(db)
     order = await place(gql, shop, token)
     stored = await load(db, order["number"])
@@ -190,7 +190,9 @@ async def test_payment_after_expiry_is_refunded_and_the_order_stays_expired(db, 
     assert response.status_code == 200
     assert response.json()["code"] == "SUCCESS"
     after = await load(db, order["number"])
-    assert after.status.value == "expired"
+    # Paid, and all of it went back: REFUNDED, with the payment's time.
+    assert after.status.value == "refunded"
+    assert after.paid_at is not None and after.closed_at is not None
     assert await refunds(db) == [(after.id, order["totalFen"], "paid_after_close")]
     assert await outcomes(db, order["number"]) == ["accepted"]
     # The units stay released: a late payment does not resurrect the order.
@@ -200,7 +202,7 @@ async def test_payment_after_expiry_is_refunded_and_the_order_stays_expired(db, 
     assert len(await refunds(db)) == 1
 
 
-async def test_payment_after_cancelling_is_refunded_and_the_order_stays_cancelled(db, gql):
+async def test_payment_after_cancelling_is_refunded_and_the_order_reads_refunded(db, gql):
     shop, token = await setup(db)
     order = await place(gql, shop, token)
     cancelled = await gql(ORDER_CANCEL, {"id": order["id"]}, token=token)
@@ -210,7 +212,7 @@ async def test_payment_after_cancelling_is_refunded_and_the_order_stays_cancelle
     response = await pay(db, gql.http, order["number"], "TX-LATE")
     assert response.status_code == 200
     after = await load(db, order["number"])
-    assert after.status.value == "cancelled"
+    assert after.status.value == "refunded"
     assert await refunds(db) == [(after.id, order["totalFen"], "paid_after_close")]
     assert await reserved(db, shop.item_ids[0]) == 0
 
@@ -221,7 +223,8 @@ async def test_cancelling_a_paid_order_refunds_it_once(db, gql):
     body, headers = signed_notification(db.settings.payment_secret, await load(db, order["number"]))
     assert (await post(gql.http, body, headers)).status_code == 200
     cancelled = await gql(ORDER_CANCEL, {"id": order["id"]}, token=token)
-    assert cancelled["data"]["orderCancel"]["order"]["status"] == "CANCELLED"
+    # Refunded whole: it reads REFUNDED, as when the payment comes after.
+    assert cancelled["data"]["orderCancel"]["order"]["status"] == "REFUNDED"
     stored = await load(db, order["number"])
     assert await refunds(db) == [(stored.id, order["totalFen"], "customer_cancelled")]
     # The original notification arriving again refunds nothing more.

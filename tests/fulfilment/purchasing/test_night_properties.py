@@ -110,14 +110,16 @@ async def check_day(db: TestDB, day: dict[str, Any]) -> None:
         db, "SELECT ordered_units, case_pack, cases, surplus_units FROM purchase_order_lines"
     ):
         assert cases * pack - ordered_units == surplus and 0 <= surplus < pack
-    # Per product: delivered + shorted = paid for; no line shorted past its quantity.
+    # Per product: delivered + shorted = paid for (orders shorted whole were
+    # paid too: they read REFUNDED); no line shorted past its quantity.
     lines = await rows(
         db,
         """
         SELECT l.product_id, l.quantity, coalesce(sum(s.quantity), 0), l.unit_price_fen
         FROM order_lines l JOIN orders o ON o.id = l.order_id
         LEFT JOIN order_line_shortfalls s ON s.order_line_id = l.id
-        WHERE o.status = 'paid' GROUP BY l.id, l.product_id, l.quantity, l.unit_price_fen""",
+        WHERE o.status IN ('paid', 'refunded')
+        GROUP BY l.id, l.product_id, l.quantity, l.unit_price_fen""",
     )
     for _, quantity, shorted, _ in lines:
         assert 0 <= shorted <= quantity
@@ -131,9 +133,8 @@ async def check_day(db: TestDB, day: dict[str, Any]) -> None:
         shorted = sum(s for p, _, s, _ in lines if p == pid)
         assert shorted == max(0, ordered[pid] - confirmed)
     # Money: paid − refunded = what will be delivered, to the fen.
-    paid_total = sum(
-        r[0] for r in await rows(db, "SELECT total_fen FROM orders WHERE status = 'paid'")
-    )
+    paid = "SELECT total_fen FROM orders WHERE status IN ('paid', 'refunded')"
+    paid_total = sum(r[0] for r in await rows(db, paid))
     refunded = sum(r[0] for r in await rows(db, "SELECT amount_fen FROM refunds"))
     assert paid_total - refunded == delivered
 
