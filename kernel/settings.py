@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GeocoderName = Literal["none", "baidu", "nominatim", "arcgis"]
@@ -59,6 +60,11 @@ class Settings(BaseSettings):
     payment_simulator: bool = True
     # Inside volume of one tote (周转箱) in millilitres, for tote counts.
     tote_volume_ml: int = Field(default=40_000, ge=1_000)
+    # When suppliers deliver to the warehouse on the delivery date (local
+    # time), printed on every purchase order: goods must be in before sorting
+    # starts and the trucks leave. No warehouse stores its own window yet.
+    po_delivery_start: time = time(4, 0)
+    po_delivery_end: time = time(6, 0)
     # Route planning: where distances come from ("haversine" computes great
     # circles, "geodesic" asks geopy per pair, "osrm" asks an OSRM server's
     # table service for road distances), and how straight lines become roads.
@@ -99,6 +105,26 @@ class Settings(BaseSettings):
     settlement_period_days: int = Field(default=7, ge=1, le=366)
     payout_min_fen: int = Field(default=1_000, ge=1)
     payout_fee_fen: int = Field(default=0, ge=0)
+
+    # Sign-in (kernel/identity): SMS codes, their limits, and session lifetimes.
+    sign_in_code_minutes: int = Field(default=5, ge=1, le=60)
+    sign_in_codes_per_address_hour: int = Field(default=30, ge=1)
+    access_token_minutes: int = Field(default=120, ge=1)
+    refresh_token_days: int = Field(default=30, ge=1)
+    # "console" logs the code (development); "aliyun" calls dysmsapi SendSms.
+    sms_provider: Literal["console", "aliyun"] = "console"
+    sms_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    sms_access_key_id: str = ""
+    sms_access_key_secret: str = ""
+    sms_sign_name: str = ""
+    sms_template_code: str = ""
+    sms_timeout_s: float = Field(default=5.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _delivery_window_in_order(self) -> Self:
+        if self.po_delivery_start >= self.po_delivery_end:
+            raise ValueError("po_delivery_start must be before po_delivery_end")
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

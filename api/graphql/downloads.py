@@ -17,6 +17,11 @@ def route_sheet_path(plan_id: int, number: int, fmt: str) -> str:
     return f"/exports/route-plans/{encode('RoutePlan', plan_id)}/routes/{number}.{fmt}"
 
 
+def route_loading_path(plan_id: int, number: int) -> str:
+    """The relative download URL of a route's loading detail (PDF)."""
+    return f"{route_sheet_path(plan_id, number, 'pdf')}?kind=loading"
+
+
 def route_map_path(plan_id: int) -> str:
     """The relative URL of a plan's picture (SVG)."""
     return f"/exports/route-plans/{encode('RoutePlan', plan_id)}/map.svg"

@@ -2,19 +2,23 @@
 
 * ``/exports/purchase-orders/{id}.{fmt}[?revision=N]``: operators and the
   PO's own supplier;
-* ``/exports/pick-lists/{pickup_point_id}/{date}.{fmt}``: operators,
-  dispatchers and the point's own leader;
+* ``/exports/pick-lists/{pickup_point_id}/{date}.{fmt}[?kind=K]``: the
+  sorter's totals (``totals``, the default; ``csv``, ``xlsx`` or ``pdf``) and
+  the tote labels (``labels``, ``pdf``): operators, dispatchers and the
+  point's own leader; the hand-out list (``handout``, ``csv``, ``xlsx`` or
+  ``pdf``): operators and the point's own leader;
 * ``/exports/warehouse-totals/{warehouse_id}/{date}.{fmt}``: operators and
   dispatchers;
-* ``/exports/route-plans/{id}/routes/{number}.{csv|pdf}`` (a route sheet) and
+* ``/exports/route-plans/{id}/routes/{number}.{csv|pdf}`` (a route sheet;
+  ``.pdf?kind=loading``: the loader's loading detail) and
   ``/exports/route-plans/{id}/map.svg`` (the plan's picture): operators and
   dispatchers;
 * ``/exports/payout-batches/{id}.csv``: a payout batch's transfers (operators).
 
 IDs are the GraphQL global IDs (``PurchaseOrder.id``, ``PickupPoint.id``,
 ``Warehouse.id``, ``RoutePlan.id``: letters, digits and ``=``, safe in a
-path); dates are ISO (``2026-11-24``); ``fmt`` is ``csv`` or ``xlsx`` (route
-sheets: ``csv`` or ``pdf``). The bearer token is the
+path); dates are ISO (``2026-11-24``); ``fmt`` is ``csv`` or ``xlsx`` (purchase
+orders also ``pdf``; route sheets: ``csv`` or ``pdf``). The bearer token is the
 GraphQL one. No or a bad token: 401 ``{"code": "UNAUTHENTICATED"}``; a bad
 format, ID, date or revision: 400 ``{"code": "BAD_REQUEST"}``; anything the
 viewer may not read is 404 ``{"code": "NOT_FOUND"}``, exactly like a missing
@@ -36,13 +40,23 @@ from starlette.routing import Route
 from api.graphql.context import request_viewer
 from api.graphql.ids import MAX_DB_ID, decode
 from fulfilment.campaigns.catalog import supplier_of_user
-from fulfilment.purchasing.exports import purchase_order_rows
+from fulfilment.purchasing.documents import purchase_order_pdf
+from fulfilment.purchasing.exports import (
+    purchase_order_document,
+    purchase_order_rows,
+    purchase_order_sheet,
+)
 from fulfilment.purchasing.models import PurchaseOrder
+from fulfilment.routing.documents.loading import loading_pdf
 from fulfilment.routing.documents.map import plan_map, plan_map_svg
 from fulfilment.routing.documents.pdf import route_sheet_pdf
 from fulfilment.routing.documents.sheets import route_sheet, route_sheet_rows
 from fulfilment.routing.models import RoutePlan, RoutePlanStatus
-from fulfilment.sorting.exports import pick_list_rows, warehouse_totals_rows
+from fulfilment.sorting.exports import (
+    PICK_LIST_KINDS,
+    pick_list_document,
+    warehouse_totals_rows,
+)
 from kernel.accounts import Role, User
 from kernel.errors import DomainError, NotFound
 from kernel.tables import Rows, Yuan, to_csv, to_xlsx
@@ -66,6 +80,9 @@ SVG = "image/svg+xml"
 
 
 ROUTE_SHEET_FORMATS = ("csv", "pdf")
+
+
+PURCHASE_ORDER_FORMATS = ("csv", "xlsx", "pdf")
 
 
 class _Refused(Exception):
@@ -173,7 +190,7 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def purchase_order(request: Request, viewer: User, session: AsyncSession) -> Response:
-    fmt = _format(request)
+    fmt = _format(request, PURCHASE_ORDER_FORMATS)
     po_id = _id(request, "id", "PurchaseOrder")
     revision = _revision(request)
     po = await session.get(PurchaseOrder, po_id)
@@ -185,23 +202,35 @@ async def purchase_order(request: Request, viewer: User, session: AsyncSession) 
         )
     ):
         raise _not_found()
-    rows = await purchase_order_rows(session, po.id, revision)
-    shown = revision or po.revision
-    day = po.delivery_date.isoformat()
-    return _download(
-        rows,
-        fmt,
-        f"采购单 {day} 第{shown}版",
-        f"purchase-order-{po.id}-{day}-r{shown}",
-        f"采购单-{po.id}-{day}-第{shown}版",
+    settings = request.app.state.settings
+    doc = await purchase_order_document(
+        session,
+        po.id,
+        revision,
+        zone=settings.zone,
+        slot=(settings.po_delivery_start, settings.po_delivery_end),
     )
+    day = po.delivery_date.isoformat()
+    ascii_name = f"purchase-order-{po.id}-{day}-r{doc.revision}"
+    name = f"采购单-{po.id}-{day}-第{doc.revision}版"
+    if fmt == "pdf":
+        return _file(purchase_order_pdf(doc), PDF, f"{ascii_name}.pdf", f"{name}.pdf")
+    rows = purchase_order_rows(doc) if fmt == "csv" else purchase_order_sheet(doc)
+    return _download(rows, fmt, f"采购单 {day} 第{doc.revision}版", ascii_name, name)
 
 
 async def pick_list(request: Request, viewer: User, session: AsyncSession) -> Response:
-    fmt = _format(request)
+    kind = request.query_params.get("kind", "totals")
+    if kind not in PICK_LIST_KINDS:
+        raise _bad_request()
+    ascii_kind, kind_name, formats = PICK_LIST_KINDS[kind]
+    fmt = _format(request, formats)
     point_id = _id(request, "pickup_point_id", "PickupPoint")
     day = _date(request)
-    if viewer.role not in (Role.OPERATOR, Role.DISPATCHER, Role.LEADER):
+    # The hand-out list names each resident with their order: the point's
+    # leader and operators, not the warehouse.
+    readers = (Role.OPERATOR, Role.LEADER) + ((Role.DISPATCHER,) if kind != "handout" else ())
+    if viewer.role not in readers:
         raise _not_found()
     point = await session.get(PickupPoint, point_id)
     if point is None:
@@ -210,14 +239,10 @@ async def pick_list(request: Request, viewer: User, session: AsyncSession) -> Re
         leader = await session.get(Leader, point.leader_id)
         if leader is None or leader.user_id != viewer.id:
             raise _not_found()
-    rows = await pick_list_rows(session, point.id, day)
-    return _download(
-        rows,
-        fmt,
-        f"分拣单 {day.isoformat()}",
-        f"pick-list-{point.id}-{day.isoformat()}",
-        f"分拣单-{point.name}-{day.isoformat()}",
-    )
+    body = await pick_list_document(session, point.id, day, kind, fmt)
+    ascii_name = f"{ascii_kind}-{point.id}-{day.isoformat()}.{fmt}"
+    name = f"{kind_name}-{point.name}-{day.isoformat()}.{fmt}"
+    return _file(body, CONTENT_TYPES.get(fmt, PDF), ascii_name, name)
 
 
 async def warehouse_totals(request: Request, viewer: User, session: AsyncSession) -> Response:
@@ -254,9 +279,16 @@ async def route_sheet_file(request: Request, viewer: User, session: AsyncSession
     raw = str(request.path_params["number"])
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_DB_ID:
         raise _bad_request()
+    kind = request.query_params.get("kind", "sheet")
+    if kind not in ("sheet", "loading") or (kind == "loading" and fmt != "pdf"):
+        raise _bad_request()
     plan = await _route_plan(request, viewer, session)
     sheet = await route_sheet(session, plan.id, int(raw), request.app.state.settings.zone)
     day = sheet.delivery_date.isoformat()
+    if kind == "loading":
+        name = f"装车明细-{day}-第{sheet.number}线.pdf"
+        ascii_name = f"loading-detail-{plan.id}-{day}-{sheet.number}.pdf"
+        return _file(loading_pdf(sheet), PDF, ascii_name, name)
     ascii_name = f"route-sheet-{plan.id}-{day}-{sheet.number}.{fmt}"
     name = f"线路单-{day}-第{sheet.number}线.{fmt}"
     if fmt == "pdf":

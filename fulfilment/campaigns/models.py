@@ -84,6 +84,10 @@ class StorageZone(Enum):
     FROZEN = "frozen"
 
 
+# What every printed document calls each zone.
+ZONE_NAMES = {StorageZone.AMBIENT: "常温", StorageZone.CHILLED: "冷藏", StorageZone.FROZEN: "冷冻"}
+
+
 class Supplier(Base):
     __tablename__ = "suppliers"
 

@@ -1,108 +1,110 @@
-"""Sorting's documents: a pickup point's pick list (by product, then by
-customer) and a warehouse's totals, as rows with Chinese headers for
-``kernel.tables``' writers. Who may read what is the caller's business:
-these functions only read."""
+"""Sorting's documents as rows with Chinese headers for ``kernel.tables``'
+writers: a point's totals for the sorter, its hand-out list for the leader
+(``documents``), and a warehouse's totals. Each is one table: one header
+row, every row the same columns, so a spreadsheet can sort and filter it.
+Who may read what is the caller's business: these functions only read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.catalog import products_by_id
-from fulfilment.campaigns.models import ServiceArea, Warehouse
-from fulfilment.sorting.sorting import (
-    CustomerPick,
-    PickLine,
-    customers_by_point,
-    products_by_point,
-    warehouse_totals,
+from fulfilment.campaigns.models import ZONE_NAMES, Warehouse
+from fulfilment.sorting.documents import (
+    HandOutList,
+    PointTotals,
+    hand_out_lists,
+    point_totals,
 )
-from kernel.accounts import User
+from fulfilment.sorting.labels import tote_labels, tote_labels_pdf
+from fulfilment.sorting.printing import hand_out_pdf, point_totals_pdf
+from fulfilment.sorting.sorting import warehouse_totals
 from kernel.errors import NotFound
-from kernel.tables import Rows
-from leaders.points.models import Leader, PickupPoint
+from kernel.tables import Rows, to_csv, to_xlsx
 
-PICK_LIST_PRODUCT_HEADER = ("自提点", "团长", "商品", "数量")
+POINT_TOTALS_HEADER = ("存储区", "商品", "规格", "箱规(件/箱)", "数量", "整箱", "散件", "已分拣")
 
 
-PICK_LIST_CUSTOMER_HEADER = ("顾客", "电话", "商品", "数量")
+HAND_OUT_HEADER = ("手机", "顾客", "订单号", "取货码尾号", "商品", "规格", "数量", "已取")
 
 
 WAREHOUSE_TOTALS_HEADER = ("商品", "数量")
 
 
-async def pick_list_rows(session: AsyncSession, pickup_point_id: int, delivery_date: date) -> Rows:
-    """What a pickup point gets on a delivery date: per product (with the
-    point and its leader), then per customer, net of every shortfall. A point
-    no warehouse serves gets the headings only."""
-    return (await pick_lists_rows(session, [pickup_point_id], delivery_date))[pickup_point_id]
+# A point's documents for a delivery date (``pick_list_document``): kind ->
+# (file name in ASCII, in Chinese, the formats it comes in).
+PICK_LIST_KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "totals": ("pick-list", "分拣汇总", ("csv", "xlsx", "pdf")),
+    "handout": ("hand-out", "取货清单", ("csv", "xlsx", "pdf")),
+    "labels": ("tote-labels", "周转筐标签", ("pdf",)),
+}
 
 
-async def pick_lists_rows(
-    session: AsyncSession, pickup_point_ids: Sequence[int], delivery_date: date
-) -> dict[int, Rows]:
-    """Several points' pick lists (``pick_list_rows``), by point id, in a
-    few statements however many points there are: on SQLite each statement
-    costs a round trip to the database thread, and a region has hundreds of
-    points. Any point that does not exist is NotFound."""
-    wanted = set(pickup_point_ids)
-    found = await session.execute(
-        select(PickupPoint, User.name, ServiceArea.warehouse_id)
-        .outerjoin(Leader, Leader.id == PickupPoint.leader_id)
-        .outerjoin(User, User.id == Leader.user_id)
-        .outerjoin(ServiceArea, ServiceArea.pickup_point_id == PickupPoint.id)
-        .where(PickupPoint.id.in_(wanted))
-    )
-    points = {point.id: (point, leader or "", warehouse) for point, leader, warehouse in found}
-    if len(points) < len(wanted):
-        raise NotFound("Pickup point", ["pickupPointId"])
-    served: dict[int, list[int]] = {}
-    for point_id, (_, _, warehouse_id) in points.items():
-        if warehouse_id is not None:
-            served.setdefault(warehouse_id, []).append(point_id)
-    per_product: dict[int, list[PickLine]] = {}
-    per_customer: dict[int, list[CustomerPick]] = {}
-    for warehouse_id, ids in served.items():
-        per_product |= await products_by_point(session, warehouse_id, delivery_date, ids)
-        per_customer |= await customers_by_point(session, warehouse_id, delivery_date, ids)
-    products = await products_by_id(
-        session,
-        [p.product_id for lines in per_product.values() for p in lines]
-        + [c.product_id for lines in per_customer.values() for c in lines],
-    )
-    user_ids = {c.customer_id for lines in per_customer.values() for c in lines}
-    users = (
-        {
-            u.id: u
-            for u in (await session.execute(select(User).where(User.id.in_(user_ids)))).scalars()
-        }
-        if user_ids
-        else {}
-    )
+async def pick_list_document(
+    session: AsyncSession, pickup_point_id: int, delivery_date: date, kind: str, fmt: str
+) -> bytes:
+    """A point's document of ``kind`` (a ``PICK_LIST_KINDS`` key) in ``fmt``
+    (one of the kind's formats): the sorter's totals, the leader's hand-out
+    list or the tote labels. A missing point is NotFound."""
+    day = delivery_date.isoformat()
+    if kind == "handout":
+        handout = (await hand_out_lists(session, [pickup_point_id], delivery_date))[pickup_point_id]
+        if fmt == "pdf":
+            return hand_out_pdf([handout])
+        return _table(hand_out_rows(handout), fmt, f"取货清单 {day}")
+    totals = (await point_totals(session, [pickup_point_id], delivery_date))[pickup_point_id]
+    if kind == "labels":
+        return tote_labels_pdf(tote_labels(totals))
+    if fmt == "pdf":
+        return point_totals_pdf([totals])
+    return _table(point_totals_rows(totals), fmt, f"分拣汇总 {day}")
 
-    def name(product_id: int) -> str:
-        product = products.get(product_id)
-        return product.name if product else ""
 
-    out: dict[int, Rows] = {}
-    for point_id, (point, leader, _) in points.items():
-        rows = out[point_id] = Rows()
-        rows.header(PICK_LIST_PRODUCT_HEADER)
-        for p in per_product.get(point_id, []):
-            rows.add(point.name, leader, name(p.product_id), p.units)
-        rows.header(PICK_LIST_CUSTOMER_HEADER)
-        for c in per_customer.get(point_id, []):
-            customer = users.get(c.customer_id)
+def _table(rows: Rows, fmt: str, title: str) -> bytes:
+    return to_csv(rows) if fmt == "csv" else to_xlsx(rows, title)
+
+
+def point_totals_rows(totals: PointTotals) -> Rows:
+    """The sorter's table: one row per product, zone by zone (ambient,
+    chilled, frozen), products by name within a zone; the last column is
+    left blank for the sorter's tick."""
+    rows = Rows()
+    rows.header(POINT_TOTALS_HEADER)
+    for line in totals.lines:
+        rows.add(
+            ZONE_NAMES[line.zone],
+            line.product,
+            line.spec,
+            line.case_pack,
+            line.units,
+            line.cases,
+            line.loose,
+            "",
+        )
+    return rows
+
+
+def hand_out_rows(handout: HandOutList) -> Rows:
+    """The leader's table: one row per order line, each carrying its
+    resident, masked phone, order number and the code's last digits (never
+    the whole code); the last column is left blank for the leader's tick."""
+    rows = Rows()
+    rows.header(HAND_OUT_HEADER)
+    for order in handout.orders:
+        for item in order.items:
             rows.add(
-                customer.name if customer else "",
-                (customer.phone or "") if customer else "",
-                name(c.product_id),
-                c.units,
+                order.phone,
+                order.resident,
+                order.order_number,
+                order.code_tail,
+                item.product,
+                item.spec,
+                item.units,
+                "",
             )
-    return out
+    return rows
 
 
 async def warehouse_totals_rows(

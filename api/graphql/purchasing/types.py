@@ -67,6 +67,7 @@ class DownloadUrls:
 
     csv: str
     xlsx: str
+    pdf: str = strawberry.field(description="Printable, with signature lines (A4).")
 
 
 @strawberry.type(name="PurchaseOrder")
@@ -117,6 +118,7 @@ class PurchaseOrderType(relay.Node):
         return DownloadUrls(
             csv=purchase_order_path(self.id, "csv", revision),
             xlsx=purchase_order_path(self.id, "xlsx", revision),
+            pdf=purchase_order_path(self.id, "pdf", revision),
         )
 
     @strawberry.field

@@ -10,7 +10,7 @@ from strawberry import relay
 
 from api.graphql.campaigns.types import WarehouseType
 from api.graphql.context import Info
-from api.graphql.downloads import route_map_path, route_sheet_path
+from api.graphql.downloads import route_loading_path, route_map_path, route_sheet_path
 from api.graphql.jobs.types import JobType
 from api.graphql.leaders.types import PickupPointType
 from api.graphql.nodes import visible_nodes
@@ -182,7 +182,7 @@ class RouteType(relay.Node):
     def km(self) -> float:
         return round(self.distance_m / 1000, 1)
 
-    @strawberry.field(description="The route sheet (stops and pick lists) as CSV and PDF.")
+    @strawberry.field(description="The route sheet (CSV, PDF) and its loading detail (PDF).")
     def download_urls(self) -> RouteSheetUrls:
         return RouteSheetUrls.of(self.plan_id, self.number)
 
@@ -323,13 +323,17 @@ class RoutePlanType(relay.Node):
 @strawberry.type(description="Relative URLs of a route's sheet; GET them with the same token.")
 class RouteSheetUrls:
     csv: str
-    pdf: str = strawberry.field(description="A4, for printing.")
+    pdf: str = strawberry.field(description="A4, for printing: the driver's stops.")
+    loading_pdf: str = strawberry.field(
+        description="A4: the loader's detail, each stop's goods by storage zone."
+    )
 
     @classmethod
     def of(cls, plan_id: int, number: int) -> RouteSheetUrls:
         return cls(
             csv=route_sheet_path(plan_id, number, "csv"),
             pdf=route_sheet_path(plan_id, number, "pdf"),
+            loading_pdf=route_loading_path(plan_id, number),
         )
 
 

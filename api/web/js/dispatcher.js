@@ -82,6 +82,8 @@ function routesTable(box, plan) {
         `${kg(route.weightG)} kg · ${route.totes} totes `,
         el("button", { type: "button", onclick: () => openFile(route.downloadUrls.pdf) }, "Print sheet"),
         " ",
+        el("button", { type: "button", onclick: () => openFile(route.downloadUrls.loadingPdf) }, "Loading detail"),
+        " ",
         el("button", { type: "button", onclick: () => openFile(route.downloadUrls.csv) }, "CSV"))),
     ...route.stops.map((stop) =>
       el("tr", { class: "stop" },

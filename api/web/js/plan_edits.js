@@ -9,7 +9,7 @@ import { watchJob } from "./jobs.js";
 export const PLAN_FIELDS = `id status version deliveryDate km costFen vehiclesUsed stopCount
   downloadUrls { mapSvg } parent { id } warehouse { id }
   routes { id number vehicleNumber vehicleType { name } departureAt returnAt km weightG totes
-    downloadUrls { csv pdf }
+    downloadUrls { csv pdf loadingPdf }
     stops { position arrivalAt serviceStartAt departureAt weightG totes loadWeightGAfter locked
       pickupPoint { id name } } }
   unservedStops { reason weightG totes pickupPoint { id name } }`;

@@ -7,7 +7,7 @@ import { yuan } from "./format.js";
 const LIST = `{ purchaseOrders(first: 100) { nodes { id deliveryDate revision } } }`;
 const ORDER = `query($id: ID!, $r: Int) { node(id: $id) { ... on PurchaseOrder {
   id deliveryDate revision totalCostFen supplier { name }
-  downloadUrls(revision: $r) { csv xlsx }
+  downloadUrls(revision: $r) { csv xlsx pdf }
   changes(revision: $r) { unitsBefore unitsAfter product { name } }
   lines(revision: $r) { orderedUnits casePack cases purchaseUnits surplusUnits unitCostFen costFen
     confirmedUnits product { id name } } } } }`;
@@ -39,7 +39,9 @@ async function drawOrder(card, id, revision) {
     el("p", {}, el("label", {}, "Showing ", picker), " ",
       el("button", { type: "button", class: "csv", onclick: () => saveFile(po.downloadUrls.csv, file("csv")) }, "Download CSV"),
       " ",
-      el("button", { type: "button", class: "xlsx", onclick: () => saveFile(po.downloadUrls.xlsx, file("xlsx")) }, "Download XLSX")),
+      el("button", { type: "button", class: "xlsx", onclick: () => saveFile(po.downloadUrls.xlsx, file("xlsx")) }, "Download XLSX"),
+      " ",
+      el("button", { type: "button", class: "pdf", onclick: () => saveFile(po.downloadUrls.pdf, file("pdf")) }, "Download PDF")),
     po.changes.length
       ? el("ul", { class: "changes" }, po.changes.map((c) =>
           el("li", {}, `${c.product?.name ?? "?"}: ${c.unitsBefore} → ${c.unitsAfter} units`)))

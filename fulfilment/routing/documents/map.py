@@ -1,14 +1,25 @@
 """A picture of a route plan (线路图) as SVG, for the dispatcher: each route
-a coloured line from the warehouse through its stops and back, the stops
-numbered in visiting order, the stops the plan could not serve crossed out
-in red, and a legend (route, stops, km). No map tiles: the coordinates are
+a coloured line from the warehouse through its stops and back, each stop a
+dot labelled ``route-position`` (``3-12``: route 3's twelfth stop, row 12 of
+route 3's sheet), the stops the plan could not serve crossed out in red,
+and a legend (route, stops, km). No map tiles: the coordinates are
 projected onto the canvas.
+
+Readable where stops crowd (a neighbourhood's dozen points within a few
+hundred metres): labels are placed apart from each other and from the dots
+(``labels.place_labels``), with a leader line back to the stop when a label
+had to move away from it.
+
+Every character drawn is ASCII (numbers, km, a short English legend), so
+the picture renders the same with or without a Chinese font on the viewer's
+machine; point names are in each dot's ``<title>`` (a browser's tooltip,
+drawn by the browser's own interface) and, for print, on the route sheets,
+whose sequence column the labels refer to.
 
 Written with xml.etree rather than reportlab.graphics: the picture is a
 few lines, circles and labels, and writing the elements directly keeps one
 <polyline> per route with its number in the markup (tools and tests can
-find it), lets the browser draw the Chinese labels with its own fonts, and
-ElementTree escapes every name.
+find it), and ElementTree escapes every name.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Warehouse
+from fulfilment.routing.documents.labels import Box, place_labels
 from fulfilment.routing.documents.sheets import thousandths, vehicle_label
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
 from fulfilment.routing.solver.problem import DropReason
@@ -59,7 +71,22 @@ DROP_REASONS = {
 }
 
 
-MAP_SIZE = 720  # the longer side of the drawing area, px
+MAP_SIZE = 720  # the longer side of the drawing area, px, up to 40 stops
+
+
+MAP_SIZE_MAX = 1400  # however many stops
+
+
+DOT = 4  # a stop's radius, px
+
+
+CHAR_WIDTH = 6.2  # px, a digit at LABEL_FONT in the usual sans-serif faces
+
+
+LABEL_FONT = 10  # px
+
+
+LABEL_HEIGHT = 13  # px
 
 
 MARGIN = 30
@@ -152,7 +179,7 @@ class _Projection:
     points fill the drawing area (north up). Over a city the distortion is
     far below what the eye notices."""
 
-    def __init__(self, places: list[Place]) -> None:
+    def __init__(self, places: list[Place], size: int = MAP_SIZE) -> None:
         lats = [p.lat for p in places]
         lons = [p.lon for p in places]
         self.top, self.left = max(lats), min(lons)
@@ -160,7 +187,7 @@ class _Projection:
         width = (max(lons) - self.left) * self.cos
         height = self.top - min(lats)
         span = max(width, height) or 1e-6  # one point, or all in one place
-        self.scale = (MAP_SIZE - 2 * MARGIN) / span
+        self.scale = (size - 2 * MARGIN) / span
         self.width = round(width * self.scale) + 2 * MARGIN
         self.height = round(height * self.scale) + 2 * MARGIN
 
@@ -206,11 +233,17 @@ def _warehouse(parent: ET.Element, x: float, y: float, title: str) -> None:
     )
 
 
+def map_size(stops: int) -> int:
+    """The drawing's longer side: it grows with the square root of the stops
+    (the area per label stays about the same), from MAP_SIZE to MAP_SIZE_MAX."""
+    return int(min(MAP_SIZE_MAX, max(MAP_SIZE, 115 * math.sqrt(stops))))
+
+
 def plan_map_svg(plan: PlanMap) -> bytes:
     """The picture: routes over the pickup points, and a legend beside it."""
     places = [plan.warehouse, *(s for r in plan.routes for s in r.stops)]
     places += [place for place, _ in plan.unserved]
-    project = _Projection(places)
+    project = _Projection(places, map_size(len(places)))
     legend_rows = len(plan.routes) + 2
     height = max(project.height, 40 + 22 * legend_rows)
     width = project.width + LEGEND_WIDTH
@@ -229,51 +262,97 @@ def plan_map_svg(plan: PlanMap) -> bytes:
     _sub(svg, "rect", x=0, y=0, width=width, height=height, fill="white")
 
     lines = _sub(svg, "g", id="routes", fill="none", stroke_width=2.5, stroke_linejoin="round")
-    stops = _sub(svg, "g", id="stops", text_anchor="middle", font_size=9, fill="white")
     home = project(plan.warehouse)
     for index, route in enumerate(plan.routes):
-        colour = PALETTE[index % len(PALETTE)]
         points = [home, *(project(s) for s in route.stops), home]
         _titled(
             lines,
             "polyline",
             f"第{route.number}线 {route.vehicle}",
             points=" ".join(f"{x},{y}" for x, y in points),
-            stroke=colour,
+            stroke=PALETTE[index % len(PALETTE)],
             class_="route",
             data_route=route.number,
         )
-        for position, stop in enumerate(route.stops, start=1):
-            x, y = project(stop)
-            dot = _titled(
-                stops, "circle", f"{route.number}-{position} {stop.name}", cx=x, cy=y, r=7
-            )
-            dot.set("fill", colour)
-            _sub(stops, "text", str(position), x=x, y=y + 3)
     crosses = _sub(svg, "g", id="unserved")
     for place, reason in plan.unserved:
         x, y = project(place)
         _cross(crosses, x, y, 6, f"未服务：{place.name}（{DROP_REASONS[reason]}）")
     _warehouse(svg, *home, f"仓库：{plan.warehouse.name}")
-
+    _stops(svg, plan, project, (project.width, project.height))
     _legend(svg, plan, project.width + 10)
     ET.indent(svg)
     body: bytes = ET.tostring(svg, encoding="utf-8", xml_declaration=True)
     return body
 
 
+def _stops(svg: ET.Element, plan: PlanMap, project: _Projection, area: tuple[float, float]) -> None:
+    """The stops' dots, then their labels where ``place_labels`` puts them,
+    with a leader line when a label stands off its dot."""
+    stops = [
+        (PALETTE[index % len(PALETTE)], f"{route.number}-{position}", stop)
+        for index, route in enumerate(plan.routes)
+        for position, stop in enumerate(route.stops, start=1)
+    ]
+    anchors = [project(stop) for _, _, stop in stops]
+    sizes = [(len(label) * CHAR_WIDTH + 4, LABEL_HEIGHT) for _, label, _ in stops]
+    # The warehouse and the crosses stay visible too (they are about two dots wide).
+    marks = [project(plan.warehouse), *(project(place) for place, _ in plan.unserved)]
+    boxes = place_labels(
+        anchors,
+        sizes,
+        area,
+        DOT,
+        [(x + dx, y + dy) for x, y in marks for dx in (-4, 4) for dy in (-4, 4)],
+    )
+    leaders = _sub(svg, "g", id="leaders", stroke="#555555", stroke_width=0.7)
+    dots = _sub(svg, "g", id="stops", stroke="white", stroke_width=1)
+    labels = _sub(svg, "g", id="labels", font_size=LABEL_FONT, text_anchor="middle")
+    for (colour, label, stop), (x, y), box in zip(stops, anchors, boxes, strict=True):
+        _titled(dots, "circle", f"{label} {stop.name}", cx=x, cy=y, r=DOT, fill=colour)
+        if _stands_off(box, x, y):
+            end_x, end_y = box.nearest_point(x, y)
+            _sub(leaders, "line", x1=x, y1=y, x2=round(end_x, 1), y2=round(end_y, 1))
+        group = _titled(labels, "g", f"{label} {stop.name}", class_="label")
+        _sub(
+            group,
+            "rect",
+            x=round(box.x, 1),
+            y=round(box.y, 1),
+            width=round(box.width, 1),
+            height=box.height,
+            fill="white",
+            fill_opacity=0.85,
+            stroke=colour,
+            stroke_width=1.2,
+            rx=2,
+        )
+        centre_x, centre_y = box.centre
+        _sub(group, "text", label, x=round(centre_x, 1), y=round(centre_y + 3.5, 1), fill="#222222")
+
+
+def _stands_off(box: Box, x: float, y: float) -> bool:
+    # Beside its dot a label needs no line; further than a few px it does.
+    end_x, end_y = box.nearest_point(x, y)
+    return math.hypot(end_x - x, end_y - y) > DOT + 3
+
+
 def _legend(svg: ET.Element, plan: PlanMap, left: int) -> None:
     legend = _sub(svg, "g", id="legend")
-    _sub(legend, "text", f"{plan.delivery_date.isoformat()} 线路", x=left, y=24, font_size=14)
+    _sub(legend, "text", f"{plan.delivery_date.isoformat()} routes", x=left, y=24, font_size=14)
     y = 48
     for index, route in enumerate(plan.routes):
         colour = PALETTE[index % len(PALETTE)]
         _sub(legend, "rect", x=left, y=y - 9, width=18, height=10, fill=colour)
-        label = f"第{route.number}线 · {len(route.stops)} 站 · {thousandths(route.distance_m)} km"
-        _sub(legend, "text", label, x=left + 26, y=y, class_="legend-route")
+        label = (
+            f"Route {route.number}: {len(route.stops)} stops, {thousandths(route.distance_m)} km"
+        )
+        _titled(legend, "text", route.vehicle, x=left + 26, y=y, class_="legend-route").text = label
         y += 22
     _warehouse(legend, left + 9, y - 4, "仓库")
-    _sub(legend, "text", f"仓库：{plan.warehouse.name}", x=left + 26, y=y)
+    _sub(legend, "text", "Warehouse", x=left + 26, y=y)
     y += 22
     _cross(legend, left + 9, y - 4, 5, "未服务")
-    _sub(legend, "text", f"未服务：{len(plan.unserved)} 个自提点", x=left + 26, y=y)
+    _sub(legend, "text", f"Unserved: {len(plan.unserved)} points", x=left + 26, y=y)
+    y += 22
+    _sub(legend, "text", "3-12 = route 3, stop 12", x=left, y=y, font_size=11, fill="#555555")

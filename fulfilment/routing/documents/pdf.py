@@ -1,14 +1,20 @@
-"""A route sheet printed on A4 (reportlab): the route, a table of its stops
-with a column for the leader's signature, then each stop's pick list.
+"""The driver's route sheet printed on A4 (reportlab): the route, then one row
+per stop with its leader, window, arrival, totes per storage zone and a
+column for the leader's signature, and the totals. One or two pages for a
+day's route: the goods item by item are the loader's business
+(``fulfilment.routing.documents.loading``), not the driver's.
 
-Chinese text uses reportlab's built-in CID font STSong-Light: PDF readers
-bring the glyphs (Adobe's Asian font packs), so nothing is embedded or
-downloaded and the files stay small.
+Chinese text is set in the platform's embedded CJK font
+(``kernel.pdf_fonts.cjk_font``): a sheet read on a driver's phone or printed
+anywhere shows the same glyphs. The font is registered on first print, not
+on import, so importing this module costs nothing.
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -16,45 +22,53 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from fulfilment.routing.documents.sheets import RouteSheet, SheetStop, thousandths
-
-FONT = "STSong-Light"
+from fulfilment.campaigns.models import ZONE_NAMES, StorageZone
+from fulfilment.routing.documents.sheets import RouteSheet, thousandths
+from kernel.pdf_fonts import MARGIN, a4_portrait, cjk_font
 
 
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+@dataclass(frozen=True)
+class Styles:
+    """The paragraph and table styles of the routing documents, in one font."""
+
+    font: str
+    text: ParagraphStyle
+    small: ParagraphStyle
+    title: ParagraphStyle
+    heading: ParagraphStyle
+    grid: TableStyle
 
 
-_TEXT = ParagraphStyle("text", fontName=FONT, fontSize=9, leading=12)
+@cache
+def styles() -> Styles:
+    """The styles, built once the CJK font is registered."""
+    font = cjk_font()
+    text = ParagraphStyle("text", fontName=font, fontSize=9, leading=11)
+    return Styles(
+        font=font,
+        text=text,
+        small=ParagraphStyle("small", parent=text, fontSize=7.5, leading=9, textColor=colors.grey),
+        title=ParagraphStyle("title", parent=text, fontSize=15, leading=20, spaceAfter=3),
+        heading=ParagraphStyle("heading", parent=text, fontSize=11, leading=15, spaceBefore=4),
+        grid=TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), font, 9),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        ),
+    )
 
 
-_SMALL = ParagraphStyle("small", parent=_TEXT, fontSize=8, leading=10, textColor=colors.grey)
-
-
-_TITLE = ParagraphStyle("title", parent=_TEXT, fontSize=16, leading=22, spaceAfter=4)
-
-
-_HEADING = ParagraphStyle("heading", parent=_TEXT, fontSize=11, leading=15, spaceBefore=6)
-
-
-_GRID = TableStyle(
-    [
-        ("FONT", (0, 0), (-1, -1), FONT, 9),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-    ]
-)
-
-
-class _Paragraph(Paragraph):  # type: ignore[misc]  # reportlab has no type hints
+class MemoParagraph(Paragraph):  # type: ignore[misc]  # reportlab has no type hints
     """A paragraph that breaks its lines once per width. Platypus wraps each
     cell's paragraph several times at the same width (to size the table,
-    again for KeepTogether, again to draw it) and gets the same lines every
-    time; breaking them was a quarter of a long sheet's rendering."""
+    again to split it, again to draw it) and gets the same lines every time;
+    breaking them was a quarter of a long document's rendering."""
 
     _wrapped: tuple[float, tuple[float, float]] | None = None
 
@@ -72,108 +86,114 @@ class _Paragraph(Paragraph):  # type: ignore[misc]  # reportlab has no type hint
         return parts
 
 
-def _p(text: str, style: ParagraphStyle = _TEXT) -> Paragraph:
-    return _Paragraph(escape(text), style)
+def para(text: str, style: ParagraphStyle | None = None) -> Paragraph:
+    """Plain text (escaped) as a paragraph; the body style by default."""
+    return MemoParagraph(escape(text), style or styles().text)
 
 
-def _title(sheet: RouteSheet) -> str:
-    return f"配送线路单 {sheet.delivery_date.isoformat()} 第{sheet.number}线 {sheet.vehicle}"
+def route_title(sheet: RouteSheet, document: str) -> str:
+    """The line naming a route's document: what, which day, which route and vehicle."""
+    return f"{document} {sheet.delivery_date.isoformat()} 第{sheet.number}线 {sheet.vehicle}"
 
 
 def _summary(sheet: RouteSheet) -> Table:
-    labels = ["仓库", "车辆", "出发", "返回", "站点", "里程(km)", "重量(kg)", "筐数"]
-    values = [
-        _p(sheet.warehouse),
-        _p(sheet.vehicle),
-        f"{sheet.departure:%H:%M}",
-        f"{sheet.return_at:%H:%M}",
-        str(len(sheet.stops)),
-        thousandths(sheet.distance_m),
-        thousandths(sheet.weight_g),
-        str(sheet.totes),
+    # Pairs of label and value; the driver's name is written in by hand:
+    # plans assign vehicles, not people.
+    back = ["返回", f"{sheet.return_at:%H:%M}"]
+    weight = ["重量(kg)", thousandths(sheet.weight_g)]
+    rows = [
+        ["仓库", para(sheet.warehouse), "车辆", para(sheet.vehicle), "司机", ""],
+        ["送货日期", sheet.delivery_date.isoformat(), "出发", f"{sheet.departure:%H:%M}", *back],
+        ["站点", str(len(sheet.stops)), "里程(km)", thousandths(sheet.distance_m), *weight],
     ]
-    table = Table([labels, values], colWidths=[36 * mm, 36 * mm] + [18 * mm] * 6)
-    table.setStyle(_GRID)
+    widths = [18 * mm, 44 * mm, 18 * mm, 44 * mm, 18 * mm, 44 * mm]
+    table = Table(rows, colWidths=widths)
+    table.setStyle(styles().grid)
+    label = colors.HexColor("#eeeeee")
+    table.setStyle([("BACKGROUND", (c, 0), (c, -1), label) for c in (0, 2, 4)])
     return table
 
 
+_STOP_WIDTHS = [9, 53, 30, 22, 14, 11, 11, 11, 25]  # mm; 186 in all, the A4 text width
+
+
 def _stops(sheet: RouteSheet) -> Table:
+    s = styles()
+    zones = list(StorageZone)
     rows: list[list[Any]] = [
-        ["序号", "自提点 / 地址", "电话", "收货时段", "预计到达", "筐数", "重量(kg)", "签收"]
+        ["序号", "自提点 / 地址", "团长 / 电话", "收货时段", "预计到达", "筐数", "", "", "签收"],
+        ["", "", "", "", "", *(ZONE_NAMES[z] for z in zones), ""],
     ]
     for stop in sheet.stops:
         rows.append(
             [
                 str(stop.position),
-                [_p(stop.name), _p(stop.address, _SMALL)],
-                stop.phone,
+                [para(stop.name), para(stop.address, s.small)],
+                [para(stop.leader), para(stop.phone, s.small)],
                 stop.window,
                 f"{stop.arrival:%H:%M}",
-                str(stop.totes),
-                thousandths(stop.weight_g),
-                "",
+                *(_count(stop.zone_totes(z)) for z in zones),
+                Spacer(1, 8 * mm),  # room to sign, however short the row's text
             ]
         )
-    widths = [10 * mm, 58 * mm, 26 * mm, 22 * mm, 16 * mm, 11 * mm, 16 * mm, 21 * mm]
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(_GRID)
+    totals = [sum(stop.zone_totes(z) for stop in sheet.stops) for z in zones]
+    rows.append(["", f"合计 {len(sheet.stops)} 站", "", "", "", *map(str, totals), ""])
+    table = Table(rows, colWidths=[w * mm for w in _STOP_WIDTHS], repeatRows=2)
+    table.setStyle(s.grid)
+    table.setStyle(
+        # Each one-level heading spans both header rows; 筐数 spans its zones.
+        [("SPAN", (c, 0), (c, 1)) for c in (0, 1, 2, 3, 4, 8)]
+        + [
+            ("SPAN", (5, 0), (7, 0)),
+            ("BACKGROUND", (0, 0), (-1, 1), colors.HexColor("#eeeeee")),
+            ("ALIGN", (0, 0), (-1, 1), "CENTER"),
+            ("ALIGN", (0, 2), (0, -1), "CENTER"),
+            ("ALIGN", (3, 2), (7, -1), "CENTER"),
+            ("FONT", (0, 2), (0, -2), s.font, 12),  # the number the driver looks for
+            ("FONT", (5, 2), (7, -2), s.font, 11),
+            ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f4f4f4")),
+            ("SPAN", (1, -1), (4, -1)),
+        ]
+    )
     return table
 
 
-def _picks(stop: SheetStop) -> KeepTogether:
-    heading = _p(f"{stop.position}. {stop.name}（{stop.totes} 筐）", _HEADING)
-    rows: list[list[Any]] = [["存储区", "筐数", "商品", "单位", "数量"]]
-    for zone in stop.zones:
-        for index, item in enumerate(zone.items):
-            first = index == 0
-            rows.append(
-                [
-                    zone.zone_name if first else "",
-                    str(zone.totes) if first else "",
-                    _p(item.product),
-                    _p(item.unit),
-                    str(item.units),
-                ]
-            )
-    if len(rows) == 1:
-        return KeepTogether([heading, _p("（无货）", _SMALL)])
-    table = Table(rows, colWidths=[18 * mm, 14 * mm, 80 * mm, 40 * mm, 18 * mm], repeatRows=1)
-    table.setStyle(_GRID)
-    return KeepTogether([heading, table])
+def _count(totes: int) -> str:
+    # A blank reads faster than a column of zeros.
+    return str(totes) if totes else ""
+
+
+def _checks() -> Table:
+    """Lines the driver and the warehouse fill in at departure."""
+    rows = [["出车检查", "冷藏 ______ ℃    冷冻 ______ ℃", "司机签名", "", "仓库交接", ""]]
+    widths = [18 * mm, 62 * mm, 18 * mm, 35 * mm, 18 * mm, 35 * mm]
+    table = Table(rows, colWidths=widths, rowHeights=[10 * mm])
+    table.setStyle(styles().grid)
+    return table
 
 
 def route_sheet_pdf(sheet: RouteSheet) -> bytes:
-    """The sheet as a PDF: A4 portrait, a page number and the route on every
-    page's foot."""
+    """The driver's sheet as a PDF: A4 portrait, the route and a page number
+    on every page's foot."""
+    s = styles()
     out = io.BytesIO()
-    title = _title(sheet)
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=12 * mm,
-        rightMargin=12 * mm,
-        topMargin=14 * mm,
-        bottomMargin=16 * mm,
-        title=title,
-        author="tuangou",
-        subject=sheet.vehicle,
-    )
+    title = route_title(sheet, "配送线路单")
+    doc = a4_portrait(out, title, sheet.vehicle, top=12 * mm, bottom=14 * mm)
 
     def footer(canvas: Any, document: Any) -> None:
         canvas.saveState()
-        canvas.setFont(FONT, 8)
-        canvas.drawString(12 * mm, 8 * mm, title)
-        canvas.drawRightString(A4[0] - 12 * mm, 8 * mm, f"第 {document.page} 页")
+        canvas.setFont(s.font, 8)
+        canvas.drawString(MARGIN, 7 * mm, title)
+        canvas.drawRightString(A4[0] - MARGIN, 7 * mm, f"第 {document.page} 页")
         canvas.restoreState()
 
     story: list[Any] = [
-        _p(title, _TITLE),
+        para(title, s.title),
         _summary(sheet),
-        Spacer(1, 5 * mm),
+        Spacer(1, 4 * mm),
         _stops(sheet),
-        Spacer(1, 3 * mm),
-        _p("分拣明细", _HEADING),
-        *(_picks(stop) for stop in sheet.stops),
+        Spacer(1, 4 * mm),
+        _checks(),
     ]
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()

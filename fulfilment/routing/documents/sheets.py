@@ -1,10 +1,12 @@
 """Route sheets (线路单): what a driver takes along for one route of a plan.
 
 The vehicle, departure and return (local time), then each stop in order:
-the pickup point, its receiving window, the planned arrival, totes and
-weight, and the stop's pick list by storage zone (from sorting: the units
-per product and the totes per zone). ``route_sheet_rows`` lays it out for
-CSV; ``fulfilment.routing.documents.pdf`` prints it.
+the pickup point, its leader, its receiving window, the planned arrival,
+totes and weight, and the stop's pick list by storage zone (from sorting:
+the units per product and the totes per zone). ``route_sheet_rows`` lays it
+out for CSV; ``fulfilment.routing.documents.pdf`` prints the driver's sheet
+(stops only) and ``fulfilment.routing.documents.loading`` the loader's
+detail (the pick lists).
 """
 
 from __future__ import annotations
@@ -17,16 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.catalog import products_by_id
-from fulfilment.campaigns.models import StorageZone, Warehouse
+from fulfilment.campaigns.models import ZONE_NAMES, StorageZone, Warehouse
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, VehicleType
 from fulfilment.sorting.models import PickupPointLoad
 from fulfilment.sorting.sorting import products_by_point
+from kernel.accounts import User
 from kernel.errors import NotFound
 from kernel.tables import Rows
-from leaders.points.models import PickupPoint
-
-ZONE_NAMES = {StorageZone.AMBIENT: "常温", StorageZone.CHILLED: "冷藏", StorageZone.FROZEN: "冷冻"}
-
+from leaders.points.models import Leader, PickupPoint
 
 SUMMARY_HEADER = (
     "线路",
@@ -42,7 +42,17 @@ SUMMARY_HEADER = (
 )
 
 
-STOPS_HEADER = ("序号", "自提点", "地址", "电话", "收货时段", "预计到达", "筐数", "重量(kg)")
+STOPS_HEADER = (
+    "序号",
+    "自提点",
+    "地址",
+    "团长",
+    "电话",
+    "收货时段",
+    "预计到达",
+    "筐数",
+    "重量(kg)",
+)
 
 
 PICKS_HEADER = ("序号", "自提点", "存储区", "商品", "单位", "数量")
@@ -73,6 +83,7 @@ class SheetStop:
     position: int
     name: str
     address: str
+    leader: str  # the leader's name: who signs for the goods
     phone: str
     window_start: time
     window_end: time
@@ -84,6 +95,10 @@ class SheetStop:
     @property
     def window(self) -> str:
         return f"{self.window_start:%H:%M}–{self.window_end:%H:%M}"
+
+    def zone_totes(self, zone: StorageZone) -> int:
+        """The stop's totes in one storage zone (0 when it has none there)."""
+        return sum(pick.totes for pick in self.zones if pick.zone == zone)
 
 
 @dataclass(frozen=True)
@@ -125,13 +140,15 @@ async def route_sheet(
     warehouse = await session.get(Warehouse, plan.warehouse_id)
     rows = (
         await session.execute(
-            select(RouteStop, PickupPoint)
+            select(RouteStop, PickupPoint, User.name)
             .join(PickupPoint, PickupPoint.id == RouteStop.pickup_point_id)
+            .join(Leader, Leader.id == PickupPoint.leader_id)
+            .join(User, User.id == Leader.user_id)
             .where(RouteStop.route_id == route.id)
             .order_by(RouteStop.position)
         )
     ).all()
-    point_ids = [point.id for _, point in rows]
+    point_ids = [point.id for _, point, _ in rows]
     zones = await _zone_picks(session, plan, point_ids)
     return RouteSheet(
         plan_id=plan.id,
@@ -149,6 +166,7 @@ async def route_sheet(
                 position=stop.position,
                 name=point.name,
                 address=point.address,
+                leader=leader,
                 phone=point.contact_phone,
                 window_start=point.window_start,
                 window_end=point.window_end,
@@ -157,7 +175,7 @@ async def route_sheet(
                 weight_g=stop.weight_g,
                 zones=zones.get(point.id, []),
             )
-            for stop, point in rows
+            for stop, point, leader in rows
         ],
     )
 
@@ -222,6 +240,7 @@ def route_sheet_rows(sheet: RouteSheet) -> Rows:
             stop.position,
             stop.name,
             stop.address,
+            stop.leader,
             stop.phone,
             stop.window,
             f"{stop.arrival:%H:%M}",

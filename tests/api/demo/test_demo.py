@@ -87,6 +87,12 @@ async def test_small_demo_runs_the_whole_day_and_reconciles(db, tmp_path):
 
     names = {p.relative_to(out).as_posix() for p in result.files}
     assert sum(n.startswith("purchase-orders/") and n.endswith(".xlsx") for n in names) >= 4
+    # Each purchase order's revision is printed beside its spreadsheet.
+    assert {n.removesuffix(".xlsx") for n in names if n.endswith(".xlsx")} == {
+        n.removesuffix(".pdf")
+        for n in names
+        if n.startswith("purchase-orders/") and n.endswith(".pdf")
+    }
     assert sum(n.startswith("pick-lists/") for n in names) == 30
     routes = len(figures.routes)
     assert {

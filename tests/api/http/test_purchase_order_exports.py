@@ -3,13 +3,12 @@ from everyone else as if missing, and earlier revisions kept."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote
 
 from api.graphql.ids import encode
-from fulfilment.campaigns.models import Product, Supplier
+from fulfilment.campaigns.models import Product, Supplier, Warehouse
 from fulfilment.orders.cancelling import cancel_order
 from fulfilment.purchasing.consolidation import consolidate
 from fulfilment.purchasing.models import PurchaseOrder
@@ -19,19 +18,40 @@ from kernel.db import unit_of_work
 from tests.fulfilment.purchasing.test_cutoff_purchasing import cut_off, order
 from tests.support.exports import XLSX, csv_rows, get, other_supplier, supplier_user, xlsx_sheet
 from tests.support.factories import open_shop
+from tests.support.pdf import pdf_text
 
-PO_HEADER = [
-    "供应商",
-    "仓库",
-    "送货日期",
+CSV_HEADER = [
+    "采购单号",
     "版本",
+    "签发日期",
+    "供应商",
+    "供应商联系人",
+    "供应商电话",
+    "收货仓库",
+    "仓库地址",
+    "送货日期",
+    "送货开始",
+    "送货截止",
+    "商品编号",
     "商品",
-    "单位",
-    "订购数量",
+    "规格",
+    "存储区",
     "箱规",
     "箱数",
     "采购数量",
-    "余量",
+    "单价(元)",
+    "金额(元)",
+    "采购单合计(元)",
+]
+LINES_HEADER = [
+    "序号",
+    "商品编号",
+    "商品",
+    "规格",
+    "存储区",
+    "箱规",
+    "箱数",
+    "采购数量",
     "单价(元)",
     "金额(元)",
 ]
@@ -63,38 +83,49 @@ async def priced_day(db: Any):
     return shop, po.id, bobs
 
 
-def po_line(shop: Any, revision: int, name: str, ordered: int, unit: str, amount: str):
+def po_line(name: str, units: int, unit: str, amount: str) -> list[str]:
+    """A CSV row's line columns after the product id: one case of 12 each."""
+    return [name, "500g/盒", "常温", "12", "1", str(units), unit, amount]
+
+
+def lines_of(rows: list[list[str]]) -> list[list[str]]:
+    return [row[12:20] for row in rows[1:]]
+
+
+async def facts(db: Any, shop: Any, po_id: int) -> list[str]:
+    """The PO's facts every CSV row starts with."""
+    async with db.sessions() as session:
+        po = await session.get(PurchaseOrder, po_id)
+        supplier = await session.get(Supplier, shop.extra["supplier_id"])
+        warehouse = await session.get(Warehouse, shop.warehouse_id)
+        assert po is not None and supplier is not None and warehouse is not None
+    issued = po.revised_at.astimezone(db.settings.zone).date()
     return [
-        "",  # supplier and warehouse names are checked separately
-        "",
+        f"PO-{shop.delivery_date:%Y%m%d}-{po_id}",
+        str(po.revision),
+        issued.isoformat(),
+        supplier.name,
+        "老王",
+        "13900139000",
+        warehouse.name,
+        "长沙市望城区",
         shop.delivery_date.isoformat(),
-        str(revision),
-        name,
-        "500g/盒",
-        str(ordered),
-        "12",
-        "1",
-        "12",
-        str(12 - ordered),
-        unit,
-        amount,
+        "04:00",
+        "06:00",
     ]
-
-
-def without_names(rows: list[list[str]]) -> list[list[str]]:
-    return [["", "", *row[2:]] if row and row[0] != "合计" else row for row in rows]
 
 
 async def test_the_supplier_downloads_its_purchase_order_as_csv_and_xlsx(db, gql):
     shop, po_id, _ = await priced_day(db)
     token = await supplier_user(db, shop.extra["supplier_id"])
-    urls = await gql("{ purchaseOrders { nodes { id downloadUrls { csv xlsx } } } }", token=token)
+    urls = await gql(
+        "{ purchaseOrders { nodes { id downloadUrls { csv xlsx pdf } } } }", token=token
+    )
     (node,) = urls["data"]["purchaseOrders"]["nodes"]
     gid = encode("PurchaseOrder", po_id)
     assert node["id"] == gid
     assert node["downloadUrls"] == {
-        "csv": f"/exports/purchase-orders/{gid}.csv",
-        "xlsx": f"/exports/purchase-orders/{gid}.xlsx",
+        fmt: f"/exports/purchase-orders/{gid}.{fmt}" for fmt in ("csv", "xlsx", "pdf")
     }
 
     response = await get(gql, node["downloadUrls"]["csv"], token)
@@ -105,22 +136,23 @@ async def test_the_supplier_downloads_its_purchase_order_as_csv_and_xlsx(db, gql
     assert f'filename="purchase-order-{po_id}-{day}-r1.csv"' in disposition
     assert unquote(disposition.split("filename*=UTF-8''")[1]) == f"采购单-{po_id}-{day}-第1版.csv"
 
+    # One table: one heading row, every row as wide, each carrying the PO's
+    # facts (number, revision, supplier contact, warehouse, date and slot).
     rows = csv_rows(response.content)
-    assert rows[0] == PO_HEADER
-    async with db.sessions() as session:
-        po = await session.get(PurchaseOrder, po_id)
-        supplier = await session.get(Supplier, shop.extra["supplier_id"])
-        assert po is not None and supplier is not None
-    assert {(r[0], r[1]) for r in rows[1:-1]} == {(supplier.name, rows[1][1])}
-    assert rows[1][1].startswith("仓-")
+    assert rows[0] == CSV_HEADER
+    assert {len(row) for row in rows} == {len(CSV_HEADER)}
+    assert [row for row in rows if row == CSV_HEADER] == [CSV_HEADER]
+    expected_facts = await facts(db, shop, po_id)
+    assert all(row[:11] == expected_facts for row in rows[1:])
+    first = shop.extra["product_id"]
+    assert [row[11] for row in rows[1:]] == [str(first), str(first + 1)]
     # 5 units → one case of 12 at 12.99; 1 unit → one case of 12 at 0.05.
-    assert without_names(rows[1:-1]) == [
-        po_line(shop, 1, "商品0", 5, "12.99", "155.88"),
-        po_line(shop, 1, "商品1", 1, "0.05", "0.60"),
+    assert lines_of(rows) == [
+        po_line("商品0", 12, "12.99", "155.88"),
+        po_line("商品1", 12, "0.05", "0.60"),
     ]
-    total = rows[-1]
-    assert total == ["合计", *[""] * 11, "156.48"]
-    assert Decimal(total[-1]) == sum(Decimal(r[-1]) for r in rows[1:-1])
+    assert {row[-1] for row in rows[1:]} == {"156.48"}
+    assert Decimal("156.48") == sum(Decimal(r[19]) for r in rows[1:])
 
     response = await get(gql, node["downloadUrls"]["xlsx"], token)
     assert response.status_code == 200, response.text
@@ -128,21 +160,51 @@ async def test_the_supplier_downloads_its_purchase_order_as_csv_and_xlsx(db, gql
     assert 'filename="purchase-order-' in response.headers["content-disposition"]
     sheet = xlsx_sheet(response.content)
     cells = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert cells[0] == PO_HEADER
-    assert all(sheet.cell(row=1, column=c).font.bold for c in range(1, 14))
-    assert not sheet.cell(row=2, column=1).font.bold
-    for line, expected in zip(cells[1:-1], rows[1:-1], strict=True):
-        assert line[:2] == expected[:2]
-        assert isinstance(line[2], datetime) and line[2].date() == shop.delivery_date
-        quantities = line[3:4] + line[6:11]
-        assert all(type(q) is int for q in quantities), quantities
-        assert [str(q) for q in quantities] == expected[3:4] + expected[6:11]
-        assert line[4:6] == expected[4:6]
-        assert all(isinstance(m, (int, float)) for m in line[11:])
-        assert [f"{m:.2f}" for m in line[11:]] == expected[11:]
-    assert cells[-1][0] == "合计" and f"{cells[-1][-1]:.2f}" == "156.48"
-    assert sheet.cell(row=2, column=13).number_format == "0.00"
-    assert sheet.column_dimensions["A"].width >= 10
+    number, revision, issued, supplier, contact, phone, warehouse, address = expected_facts[:8]
+    assert cells[0][0] == f"采购单 {number}" and sheet.cell(row=1, column=1).font.bold
+    block = {row[0]: row[1] for row in cells[1:11]}
+    assert block["采购单号"] == number and block["版本"] == int(revision)
+    assert block["签发日期"].date().isoformat() == issued
+    assert (block["供应商"], block["联系人"], block["联系电话"]) == (supplier, contact, phone)
+    assert (block["收货仓库"], block["仓库地址"]) == (warehouse, address)
+    assert block["送货日期"].date() == shop.delivery_date
+    assert block["送货时段"] == "04:00-06:00"
+    heading = cells.index([*LINES_HEADER, *[None] * (len(cells[0]) - len(LINES_HEADER))])
+    assert all(sheet.cell(row=heading + 1, column=c).font.bold for c in range(1, 11))
+    lines = cells[heading + 1 : heading + 3]
+    assert [line[:10] for line in lines] == [
+        [1, first, "商品0", "500g/盒", "常温", 12, 1, 12, 12.99, 155.88],
+        [2, first + 1, "商品1", "500g/盒", "常温", 12, 1, 12, 0.05, 0.6],
+    ]
+    assert all(type(q) is int for line in lines for q in line[5:8])
+    total = cells[heading + 3]
+    assert total[0] == "合计" and total[6:8] == [2, 24] and f"{total[9]:.2f}" == "156.48"
+    assert sheet.cell(row=heading + 2, column=10).number_format == "0.00"
+    assert [c for c in cells[-1] if c] == ["供应商签字", "仓库收货人签字"]
+
+
+async def test_the_purchase_order_prints_as_a_pdf(db, gql):
+    shop, po_id, _ = await priced_day(db)
+    token = await supplier_user(db, shop.extra["supplier_id"])
+    url = f"/exports/purchase-orders/{encode('PurchaseOrder', po_id)}.pdf"
+    response = await get(gql, url, token)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    day = shop.delivery_date.isoformat()
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    assert f'filename="purchase-order-{po_id}-{day}-r1.pdf"' in disposition
+    assert response.content.startswith(b"%PDF-")
+    assert b"/FontFile2" in response.content  # the Chinese font travels inside
+    text = pdf_text(response.content)
+    if text is not None:
+        for fact in await facts(db, shop, po_id):
+            if fact not in ("1", "04:00", "06:00"):
+                assert fact in text, fact
+        # pdftotext drops the spaces between Chinese characters and digits.
+        flat = "".join(text.split())
+        assert "04:00-06:00" in flat and "156.48" in flat and "第1页/共1页" in flat
+        assert "供应商（签字/盖章）" in flat and "仓库收货人（签字）" in flat
 
 
 async def test_nobody_else_can_tell_a_purchase_order_exists(db, gql):
@@ -167,7 +229,7 @@ async def test_nobody_else_can_tell_a_purchase_order_exists(db, gql):
 
     assert (await get(gql, url, shop.operator_token)).status_code == 200
     for bad in (
-        url.replace(".csv", ".pdf"),
+        url.replace(".csv", ".svg"),
         "/exports/purchase-orders/not-an-id.csv",
         f"/exports/purchase-orders/{po_id}.csv",  # numeric ids are not accepted
         f"/exports/purchase-orders/{encode('Warehouse', po_id)}.csv",
@@ -190,19 +252,24 @@ async def test_earlier_revisions_stay_downloadable(db, gql):
 
     current = await get(gql, url, token)
     assert "-r2.csv" in current.headers["content-disposition"]
-    assert without_names(csv_rows(current.content)[1:-1])[0] == po_line(
-        shop, 2, "商品0", 3, "12.99", "155.88"
-    )
+    (line,) = [row for row in csv_rows(current.content)[1:] if row[12] == "商品0"]
+    assert line[1] == "2" and line[12:20] == po_line("商品0", 12, "12.99", "155.88")
     first = await get(gql, f"{url}?revision=1", token)
     assert first.status_code == 200
-    assert without_names(csv_rows(first.content)[1:-1])[0] == po_line(
-        shop, 1, "商品0", 5, "12.99", "155.88"
-    )
+    (line,) = [row for row in csv_rows(first.content)[1:] if row[12] == "商品0"]
+    async with db.sessions() as session:
+        po = await session.get(PurchaseOrder, po_id)
+        assert po is not None
+    # The first revision was issued when the PO was created.
+    assert line[1:3] == ["1", po.created_at.astimezone(db.settings.zone).date().isoformat()]
+    pdf = await get(gql, f"{url.removesuffix('.csv')}.pdf?revision=1", token)
+    assert pdf.status_code == 200 and "-r1.pdf" in pdf.headers["content-disposition"]
     assert (await get(gql, f"{url}?revision=3", token)).status_code == 404
     body = await gql(
         "query($id: ID!) { node(id: $id) { ... on PurchaseOrder { downloadUrls(revision: 1) "
-        "{ csv } } } }",
+        "{ csv pdf } } } }",
         {"id": encode("PurchaseOrder", po_id)},
         token=token,
     )
-    assert body["data"]["node"]["downloadUrls"]["csv"] == f"{url}?revision=1"
+    links = body["data"]["node"]["downloadUrls"]
+    assert links == {"csv": f"{url}?revision=1", "pdf": url.replace(".csv", ".pdf?revision=1")}

@@ -7,7 +7,6 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -16,10 +15,10 @@ from reportlab import rl_config
 from reportlab.platypus import Paragraph
 
 from api.graphql.ids import encode
-from fulfilment.campaigns.models import StorageZone
+from fulfilment.routing.documents import loading
 from fulfilment.routing.documents import pdf as printing
-from fulfilment.routing.documents.sheets import PickItem, RouteSheet, SheetStop, ZonePick
 from kernel.accounts import Role
+from tests.fulfilment.routing.route_sheets import long_sheet
 from tests.support.routing import POINT_NAMES, sorted_day, store_plan
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -93,11 +92,12 @@ async def test_the_route_sheet_csv_lists_the_stops_in_order_with_their_pick_list
     assert route["送货日期"] == day.shop.delivery_date.isoformat()
 
     taozihu, lushan = POINT_NAMES[0], POINT_NAMES[1]
-    assert [(r[0], r[1], r[4], r[5]) for r in stops[1:]] == [
+    assert stops[0][3] == "团长" and all(r[3] for r in stops[1:])
+    assert [(r[0], r[1], r[5], r[6]) for r in stops[1:]] == [
         ("1", lushan, "07:00–11:00", "06:30"),
         ("2", taozihu, "07:00–11:00", "07:00"),
     ]
-    assert [r[6:] for r in stops[1:]] == [["1", "2.0"], ["1", "3.0"]]
+    assert [r[7:] for r in stops[1:]] == [["1", "2.0"], ["1", "3.0"]]
     assert picks[0] == ["序号", "自提点", "存储区", "商品", "单位", "数量"]
     assert picks[1:] == [
         ["1", lushan, "常温", "商品0", "500g/盒", "4"],
@@ -118,7 +118,21 @@ async def test_the_route_sheet_pdf_is_an_a4_document_naming_the_vehicle(db, gql)
     pages = re.findall(rb"/Type /Page\b(?!s)", body)
     assert len(pages) == 1
     assert b"/MediaBox [ 0 0 595.2756 841.8898 ]" in body  # A4 in points
-    assert b"STSong-Light" in body
+    # The Chinese glyphs travel in the file (a TrueType subset), not the reader's fonts.
+    assert b"/FontFile2" in body and b"STSong-Light" not in body
+
+
+async def test_the_loading_detail_is_a_pdf_of_the_same_route(db, gql):
+    _, plan, dispatcher = await day_and_plan(db)
+    url = sheet_url(plan.plan_id, 1, "pdf") + "?kind=loading"
+    response = await get(gql, url, dispatcher)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert "装车明细" in pdf_info(response.content, "Title")
+    assert b"/FontFile2" in response.content
+    for bad in ("?kind=loading", "?kind=labels"):
+        refused = await get(gql, sheet_url(plan.plan_id, 1, "csv") + bad, dispatcher)
+        assert refused.status_code == 400, bad
 
 
 async def test_the_map_draws_one_line_per_route_and_marks_the_unserved(db, gql):
@@ -138,8 +152,14 @@ async def test_the_map_draws_one_line_per_route_and_marks_the_unserved(db, gql):
     assert len(svg.findall(f".//{SVG}g[@id='unserved']/{SVG}path")) == 1
     assert len(svg.findall(f".//{SVG}g[@id='stops']/{SVG}circle")) == 2
     assert svg.find(f"{SVG}rect[@class='warehouse']") is not None
+    assert len(svg.findall(f".//{SVG}g[@id='labels']/{SVG}g[@class='label']")) == 2
     legend = [t.text for t in svg.findall(f".//{SVG}g[@id='legend']/{SVG}text")]
-    assert "第1线 · 1 站 · 10.0 km" in legend and "未服务：1 个自提点" in legend
+    assert "Route 1: 1 stops, 10.0 km" in legend and "Unserved: 1 points" in legend
+    # Whatever is drawn reads without a Chinese font; names are in tooltips.
+    drawn = [t.text or "" for t in svg.iter(f"{SVG}text")]
+    assert drawn and all(text.isascii() for text in drawn)
+    tooltips = [t.text or "" for t in svg.findall(f".//{SVG}g[@id='stops']/{SVG}circle/{SVG}title")]
+    assert any(POINT_NAMES[1] in tip for tip in tooltips)
 
 
 async def test_only_dispatchers_operators_and_drivers_can_tell_a_plan_exists(db, gql):
@@ -152,6 +172,7 @@ async def test_only_dispatchers_operators_and_drivers_can_tell_a_plan_exists(db,
     missing = await get(gql, map_url(plan.plan_id + 1000), dispatcher)
     assert (missing.status_code, missing.json()) == (404, {"code": "NOT_FOUND"})
     urls = [sheet_url(plan.plan_id, 1, "csv"), sheet_url(plan.plan_id, 1, "pdf")]
+    urls.append(sheet_url(plan.plan_id, 1, "pdf") + "?kind=loading")
     urls.append(map_url(plan.plan_id))
     for url in urls:
         for token in (day.shop.leader_token, supplier, customer):
@@ -170,7 +191,7 @@ async def test_the_plan_and_its_routes_give_their_download_urls(db, gql):
     _, plan, dispatcher = await day_and_plan(db, routes="two")
     body = await gql(
         """query($id: ID!) { node(id: $id) { ... on RoutePlan {
-             downloadUrls { mapSvg } routes { number downloadUrls { csv pdf } } } } }""",
+             downloadUrls { mapSvg } routes { number downloadUrls { csv pdf loadingPdf } } } } }""",
         {"id": encode("RoutePlan", plan.plan_id)},
         token=dispatcher,
     )
@@ -179,48 +200,27 @@ async def test_the_plan_and_its_routes_give_their_download_urls(db, gql):
     urls = [found["downloadUrls"]["mapSvg"]]
     for route in found["routes"]:
         assert route["downloadUrls"]["csv"] == sheet_url(plan.plan_id, route["number"], "csv")
-        urls += [route["downloadUrls"]["csv"], route["downloadUrls"]["pdf"]]
+        loading = route["downloadUrls"]["loadingPdf"]
+        assert loading == sheet_url(plan.plan_id, route["number"], "pdf") + "?kind=loading"
+        urls += [route["downloadUrls"]["csv"], route["downloadUrls"]["pdf"], loading]
     for url in urls:
         assert (await get(gql, url, dispatcher)).status_code == 200, url
 
 
-def test_the_pdf_is_the_one_plain_reportlab_paragraphs_print(monkeypatch: pytest.MonkeyPatch):
-    # The sheet's paragraphs break their lines once per width, however often
-    # platypus wraps them; nothing printed may change for it: long names that
-    # wrap, and a stop whose pick list runs over a page.
+def test_the_pdfs_are_the_ones_plain_reportlab_paragraphs_print(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # The paragraphs break their lines once per width, however often platypus
+    # wraps them; nothing printed may change for it: long names that wrap,
+    # and a stop whose goods run over a page.
     monkeypatch.setattr(rl_config, "invariant", 1)  # no time stamps, no random file id
-    start = datetime(2026, 11, 23, 22, tzinfo=UTC)
-    stops = [
-        SheetStop(
-            position=n,
-            name="桃子湖社区团购自提点" * (n % 3 + 1),
-            address="长沙市岳麓区麓山南路" * 2,
-            phone="13800138000",
-            window_start=time(7),
-            window_end=time(11),
-            arrival=start + timedelta(minutes=20 * n),
-            totes=3,
-            weight_g=12_500,
-            zones=[
-                ZonePick(
-                    zone,
-                    2,
-                    [
-                        PickItem("特级赣南脐橙" * (i % 4 + 1), "5kg/箱", i + 1)
-                        for i in range(70 if n == 2 else 12)
-                    ],
-                )
-                for zone in (StorageZone.AMBIENT, StorageZone.CHILLED)
-            ],
-        )
-        for n in range(1, 9)
-    ]
-    sheet = RouteSheet(
-        1, 1, date(2026, 11, 24), "中心仓", "Truck 1号", start, start, 42_000, 99_000, 24, stops
-    )
-    memoised = printing.route_sheet_pdf(sheet)
-    monkeypatch.setattr(
-        printing, "_p", lambda text, style=printing._TEXT: Paragraph(escape(text), style)
-    )
-    assert printing.route_sheet_pdf(sheet) == memoised
-    assert len(re.findall(rb"/Type /Page\b(?!s)", memoised)) > 3
+    sheet = long_sheet(stops=8, items=lambda n: 70 if n == 2 else 12)
+    memoised = (printing.route_sheet_pdf(sheet), loading.loading_pdf(sheet))
+
+    def plain(text: str, style: Any = None) -> Paragraph:
+        return Paragraph(escape(text), style or printing.styles().text)
+
+    monkeypatch.setattr(printing, "para", plain)
+    monkeypatch.setattr(loading, "para", plain)
+    assert (printing.route_sheet_pdf(sheet), loading.loading_pdf(sheet)) == memoised
+    assert len(re.findall(rb"/Type /Page\b(?!s)", memoised[1])) > 3
