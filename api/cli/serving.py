@@ -4,8 +4,10 @@ db upgrade, schema export and users create."""
 from __future__ import annotations
 
 import logging
+import os
+import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,6 +17,9 @@ from api.migrate import migrate as migrate  # re-exported: tests and scripts imp
 from kernel.accounts import Role, create_user
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
 from kernel.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from api.demo.run import DemoResult
 
 
 @db_app.command("upgrade")
@@ -165,18 +170,38 @@ def demo(
 ) -> None:
     """Build a Changsha region, run one whole day, then serve it."""
     from api.demo.run import DemoOptions, run_demo
-    from api.demo.tokens import examples
 
     options = DemoOptions(size=size, seed=seed, out=out_dir, database_url=database_url)
     _quiet_job_runner()
     result = _run(run_demo(options, get_settings(), out))
-    out.print(f"\n[bold]Documents[/bold] in {out_dir}/ ({len(result.files)} files)")
+    note = f"{len(result.files)} files"
+    if result.cleared:
+        note += f"; an earlier demo's {result.cleared} documents removed, nothing else touched"
+    out.print(f"\n[bold]Documents[/bold] in {out_dir}/ ({note})")
     out.print(f"[bold]Database[/bold] {result.settings.database_url}", highlight=False)
+    _print_sign_ins(result, host, port)
     if not serve_after:
+        out.print("\n[bold]Serve it later[/bold] (the tokens above stay valid):")
+        out.print(f"  {serve_command(result.settings, port)}", highlight=False, soft_wrap=True)
         return
     import uvicorn
 
     from api.http.app import create_app
+
+    # Jobs inline (SQLite): without the app's lifespan, so without its
+    # periodic sweeps. The demo's day ran ahead of the real clock (delivery
+    # tomorrow, settlement next week); the sweeps act on the real clock and
+    # would only find nothing to do. Jobs started through the API still
+    # run. (On PostgreSQL the sweeps belong to workers.)
+    app = create_app(result.settings)
+    if result.settings.jobs_inline:
+        uvicorn.run(app, host=host, port=port, access_log=False, lifespan="off")
+    else:
+        uvicorn.run(app, host=host, port=port, access_log=False)
+
+
+def _print_sign_ins(result: DemoResult, host: str, port: int) -> None:
+    from api.demo.tokens import examples
 
     out.print(
         f"\n[bold]GraphiQL[/bold] at http://{host}:{port}/graphql: set the header, run the query."
@@ -184,16 +209,17 @@ def demo(
     for example in examples(result):
         out.print(f"\n[bold]{example.role}[/bold]  Authorization: Bearer {example.token}")
         out.print(f"  {example.query}", highlight=False, soft_wrap=True)
-    # Jobs inline (SQLite): without the app's lifespan, so without its
-    # periodic sweeps. The demo's day ran ahead of the real clock (delivery
-    # tomorrow, settlement next week) and a sweep on the real clock would
-    # refuse to settle an earlier period every hour. Jobs started through
-    # the API still run. (On PostgreSQL the sweeps belong to workers.)
-    app = create_app(result.settings)
-    if result.settings.jobs_inline:
-        uvicorn.run(app, host=host, port=port, access_log=False, lifespan="off")
-    else:
-        uvicorn.run(app, host=host, port=port, access_log=False)
+
+
+def serve_command(settings: Settings, port: int = 8000) -> str:
+    """The shell command that serves the demo's database later: the same
+    database, and the same token secret when one was set (the printed
+    tokens were signed with it)."""
+    env = [f"TUANGOU_DATABASE_URL={shlex.quote(settings.database_url)}"]
+    if os.environ.get("TUANGOU_TOKEN_SECRET"):
+        env.append('TUANGOU_TOKEN_SECRET="$TUANGOU_TOKEN_SECRET"')
+    port_option = f" --port {port}" if port != 8000 else ""
+    return " ".join(env) + f" tuangou serve{port_option}"
 
 
 @schema_app.command("export")

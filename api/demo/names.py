@@ -1,22 +1,106 @@
-"""The demo region's words: Changsha's districts and estates, suppliers, and
-a catalogue of everyday group-buying goods with their units, weights and
-case packs."""
+"""The demo region's words: Changsha's districts (where each lies, its
+estates and roads), residents' names and mobile numbers, suppliers, and a
+catalogue of everyday group-buying goods with their units, weights and case
+packs."""
 
 from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
 
 from fulfilment.campaigns.catalog import ProductDraft
 from fulfilment.campaigns.models import StorageZone
 
-DISTRICTS = ("岳麓区", "开福区", "雨花区", "天心区", "芙蓉区", "望城区", "长沙县")
-ESTATES = (
-    "桃子湖", "湘江世纪城", "东塘", "书院路", "马王堆", "梅溪湖", "洋湖", "麓谷", "枫林",
-    "望月湖", "侯家塘", "四方坪", "万家丽", "星沙", "月湖", "德思勤", "阜埠河", "观沙岭",
-    "金星", "高桥", "砂子塘", "左家塘", "新河", "伍家岭", "喜盈门", "圭塘", "黎托", "洞井",
+
+@dataclass(frozen=True)
+class District:
+    """A district of the demo city: its centre (WGS-84, approximate) and the
+    estates and roads of its own that a point there is named after."""
+
+    name: str
+    centre: tuple[float, float]
+    estates: tuple[str, ...]
+    roads: tuple[str, ...]
+
+
+# Changsha's districts, each at roughly its real place around the centre the
+# demo's points are spread about (city_day's (28.2282, 112.9388), ±15 km):
+# a point takes the name of the nearest centre, so a cluster of neighbours
+# shares a district (two at most where it straddles a border).
+DISTRICTS = (
+    District("岳麓区", (28.2150, 112.8850),
+             ("桃子湖", "梅溪湖", "洋湖", "麓谷", "枫林", "望月湖", "阜埠河", "观沙岭"),
+             ("麓山路", "枫林一路", "岳麓大道", "桐梓坡路", "潇湘中路", "银盆南路")),
+    District("望城区", (28.3400, 112.8400),
+             ("金星", "高塘岭", "月亮岛", "丁字湾", "白沙洲", "斑马湖"),
+             ("金星北路", "雷锋大道", "郭亮路", "普瑞大道", "旺旺路")),
+    District("开福区", (28.2750, 112.9850),
+             ("湘江世纪城", "四方坪", "月湖", "伍家岭", "新河", "马栏山", "洪山"),
+             ("湘江北路", "芙蓉北路", "三一大道", "中山路", "营盘路", "福城路")),
+    District("芙蓉区", (28.2000, 113.0200),
+             ("马王堆", "东屯渡", "火星", "朝阳", "定王台", "万家丽"),
+             ("五一大道", "人民东路", "八一路", "远大路", "解放东路", "韶山北路")),
+    District("天心区", (28.1350, 112.9750),
+             ("书院路", "侯家塘", "南湖", "坡子街", "暮云", "青园"),
+             ("书院路", "劳动西路", "芙蓉南路", "湘府西路", "城南路", "友谊路")),
+    District("雨花区", (28.1400, 113.0400),
+             ("东塘", "左家塘", "圭塘", "黎托", "洞井", "德思勤", "砂子塘", "喜盈门"),
+             ("韶山中路", "劳动东路", "万家丽中路", "香樟路", "曙光中路", "圭白路")),
+    District("长沙县", (28.2500, 113.0800),
+             ("星沙", "泉塘", "榔梨", "黄花", "湘龙", "松雅湖"),
+             ("开元路", "星沙大道", "东八线", "滨湖路", "望仙路")),
 )  # fmt: skip
 ESTATE_KINDS = ("小区", "花园", "社区", "家园", "新村", "公寓")
-ROADS = ("麓山路", "芙蓉中路", "韶山北路", "五一大道", "湘江中路", "劳动西路", "人民东路")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国红梅兰春燕志文"
+# Mainland mobile number prefixes in real use (China Mobile, Unicom, Telecom).
+MOBILE_PREFIXES = (
+    "134", "135", "136", "137", "138", "139", "147", "150", "151", "152", "157", "158",
+    "159", "178", "182", "183", "187", "188", "130", "131", "132", "155", "156", "166",
+    "175", "176", "185", "186", "133", "149", "153", "173", "177", "180", "181", "189",
+    "191", "199",
+)  # fmt: skip
+
+
+def nearest_district(lat: float, lon: float) -> District:
+    """The district whose centre is nearest (an equirectangular distance:
+    exact enough across one city)."""
+    scale = math.cos(math.radians(lat))
+    return min(
+        DISTRICTS,
+        key=lambda d: (d.centre[0] - lat) ** 2 + ((d.centre[1] - lon) * scale) ** 2,
+    )
+
+
+class People:
+    """Plausible residents: distinct names (a surname and one or two given
+    characters) and distinct 11-digit mobile numbers with real prefixes."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._names: set[str] = set()
+        self._phones: set[str] = set()
+
+    def name(self, *, unique: bool = True) -> str:
+        """A name; ``unique`` ones are never handed out twice (there are some
+        35,000 to draw from, the large demo asks for 600)."""
+        rng = self._rng
+        while True:
+            given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+            name = rng.choice(SURNAMES) + given
+            if not unique or name not in self._names:
+                self._names.add(name)
+                return name
+
+    def phone(self) -> str:
+        """A mobile number not handed out before (users' phones are unique)."""
+        while True:
+            phone = self._rng.choice(MOBILE_PREFIXES) + f"{self._rng.randrange(10**8):08d}"
+            if phone not in self._phones:
+                self._phones.add(phone)
+                return phone
+
 
 # Suppliers, each with the categories it sells: a specialist per trade when
 # the region has eight suppliers, fewer and broader wholesalers when it has

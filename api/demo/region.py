@@ -16,16 +16,13 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo.names import (
-    DISTRICTS,
     ESTATE_KINDS,
-    ESTATES,
-    GIVEN,
-    ROADS,
     SUPPLIERS,
-    SURNAMES,
+    People,
     catalogue,
     group_price_fen,
     list_price_fen,
+    nearest_district,
 )
 from api.demo.sizes import Scale
 from api.demo.steps import Steps
@@ -91,10 +88,6 @@ class Region:
     items: list[Item] = field(default_factory=list)
 
 
-def person(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
-
-
 async def build_region(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -108,6 +101,9 @@ async def build_region(
     # the rest are pickup points in neighbourhood-sized clusters.
     coordinates = city_day(scale.pickup_points, 1, seed=rng.randrange(2**31), centre=CHANGSHA)
     depot, *spots = coordinates.coordinates or []
+    # Names and phones from a generator of their own: distinct, and drawing
+    # them does not shift the rest of the seed's day.
+    people = People(random.Random(rng.randrange(2**31)))
     with steps.step("Warehouse, suppliers, catalogue, fleet") as bar:
         async with unit_of_work(sessions) as session:
             region = await _warehouse_and_fleet(session, settings, scale, depot)
@@ -115,11 +111,11 @@ async def build_region(
         bar.note = f"{scale.suppliers} suppliers, {scale.products} products"
     with steps.step("Leaders and pickup points", total=len(spots)) as bar:
         async with unit_of_work(sessions) as session:
-            await _leaders(session, settings, region, spots, rng, bar.advance)
+            await _leaders(session, settings, region, spots, people, bar.advance)
         bar.note = f"{len(region.points)} approved"
     with steps.step("Customers and their tokens") as bar:
         async with unit_of_work(sessions) as session:
-            await _customers(session, settings, region, scale.customers, rng)
+            await _customers(session, settings, region, scale.customers, rng, people)
         bar.note = f"{len(region.customers):,} customers"
     with steps.step("Campaign") as bar:
         async with unit_of_work(sessions) as session:
@@ -137,10 +133,12 @@ async def _warehouse_and_fleet(
     dispatcher, dispatcher_token = await create_user(
         session, name="调度老李", role=Role.DISPATCHER, secret=settings.token_secret
     )
+    # Named after the district it stands in, like the pickup points.
+    district = nearest_district(*depot)
     warehouse = await create_warehouse(
         session,
-        name="长沙望城中心仓",
-        address="长沙市望城区金星北路 1 号",
+        name=f"长沙{district.name}中心仓",
+        address=f"长沙市{district.name}{district.roads[0]} 1 号",
         location=LatLon(*depot),
         created_by=operator,
     )
@@ -161,7 +159,10 @@ async def _warehouse_and_fleet(
     for category, bps in CATEGORY_RATES_BPS.items():
         await set_category_rate(session, category, bps, operator, operator.created_at)
     region = Region(operator.id, dispatcher.id, warehouse.id, campaign_id=0)
-    region.tokens.update(operator=operator_token, dispatcher=dispatcher_token)
+    _, driver_token = await create_user(
+        session, name="司机小陈", role=Role.DRIVER, secret=settings.token_secret
+    )
+    region.tokens.update(operator=operator_token, dispatcher=dispatcher_token, driver=driver_token)
     return region
 
 
@@ -193,26 +194,21 @@ async def _leaders(
     settings: Settings,
     region: Region,
     spots: list[tuple[float, float]],
-    rng: random.Random,
+    people: People,
     advance: Callable[[], None],
 ) -> None:
     operator = await session.get(User, region.operator_id)
     assert operator is not None
+    buildings: dict[str, int] = {}
     for index, (lat, lon) in enumerate(spots):
-        phone = f"138{index:08d}"
-        estate = f"{rng.choice(ESTATES)}{rng.choice(ESTATE_KINDS)}"
-        district = rng.choice(DISTRICTS)
-        opens, closes = rng.choice(WINDOWS)
-        draft = applications.PickupPointDraft(
-            name=f"{district}·{estate}{index % 9 + 1}栋",
-            address=f"长沙市{district}{rng.choice(ROADS)} {rng.randint(1, 999)} 号{estate}",
-            location=LatLon(lat, lon),
-            window_start=opens,
-            window_end=closes,
-            contact_phone=phone,
-        )
+        phone = people.phone()
+        draft = _point_draft(lat, lon, index, phone, buildings)
         user, token = await create_user(
-            session, name=person(rng), role=Role.CUSTOMER, secret=settings.token_secret, phone=phone
+            session,
+            name=people.name(),
+            role=Role.CUSTOMER,
+            secret=settings.token_secret,
+            phone=phone,
         )
         leader = await applications.apply(session, user, draft)
         await applications.approve(session, leader.id, operator)
@@ -223,8 +219,38 @@ async def _leaders(
         advance()
 
 
+def _point_draft(
+    lat: float, lon: float, index: int, phone: str, buildings: dict[str, int]
+) -> applications.PickupPointDraft:
+    """A point named after where it is: the nearest district's, and within it
+    an estate and road picked by the ~500 m cell the point falls in, so
+    neighbours share an estate and a street; the building number counts up
+    per estate so no two points share a name. ``buildings`` carries the count."""
+    district = nearest_district(lat, lon)
+    cell = round(lat * 200) * 31 + round(lon * 200)  # 0.005° cells
+    estate = (
+        district.estates[cell % len(district.estates)] + ESTATE_KINDS[cell // 3 % len(ESTATE_KINDS)]
+    )
+    buildings[estate] = building = buildings.get(estate, 0) + 1
+    road = district.roads[cell // 7 % len(district.roads)]
+    opens, closes = WINDOWS[index % len(WINDOWS)]
+    return applications.PickupPointDraft(
+        name=f"{district.name}·{estate}{building}栋",
+        address=f"长沙市{district.name}{road} {cell % 397 + 1} 号{estate}{building}栋",
+        location=LatLon(lat, lon),
+        window_start=opens,
+        window_end=closes,
+        contact_phone=phone,
+    )
+
+
 async def _customers(
-    session: AsyncSession, settings: Settings, region: Region, count: int, rng: random.Random
+    session: AsyncSession,
+    settings: Settings,
+    region: Region,
+    count: int,
+    rng: random.Random,
+    people: People,
 ) -> None:
     """Customers and a token each in two bulk INSERTs (``create_user``
     flushes twice per user, and ORM objects cost more than the rows), with the
@@ -233,8 +259,8 @@ async def _customers(
         await session.scalars(
             insert(User).returning(User.id, sort_by_parameter_order=True),
             [
-                {"name": person(rng), "role": Role.CUSTOMER, "phone": f"139{n:08d}"}
-                for n in range(count)
+                {"name": people.name(unique=False), "role": Role.CUSTOMER, "phone": people.phone()}
+                for _ in range(count)
             ],
         )
     ).all()
@@ -251,6 +277,7 @@ async def _customers(
         Customer(user_id, token, _home_point(rng, len(region.points)))
         for user_id, token in zip(ids, tokens, strict=True)
     ]
+    region.tokens["customer"] = tokens[0]
 
 
 def _home_point(rng: random.Random, points: int) -> int:

@@ -56,6 +56,7 @@ class DemoResult:
     delivery_date: str
     wall_s: float
     timings: list[Timing] = field(default_factory=list)
+    cleared: int = 0  # an earlier demo's documents removed from the out directory
 
 
 def demo_database(options: DemoOptions) -> str:
@@ -127,4 +128,5 @@ async def run_demo(options: DemoOptions, base: Settings, console: Console) -> De
         timeline.delivery_date.isoformat(),
         wall,
         steps.timings,
+        artifacts.cleared,
     )

@@ -17,7 +17,7 @@ class Example:
 
 
 def examples(result: DemoResult) -> list[Example]:
-    """Operator, leader, supplier and dispatcher, in that order."""
+    """Operator, leader, supplier, dispatcher, driver and customer, in that order."""
     day = result.delivery_date
     warehouse = encode("Warehouse", result.warehouse_id)
     queries = {
@@ -36,6 +36,14 @@ def examples(result: DemoResult) -> list[Example]:
         "dispatcher": (
             f'{{ routePlans(warehouseId: "{warehouse}", deliveryDate: "{day}") '
             "{ nodes { status km vehiclesUsed stopCount downloadUrls { mapSvg } } } }"
+        ),
+        "driver": (
+            f'{{ publishedRoutes(warehouseId: "{warehouse}", deliveryDate: "{day}") '
+            "{ number km stops { position arrivedAt handedOverAt pickupPoint { name } } } }"
+        ),
+        "customer": (
+            "{ viewer { name role } myOrders(first: 5) "
+            "{ nodes { number status totalFen lines { quantity product { name } } } } }"
         ),
     }
     return [Example(role, result.tokens[role], query) for role, query in queries.items()]

@@ -1,17 +1,26 @@
 """Jobs of the commission ledger: settling a period (commission.settle,
 started by an operator or by the hourly sweep), computing levels
 (commission.levels) and the hourly sweep itself (commission.due), which
-settles the newest closed period and computes last month's levels once."""
+settles the newest closed period and computes last month's levels once.
+
+The sweep settles only a period after the latest one settled: periods are
+settled in order, and a database may hold a later settlement than the real
+clock's newest closed period (the demo's day runs on a clock ahead of the
+real one and settles next week's period). Then the sweep has nothing to do
+and says so; it does not fail every hour."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from sqlalchemy import func, select
+
 from kernel.clock import business_date, utcnow
 from kernel.jobs.registry import JobContext, job_handler, periodic
 from kernel.settings import Settings, get_settings
 from leaders.commission.levels import compute_levels, levels_computed_for, previous_month
+from leaders.commission.models import Settlement
 from leaders.commission.settlement import latest_closed_period, settle
 
 SETTLE = "commission.settle"
@@ -94,8 +103,19 @@ async def commission_due(ctx: JobContext, payload: dict[str, Any]) -> dict[str, 
         if done is None or done < month:
             result["level_accounts"] = await compute_levels(session, month, settings, now)
     await ctx.report(0.3, "levels up to date")
+    period_end = latest_closed_period(now, settings)
+    result["period_end"] = period_end.isoformat()
     async with ctx.step() as session:
-        settlement = await settle(session, now, settings)
+        latest = await session.scalar(select(func.max(Settlement.period_end)))
+        # A later period settled already: settling this earlier one would
+        # break the order. Nothing to do until the clock passes the latest.
+        ahead = latest is not None and latest > period_end
+        settlement = None if ahead else await settle(session, now, settings, period_end=period_end)
+    if settlement is None:
+        assert latest is not None
+        result["settlement_id"] = None
+        result["latest_settled"] = latest.isoformat()
+        await ctx.report(1.0, f"nothing to settle: {latest.isoformat()} is settled already")
+        return result
     result["settlement_id"] = settlement.id
-    result["period_end"] = latest_closed_period(now, settings).isoformat()
     return result

@@ -20,12 +20,12 @@ def test_an_earlier_runs_documents_are_cleared_and_nothing_else(tmp_path):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
 
-    clear_previous(tmp_path)
+    assert clear_previous(tmp_path) == len(earlier)
 
     left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert left == sorted(kept)
 
 
 def test_a_new_folder_is_fine(tmp_path):
-    clear_previous(tmp_path / "not-there-yet")
+    assert clear_previous(tmp_path / "not-there-yet") == 0
     assert not (tmp_path / "not-there-yet").exists()
