@@ -13,7 +13,7 @@ from sqlalchemy import ForeignKey, String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column
 
-from kernel.clock import utcnow
+from kernel.clock import as_utc, utcnow
 from kernel.db import Base, BigID, UTCDateTime, enum_column, fetch_row
 from kernel.errors import CommonErrorCode, DomainError
 
@@ -48,6 +48,11 @@ class ApiToken(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Access tokens of a sign-in session (kernel/identity/sessions.py) expire
+    # and belong to a session; tokens made by the CLI have neither and stay
+    # valid until revoked (service accounts).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("auth_sessions.id"), index=True)
 
 
 def token_digest(token: str, secret: str) -> str:
@@ -78,29 +83,58 @@ async def issue_token(session: AsyncSession, user: User, secret: str) -> str:
 
 
 # Built once: each request runs it, and building a statement (and its cache
-# key) cost more than running it.
+# key) cost more than running it. Revoked, expired and disabled rows are read
+# too (not filtered out), so a refusal can say why in the same one query.
 _USER_OF_TOKEN = (
-    select(*User.__table__.c)
-    .join_from(User.__table__, ApiToken.__table__, ApiToken.user_id == User.id)
-    .where(
-        ApiToken.digest == bindparam("digest"),
-        ApiToken.revoked_at.is_(None),
-        User.disabled_at.is_(None),
+    select(
+        *User.__table__.c,
+        ApiToken.revoked_at.label("token_revoked_at"),
+        ApiToken.expires_at.label("token_expires_at"),
     )
+    .join_from(User.__table__, ApiToken.__table__, ApiToken.user_id == User.id)
+    .where(ApiToken.digest == bindparam("digest"))
 )
+
+
+class TokenRefusal(Enum):
+    """Why a bearer token signed nobody in (``extensions.reason``)."""
+
+    INVALID = "INVALID"
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+    DISABLED = "DISABLED"
+
+
+async def check_token(
+    connection: AsyncConnection | AsyncSession,
+    token: str,
+    secret: str,
+    now: datetime | None = None,
+) -> tuple[User | None, TokenRefusal | None]:
+    """The active user a bearer token belongs to, or why there is none. Every
+    API request asks this, so it is one prebuilt query on a bare connection (a
+    session's ORM load cost several times the query); the user comes back
+    detached."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None, TokenRefusal.INVALID
+    row = await fetch_row(connection, _USER_OF_TOKEN, digest=token_digest(token, secret))
+    if row is None:
+        return None, TokenRefusal.INVALID
+    row = dict(row)
+    revoked_at, expires_at = row.pop("token_revoked_at"), row.pop("token_expires_at")
+    if row["disabled_at"] is not None:
+        return None, TokenRefusal.DISABLED
+    if revoked_at is not None:
+        return None, TokenRefusal.REVOKED
+    if expires_at is not None and as_utc(expires_at) <= (now or utcnow()):
+        return None, TokenRefusal.EXPIRED
+    user = User(**{**row, "role": Role(row["role"])})
+    make_transient_to_detached(user)  # as if loaded: adding it back never INSERTs
+    return user, None
 
 
 async def authenticate(
     connection: AsyncConnection | AsyncSession, token: str, secret: str
 ) -> User | None:
-    """The active user a bearer token belongs to, or None. Every API request
-    asks this, so it is one prebuilt query on a bare connection (a session's
-    ORM load cost several times the query); the user comes back detached."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None
-    row = await fetch_row(connection, _USER_OF_TOKEN, digest=token_digest(token, secret))
-    if row is None:
-        return None
-    user = User(**{**row, "role": Role(row["role"])})
-    make_transient_to_detached(user)  # as if loaded: adding it back never INSERTs
-    return user
+    """The active user a bearer token belongs to, or None (see ``check_token``)."""
+    return (await check_token(connection, token, secret))[0]

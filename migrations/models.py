@@ -10,6 +10,7 @@ from fulfilment.routing import models as routing_models
 from fulfilment.sorting import models as sorting_models
 from kernel import accounts, notifications, outbox
 from kernel.db import Base
+from kernel.identity import models as identity_models
 from kernel.jobs import models as job_models
 from leaders.commission import models as commission_models
 from leaders.points import models as point_models
@@ -22,6 +23,7 @@ __all__ = [
     "campaign_models",
     "commission_models",
     "delivery_models",
+    "identity_models",
     "job_models",
     "metadata",
     "notifications",

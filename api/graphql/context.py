@@ -12,7 +12,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from api.graphql.errors import forbidden, unauthenticated
 from api.graphql.loaders import Loaders
-from kernel.accounts import Role, User, authenticate
+from kernel.accounts import Role, User, check_token
 from kernel.jobs.queue import JobQueue
 from kernel.settings import Settings
 
@@ -28,6 +28,10 @@ class Context:
     # A bearer token was sent and refused (unknown, expired, forged): not the
     # same as sending none, which is browsing anonymously.
     token_refused: bool = False
+    # Why it was refused (EXPIRED, REVOKED, DISABLED, INVALID): the
+    # UNAUTHENTICATED error's ``extensions.reason``.
+    refusal: str | None = None
+    request: Request | WebSocket | None = field(default=None, repr=False)
     _session: AsyncSession | None = field(default=None, repr=False)
 
     @property
@@ -37,6 +41,18 @@ class Context:
         if self._session is None:
             self._session = self.read_sessions()
         return self._session
+
+    @property
+    def client_address(self) -> str | None:
+        """The caller's address (starlette's ``request.client``), for the
+        sign-in code limits."""
+        client = None if self.request is None else self.request.client
+        return None if client is None else client.host
+
+    @property
+    def token(self) -> str | None:
+        """The bearer token as sent: authSignOut ends that token's session."""
+        return None if self.request is None else bearer_token(self.request)
 
     @cached_property
     def loaders(self) -> Loaders:
@@ -63,7 +79,7 @@ class Context:
         """The signed-in viewer, if their role is one of ``roles`` (any role
         when none are named); otherwise a top-level auth error."""
         if self.viewer is None:
-            raise unauthenticated()
+            raise unauthenticated(self.refusal)
         if roles and self.viewer.role not in roles:
             raise forbidden()
         return self.viewer
@@ -76,11 +92,20 @@ async def request_viewer(
     request: Request | WebSocket, auth_engine: AsyncEngine, secret: str
 ) -> User | None:
     """The signed-in user of a request's bearer token, if any."""
+    return (await request_auth(request, auth_engine, secret))[0]
+
+
+async def request_auth(
+    request: Request | WebSocket, auth_engine: AsyncEngine, secret: str
+) -> tuple[User | None, str | None]:
+    """The signed-in user of a request's bearer token, or why a token that
+    was sent signs nobody in (None and None: no token, browsing anonymously)."""
     token = bearer_token(request)
     if not token:
-        return None
+        return None, None
     async with auth_engine.connect() as connection:
-        return await authenticate(connection, token, secret)
+        user, refusal = await check_token(connection, token, secret)
+    return user, None if refusal is None else refusal.value
 
 
 def bearer_token(request: Request | WebSocket) -> str | None:

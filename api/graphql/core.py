@@ -115,7 +115,7 @@ class CoreQuery:
     )
     def viewer(self, info: Info) -> UserType | None:
         if info.context.token_refused:
-            raise unauthenticated()
+            raise unauthenticated(info.context.refusal)
         viewer = info.context.viewer
         return None if viewer is None else UserType.of(viewer)
 

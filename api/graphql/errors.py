@@ -23,6 +23,7 @@ from fulfilment.purchasing.errors import PurchasingErrorCode
 from fulfilment.routing.errors import RoutingErrorCode
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.geo import GeoErrorCode
+from kernel.identity.errors import IdentityErrorCode
 from kernel.jobs.service import JobErrorCode
 from leaders.applications.errors import LeaderErrorCode
 from leaders.commission.errors import CommissionErrorCode
@@ -44,6 +45,7 @@ DOMAIN_CODES: tuple[type[Enum], ...] = (
     PickupErrorCode,
     PickupHelperErrorCode,
     AfterSaleErrorCode,
+    IdentityErrorCode,
 )
 
 
@@ -90,8 +92,14 @@ class ClientError(GraphQLError):
         super().__init__(message, extensions={"code": code})
 
 
-def unauthenticated() -> ClientError:
-    return ClientError("Sign in: send 'Authorization: Bearer <token>'.", "UNAUTHENTICATED")
+def unauthenticated(reason: str | None = None) -> ClientError:
+    """Not signed in; ``reason`` (EXPIRED, REVOKED, DISABLED, INVALID) says
+    why a token that was sent was refused, so a client refreshes only when
+    refreshing can help."""
+    error = ClientError("Sign in: send 'Authorization: Bearer <token>'.", "UNAUTHENTICATED")
+    if reason is not None:
+        error.extensions = {**(error.extensions or {}), "reason": reason}
+    return error
 
 
 def forbidden() -> ClientError:

@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.graphql.after_sale import mutations as after_sale
+from api.graphql.auth import mutations as auth
 from api.graphql.campaigns import mutations as campaigns
 from api.graphql.campaigns.queries import CampaignQuery
 from api.graphql.commission import mutations as commission
@@ -49,6 +50,11 @@ from kernel.settings import Settings
 
 @strawberry.type
 class Mutation:
+    auth_code_request = strawberry.mutation(resolver=auth.auth_code_request)
+    auth_sign_in = strawberry.mutation(resolver=auth.auth_sign_in)
+    auth_refresh = strawberry.mutation(resolver=auth.auth_refresh)
+    auth_sign_out = strawberry.mutation(resolver=auth.auth_sign_out)
+    session_revoke = strawberry.mutation(resolver=auth.session_revoke)
     warehouse_create = strawberry.mutation(resolver=campaigns.warehouse_create)
     leader_apply = strawberry.mutation(resolver=leaders.leader_apply)
     leader_approve = strawberry.mutation(resolver=leaders.leader_approve)

@@ -16,6 +16,9 @@ from kernel.accounts import Role, User
 if TYPE_CHECKING:
     from api.graphql.leaders.types import LeaderType
 from api.graphql.permissions import can_see_user
+from api.graphql.sessions import SessionType
+from kernel.clock import utcnow
+from kernel.identity.sessions import list_sessions
 
 UserRole = strawberry.enum(Role, name="UserRole")
 
@@ -39,6 +42,15 @@ class UserType(relay.Node):
 
         leader = await info.context.loaders.leader_by_user.load(self.id)
         return None if leader is None else LeaderType.of(leader)
+
+    @strawberry.field(description="Your own open sessions (signed-in devices); empty for others.")
+    async def sessions(self, info: Info) -> list[SessionType]:
+        viewer = info.context.viewer
+        if viewer is None or viewer.id != self.id:
+            return []
+        async with info.context.loaders.lock:  # the session is shared with sibling fields
+            rows = await list_sessions(info.context.session, viewer.id, utcnow())
+        return [SessionType.of(row) for row in rows]
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

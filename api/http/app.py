@@ -15,13 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.graphql.context import Context, bearer_token, request_viewer
+from api.graphql.context import Context, request_auth
 from api.graphql.schema import build_schema
 from api.handlers import load_job_handlers
 from api.http.downloads import export_routes
@@ -34,6 +34,11 @@ log = logging.getLogger("tuangou.api")
 
 
 WEB_DIR = Path(__file__).parents[1] / "web"
+
+
+# GraphiQL's page, loading React and GraphiQL from /app/vendor/ rather than
+# strawberry's CDN links, so that it works offline (api/web/vendor/README.md).
+GRAPHIQL_PAGE = WEB_DIR / "vendor" / "graphiql.html"
 
 
 def _engine(settings: Settings) -> AsyncEngine:
@@ -87,7 +92,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
         async def get_context(
             self, request: Request | WebSocket, response: Response | WebSocket
         ) -> Context:
-            viewer = await request_viewer(request, auth_engine, config.token_secret)
+            viewer, refusal = await request_auth(request, auth_engine, config.token_secret)
             return Context(
                 settings=config,
                 engine=engine,
@@ -95,8 +100,13 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
                 read_sessions=read_sessions,
                 queue=queue,
                 viewer=viewer,
-                token_refused=viewer is None and bearer_token(request) is not None,
+                token_refused=refusal is not None,
+                refusal=refusal,
+                request=request,
             )
+
+        async def render_graphql_ide(self, request: Request) -> Response:
+            return HTMLResponse(GRAPHIQL_PAGE.read_text(encoding="utf-8"))
 
     graphql = GraphQLApp(
         build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None

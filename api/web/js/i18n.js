@@ -90,6 +90,19 @@ const ZH = {
   AFTER_SALE_WINDOW_CLOSED: "已过售后期限",
   QUANTITY_EXCEEDED: "数量超过可退数量",
   ALREADY_DECIDED: "已经处理过了",
+  // sign-in
+  INVALID_PHONE: "请输入正确的手机号",
+  RATE_LIMITED: "请求过于频繁，请 {remaining} 秒后再试",
+  SMS_UNAVAILABLE: "短信发送失败，请稍后再试",
+  WRONG_CODE: "验证码错误，还可尝试 {remaining} 次",
+  CODE_EXPIRED: "验证码已过期，请重新获取",
+  CODE_USED: "验证码已使用，请重新获取",
+  CODE_LOCKED: "错误次数过多，请 {remaining} 秒后再试",
+  ACCOUNT_DISABLED: "账号已停用",
+  REFRESH_TOKEN_INVALID: "登录已失效，请重新登录",
+  REFRESH_TOKEN_EXPIRED: "登录已过期，请重新登录",
+  REFRESH_TOKEN_REUSED: "登录异常，已退出所有设备，请重新登录",
+  SESSION_REVOKED: "已退出登录，请重新登录",
 };
 
 /** The Chinese text of a userError (code, field, message, remaining...). */

@@ -1,0 +1,1 @@
+"""Signing in: phones, SMS codes, sessions with refresh-token rotation."""
