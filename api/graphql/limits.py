@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 # Business dates are never this far away; a year such as 0001 or 9999 makes
 # date arithmetic in jobs overflow.
@@ -90,13 +90,30 @@ class Calendar:
         return f"Between {EARLIEST.isoformat()} and {LATEST.isoformat()}."
 
     def clean(self, value: date) -> date:
+        if isinstance(value, datetime) and value.utcoffset() is None:
+            # An instant without its offset could be any of 24 hours.
+            raise Refused("INVALID", "Give the UTC offset, e.g. 2026-12-05T20:00:00+08:00.")
         day = value.date() if isinstance(value, datetime) else value
         if not EARLIEST <= day <= LATEST:
             raise Refused("OUT_OF_RANGE", self.describe())
         return value
 
 
-Limit = Text | Whole | Calendar
+@dataclass(frozen=True)
+class LocalTime:
+    """A time of day in the platform's zone: an offset would make it another
+    zone's, and comparing one with and one without an offset cannot be done."""
+
+    def describe(self) -> str:
+        return "A local time in the platform's zone, without an offset."
+
+    def clean(self, value: time) -> time:
+        if value.tzinfo is not None:
+            raise Refused("INVALID", self.describe())
+        return value
+
+
+Limit = Text | Whole | Calendar | LocalTime
 
 NAME = Text(100)
 CODE = Text(64, code=True)
@@ -150,4 +167,6 @@ def limit_for(owner: str, name: str, scalar: str) -> Limit | None:
         return _UNIT_FEN
     if scalar in ("Date", "DateTime"):
         return _CALENDAR
+    if scalar == "Time":
+        return LocalTime()
     return None

@@ -33,7 +33,10 @@ async def viewer_supplier_id(info: Info) -> int | None:
     viewer = info.context.viewer
     if viewer is None or viewer.role is not Role.SUPPLIER:
         return None
-    return await supplier_of_user(info.context.session, viewer.id)
+    # The request's read session is shared with the loaders, which sibling
+    # fields (``nodes`` of several types) run at the same time.
+    async with info.context.loaders.lock:
+        return await supplier_of_user(info.context.session, viewer.id)
 
 
 def can_see_supplier(viewer: User | None, supplier_id: int, own: int | None) -> bool:

@@ -100,6 +100,24 @@ def _same(current: list[PurchaseOrderLine], wanted: list[Demand]) -> bool:
     return have == {(d.product_id, d.ordered_units, d.case_pack, d.unit_cost_fen) for d in wanted}
 
 
+async def check_all_cut_off(session: AsyncSession, warehouse_id: int, delivery_date: date) -> None:
+    """Refuse consolidating a day whose campaigns are not all cut off yet
+    (their orders may still change). The API asks at once, the job again."""
+    pending = await session.execute(
+        select(func.count()).where(
+            Campaign.warehouse_id == warehouse_id,
+            Campaign.delivery_date == delivery_date,
+            Campaign.cutoff_processed_at.is_(None),
+        )
+    )
+    if pending.scalar_one():
+        raise DomainError(
+            CampaignErrorCode.CAMPAIGN_STARTED,
+            "Run the cutoff of every campaign for this date first.",
+            ["deliveryDate"],
+        )
+
+
 async def consolidate(
     session: AsyncSession, warehouse_id: int, delivery_date: date, now: datetime
 ) -> list[PurchaseOrder]:
@@ -114,19 +132,7 @@ async def consolidate(
     ).scalar_one_or_none()
     if warehouse is None:
         raise NotFound("Warehouse", ["warehouseId"])
-    pending = await session.execute(
-        select(func.count()).where(
-            Campaign.warehouse_id == warehouse_id,
-            Campaign.delivery_date == delivery_date,
-            Campaign.cutoff_processed_at.is_(None),
-        )
-    )
-    if pending.scalar_one():
-        raise DomainError(
-            CampaignErrorCode.CAMPAIGN_STARTED,
-            "Run the cutoff of every campaign for this date first.",
-            ["deliveryDate"],
-        )
+    await check_all_cut_off(session, warehouse_id, delivery_date)
     demand = await _demand(session, warehouse_id, delivery_date)
     existing = {
         po.supplier_id: po

@@ -41,6 +41,17 @@ class CutoffSummary:
     already_done: bool
 
 
+def check_cutoff_due(campaign: Campaign, now: datetime, *, early: bool) -> None:
+    """Refuse cutting off before the cutoff time unless an operator closes it
+    ``early``. The API asks at once, the job again when it runs."""
+    if campaign.cutoff_processed_at is None and now < campaign.cutoff_at and not early:
+        raise DomainError(
+            CampaignErrorCode.INVALID_TIMES,
+            "The campaign has not reached its cutoff; cut it off early to close it now.",
+            ["id"],
+        )
+
+
 async def run_cutoff(
     session: AsyncSession, campaign_id: int, now: datetime, *, early: bool = False
 ) -> CutoffSummary:
@@ -53,13 +64,8 @@ async def run_cutoff(
         raise NotFound("Campaign", ["id"])
     if campaign.cutoff_processed_at is not None:
         return CutoffSummary(campaign_id, 0, 0, 0, 0, already_done=True)
+    check_cutoff_due(campaign, now, early=early)
     if now < campaign.cutoff_at:
-        if not early:
-            raise DomainError(
-                CampaignErrorCode.INVALID_TIMES,
-                "The campaign has not reached its cutoff.",
-                ["id"],
-            )
         campaign.cutoff_at = now
     expired = await _expire_unpaid(session, campaign_id, now)
     cancelled = await _items_below_threshold(session, campaign_id)

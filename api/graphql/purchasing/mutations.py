@@ -20,6 +20,8 @@ from api.graphql.sorting.mutations import SortingRunInput, warehouse_day
 from api.graphql.transactions import in_transaction
 from fulfilment.campaigns.models import Campaign
 from fulfilment.purchasing import receiving
+from fulfilment.purchasing.consolidation import check_all_cut_off
+from fulfilment.purchasing.cutoff import check_cutoff_due
 from fulfilment.purchasing.jobs import ALLOCATE, CONSOLIDATE, CUTOFF
 from fulfilment.purchasing.models import PurchaseOrder
 from fulfilment.purchasing.shortages import ShortageSummary
@@ -46,8 +48,10 @@ async def campaign_cutoff(info: Info, input: CampaignCutoffInput) -> JobStartPay
         return JobStartPayload(job=None, user_errors=[user_error(exc)])
 
     async def payload(session: AsyncSession) -> dict[str, Any]:
-        if await session.get(Campaign, campaign_id) is None:
+        campaign = await session.get(Campaign, campaign_id)
+        if campaign is None:
             raise NotFound("Campaign", ["id"])
+        check_cutoff_due(campaign, utcnow(), early=input.early)
         return {"campaign_id": campaign_id, "early": input.early}
 
     return await start_job(info, CUTOFF, payload, key=f"{CUTOFF}:{campaign_id}")
@@ -67,7 +71,9 @@ async def purchase_orders_consolidate(
     info.context.require(Role.OPERATOR)
 
     async def payload(session: AsyncSession) -> dict[str, Any]:
-        return await warehouse_day(session, input.warehouse_id, input.delivery_date)
+        day = await warehouse_day(session, input.warehouse_id, input.delivery_date)
+        await check_all_cut_off(session, day["warehouse_id"], input.delivery_date)
+        return day
 
     return await start_job(info, CONSOLIDATE, payload)
 
@@ -180,6 +186,8 @@ async def shortages_allocate(info: Info, input: SortingRunInput) -> JobStartPayl
     info.context.require(Role.OPERATOR)
 
     async def payload(session: AsyncSession) -> dict[str, Any]:
-        return await warehouse_day(session, input.warehouse_id, input.delivery_date)
+        day = await warehouse_day(session, input.warehouse_id, input.delivery_date)
+        await check_all_cut_off(session, day["warehouse_id"], input.delivery_date)
+        return day
 
     return await start_job(info, ALLOCATE, payload)

@@ -290,3 +290,20 @@ async def test_only_operators_create_campaigns(db, gql):
     body = await gql(CAMPAIGN_CREATE, campaign_input(warehouse_id, [item(orange)]), token=customer)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
     assert await snapshot(db) == before
+
+
+async def test_times_without_or_with_a_wrong_offset_are_refused_at_the_edge(db, gql):
+    _, token, warehouse_id, (orange, _) = await setup(db)
+    before = await snapshot(db)
+    naive = (utcnow() + timedelta(hours=1)).replace(tzinfo=None).isoformat()
+    cases: list[tuple[dict[str, Any], list[str]]] = [
+        ({"cutoffAt": naive}, ["cutoffAt"]),
+        ({"pickupWindow": {"start": "14:00", "end": "20:00+00:00"}}, ["pickupWindow", "end"]),
+    ]
+    for changes, field in cases:
+        body = await gql(
+            CAMPAIGN_CREATE, campaign_input(warehouse_id, [item(orange)], **changes), token=token
+        )
+        errors = user_errors(body, "campaignCreate")
+        assert [(e["code"], e["field"]) for e in errors] == [("INVALID", field)], changes
+        assert await snapshot(db) == before

@@ -209,3 +209,27 @@ async def test_a_supplier_short_confirms_and_the_customers_see_why(db):
         )
         refused = await gql(CONFIRM, {"id": po["id"], "p": product, "u": 1}, token=other)
         assert refused["data"]["purchaseOrderConfirm"]["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+ON_TIME_CUTOFF = """
+mutation($id: ID!) { campaignCutoff(input: {id: $id, early: false}) {
+  job { id } userErrors { code field } } }
+"""
+
+
+async def test_a_night_step_that_cannot_run_yet_is_refused_at_once(db, gql):
+    shop = await open_shop(db)
+    jobs = await db.scalar("SELECT count(*) FROM jobs")
+    body = await gql(ON_TIME_CUTOFF, {"id": shop.campaign_gid}, token=shop.operator_token)
+    payload = body["data"]["campaignCutoff"]
+    assert payload["job"] is None
+    assert payload["userErrors"] == [{"code": "INVALID_TIMES", "field": ["id"]}]
+    variables = {
+        "w": encode("Warehouse", shop.warehouse_id),
+        "d": shop.delivery_date.isoformat(),
+    }
+    body = await gql(CONSOLIDATE, variables, token=shop.operator_token)
+    payload = body["data"]["purchaseOrdersConsolidate"]
+    assert payload["job"] is None
+    assert payload["userErrors"] == [{"code": "CAMPAIGN_STARTED"}]
+    assert await db.scalar("SELECT count(*) FROM jobs") == jobs
