@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     sms_sign_name: str = ""
     sms_template_code: str = ""
     sms_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    # WeChat mini-program login (kernel/identity/wechat.py): code2session at
+    # {wechat_base_url}/sns/jscode2session. An empty appid turns it off.
+    wechat_base_url: str = "https://api.weixin.qq.com"
+    wechat_appid: str = ""
+    wechat_secret: str = ""
+    wechat_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
     @model_validator(mode="after")
     def _delivery_window_in_order(self) -> Self:

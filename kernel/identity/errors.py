@@ -21,3 +21,11 @@ class IdentityErrorCode(Enum):
     # session family is revoked.
     REFRESH_TOKEN_REUSED = "REFRESH_TOKEN_REUSED"
     SESSION_REVOKED = "SESSION_REVOKED"
+    # WeChat login: the mini-program's code was refused (bad, used, expired),
+    # or WeChat could not be asked (down, busy, rate-limited, not configured).
+    WECHAT_CODE_INVALID = "WECHAT_CODE_INVALID"
+    WECHAT_UNAVAILABLE = "WECHAT_UNAVAILABLE"
+    # Binding a phone: it belongs to another account (accounts are not merged).
+    PHONE_TAKEN = "PHONE_TAKEN"
+    # Binding a phone to an account that has one already.
+    PHONE_ALREADY_BOUND = "PHONE_ALREADY_BOUND"

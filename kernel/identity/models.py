@@ -1,10 +1,11 @@
-"""Sign-in codes, wrong tries, and sessions (families of refresh tokens)."""
+"""Sign-in codes, wrong tries, sessions (families of refresh tokens), and
+the WeChat identities accounts sign in with."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
@@ -72,3 +73,22 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WechatIdentity(Base):
+    """A WeChat user (openid of one mini-program) signing in as an account.
+    The session_key code2session also answers is never stored."""
+
+    __tablename__ = "wechat_identities"
+    __table_args__ = (
+        # An openid is only unique within its appid.
+        UniqueConstraint("appid", "openid", name="uq_wechat_identities_appid_openid"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    appid: Mapped[str] = mapped_column(String(64))
+    openid: Mapped[str] = mapped_column(String(128))
+    # The same person across the platform's apps, when WeChat gives it.
+    unionid: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

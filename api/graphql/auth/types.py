@@ -36,6 +36,27 @@ class AuthSignInInput:
 
 
 @strawberry.input
+class AuthWechatSignInInput:
+    code: str = strawberry.field(description="The mini-program's wx.login() code.")
+    share_code: str | None = strawberry.field(
+        default=None,
+        description="The share link's code: a new customer is bound to its pickup point.",
+    )
+
+
+@strawberry.input
+class AuthPhoneBindInput:
+    phone: str = strawberry.field(description="A mainland mobile number, +86 optional.")
+    code: str = strawberry.field(description="The code authCodeRequest sent to it.")
+
+
+@strawberry.type
+class AuthPhoneBindPayload:
+    user: UserType | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
 class AuthRefreshInput:
     refresh_token: str
 
