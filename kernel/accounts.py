@@ -27,6 +27,8 @@ class Role(Enum):
     DISPATCHER = "dispatcher"
     CUSTOMER = "customer"
     DRIVER = "driver"
+    # Warehouse staff: receive suppliers' deliveries and sort (issue 17).
+    WAREHOUSE = "warehouse"
 
 
 class User(Base):

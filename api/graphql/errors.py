@@ -24,6 +24,7 @@ from fulfilment.routing.errors import RoutingErrorCode
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.geo import GeoErrorCode
 from kernel.identity.errors import IdentityErrorCode
+from kernel.identity.staff_errors import StaffErrorCode
 from kernel.jobs.service import JobErrorCode
 from leaders.applications.errors import LeaderErrorCode
 from leaders.commission.errors import CommissionErrorCode
@@ -46,6 +47,7 @@ DOMAIN_CODES: tuple[type[Enum], ...] = (
     PickupHelperErrorCode,
     AfterSaleErrorCode,
     IdentityErrorCode,
+    StaffErrorCode,
 )
 
 

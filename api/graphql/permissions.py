@@ -21,7 +21,7 @@ def can_see_user(viewer: User | None, user: User) -> bool:
     return viewer is not None and (viewer.role is Role.OPERATOR or viewer.id == user.id)
 
 
-WAREHOUSE_READERS = (Role.OPERATOR, Role.DISPATCHER, Role.SUPPLIER)
+WAREHOUSE_READERS = (Role.OPERATOR, Role.DISPATCHER, Role.SUPPLIER, Role.WAREHOUSE)
 
 
 def can_see_warehouse(viewer: User | None) -> bool:
@@ -99,9 +99,11 @@ def can_see_plans(viewer: User | None) -> bool:
 
 
 def can_see_purchase_order(viewer: User | None, supplier_id: int, own: int | None) -> bool:
-    """Operators, and the supplier the PO is addressed to: whoever may see
-    that supplier; nobody else."""
-    return can_see_supplier(viewer, supplier_id, own)
+    """Operators, warehouse staff (they receive it), and the supplier the PO
+    is addressed to; nobody else."""
+    return (viewer is not None and viewer.role is Role.WAREHOUSE) or can_see_supplier(
+        viewer, supplier_id, own
+    )
 
 
 async def viewer_leader_id(info: Info) -> int | None:

@@ -29,10 +29,29 @@ class UserType(relay.Node):
     name: str
     role: UserRole  # type: ignore[valid-type]
     created_at: datetime
+    disabled_at: datetime | None = strawberry.field(
+        default=None, description="When an operator disabled this account; null while active."
+    )
+    # Read through ``phone`` below: only operators and the user see it.
+    stored_phone: strawberry.Private[str | None] = None
 
     @classmethod
     def of(cls, user: User) -> UserType:
-        return cls(id=user.id, name=user.name, role=user.role, created_at=user.created_at)
+        return cls(
+            id=user.id,
+            name=user.name,
+            role=user.role,
+            created_at=user.created_at,
+            disabled_at=user.disabled_at,
+            stored_phone=user.phone,
+        )
+
+    @strawberry.field(description="The phone to sign in with: operators and the user only.")
+    def phone(self, info: Info) -> str | None:
+        viewer = info.context.viewer
+        if viewer is None or not (viewer.role is Role.OPERATOR or viewer.id == self.id):
+            return None
+        return self.stored_phone
 
     @strawberry.field(description="The leader application or standing of this user, if any.")
     async def leader(

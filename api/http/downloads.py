@@ -229,7 +229,8 @@ async def pick_list(request: Request, viewer: User, session: AsyncSession) -> Re
     day = _date(request)
     # The hand-out list names each resident with their order: the point's
     # leader and operators, not the warehouse.
-    readers = (Role.OPERATOR, Role.LEADER) + ((Role.DISPATCHER,) if kind != "handout" else ())
+    warehouse = (Role.DISPATCHER, Role.WAREHOUSE) if kind != "handout" else ()
+    readers = (Role.OPERATOR, Role.LEADER, *warehouse)
     if viewer.role not in readers:
         raise _not_found()
     point = await session.get(PickupPoint, point_id)
@@ -249,7 +250,7 @@ async def warehouse_totals(request: Request, viewer: User, session: AsyncSession
     fmt = _format(request)
     warehouse_id = _id(request, "warehouse_id", "Warehouse")
     day = _date(request)
-    if viewer.role not in (Role.OPERATOR, Role.DISPATCHER):
+    if viewer.role not in (Role.OPERATOR, Role.DISPATCHER, Role.WAREHOUSE):
         raise _not_found()
     rows = await warehouse_totals_rows(session, warehouse_id, day)
     return _download(

@@ -123,6 +123,7 @@ async def seed_day(db: TestDB) -> FuzzDay:
     await order(db, shop2, day.alice, {0: 2}, pay=False)
     _, dispatcher = await db.user(Role.DISPATCHER, "调度")
     _, driver = await db.user(Role.DRIVER, "司机")
+    _, warehouse = await db.user(Role.WAREHOUSE, "仓管")
     tokens: dict[str, str | None] = {
         ANONYMOUS: None,
         Role.OPERATOR.value: day.shop.operator_token,
@@ -131,6 +132,7 @@ async def seed_day(db: TestDB) -> FuzzDay:
         Role.DISPATCHER.value: dispatcher,
         Role.CUSTOMER.value: await _token(db, day.alice),
         Role.DRIVER.value: driver,
+        Role.WAREHOUSE.value: warehouse,
     }
     today = utcnow().date()
     dates = sorted({day.shop.delivery_date, shop2.delivery_date, today, today - timedelta(days=1)})

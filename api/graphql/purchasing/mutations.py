@@ -140,7 +140,7 @@ class ReceiptRecordInput:
 
 async def receipt_record(info: Info, input: ReceiptRecordInput) -> PurchaseOrderPayload:
     """Warehouse staff record one delivery of one product."""
-    operator = info.context.require(Role.OPERATOR)
+    operator = info.context.require(Role.OPERATOR, Role.WAREHOUSE)
 
     async def work(session: AsyncSession) -> tuple[PurchaseOrder, ShortageSummary]:
         po_id = decode(input.purchase_order_id, "PurchaseOrder", ["purchaseOrderId"])
@@ -170,7 +170,7 @@ async def purchase_order_receiving_close(
     info: Info, input: PurchaseOrderIdInput
 ) -> PurchaseOrderPayload:
     """No more deliveries: what did not arrive or failed QC is short."""
-    info.context.require(Role.OPERATOR)
+    info.context.require(Role.OPERATOR, Role.WAREHOUSE)
 
     async def work(session: AsyncSession) -> tuple[PurchaseOrder, ShortageSummary]:
         return await receiving.close_receiving(

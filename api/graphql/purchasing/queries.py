@@ -24,7 +24,8 @@ class PurchasingQuery:
         after: str | None = None,
         delivery_date: date | None = None,
     ) -> Connection[PurchaseOrderType]:
-        viewer = info.context.require(Role.OPERATOR, Role.SUPPLIER)
+        # Warehouse staff read every PO: they receive what was ordered.
+        viewer = info.context.require(Role.OPERATOR, Role.SUPPLIER, Role.WAREHOUSE)
         size, after_id = page_window(first, after)
         supplier_id = None
         if viewer.role is Role.SUPPLIER:

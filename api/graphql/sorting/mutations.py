@@ -37,7 +37,7 @@ class SortingRunInput:
 async def sorting_run(info: Info, input: SortingRunInput) -> JobStartPayload:
     """Sort a warehouse's delivery date (again): pickup point loads and totes."""
     ctx = info.context
-    ctx.require(Role.OPERATOR)
+    ctx.require(Role.OPERATOR, Role.WAREHOUSE)
 
     async def payload(session: AsyncSession) -> dict[str, Any]:
         day = await warehouse_day(session, input.warehouse_id, input.delivery_date)

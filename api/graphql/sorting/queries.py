@@ -26,7 +26,7 @@ class SortingQuery:
     async def pick_list(
         self, info: Info, pickup_point_id: strawberry.ID, delivery_date: date
     ) -> PickList | None:
-        viewer = info.context.require(Role.OPERATOR, Role.DISPATCHER, Role.LEADER)
+        viewer = info.context.require(Role.OPERATOR, Role.DISPATCHER, Role.WAREHOUSE, Role.LEADER)
         point_id = decode_argument(pickup_point_id, "PickupPoint", ["pickupPointId"])
         point = (await PickupPointType.resolve_nodes(info=info, node_ids=[str(point_id)]))[0]
         if point is None or (viewer.role is Role.LEADER and not await _is_own(info, point)):
@@ -79,7 +79,7 @@ class SortingQuery:
     async def warehouse_totals(
         self, info: Info, warehouse_id: strawberry.ID, delivery_date: date
     ) -> list[PickListLine]:
-        info.context.require(Role.OPERATOR, Role.DISPATCHER)
+        info.context.require(Role.OPERATOR, Role.DISPATCHER, Role.WAREHOUSE)
         wid = decode_argument(warehouse_id, "Warehouse", ["warehouseId"])
         async with info.context.loaders.lock:
             totals = await warehouse_totals(info.context.session, wid, delivery_date)

@@ -1,0 +1,2 @@
+"""Staff accounts kept by operators: userCreate, userDisable, userEnable,
+userRoleSet and the ``users`` list."""
