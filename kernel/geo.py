@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass
 from enum import Enum
 
 import prcoords
+from geopy.distance import geodesic
 from geopy.exc import GeopyError
 from geopy.geocoders import ArcGIS, BaiduV3, Nominatim
 from geopy.geocoders.base import Geocoder
@@ -154,3 +156,43 @@ async def resolve_point(
     # input past ±90/±180; refuse it rather than fail the database's check.
     check_lat_lon(point.lat, point.lon, field)
     return point
+
+
+# The WGS-84 ellipsoid's shortest radius (polar), in metres: a box drawn with
+# it is never smaller than the circle it must contain.
+_POLAR_RADIUS_M = 6_356_752.3
+
+
+def distance_m(a: LatLon, b: LatLon) -> float:
+    """The geodesic distance between two WGS-84 points, in metres."""
+    return float(geodesic((a.lat, a.lon), (b.lat, b.lon)).meters)
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A latitude/longitude rectangle; ``lon_min > lon_max`` when it crosses
+    the antimeridian."""
+
+    lat_min: float
+    lat_max: float
+    lon_min: float
+    lon_max: float
+
+
+def bounding_box(centre: LatLon, radius_m: float) -> Box:
+    """A rectangle holding every point within ``radius_m`` of ``centre``
+    (a little more, never less), for a prefilter on plain columns."""
+    dlat = math.degrees(radius_m / _POLAR_RADIUS_M) * 1.01
+    lat_min, lat_max = max(-90.0, centre.lat - dlat), min(90.0, centre.lat + dlat)
+    widest = max(abs(lat_min), abs(lat_max))
+    if widest >= 89.9:
+        return Box(lat_min, lat_max, -180.0, 180.0)
+    dlon = dlat / math.cos(math.radians(widest))
+    if dlon >= 180.0:
+        return Box(lat_min, lat_max, -180.0, 180.0)
+    lon_min, lon_max = centre.lon - dlon, centre.lon + dlon
+    if lon_min < -180.0:
+        lon_min += 360.0
+    if lon_max > 180.0:
+        lon_max -= 360.0
+    return Box(lat_min, lat_max, lon_min, lon_max)

@@ -79,6 +79,14 @@ def serve(
     from api.http.serving import PortInUse, run_workers
 
     settings = get_settings()
+    if settings.sms_provider == "console":
+        # The console SMS provider's codes are how people sign in on a
+        # development server: its INFO lines go to the server's output.
+        sms_log = logging.getLogger("tuangou.sms")
+        sms_log.setLevel(logging.INFO)
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("INFO:     %(message)s"))
+        sms_log.addHandler(handler)
     if settings.is_sqlite and workers > 1:
         raise _fail("the embedded SQLite database serves from one process; use PostgreSQL")
     if migrate_first:

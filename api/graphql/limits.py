@@ -154,6 +154,8 @@ _TEXT_BY_OWNER: dict[str, Text] = {
 _UNIT_FEN = Whole(0, 10_000_000)
 _PER_UNIT = frozenset({"groupPriceFen", "listPriceFen", "costFen", "fixedCostFen", "costPerKmFen"})
 _CALENDAR = Calendar()
+# A search around a place (pickupPointsNear): a walk, not a city.
+_RADIUS_M = Whole(1, 5000)
 
 
 def limit_for(owner: str, name: str, scalar: str) -> Limit | None:
@@ -165,6 +167,8 @@ def limit_for(owner: str, name: str, scalar: str) -> Limit | None:
         return Text(200, code=True)
     if scalar == "Int" and name in _PER_UNIT:
         return _UNIT_FEN
+    if scalar == "Int" and name == "radiusM":
+        return _RADIUS_M
     if scalar in ("Date", "DateTime"):
         return _CALENDAR
     if scalar == "Time":

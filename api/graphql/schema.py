@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 
 from api.graphql.after_sale import mutations as after_sale
 from api.graphql.auth import mutations as auth
+from api.graphql.auth import wechat as auth_wechat
 from api.graphql.campaigns import mutations as campaigns
 from api.graphql.campaigns.queries import CampaignQuery
 from api.graphql.commission import mutations as commission
@@ -45,6 +46,8 @@ from api.graphql.routing import mutations as routing
 from api.graphql.routing.queries import RoutingQuery
 from api.graphql.sorting import mutations as sorting
 from api.graphql.sorting.queries import SortingQuery
+from api.graphql.staff import mutations as staff
+from api.graphql.staff.queries import StaffQuery
 from kernel.settings import Settings
 
 
@@ -55,6 +58,12 @@ class Mutation:
     auth_refresh = strawberry.mutation(resolver=auth.auth_refresh)
     auth_sign_out = strawberry.mutation(resolver=auth.auth_sign_out)
     session_revoke = strawberry.mutation(resolver=auth.session_revoke)
+    auth_wechat_sign_in = strawberry.mutation(resolver=auth_wechat.auth_wechat_sign_in)
+    auth_phone_bind = strawberry.mutation(resolver=auth_wechat.auth_phone_bind)
+    user_create = strawberry.mutation(resolver=staff.user_create)
+    user_disable = strawberry.mutation(resolver=staff.user_disable)
+    user_enable = strawberry.mutation(resolver=staff.user_enable)
+    user_role_set = strawberry.mutation(resolver=staff.user_role_set)
     warehouse_create = strawberry.mutation(resolver=campaigns.warehouse_create)
     leader_apply = strawberry.mutation(resolver=leaders.leader_apply)
     leader_approve = strawberry.mutation(resolver=leaders.leader_approve)
@@ -133,6 +142,7 @@ Query = merge_types(
         DeliveryQuery,
         PickupQuery,
         CommissionQuery,
+        StaffQuery,
     ),
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from geopy.distance import great_circle
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import ServiceArea, Warehouse
@@ -57,3 +57,9 @@ async def warehouse_of(session: AsyncSession, pickup_point_id: int) -> int | Non
             select(ServiceArea.warehouse_id).where(ServiceArea.pickup_point_id == pickup_point_id)
         )
     ).scalar_one_or_none()
+
+
+def served_by_a_warehouse() -> ColumnElement[bool]:
+    """The condition on a pickup point that a warehouse serves it: without
+    one no campaign sells there, so it cannot take orders."""
+    return PickupPoint.id.in_(select(ServiceArea.pickup_point_id))

@@ -103,6 +103,14 @@ const ZH = {
   REFRESH_TOKEN_EXPIRED: "登录已过期，请重新登录",
   REFRESH_TOKEN_REUSED: "登录异常，已退出所有设备，请重新登录",
   SESSION_REVOKED: "已退出登录，请重新登录",
+  WECHAT_CODE_INVALID: "微信登录已失效，请重新登录",
+  WECHAT_UNAVAILABLE: "微信登录暂不可用，请稍后再试或使用手机号登录",
+  PHONE_TAKEN: "该手机号已绑定其他账号",
+  PHONE_ALREADY_BOUND: "当前账号已绑定手机号",
+  // staff accounts
+  SELF_CHANGE: "不能停用自己的账号或修改自己的角色",
+  NOT_STAFF_ROLE: "只能为员工账号设置该角色",
+  SUPPLIER_REQUIRED: "请选择供应商账号所属的供应商",
 };
 
 /** The Chinese text of a userError (code, field, message, remaining...). */

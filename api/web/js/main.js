@@ -1,8 +1,11 @@
-// The shell: sign in, ask the API who this is, load that role's view.
-import { signIn, signOut, token } from "./auth.js";
+// The shell: sign in (phone and SMS code, or a pasted API token), ask the API
+// who this is, load that role's view.
+import { refreshToken, signIn, signOut, token } from "./auth.js";
 import { el, gql, showErrors } from "./graphql.js";
+import { setUpPhoneSignIn } from "./sign_in.js";
 
 const VIEWER = `{ viewer { id name role } }`;
+const SIGN_OUT = `mutation { authSignOut { signedOut } }`;
 const VIEWS = {
   DISPATCHER: "./dispatcher.js",
   SUPPLIER: "./supplier.js",
@@ -24,7 +27,17 @@ signInForm.addEventListener("submit", async (event) => {
   await start();
 });
 
-signOutButton.addEventListener("click", () => {
+setUpPhoneSignIn(document.getElementById("phone-sign-in"), () => start());
+
+signOutButton.addEventListener("click", async () => {
+  // A pasted service token has no session to end: it is only forgotten here.
+  if (refreshToken()) {
+    try {
+      await gql(SIGN_OUT);
+    } catch {
+      // signed out on this device all the same
+    }
+  }
   signOut();
   location.reload();
 });
@@ -38,8 +51,9 @@ async function start() {
     // the banner shows the API's message
   }
   if (!viewer) {
+    const phone = refreshToken() !== null;
     signOut();
-    showErrors(["Unknown token 令牌无效"]);
+    showErrors([phone ? "登录已失效，请重新登录" : "Unknown token 令牌无效"]);
     return;
   }
   document.getElementById("who").textContent = `${viewer.name} · ${viewer.role}`;
