@@ -3,7 +3,8 @@
 This one takes the sessionmaker rather than a session, unlike the rules: the
 provider call must happen between two transactions (store and commit first,
 so a slow provider holds no connection; mark the code failed after, so a code
-never delivered can never be used). The API and the CLI both call it."""
+never delivered can never be used): the store and the mark are each their
+own unit of work, with the provider's call between them."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ async def auth_code_request(info: Info, input: AuthCodeRequestInput) -> AuthCode
     return AuthCodeRequestPayload(retry_after_seconds=retry, user_errors=[])
 
 
-async def _bind_new_customer(session: AsyncSession, signed: SignedIn, share_code: str) -> None:
+async def bind_new_customer(session: AsyncSession, signed: SignedIn, share_code: str) -> None:
     """A share link's new customer orders through its point. An unknown or
     stale share code does not stand in the way of signing in."""
     point = await pickup_point_by_share_code(session, share_code)
@@ -82,8 +82,13 @@ async def auth_sign_in(info: Info, input: AuthSignInInput) -> AuthTokensPayload:
             session, phone, input.code, ctx.client_address, utcnow(), ctx.settings
         )
         if isinstance(result, SignedIn) and input.share_code:
-            await _bind_new_customer(session, result, input.share_code)
-    await ctx.release_reads()
+            await bind_new_customer(session, result, input.share_code)
+    return await signed_in_payload(info, result)
+
+
+async def signed_in_payload(info: Info, result: SignedIn | DomainError) -> AuthTokensPayload:
+    """A sign-in's answer, after its unit of work (any way of signing in)."""
+    await info.context.release_reads()
     if isinstance(result, DomainError):
         return AuthTokensPayload.refused([user_error(result)])
     return AuthTokensPayload.of(result.tokens)

@@ -3,8 +3,7 @@ such an account the phone its SMS code proves."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from api.graphql.auth.mutations import bind_new_customer, signed_in_payload
 from api.graphql.auth.types import (
     AuthPhoneBindInput,
     AuthPhoneBindPayload,
@@ -22,8 +21,6 @@ from kernel.identity.phones import normalise_phone
 from kernel.identity.signin import SignedIn
 from kernel.identity.wechat import WechatError, code_to_session
 from kernel.identity.wechat_signin import bind_phone, wechat_sign_in
-from leaders.points.binding import bind_customer
-from leaders.points.customers import pickup_point_by_share_code
 
 
 def _wechat_refusal(exc: WechatError) -> DomainError:
@@ -40,14 +37,6 @@ def _wechat_refusal(exc: WechatError) -> DomainError:
     )
 
 
-async def _bind_new_customer(session: AsyncSession, signed: SignedIn, share_code: str) -> None:
-    """As with a phone sign-in: a share link's new customer orders through its
-    point; an unknown or stale share code does not stand in the way."""
-    point = await pickup_point_by_share_code(session, share_code)
-    if point is not None and signed.created:
-        await bind_customer(session, signed.tokens.user.id, point.id, utcnow())
-
-
 async def auth_wechat_sign_in(info: Info, input: AuthWechatSignInInput) -> AuthTokensPayload:
     """Sign in with a WeChat mini-program login code: an access and a refresh
     token. A WeChat user seen for the first time becomes a customer account."""
@@ -62,11 +51,8 @@ async def auth_wechat_sign_in(info: Info, input: AuthWechatSignInInput) -> AuthT
     async with unit_of_work(ctx.sessions) as session:
         result = await wechat_sign_in(session, who, ctx.client_address, utcnow(), ctx.settings)
         if isinstance(result, SignedIn) and input.share_code:
-            await _bind_new_customer(session, result, input.share_code)
-    await ctx.release_reads()
-    if isinstance(result, DomainError):
-        return AuthTokensPayload.refused([user_error(result)])
-    return AuthTokensPayload.of(result.tokens)
+            await bind_new_customer(session, result, input.share_code)
+    return await signed_in_payload(info, result)
 
 
 async def auth_phone_bind(info: Info, input: AuthPhoneBindInput) -> AuthPhoneBindPayload:
