@@ -5,17 +5,15 @@ internet."""
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from kernel.identity.sms import aliyun_signature
+from tests.support.local_server import JsonHandler, serving
 
 REQUIRED = (
     "PhoneNumbers",
@@ -65,26 +63,11 @@ def sms_server(key_id: str = "test-key", secret: str = "test-sms-secret") -> Ite
     """Serve on 127.0.0.1 on a free port, in a thread, for the block."""
     state = SmsServer("", key_id, secret)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
-            status, body = _answer(state, params)
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json(*_answer(state, params))
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()

@@ -6,15 +6,14 @@ Tests point ``wechat_base_url`` at it; nothing reaches the internet."""
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.local_server import JsonHandler, serving
 
 
 @dataclass
@@ -77,7 +76,7 @@ def wechat_server(
     """Run the server on 127.0.0.1 (a free port) for the ``with`` block."""
     state = WechatServer(url="", appid=appid, secret=secret)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             split = urlsplit(self.path)
             params = dict(parse_qsl(split.query))
@@ -87,23 +86,9 @@ def wechat_server(
                 self.close_connection = True
                 self.connection.close()
                 return
-            data = json.dumps(_answer(state, split.path, params)).encode()
             # WeChat answers errors with HTTP 200 and text/plain JSON too.
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json(200, _answer(state, split.path, params), "text/plain")
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
