@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     geocoder_domain: str = ""
     geocoder_scheme: Literal["http", "https"] = "https"
     graphiql: bool = True
+    # Addresses whose X-Request-ID is kept (the balancer in front); anyone
+    # else's is replaced by a fresh id (api/http/request_ids.py).
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000

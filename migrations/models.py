@@ -8,7 +8,7 @@ from fulfilment.pickup import models as pickup_models
 from fulfilment.purchasing import models as purchasing_models
 from fulfilment.routing import models as routing_models
 from fulfilment.sorting import models as sorting_models
-from kernel import accounts, notifications, outbox
+from kernel import accounts, audit, notifications, outbox
 from kernel.db import Base
 from kernel.identity import models as identity_models
 from kernel.jobs import models as job_models
@@ -20,6 +20,7 @@ metadata = Base.metadata
 __all__ = [
     "accounts",
     "after_sale_models",
+    "audit",
     "campaign_models",
     "commission_models",
     "delivery_models",

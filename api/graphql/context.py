@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -15,6 +16,9 @@ from api.graphql.loaders import Loaders
 from kernel.accounts import Role, User, check_token
 from kernel.jobs.queue import JobQueue
 from kernel.settings import Settings
+
+if TYPE_CHECKING:
+    from api.graphql.audit.hook import AuditNote
 
 
 @dataclass
@@ -32,6 +36,10 @@ class Context:
     # UNAUTHENTICATED error's ``extensions.reason``.
     refusal: str | None = None
     request: Request | WebSocket | None = field(default=None, repr=False)
+    # The HTTP request's id (X-Request-ID): into the audit log, jobs and logs.
+    request_id: str | None = None
+    # The mutation running now, for the audit log (api/graphql/audit/hook.py).
+    audit_note: AuditNote | None = field(default=None, repr=False)
     _session: AsyncSession | None = field(default=None, repr=False)
 
     @property

@@ -11,6 +11,7 @@ import uuid
 from enum import Enum
 
 import strawberry
+from asgi_correlation_id import correlation_id as correlation_id_var
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.relay import GlobalIDValueError
@@ -162,7 +163,9 @@ class Masker(MaskErrors):
         return original is not None and not isinstance(original, _PUBLIC)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        correlation_id = uuid.uuid4().hex[:12]
+        # The request's id when there is one: the operator finds every log
+        # line of the request, not only this one.
+        correlation_id = correlation_id_var.get() or uuid.uuid4().hex[:12]
         exc = error.original_error
         log.error("internal error %s: %s at %s", correlation_id, type(exc).__name__, error.path)
         cause = _cause(exc)

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from api.graphql.audit.hook import record_change
 from api.graphql.context import Context
 from api.graphql.errors import UserError, user_error
 from kernel.db import unit_of_work
@@ -54,6 +55,7 @@ async def _in_unit(
     try:
         async with unit as db:
             result = await work(db)
+            await record_change(db, ctx.audit_note, ctx.viewer, ctx.request_id, result)
     except DomainError as exc:
         return None, [user_error(exc)]
     await ctx.release_reads()

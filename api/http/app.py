@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -26,6 +27,7 @@ from api.graphql.schema import build_schema
 from api.handlers import load_job_handlers
 from api.http.downloads import export_routes
 from api.http.payments import wechat_notify
+from api.http.request_ids import RequestIds, current_request_id
 from kernel.db import READ_ONLY_OPTION, create_engine, create_sessionmaker
 from kernel.jobs.queue import build_queue
 from kernel.settings import Settings, get_settings
@@ -66,6 +68,15 @@ def _healthz(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
     return healthz
 
 
+def _auth_engine(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
+    """The bearer-token lookup's engine: one SELECT on a bare connection, on
+    PostgreSQL without a transaction around it (no BEGIN and ROLLBACK round
+    trips per request)."""
+    if settings.is_sqlite:
+        return engine.execution_options(**{READ_ONLY_OPTION: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = False) -> Starlette:
     """Build the app for ``settings`` (from the environment by default); the
     database must already be migrated (``tuangou serve`` does that).
@@ -78,14 +89,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
     engine = _engine(settings)
     sessions = create_sessionmaker(engine)
     read_sessions = create_sessionmaker(engine, read_only=True)
-    # The bearer-token lookup is one SELECT on a bare connection: on
-    # PostgreSQL without a transaction around it (no BEGIN and ROLLBACK round
-    # trips per request).
-    auth_engine = (
-        engine.execution_options(**{READ_ONLY_OPTION: True})
-        if settings.is_sqlite
-        else engine.execution_options(isolation_level="AUTOCOMMIT")
-    )
+    auth_engine = _auth_engine(engine, settings)
     queue = build_queue(settings, sessions)
 
     class GraphQLApp(GraphQL[Context, None]):
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
                 token_refused=refusal is not None,
                 refusal=refusal,
                 request=request,
+                request_id=current_request_id(),
             )
 
         async def render_graphql_ide(self, request: Request) -> Response:
@@ -138,6 +143,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
             Mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="app"),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(RequestIds, trusted_proxies=settings.trusted_proxies)],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -139,6 +139,9 @@ class Route(Base):
     distance_m: Mapped[int] = mapped_column(Integer)
     weight_g: Mapped[int] = mapped_column(Integer)
     totes: Mapped[int] = mapped_column(Integer)
+    # The driver the dispatcher gave this vehicle's trip, once the plan is
+    # published; only they (and dispatchers) report at its stops.
+    driver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
 
 class RouteStop(Base):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from enum import Enum
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, String, Text, Time
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
@@ -20,6 +20,8 @@ class PickupPoint(Base):
     __table_args__ = (
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="wgs84"),
         CheckConstraint("window_start < window_end", name="window_order"),
+        # pickupPointsNear narrows by a latitude/longitude box (points/nearby.py).
+        Index("ix_pickup_points_lat_lon", "lat", "lon"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)

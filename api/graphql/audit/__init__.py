@@ -1,0 +1,1 @@
+"""The audit log over GraphQL: every staff mutation recorded, listed for operators."""
