@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.delivery.models import DeliveryReceipt
+from fulfilment.routing.drivers import check_driver_of
 from fulfilment.routing.errors import RoutingErrorCode
 from fulfilment.routing.models import RoutePlan, RoutePlanStatus, RouteStop
 from fulfilment.routing.publishing import expected_arrival
@@ -86,19 +87,34 @@ async def locked_stop(
     return stop, plan
 
 
-async def record_arrival(session: AsyncSession, stop_id: int, now: datetime) -> Delivery:
-    """The truck reached the stop (the first report counts)."""
+async def driven_stop(
+    session: AsyncSession, stop_id: int, driver_id: int | None
+) -> tuple[RouteStop, RoutePlan]:
+    """``locked_stop``, reported by ``driver_id``: it must be on their route
+    (None: a dispatcher reporting for a driver, any stop)."""
     stop, plan = await locked_stop(session, stop_id)
+    if driver_id is not None:
+        await check_driver_of(session, stop.route_id, driver_id)
+    return stop, plan
+
+
+async def record_arrival(
+    session: AsyncSession, stop_id: int, now: datetime, driver_id: int | None = None
+) -> Delivery:
+    """The truck reached the stop (the first report counts)."""
+    stop, plan = await driven_stop(session, stop_id, driver_id)
     if stop.arrived_at is None:
         stop.arrived_at = now
     await session.flush()
     return Delivery(stop, plan, await receipt_of(session, stop.id))
 
 
-async def record_hand_over(session: AsyncSession, stop_id: int, now: datetime) -> Delivery:
+async def record_hand_over(
+    session: AsyncSession, stop_id: int, now: datetime, driver_id: int | None = None
+) -> Delivery:
     """The totes were handed to the leader; implies arrival if that was not
     reported (drivers forget the first tap)."""
-    stop, plan = await locked_stop(session, stop_id)
+    stop, plan = await driven_stop(session, stop_id, driver_id)
     if stop.arrived_at is None:
         stop.arrived_at = now
     if stop.handed_over_at is None:

@@ -164,13 +164,26 @@ async def test_only_operators_keep_staff_accounts(
         (DISABLE, {"id": target}),
         (ENABLE, {"id": target}),
         (ROLE_SET, {"id": target, "role": "OPERATOR"}),
-        (USERS, {}),
     ]
+    if role is not Role.DISPATCHER:  # dispatchers list drivers (below)
+        attempts.append((USERS, {}))
     for document, variables in attempts:
         assert error_codes(await gql(document, variables, token=token)) == expected
     assert await db.scalar("SELECT count(*) FROM users WHERE phone = '13900007777'") == 0
     assert await db.scalar("SELECT role FROM users WHERE phone = '13900006666'") == "driver"
     assert await db.scalar("SELECT count(*) FROM users WHERE disabled_at IS NOT NULL") == 0
+
+
+async def test_dispatchers_list_drivers_only(db: TestDB, gql: GraphQLClient) -> None:
+    _, token = await db.user(Role.OPERATOR)
+    await _create(gql, token, "钱司机", "DRIVER", "13900001212")
+    await _create(gql, token, "孙仓管", "WAREHOUSE", "13900001313")
+    _, dispatcher = await db.user(Role.DISPATCHER)
+    for role in (None, "WAREHOUSE", "DRIVER"):
+        body = await gql(USERS, {"role": role}, token=dispatcher)
+        nodes = body["data"]["users"]["nodes"]
+        # A dispatcher gives drivers routes; they see no one's phone.
+        assert nodes == [{"name": "钱司机", "phone": None, "role": "DRIVER"}], (role, body)
 
 
 async def test_phone_is_shown_to_operators_and_the_user_only(

@@ -1,4 +1,5 @@
-"""routeStopArrive, routeStopHandOver (drivers) and deliverySign (leaders)."""
+"""routeDriverAssign (dispatchers), routeStopArrive, routeStopHandOver
+(drivers) and deliverySign (leaders)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from api.graphql.context import Info
 from api.graphql.delivery.types import DeliveryIssueKindEnum, DeliveryReceiptType, StopDelivery
 from api.graphql.errors import UserError, user_error
 from api.graphql.ids import decode
+from api.graphql.permissions import PLAN_READERS
+from api.graphql.routing.types import RouteType
 from api.graphql.transactions import in_transaction
 from fulfilment.delivery.receipts import IssueReport, SignedDelivery, sign_delivery
 from fulfilment.delivery.stops import Delivery, record_arrival, record_hand_over
+from fulfilment.routing.drivers import assign_driver
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import DomainError
@@ -38,15 +42,17 @@ class RouteStopEventPayload:
 async def _driver_event(
     info: Info,
     input: RouteStopEventInput,
-    record: Callable[[AsyncSession, int, datetime], Awaitable[Delivery]],
+    record: Callable[[AsyncSession, int, datetime, int | None], Awaitable[Delivery]],
 ) -> RouteStopEventPayload:
-    info.context.require(*DRIVER_EVENTS)
+    viewer = info.context.require(*DRIVER_EVENTS)
+    # A driver reports at the stops of their own routes; a dispatcher at any.
+    driver_id = viewer.id if viewer.role is Role.DRIVER else None
     try:
         stop_id = decode(input.id, "RouteStop", ["id"])
     except DomainError as exc:
         return RouteStopEventPayload(delivery=None, user_errors=[user_error(exc)])
     delivery, errors = await in_transaction(
-        info.context, lambda session: record(session, stop_id, utcnow())
+        info.context, lambda session: record(session, stop_id, utcnow(), driver_id)
     )
     return RouteStopEventPayload(
         delivery=None if delivery is None else StopDelivery.of(delivery), user_errors=errors
@@ -54,8 +60,8 @@ async def _driver_event(
 
 
 async def route_stop_arrive(info: Info, input: RouteStopEventInput) -> RouteStopEventPayload:
-    """The driver reached a stop of a published plan; reporting it again
-    keeps the first time."""
+    """The driver reached a stop of their route in a published plan;
+    reporting it again keeps the first time."""
     return await _driver_event(info, input, record_arrival)
 
 
@@ -63,6 +69,41 @@ async def route_stop_hand_over(info: Info, input: RouteStopEventInput) -> RouteS
     """The driver handed the totes over (implies arrival); reporting it again
     keeps the first time."""
     return await _driver_event(info, input, record_hand_over)
+
+
+@strawberry.input
+class RouteDriverAssignInput:
+    route_id: strawberry.ID
+    driver_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A DRIVER user; leave it out to take the route from its driver."
+    )
+
+
+@strawberry.type
+class RouteDriverAssignPayload:
+    route: RouteType | None
+    user_errors: list[UserError]
+
+
+async def route_driver_assign(
+    info: Info, input: RouteDriverAssignInput
+) -> RouteDriverAssignPayload:
+    """The dispatcher gives a route of a published plan to a driver: from then
+    on only that driver reports at its stops (dispatchers still may)."""
+    info.context.require(*PLAN_READERS)
+    try:
+        route_id = decode(input.route_id, "Route", ["routeId"])
+        driver_id = (
+            None if input.driver_id is None else decode(input.driver_id, "User", ["driverId"])
+        )
+    except DomainError as exc:
+        return RouteDriverAssignPayload(route=None, user_errors=[user_error(exc)])
+    route, errors = await in_transaction(
+        info.context, lambda session: assign_driver(session, route_id, driver_id)
+    )
+    return RouteDriverAssignPayload(
+        route=None if route is None else RouteType.of(route), user_errors=errors
+    )
 
 
 @strawberry.input

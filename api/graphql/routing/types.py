@@ -15,6 +15,7 @@ from api.graphql.jobs.types import JobType
 from api.graphql.leaders.types import PickupPointType
 from api.graphql.nodes import visible_nodes
 from api.graphql.permissions import can_see_plans
+from api.graphql.users import UserType
 from fulfilment.routing.fleet import GRAMS_PER_KG
 from fulfilment.routing.models import (
     Route,
@@ -161,6 +162,7 @@ class RouteType(relay.Node):
     totes: int
     vehicle_type_id: strawberry.Private[int]
     plan_id: strawberry.Private[int]
+    driver_id: strawberry.Private[int | None] = None
 
     @classmethod
     def of(cls, route: Route) -> RouteType:
@@ -176,6 +178,7 @@ class RouteType(relay.Node):
             totes=route.totes,
             vehicle_type_id=route.vehicle_type_id,
             plan_id=route.plan_id,
+            driver_id=route.driver_id,
         )
 
     @strawberry.field
@@ -190,6 +193,13 @@ class RouteType(relay.Node):
     async def vehicle_type(self, info: Info) -> VehicleTypeType | None:
         vehicle = await info.context.loaders.vehicle_type.load(self.vehicle_type_id)
         return None if vehicle is None else VehicleTypeType.of(vehicle)
+
+    @strawberry.field(description="The driver the dispatcher gave this route, once published.")
+    async def driver(self, info: Info) -> UserType | None:
+        if self.driver_id is None:
+            return None
+        user = await info.context.loaders.user.load(self.driver_id)
+        return None if user is None else UserType.of(user)
 
     @strawberry.field(description="In the order the vehicle visits them.")
     async def stops(self, info: Info) -> list[RouteStopType]:

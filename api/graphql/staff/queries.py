@@ -15,7 +15,7 @@ from kernel.identity.staff import search_users
 class StaffQuery:
     @strawberry.field(
         description="Accounts by name (contains) or phone (starts with), optionally of one "
-        "role, oldest first (operators)."
+        "role, oldest first (operators; dispatchers see drivers only, to give them routes)."
     )
     async def users(
         self,
@@ -25,7 +25,9 @@ class StaffQuery:
         query: str | None = None,
         role: UserRole | None = None,  # type: ignore[valid-type]
     ) -> Connection[UserType]:
-        info.context.require(Role.OPERATOR)
+        viewer = info.context.require(Role.OPERATOR, Role.DISPATCHER)
+        if viewer.role is Role.DISPATCHER:
+            role = Role.DRIVER
         return await paginate(
             info,
             first,

@@ -1,10 +1,12 @@
-// Dispatcher (desk): plan a day's routes, watch the solver, edit, publish, print.
+// Dispatcher (desk): plan a day's routes, watch the solver, edit, publish,
+// give each route to a driver, print.
 import { blobUrl, openFile } from "./downloads.js";
 import { busy, notice, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, kg, tomorrow } from "./format.js";
 import { watchJob } from "./jobs.js";
-import { PLAN_FIELDS, driverLink, drawPlanList, lockForm, reoptimizeForm } from "./plan_edits.js";
+import { PLAN_FIELDS, drawPlanList, lockForm, reoptimizeForm } from "./plan_edits.js";
+import { routeDrivers } from "./route_drivers.js";
 
 const WAREHOUSES = `{ warehouses(first: 100) { nodes { id name } } }`;
 const CREATE = `mutation($input: RoutePlanCreateInput!) { routePlanCreate(input: $input) {
@@ -65,7 +67,7 @@ async function drawPlan(box, plan) {
     plan.status === "DRAFT" ? moveForm(box, plan) : "",
     plan.status === "DRAFT" ? reoptimizeForm(plan, (id) => showPlan(box, id)) : "",
     plan.status === "DRAFT" ? publishForm(box, plan) : "",
-    plan.status === "PUBLISHED" ? driverLink(plan) : "",
+    plan.status === "PUBLISHED" ? await routeDrivers(plan) : "",
   );
   if (plan.status !== "PLANNING" && plan.status !== "FAILED") map.src = await blobUrl(plan.downloadUrls.mapSvg);
 }

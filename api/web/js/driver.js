@@ -1,43 +1,39 @@
-// Driver (司机), on a phone: the day's published routes of a warehouse, stops
-// in order with the pickup point and its contact, arrival and hand-over taps,
-// and the route sheets. Drivers cannot list warehouses: the dispatcher's page
-// gives them a link with ?warehouse=ID, remembered here.
+// Driver (司机), on a phone: the routes the dispatcher gave you on a date
+// (today unless ?date= says otherwise), stops in order with the pickup point
+// and its contact, arrival and hand-over taps, and the route sheets.
 import { openFile } from "./downloads.js";
 import { showUserErrors } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, today } from "./format.js";
 import { zh } from "./i18n.js";
 
-const ROUTES = `query($w: ID!, $d: Date!) { publishedRoutes(warehouseId: $w, deliveryDate: $d) {
+const ROUTES = `query($d: Date!) { myRoutes(deliveryDate: $d) {
   id number vehicleNumber departureAt returnAt totes vehicleType { name } downloadUrls { csv pdf }
   stops { id position serviceStartAt totes arrivedAt handedOverAt
     pickupPoint { name address contactPhone } } } }`;
 const EVENT = (name) => `mutation($input: RouteStopEventInput!) { ${name}(input: $input) {
   delivery { status arrivedAt handedOverAt } userErrors { field code message } } }`;
-const WAREHOUSE_KEY = "tuangou.warehouse";
 
 export async function render(view) {
   const params = new URLSearchParams(location.search);
-  const warehouse = params.get("warehouse") ?? localStorage.getItem(WAREHOUSE_KEY) ?? "";
   const routes = el("div", { id: "routes" });
   const form = el("form", { id: "route-day", class: "inline" },
-    el("label", {}, "仓库编号", el("input", { name: "warehouse", value: warehouse, required: true })),
-    el("label", {}, "配送日期", el("input", { name: "date", type: "date", value: params.get("date") ?? today() })),
+    el("label", {}, "配送日期",
+      el("input", { name: "date", type: "date", value: params.get("date") || today(), required: true })),
     el("button", { type: "submit" }, "查看路线"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    await drawRoutes(routes, form.warehouse.value, form.date.value);
-    localStorage.setItem(WAREHOUSE_KEY, form.warehouse.value);
+    await drawRoutes(routes, form.date.value);
   });
   view.append(el("h1", {}, "今日配送"), form, routes);
-  if (warehouse) form.requestSubmit();
+  form.requestSubmit();
 }
 
-async function drawRoutes(box, warehouse, date) {
-  const { publishedRoutes } = await gql(ROUTES, { w: warehouse, d: date });
+async function drawRoutes(box, date) {
+  const { myRoutes } = await gql(ROUTES, { d: date });
   box.replaceChildren();
-  if (!publishedRoutes.length) box.append(el("p", { class: "empty" }, "这天的路线还没有发布。"));
-  for (const route of publishedRoutes) {
+  if (!myRoutes.length) box.append(el("p", { class: "empty" }, "今天还没有分配给你的路线。"));
+  for (const route of myRoutes) {
     box.append(el("section", { class: "card route", "data-number": route.number },
       el("h2", {}, `线路 ${route.number} · ${route.vehicleType?.name ?? ""} #${route.vehicleNumber}`),
       el("p", {}, `${hhmm(route.departureAt)} 出发 · ${hhmm(route.returnAt)} 回仓 · ${route.totes} 箱 `,

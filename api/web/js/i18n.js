@@ -76,6 +76,8 @@ const ZH = {
   LOCKED_STOP: "站点已锁定",
   PLAN_NOT_PUBLISHED: "配送路线还没有发布",
   DAY_ALREADY_PUBLISHED: "这天的路线已经发布",
+  NOT_YOUR_ROUTE: "这条路线没有分配给你，不能报告到达或交接",
+  DRIVER_DISABLED: "该司机账号已停用",
   ALREADY_SIGNED: "已经签收过了",
   NOT_DELIVERED: "货还没送到，不能签收",
   INVALID_ISSUE: "缺损数量不能超过应到数量",

@@ -1,6 +1,6 @@
 // The dispatcher's work on a plan besides moving stops: reopen a date's
 // earlier plans, lock or unlock a stop, re-optimise around the locked stops
-// (a new plan, with the job's progress), and the drivers' link once published.
+// (a new plan, with the job's progress). Drivers of a published plan: route_drivers.js.
 import { busy, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm } from "./format.js";
@@ -9,7 +9,7 @@ import { watchJob } from "./jobs.js";
 export const PLAN_FIELDS = `id status version deliveryDate km costFen vehiclesUsed stopCount
   downloadUrls { mapSvg } parent { id } warehouse { id }
   routes { id number vehicleNumber vehicleType { name } departureAt returnAt km weightG totes
-    downloadUrls { csv pdf loadingPdf }
+    downloadUrls { csv pdf loadingPdf } driver { id name }
     stops { position arrivalAt serviceStartAt departureAt weightG totes loadWeightGAfter locked
       pickupPoint { id name } } }
   unservedStops { reason weightG totes pickupPoint { id name } }`;
@@ -68,10 +68,4 @@ export function reoptimizeForm(plan, open) {
     });
   });
   return el("section", {}, el("h2", {}, "Re-optimise"), form, progress);
-}
-
-/** Where drivers read a published day (the driver page remembers the warehouse). */
-export function driverLink(plan) {
-  const link = `${location.origin}/app/?warehouse=${encodeURIComponent(plan.warehouse?.id ?? "")}&date=${plan.deliveryDate}`;
-  return el("p", { id: "driver-link" }, "Drivers' page: ", el("a", { href: link }, link));
 }

@@ -1,15 +1,18 @@
 """The dispatcher's web page in a real browser: plan a day with progress,
-read the plan, move a stop (refused, then accepted), publish, print; lock a
-stop, re-optimise around it, reopen the date's earlier plan."""
+read the plan, move a stop (refused, then accepted), publish, print, give a
+route to a driver (a disabled one refused) and take it back; lock a stop,
+re-optimise around it, reopen the date's earlier plan."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
 from playwright.async_api import Page
 
-from kernel.accounts import Role
+from kernel.accounts import Role, User
+from kernel.clock import utcnow
+from kernel.db import unit_of_work
+from tests.conftest import TestDB
 from tests.support.browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
 from tests.support.route_plans import Load, RoutingDay, routing_day, spread, van
 
@@ -24,6 +27,49 @@ async def plan_the_day(page: Page, day: RoutingDay) -> None:
     await page.click("#plan-create button[type=submit]")
 
 
+async def route_driver(db: TestDB, number: int) -> int | None:
+    """The driver of route ``number`` of the published plan."""
+    driver: int | None = await db.scalar(
+        "SELECT r.driver_id FROM routes r JOIN route_plans p ON p.id = r.plan_id"
+        " WHERE p.status = 'published' AND r.number = :n",
+        n=number,
+    )
+    return driver
+
+
+async def _assign_drivers(page: Page, db: TestDB, driver_id: int, gone_id: int) -> None:
+    """Route 1 given, refused for a disabled driver, taken back and given again."""
+    # Route 1 to a driver: the row names them, the database has it.
+    row = page.locator("#route-drivers tr.route-driver[data-number='1']")
+    assert await row.locator("td.driver").inner_text() == "No driver"
+    await row.locator("select[name=driverId]").select_option(label="司机老张")
+    await row.locator("button[value=assign]").click()
+    await row.locator("td.driver", has_text="司机老张").wait_for()
+    assert await route_driver(db, 1) == driver_id
+    await screenshot(page, "dispatcher-published")
+
+    # A driver disabled since the page was drawn: refused, next to the choice.
+    async with unit_of_work(db.sessions) as session:
+        disabled = await session.get(User, gone_id)
+        assert disabled is not None
+        disabled.disabled_at = utcnow()
+    await row.locator("select[name=driverId]").select_option(label="司机老赵")
+    await row.locator("button[value=assign]").click()
+    error = row.locator(".field-error[data-code=DRIVER_DISABLED]")
+    await error.wait_for()
+    assert await row.locator("td.driver").inner_text() == "司机老张"
+    assert await route_driver(db, 1) == driver_id
+
+    # Taken back.
+    await row.locator("button[value=unassign]").click()
+    await row.locator("td.driver", has_text="No driver").wait_for()
+    assert await route_driver(db, 1) is None
+    await row.locator("select[name=driverId]").select_option(label="司机老张")
+    await row.locator("button[value=assign]").click()
+    await row.locator("td.driver", has_text="司机老张").wait_for()
+    assert await route_driver(db, 1) == driver_id
+
+
 async def test_dispatcher_plans_moves_a_stop_publishes_and_prints(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
@@ -33,6 +79,8 @@ async def test_dispatcher_plans_moves_a_stop_publishes_and_prints(
             db, [*spread(5, weight_kg=100, totes=5), Load(weight_kg=2000, totes=10)], [van()]
         )
         _, token = await db.user(Role.DISPATCHER, "调度小李")
+        driver, _ = await db.user(Role.DRIVER, "司机老张")
+        gone, _ = await db.user(Role.DRIVER, "司机老赵")
     with live_server(db, tmp_path) as base:
         async with signed_in(base, token) as page:
             await plan_the_day(page, day)
@@ -82,9 +130,9 @@ async def test_dispatcher_plans_moves_a_stop_publishes_and_prints(
             await page.click("#plan-publish button[type=submit]")
             await page.wait_for_selector("#plan-summary:has-text('Status PUBLISHED')")
             assert await page.locator("#stop-move").count() == 0
-            link = await page.inner_text("#driver-link a")
-            wanted = f"/app/?warehouse={quote(day.warehouse_gid, safe='')}&date={day.day}"
-            assert link.endswith(wanted)
+            assert await page.locator("#driver-link").count() == 0
+
+            await _assign_drivers(page, db, driver.id, gone.id)
             await screenshot(page, "dispatcher-published")
 
 

@@ -241,11 +241,24 @@ query($day: Date!) {
 """
 
 
+async def _driver_of(db: Any, gql: Any, route_id: int) -> str:
+    """A driver given the route by a dispatcher; their token."""
+    driver, token = await db.user(Role.DRIVER)
+    _, dispatcher = await db.user(Role.DISPATCHER)
+    assign = """mutation($r: ID!, $d: ID!) {
+      routeDriverAssign(input: {routeId: $r, driverId: $d}) { userErrors { code } } }"""
+    variables = {"r": encode("Route", route_id), "d": encode("User", driver.id)}
+    given = await gql(assign, variables, token=dispatcher)
+    assert given["data"]["routeDriverAssign"]["userErrors"] == []
+    token_: str = token
+    return token_
+
+
 async def test_a_driver_reports_and_the_leader_signs_over_graphql(db, gql):
     day, plan = await planned(db)
     stop = encode("RouteStop", plan.stop_ids[day.shop.pickup_point_id])
     when = day.shop.delivery_date.isoformat()
-    _, driver = await db.user(Role.DRIVER)
+    driver = await _driver_of(db, gql, plan.route_ids[0])
 
     before = await gql(LEADER_DELIVERY, {"day": when}, token=day.shop.leader_token)
     assert before["data"]["leaderDelivery"]["status"] == "SCHEDULED"
