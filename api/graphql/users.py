@@ -14,11 +14,12 @@ from api.graphql.nodes import visible_nodes
 from kernel.accounts import Role, User
 
 if TYPE_CHECKING:
-    from api.graphql.leaders.types import LeaderType
-from api.graphql.permissions import can_see_user
+    from api.graphql.leaders.types import LeaderType, PickupPointType
+from api.graphql.permissions import can_see_pickup_point, can_see_user
 from api.graphql.sessions import SessionType
 from kernel.clock import utcnow
 from kernel.identity.sessions import list_sessions
+from leaders.points.binding import bound_pickup_point_id
 
 UserRole = strawberry.enum(Role, name="UserRole")
 
@@ -61,6 +62,29 @@ class UserType(relay.Node):
 
         leader = await info.context.loaders.leader_by_user.load(self.id)
         return None if leader is None else LeaderType.of(leader)
+
+    @strawberry.field(
+        description="The pickup point this customer orders through (a share link's, or "
+        "chosen with pickupPointChoose): the user and operators only."
+    )
+    async def pickup_point(
+        self, info: Info
+    ) -> Annotated[PickupPointType, strawberry.lazy("api.graphql.leaders.types")] | None:
+        from api.graphql.leaders.types import PickupPointType
+
+        viewer = info.context.viewer
+        if viewer is None or not (viewer.role is Role.OPERATOR or viewer.id == self.id):
+            return None
+        loaders = info.context.loaders
+        async with loaders.lock:  # the session is shared with sibling fields
+            point_id = await bound_pickup_point_id(info.context.session, self.id)
+        point = None if point_id is None else await loaders.pickup_point.load(point_id)
+        leader = None if point is None else await loaders.leader.load(point.leader_id)
+        # A point that stopped taking orders reads as none to its customer,
+        # who then finds another; operators still see it.
+        if point is None or not can_see_pickup_point(viewer, point, leader):
+            return None
+        return PickupPointType.of(point)
 
     @strawberry.field(description="Your own open sessions (signed-in devices); empty for others.")
     async def sessions(self, info: Info) -> list[SessionType]:

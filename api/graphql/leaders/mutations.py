@@ -1,5 +1,6 @@
 """leaderApply and the operator's decisions on leaders; pickupPointAssignWarehouse
-(operators: which warehouse serves a point)."""
+(operators: which warehouse serves a point); pickupPointChoose (a customer
+without a share link picks the point they order through)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from api.graphql.ids import decode
 from api.graphql.leaders.types import LeaderType, PickupPointType
 from api.graphql.transactions import in_transaction
 from fulfilment.campaigns import service_areas
-from fulfilment.campaigns.service_areas import assign_nearest_warehouse
+from fulfilment.campaigns.service_areas import assign_nearest_warehouse, served_by_a_warehouse
 from kernel.accounts import Role, User
+from kernel.clock import utcnow
 from kernel.errors import DomainError
 from kernel.geo import CoordSystem, resolve_point
 from leaders.applications import lifecycle as applications
+from leaders.points.binding import choose_pickup_point
 from leaders.points.models import Leader, PickupPoint
 from leaders.points.queries import pickup_points_by_leader
 
@@ -159,6 +162,30 @@ async def pickup_point_assign_warehouse(
         point = await session.get(PickupPoint, point_id)
         assert point is not None
         return point
+
+    point, errors = await in_transaction(info.context, work)
+    return PickupPointPayload(
+        pickup_point=PickupPointType.of(point) if point else None, user_errors=errors
+    )
+
+
+@strawberry.input
+class PickupPointChooseInput:
+    pickup_point_id: strawberry.ID
+
+
+async def pickup_point_choose(info: Info, input: PickupPointChooseInput) -> PickupPointPayload:
+    """A customer binds themself to a pickup point taking orders (one found
+    with pickupPointsNear, say); the last choice wins. Any other point,
+    suspended or not served, reads as NOT_FOUND and nothing changes."""
+    customer = info.context.require(Role.CUSTOMER)
+
+    async def work(session: AsyncSession) -> PickupPoint:
+        point_id = decode(input.pickup_point_id, "PickupPoint", ["pickupPointId"])
+        # Without a warehouse no campaign sells there, as pickupPointsNear says.
+        return await choose_pickup_point(
+            session, customer.id, point_id, utcnow(), also=[served_by_a_warehouse()]
+        )
 
     point, errors = await in_transaction(info.context, work)
     return PickupPointPayload(

@@ -1,13 +1,16 @@
-// Customer (团员), on a phone, behind a leader's share link /app/?share=CODE:
-// the pickup point's open campaign, ordering, their orders, cancelling before
-// the cutoff, and the pickup code once an order is paid.
+// Customer (团员), on a phone: the pickup point's open campaign (behind a
+// leader's share link /app/?share=CODE, or the point they chose nearby),
+// ordering, their orders, cancelling before the cutoff, and the pickup code
+// once an order is paid.
 import { busy, showUserErrors } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, yuan } from "./format.js";
 import { zh } from "./i18n.js";
+import { finder } from "./nearby.js";
 import { ITEM_FIELDS, orderForm, placedText } from "./order_form.js";
 
 const POINT = `query($code: String!) { pickupPointByShareCode(code: $code) { id name address } }`;
+const MINE = `{ viewer { pickupPoint { id name address } } }`;
 const CAMPAIGN = `query($p: ID!) { openCampaign(pickupPointId: $p) {
   deliveryDate cutoffAt items { ${ITEM_FIELDS} } } }`;
 const ORDERS = `{ myOrders(first: 100) { nodes { id number status totalFen
@@ -27,20 +30,50 @@ const SHARE_KEY = "tuangou.share";
 
 export async function render(view) {
   const code = new URLSearchParams(location.search).get("share") ?? localStorage.getItem(SHARE_KEY);
-  const orders = el("section", { id: "my-orders", class: "card" });
-  if (code) view.append(await shopCard(code, orders));
-  else view.append(el("p", { class: "no-share" }, "请通过团长分享的链接进入。"));
-  view.append(orders);
-  await drawOrders(orders);
+  // ``slot`` holds the shop card or the finder; ``orders`` the list under it.
+  const shop = { slot: el("div", { id: "shop-slot" }), orders: el("section", { id: "my-orders", class: "card" }) };
+  view.append(shop.slot, shop.orders);
+  if (code) await showShare(shop, code);
+  else await showPoint(shop, (await gql(MINE)).viewer?.pickupPoint);
+  await drawOrders(shop.orders);
 }
 
-async function shopCard(code, orders) {
+async function showShare(shop, code) {
   const { pickupPointByShareCode: point } = await gql(POINT, { code });
-  if (!point) return el("p", { class: "no-share" }, "分享码无效，请向团长要新的链接。");
+  if (!point) {
+    // Not kept for the next visit: the finder below is the way on.
+    if (localStorage.getItem(SHARE_KEY) === code) localStorage.removeItem(SHARE_KEY);
+    shop.slot.replaceChildren(el("p", { class: "no-share" }, "分享码无效，请向团长要新的链接，或选一个附近的自提点。"),
+      finder({ onChosen: (p) => chosen(shop, p) }));
+    return;
+  }
   localStorage.setItem(SHARE_KEY, code);
+  await showPoint(shop, point);
+}
+
+/** ``point``'s campaign, or the finder when there is none to show. */
+async function showPoint(shop, point) {
+  if (!point) shop.slot.replaceChildren(finder({ onChosen: (p) => chosen(shop, p) }));
+  else shop.slot.replaceChildren(await shopCard(shop, point));
+}
+
+async function chosen(shop, point) {
+  // The server's binding says where this customer orders from now on; a
+  // stored or linked share code would otherwise win on the next visit.
+  localStorage.removeItem(SHARE_KEY);
+  if (new URLSearchParams(location.search).has("share")) history.replaceState(null, "", location.pathname);
+  await showPoint(shop, point);
+}
+
+async function shopCard(shop, point) {
   const { openCampaign: campaign } = await gql(CAMPAIGN, { p: point.id });
-  const card = el("section", { id: "shop", class: "card" },
-    el("h1", {}, point.name), el("p", { class: "address" }, `自提点：${point.address}`));
+  const change = () => shop.slot.replaceChildren(finder({
+    onChosen: (p) => chosen(shop, p),
+    onCancel: () => shop.slot.replaceChildren(card),
+  }));
+  const card = el("section", { id: "shop", class: "card", "data-point": point.id },
+    el("h1", {}, point.name), el("p", { class: "address" }, `自提点：${point.address}`),
+    el("button", { type: "button", class: "change-point", onclick: change }, "换一个自提点"));
   if (!campaign) {
     card.append(el("p", {}, "现在没有进行中的团购。"));
     return card;
@@ -52,10 +85,10 @@ async function shopCard(code, orders) {
     campaign,
     onPlaced: async (order) => {
       // Drawn again for what is left now, with the order's line under it.
-      const fresh = await shopCard(code, orders);
+      const fresh = await shopCard(shop, point);
       card.replaceWith(fresh);
       fresh.querySelector("#order-result")?.append(el("p", { class: "notice" }, placedText(order)));
-      await drawOrders(orders);
+      await drawOrders(shop.orders);
     },
   });
   card.append(

@@ -1,11 +1,12 @@
 // Operator (desk): leader applications, campaigns and their items, the
-// night's jobs (cutoff, consolidation, sorting), settlement, and the jobs
-// this page started.
+// night's jobs (cutoff, consolidation, sorting), settlement, the jobs this
+// page started, and staff accounts.
 import { busy, notice, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, tomorrow, yuan } from "./format.js";
 import { itemFieldset, itemInputs, itemsAddForm } from "./operator_items.js";
 import { jobButton, settlementForm } from "./operator_jobs.js";
+import { drawStaff } from "./operator_staff.js";
 
 const PENDING = `{ leaders(first: 100, status: PENDING) { nodes { id appliedAt user { name }
   pickupPoint { name address contactPhone } } } }`;
@@ -37,12 +38,14 @@ export async function render(view) {
   const jobs = el("section", { id: "jobs" }, el("h2", {}, "Jobs"));
   const campaigns = el("section", { id: "campaigns" });
   const leaders = el("section", { id: "leaders" });
+  const staff = el("section", { id: "staff" });
   const { products } = await gql(PRODUCTS);
   const draw = () => drawCampaigns(campaigns, jobs, products.nodes);
   view.append(el("h1", {}, "Operations"), leaders, await campaignForm(products.nodes, draw), campaigns,
-    settlementForm(jobs), jobs);
+    settlementForm(jobs), jobs, staff);
   await drawLeaders(leaders);
   await draw();
+  await drawStaff(staff);
 }
 
 async function drawLeaders(box) {
