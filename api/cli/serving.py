@@ -34,15 +34,15 @@ _EXAMPLES = {
     "operator": "{ leaders(first: 10) { nodes { id status pickupPoint { name } } } }",
     "leader": "{ viewer { name leader { status pickupPoint { name address } } } }",
     "dispatcher": "{ pickupPoints(first: 10) { nodes { name location { lat lon } } } }",
-    "driver": "{ viewer { name role } }  # then publishedRoutes(warehouseId: …, deliveryDate: …) "
-    "with the warehouse the dispatcher's page links to, once a plan is published",
+    "driver": "{ viewer { name role } }  # then myRoutes(deliveryDate: …), once the "
+    "dispatcher published a plan and gave you a route",
     "supplier": "{ products { nodes { name unit casePack costFen } } }",
     "customer": "{ pickupPoints(first: 10) { nodes { id name address } } }  "
     "# then openCampaign(pickupPointId: …) and orderCreate",
 }
 
 
-def _seed_demo(settings: Settings) -> None:
+def _seed_demo(settings: Settings, host: str, port: int) -> None:
     from api.demo.seed import seed_demo
 
     async def seed() -> dict[str, str] | None:
@@ -57,7 +57,15 @@ def _seed_demo(settings: Settings) -> None:
     if tokens is None:
         out.print("database has users already; demo data not added")
         return
-    out.print("[bold]Demo city seeded.[/bold] In GraphiQL, set the header and run the query:")
+    from api.demo.seed import PHONES
+
+    out.print(
+        f"[bold]Demo city seeded.[/bold] Sign in at http://{host}:{port}/app/ with a phone "
+        "below; the code appears in this log (console SMS provider)."
+    )
+    for role in tokens:
+        out.print(f"  {role:<11}{PHONES[role]}", highlight=False)
+    out.print("\nFor the API (GraphiQL at /graphql), set the header and run the query:")
     for role, token in tokens.items():
         out.print(f"\n[bold]{role}[/bold]  Authorization: Bearer {token}", highlight=False)
         out.print(f"  {_EXAMPLES[role]}", highlight=False, soft_wrap=True)
@@ -92,7 +100,7 @@ def serve(
     if migrate_first:
         migrate(settings)
     if demo:
-        _seed_demo(settings)
+        _seed_demo(settings, host, port)
     out.print(f"tuangou API on http://{host}:{port}/graphql")
     options: dict[str, Any] = {
         "factory": True,

@@ -28,7 +28,7 @@ from fulfilment.orders.models import (
 from fulfilment.pickup.recording import record_leaders_pickups
 from fulfilment.pickup.rules import PickupRules
 from fulfilment.pickup.verification import Verified, verify_pickup
-from fulfilment.routing.models import RoutePlan, RouteStop
+from fulfilment.routing.models import Route, RoutePlan, RouteStop
 from fulfilment.sorting.sorting import products_by_point
 from kernel.db import unit_of_work
 
@@ -61,15 +61,26 @@ async def _deliver(day: Day, plan: RoutePlan, handout: Counter[str]) -> None:
                 )
             ).scalars()
         )
+        # Each driver reports at the stops of the route they were given.
+        drivers = dict(
+            (
+                await session.execute(
+                    select(Route.id, Route.driver_id).where(Route.plan_id == plan.id)
+                )
+            )
+            .tuples()
+            .all()
+        )
     leader_of_point = {p.id: p.leader_user_id for p in region.points}
     reporting = {s.id for s in rng.sample(stops, min(MISSING_REPORTS, len(stops)))}
     with day.steps.step("Delivery: arrivals, hand-overs, leaders sign", total=len(stops)) as bar:
         for stop in stops:
             # One transaction per report, as the driver's and leader's phones send them.
+            driver_id = drivers[stop.route_id]
             async with unit_of_work(sessions) as session:
-                await record_arrival(session, stop.id, stop.arrival_at)
+                await record_arrival(session, stop.id, stop.arrival_at, driver_id)
             async with unit_of_work(sessions) as session:
-                await record_hand_over(session, stop.id, stop.departure_at)
+                await record_hand_over(session, stop.id, stop.departure_at, driver_id)
             issues = []
             if stop.id in reporting:
                 async with sessions() as session:

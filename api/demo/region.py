@@ -81,6 +81,7 @@ class Region:
     dispatcher_id: int
     warehouse_id: int
     campaign_id: int
+    driver_id: int = 0
     tokens: dict[str, str] = field(default_factory=dict)  # per role, for the printout
     supplier_users: dict[int, int] = field(default_factory=dict)  # supplier id -> user id
     points: list[Point] = field(default_factory=list)
@@ -159,9 +160,10 @@ async def _warehouse_and_fleet(
     for category, bps in CATEGORY_RATES_BPS.items():
         await set_category_rate(session, category, bps, operator, operator.created_at)
     region = Region(operator.id, dispatcher.id, warehouse.id, campaign_id=0)
-    _, driver_token = await create_user(
+    driver, driver_token = await create_user(
         session, name="司机小陈", role=Role.DRIVER, secret=settings.token_secret
     )
+    region.driver_id = driver.id
     region.tokens.update(operator=operator_token, dispatcher=dispatcher_token, driver=driver_token)
     return region
 

@@ -30,6 +30,18 @@ _POINTS = [
 ]
 
 
+# The phone each demo role signs in with on the web page (the code is in the
+# server's log: the console SMS provider). The leader's is the first point's.
+PHONES = {
+    "operator": "13700137001",
+    "leader": "13800138000",
+    "supplier": "13700137002",
+    "dispatcher": "13700137003",
+    "driver": "13900139000",
+    "customer": "13700137004",
+}
+
+
 async def seed_demo(
     session: AsyncSession, secret: str, zone: ZoneInfo, now: datetime | None = None
 ) -> dict[str, str] | None:
@@ -39,13 +51,13 @@ async def seed_demo(
     now = now or utcnow()
     tokens: dict[str, str] = {}
     operator, tokens["operator"] = await create_user(
-        session, name="运营小王", role=Role.OPERATOR, secret=secret
+        session, name="运营小王", role=Role.OPERATOR, secret=secret, phone=PHONES["operator"]
     )
     _, tokens["dispatcher"] = await create_user(
-        session, name="调度老李", role=Role.DISPATCHER, secret=secret
+        session, name="调度老李", role=Role.DISPATCHER, secret=secret, phone=PHONES["dispatcher"]
     )
     _, tokens["driver"] = await create_user(
-        session, name="司机小陈", role=Role.DRIVER, secret=secret, phone="13900139000"
+        session, name="司机小陈", role=Role.DRIVER, secret=secret, phone=PHONES["driver"]
     )
     warehouse = await create_warehouse(
         session,
@@ -80,7 +92,7 @@ async def seed_demo(
         if i == 0:
             tokens["leader"] = token
     _, tokens["customer"] = await create_user(
-        session, name="居民小张", role=Role.CUSTOMER, secret=secret
+        session, name="居民小张", role=Role.CUSTOMER, secret=secret, phone=PHONES["customer"]
     )
     tokens["supplier"] = await _catalog_and_campaign(
         session, operator, warehouse.id, secret, zone, now
@@ -111,7 +123,11 @@ async def _catalog_and_campaign(
         session, name="湘农果蔬", contact_name="刘经理", contact_phone="13900139000"
     )
     _, token = await catalog.create_supplier_user(
-        session, supplier_id=supplier.id, name="湘农果蔬·刘经理", secret=secret
+        session,
+        supplier_id=supplier.id,
+        name="湘农果蔬·刘经理",
+        secret=secret,
+        phone=PHONES["supplier"],
     )
     items = []
     for name, category, unit, grams, ml, pack, cost, price, list_price, cap, limit in _PRODUCTS:

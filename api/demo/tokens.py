@@ -38,7 +38,7 @@ def examples(result: DemoResult) -> list[Example]:
             "{ nodes { status km vehiclesUsed stopCount downloadUrls { mapSvg } } } }"
         ),
         "driver": (
-            f'{{ publishedRoutes(warehouseId: "{warehouse}", deliveryDate: "{day}") '
+            f'{{ myRoutes(deliveryDate: "{day}") '
             "{ number km stops { position arrivedAt handedOverAt pickupPoint { name } } } }"
         ),
         "customer": (

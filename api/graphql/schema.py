@@ -19,6 +19,8 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.graphql.after_sale import mutations as after_sale
+from api.graphql.audit.hook import audit_mutations
+from api.graphql.audit.queries import AuditQuery
 from api.graphql.auth import mutations as auth
 from api.graphql.auth import wechat as auth_wechat
 from api.graphql.campaigns import mutations as campaigns
@@ -80,6 +82,7 @@ class Mutation:
     pickup_point_assign_warehouse = strawberry.mutation(
         resolver=leaders.pickup_point_assign_warehouse
     )
+    pickup_point_choose = strawberry.mutation(resolver=leaders.pickup_point_choose)
     campaign_cutoff = strawberry.mutation(resolver=purchasing.campaign_cutoff)
     purchase_orders_consolidate = strawberry.mutation(
         resolver=purchasing.purchase_orders_consolidate
@@ -105,6 +108,7 @@ class Mutation:
     route_plan_publish = strawberry.mutation(resolver=routing.route_plan_publish)
     route_plan_stop_move = strawberry.mutation(resolver=routing.route_plan_stop_move)
     route_plan_stop_lock = strawberry.mutation(resolver=routing.route_plan_stop_lock)
+    route_driver_assign = strawberry.mutation(resolver=delivery.route_driver_assign)
     route_stop_arrive = strawberry.mutation(resolver=delivery.route_stop_arrive)
     route_stop_hand_over = strawberry.mutation(resolver=delivery.route_stop_hand_over)
     delivery_sign = strawberry.mutation(resolver=delivery.delivery_sign)
@@ -143,6 +147,7 @@ Query = merge_types(
         PickupQuery,
         CommissionQuery,
         StaffQuery,
+        AuditQuery,
     ),
 )
 
@@ -203,4 +208,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ],
     )
     guard_inputs(schema._schema)
+    audit_mutations(schema._schema)
     return schema

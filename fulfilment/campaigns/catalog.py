@@ -44,12 +44,14 @@ async def create_supplier(
 
 
 async def create_supplier_user(
-    session: AsyncSession, *, supplier_id: int, name: str, secret: str
+    session: AsyncSession, *, supplier_id: int, name: str, secret: str, phone: str | None = None
 ) -> tuple[User, str]:
     """A user account acting for the supplier, and its first token (shown once)."""
     if await session.get(Supplier, supplier_id) is None:
         raise NotFound("Supplier", ["supplierId"])
-    user, token = await create_user(session, name=name, role=Role.SUPPLIER, secret=secret)
+    user, token = await create_user(
+        session, name=name, role=Role.SUPPLIER, secret=secret, phone=phone
+    )
     session.add(SupplierMember(user_id=user.id, supplier_id=supplier_id))
     await session.flush()
     return user, token

@@ -1,9 +1,10 @@
-"""`tuangou serve --demo`: the seeded city is usable with the printed tokens."""
+"""`tuangou serve --demo`: the seeded city is usable with the printed phones and tokens."""
 
 from __future__ import annotations
 
-from api.demo.seed import seed_demo
+from api.demo.seed import PHONES, seed_demo
 from kernel.db import unit_of_work
+from tests.api.test_sign_in import _sign_in
 from tests.conftest import TOKEN_SECRET
 
 
@@ -57,3 +58,11 @@ async def test_demo_is_not_seeded_twice(db):
     async with unit_of_work(db.sessions) as session:
         assert await seed_demo(session, TOKEN_SECRET, db.settings.zone) is None
     assert await db.scalar("SELECT count(*) FROM warehouses") == 1
+
+
+async def test_every_role_signs_in_with_the_printed_phone(db, gql):
+    async with unit_of_work(db.sessions) as session:
+        await seed_demo(session, TOKEN_SECRET, db.settings.zone)
+    for role, phone in PHONES.items():
+        signed = await _sign_in(gql, phone)
+        assert signed["user"]["role"] == role.upper(), (role, signed)
