@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kernel.clock import utcnow
 from kernel.db import Base, BigID, UTCDateTime, enum_column, unit_of_work
 from kernel.jobs.registry import JobContext, job_handler, periodic
+from kernel.request_context import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The request (or the job) whose work wrote it (kernel/request_context.py).
+    request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -76,6 +79,7 @@ def publish(
             status=OutboxStatus.PENDING,
             attempts=0,
             next_attempt_at=utcnow(),
+            request_id=current_request_id(),
         )
     )
 
@@ -149,6 +153,8 @@ async def _deliver_one(
                     "Content-Type": "application/json",
                     TIMESTAMP_HEADER: timestamp,
                     SIGNATURE_HEADER: sign(message.secret, timestamp, body),
+                    # The receiver's logs can name the request that caused it.
+                    **({"X-Request-ID": message.request_id} if message.request_id else {}),
                 },
             )
             if response.status_code >= 300:

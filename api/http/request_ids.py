@@ -16,6 +16,8 @@ from typing import Any
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kernel.request_context import request_scope
+
 HEADER = "X-Request-ID"
 _HEADER_KEY = HEADER.lower().encode()
 # Short enough for the audit log's column, and nothing a log line could be
@@ -32,12 +34,25 @@ def _valid(value: str) -> bool:
     return _VALID.fullmatch(value) is not None
 
 
+def _handing_down(app: ASGIApp) -> ASGIApp:
+    """``app`` run with the request's id handed to the layers below, which
+    know nothing of HTTP (jobs, the outbox, logs)."""
+
+    async def handed(scope: Scope, receive: Receive, send: Send) -> None:
+        with request_scope(correlation_id.get()):
+            await app(scope, receive, send)
+
+    return handed
+
+
 class RequestIds:
     """ASGI middleware: a request id for every HTTP request."""
 
     def __init__(self, app: ASGIApp, trusted_proxies: list[str]) -> None:
         self.trusted = set(trusted_proxies)
-        self.inner: Any = CorrelationIdMiddleware(app, header_name=HEADER, validator=_valid)
+        self.inner: Any = CorrelationIdMiddleware(
+            _handing_down(app), header_name=HEADER, validator=_valid
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not self._trusted(scope):

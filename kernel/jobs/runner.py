@@ -15,6 +15,7 @@ from kernel.db import execute_counting, unit_of_work
 from kernel.errors import DomainError
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.registry import JobContext, handler_for
+from kernel.request_context import request_scope
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,10 @@ async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Jo
         return JobStatus.FAILED
     beating = asyncio.create_task(_heartbeat(sessions, job_id))
     try:
-        result = await handler(JobContext(job_id, sessions), dict(job.payload))
+        # The job's work (its outbox events, its log lines) belongs to the
+        # request that queued it.
+        with request_scope(job.request_id):
+            result = await handler(JobContext(job_id, sessions), dict(job.payload))
     except DomainError as exc:
         # The state moved between the request and the run (another operator
         # settled a later period, a campaign was cut off): a rule said no,

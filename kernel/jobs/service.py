@@ -13,6 +13,7 @@ from kernel.db import insert_ignoring_conflicts
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.registry import handler_for
+from kernel.request_context import current_request_id
 
 
 class JobErrorCode(Enum):
@@ -44,6 +45,7 @@ async def enqueue(
             key=key,
             payload=payload,
             created_by_id=created_by_id,
+            request_id=current_request_id(),
             status=JobStatus.QUEUED,
             progress=0.0,
             message="",
