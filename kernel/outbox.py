@@ -10,6 +10,7 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -22,8 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
-from kernel.db import Base, BigID, UTCDateTime, enum_column, unit_of_work
+from kernel.db import Base, BigID, UTCDateTime, enum_column, execute_counting, unit_of_work
+from kernel.errors import DomainError, NotFound
 from kernel.jobs.registry import JobContext, job_handler, periodic
+from kernel.jobs.service import JobErrorCode
 from kernel.request_context import current_request_id
 
 log = logging.getLogger(__name__)
@@ -188,3 +191,57 @@ async def deliver(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Send the webhooks that are due (every minute, and whenever asked)."""
     report = await deliver_due(ctx.sessions)
     return {"delivered": report.delivered, "retrying": report.retrying, "failed": report.failed}
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    topic: str | None,
+    status: OutboxStatus | None,
+    before_id: int | None,
+    limit: int,
+) -> Sequence[OutboxMessage]:
+    """Webhook deliveries, newest first, paged by keyset (ids below
+    ``before_id``), optionally of one topic and status."""
+    stmt = (
+        select(OutboxMessage)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    if before_id is not None:
+        stmt = stmt.where(OutboxMessage.id < before_id)
+    if topic is not None:
+        stmt = stmt.where(OutboxMessage.topic == topic)
+    if status is not None:
+        stmt = stmt.where(OutboxMessage.status == status)
+    return (await session.scalars(stmt)).all()
+
+
+async def replay_delivery(session: AsyncSession, message_id: int) -> OutboxMessage:
+    """A delivery that gave up (FAILED) is sent again: PENDING, its attempts
+    reset and due now, for the next outbox run. Its last error stays until a
+    send succeeds, to show why it had failed. Anything else is refused
+    (DELIVERY_NOT_FAILED); status check and change are one UPDATE, so two
+    replays at once queue it once."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .execution_options(populate_existing=True)
+    )
+    message = (await session.execute(stmt)).scalar_one_or_none()
+    if message is None:
+        raise NotFound("WebhookDelivery", ["id"])
+    replayed = await execute_counting(
+        session,
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
+        .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=utcnow()),
+    )
+    await session.refresh(message)
+    if replayed != 1:
+        raise DomainError(
+            JobErrorCode.DELIVERY_NOT_FAILED,
+            f"Only a failed delivery can be sent again; this one is {message.status.value}.",
+            ["id"],
+        )
+    return message

@@ -5,20 +5,50 @@ allocation once receiving is closed."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Campaign
 from fulfilment.purchasing.consolidation import consolidate
-from fulfilment.purchasing.cutoff import run_cutoff
+from fulfilment.purchasing.cutoff import check_cutoff_due, run_cutoff
 from fulfilment.purchasing.models import PurchaseOrder
 from fulfilment.purchasing.shortages import allocate_shortages
 from kernel.clock import utcnow
+from kernel.errors import NotFound
+from kernel.jobs.models import JobStatus
 from kernel.jobs.registry import JobContext, job_handler, periodic
+from kernel.jobs.service import job_by_key
 
 CUTOFF = "campaigns.cutoff"
+
+
+def cutoff_key(campaign_id: int) -> str:
+    """The key of a campaign's cutoff job: a campaign is cut off once."""
+    return f"{CUTOFF}:{campaign_id}"
+
+
+async def cutoff_payload(
+    session: AsyncSession, campaign_id: int, now: datetime, *, early: bool
+) -> dict[str, Any]:
+    """The payload to start the campaign's cutoff job with. An early and an
+    on-time cutoff are one cutoff under one key, so once either was started
+    the payload is the started job's: the second request answers that job
+    instead of meeting another payload under its key (IDEMPOTENCY_CONFLICT).
+    A started job that failed is run again as it was asked, once the new
+    request's own timing rule allows it."""
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("Campaign", ["id"])
+    started = await job_by_key(session, cutoff_key(campaign_id))
+    if started is not None and started.kind == CUTOFF and started.status is not JobStatus.FAILED:
+        return dict(started.payload)
+    check_cutoff_due(campaign, now, early=early)
+    if started is not None and started.kind == CUTOFF:
+        return dict(started.payload)
+    return {"campaign_id": campaign_id, "early": early}
 
 
 CUTOFF_DUE = "campaigns.cutoff_due"

@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
+from api.graphql.ids import encode
 from kernel.accounts import Role
+from kernel.clock import utcnow
+from kernel.db import unit_of_work
+from kernel.jobs.diagnostics import PING
+from kernel.jobs.models import JobStatus
+from kernel.jobs.service import enqueue
+from kernel.outbox import OutboxMessage, OutboxStatus
 from tests.conftest import error_codes
 from tests.support.authz import (
     APPLY,
@@ -99,6 +106,55 @@ async def _job(db: Any, gql: Any, operator: str) -> tuple[str, dict[str, Any], s
     return JOB, {"id": await start_job(gql, operator)}, None
 
 
+async def _console_job(
+    db: Any, status: JobStatus, document: str
+) -> tuple[str, dict[str, Any], str | None]:
+    """A job left in ``status`` and never dispatched, for jobRetry/jobCancel."""
+    async with unit_of_work(db.sessions) as session:
+        job, _ = await enqueue(session, PING, {"steps": 1})
+        job.status = status
+    probe = f"SELECT status FROM jobs WHERE id = {job.id}"
+    return document, {"id": encode("Job", job.id)}, probe
+
+
+async def _job_retry(db: Any, gql: Any, operator: str) -> tuple[str, dict[str, Any], str | None]:
+    return await _console_job(db, JobStatus.FAILED, JOB_RETRY)
+
+
+async def _job_cancel(db: Any, gql: Any, operator: str) -> tuple[str, dict[str, Any], str | None]:
+    return await _console_job(db, JobStatus.QUEUED, JOB_CANCEL)
+
+
+async def _webhook_replay(
+    db: Any, gql: Any, operator: str
+) -> tuple[str, dict[str, Any], str | None]:
+    async with unit_of_work(db.sessions) as session:
+        dead = OutboxMessage(
+            topic="t",
+            url="http://127.0.0.1:9/h",
+            secret="s",
+            payload={},
+            status=OutboxStatus.FAILED,
+            attempts=8,
+            next_attempt_at=utcnow(),
+        )
+        session.add(dead)
+        await session.flush()
+    probe = f"SELECT status FROM outbox_messages WHERE id = {dead.id}"
+    return WEBHOOK_REPLAY, {"id": encode("OutboxMessage", dead.id)}, probe
+
+
+JOBS = "{ jobs { nodes { id } } }"
+WEBHOOK_DELIVERIES = "{ webhookDeliveries { nodes { id } } }"
+_JOB_PAYLOAD = "job { id } userErrors { code }"
+JOB_RETRY = f"mutation($id: ID!) {{ jobRetry(input: {{id: $id}}) {{ {_JOB_PAYLOAD} }} }}"
+JOB_CANCEL = f"mutation($id: ID!) {{ jobCancel(input: {{id: $id}}) {{ {_JOB_PAYLOAD} }} }}"
+WEBHOOK_REPLAY = (
+    "mutation($id: ID!) { webhookDeliveryReplay(input: {id: $id}) "
+    "{ delivery { id } userErrors { code } } }"
+)
+
+
 OPERATOR_ONLY = frozenset({"operator"})
 
 
@@ -114,6 +170,11 @@ OPS = [
     Op("pickupPoints", frozenset({"operator", "dispatcher", "customer"}), _query(PICKUP_POINTS)),
     Op("warehouses", frozenset({"operator", "dispatcher", "supplier"}), _query(WAREHOUSES)),
     Op("job", SIGNED_IN, _job, nullable=True),
+    Op("jobs", OPERATOR_ONLY, _query(JOBS)),
+    Op("jobRetry", OPERATOR_ONLY, _job_retry),
+    Op("jobCancel", OPERATOR_ONLY, _job_cancel),
+    Op("webhookDeliveries", OPERATOR_ONLY, _query(WEBHOOK_DELIVERIES)),
+    Op("webhookDeliveryReplay", OPERATOR_ONLY, _webhook_replay),
 ]
 
 

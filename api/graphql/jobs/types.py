@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import strawberry
 from sqlalchemy import select
@@ -14,6 +14,8 @@ from strawberry.scalars import JSON
 from api.graphql.context import Info
 from api.graphql.ids import node_db_ids
 from api.graphql.permissions import can_see_job
+from api.graphql.users import UserType
+from kernel.accounts import Role
 from kernel.jobs.models import Job, JobStatus
 
 JobStatusEnum = strawberry.enum(JobStatus, name="JobStatus")
@@ -32,6 +34,28 @@ class JobType(relay.Node):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    key: str | None = strawberry.field(
+        description="Starting again with this key answers this job (a failed one runs again)."
+    )
+    request_id: str | None = strawberry.field(
+        description="The X-Request-ID of the HTTP request that queued it."
+    )
+    created_by_id: strawberry.Private[int | None]
+    stored_payload: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="What the job was asked to do (operators only; else null).")
+    def payload(self, info: Info) -> JSON | None:
+        viewer = info.context.viewer
+        if viewer is None or viewer.role is not Role.OPERATOR:
+            return None
+        return cast(JSON, self.stored_payload)
+
+    @strawberry.field(description="Who started it; null for the platform's own jobs.")
+    async def created_by(self, info: Info) -> UserType | None:
+        if self.created_by_id is None:
+            return None
+        user = await info.context.loaders.user.load(self.created_by_id)
+        return None if user is None else UserType.of(user)
 
     @classmethod
     def of(cls, job: Job) -> JobType:
@@ -47,6 +71,10 @@ class JobType(relay.Node):
             created_at=job.created_at,
             started_at=job.started_at,
             finished_at=job.finished_at,
+            key=job.key,
+            request_id=job.request_id,
+            created_by_id=job.created_by_id,
+            stored_payload=dict(job.payload or {}),
         )
 
     @classmethod

@@ -18,16 +18,14 @@ from api.graphql.permissions import viewer_supplier_id
 from api.graphql.purchasing.types import PurchaseOrderType
 from api.graphql.sorting.mutations import SortingRunInput, warehouse_day
 from api.graphql.transactions import in_transaction
-from fulfilment.campaigns.models import Campaign
 from fulfilment.purchasing import receiving
 from fulfilment.purchasing.consolidation import check_all_cut_off
-from fulfilment.purchasing.cutoff import check_cutoff_due
-from fulfilment.purchasing.jobs import ALLOCATE, CONSOLIDATE, CUTOFF
+from fulfilment.purchasing.jobs import ALLOCATE, CONSOLIDATE, CUTOFF, cutoff_key, cutoff_payload
 from fulfilment.purchasing.models import PurchaseOrder
 from fulfilment.purchasing.shortages import ShortageSummary
 from kernel.accounts import Role
 from kernel.clock import utcnow
-from kernel.errors import DomainError, NotFound
+from kernel.errors import DomainError
 
 
 @strawberry.input
@@ -40,7 +38,8 @@ class CampaignCutoffInput:
 
 async def campaign_cutoff(info: Info, input: CampaignCutoffInput) -> JobStartPayload:
     """Cut a campaign off (and consolidate its day's purchase orders) as a
-    job; starting it again returns the same job."""
+    job; starting it again, early or on time, returns the same job (a failed
+    one runs again)."""
     info.context.require(Role.OPERATOR)
     try:
         campaign_id = decode(input.id, "Campaign", ["id"])
@@ -48,13 +47,9 @@ async def campaign_cutoff(info: Info, input: CampaignCutoffInput) -> JobStartPay
         return JobStartPayload(job=None, user_errors=[user_error(exc)])
 
     async def payload(session: AsyncSession) -> dict[str, Any]:
-        campaign = await session.get(Campaign, campaign_id)
-        if campaign is None:
-            raise NotFound("Campaign", ["id"])
-        check_cutoff_due(campaign, utcnow(), early=input.early)
-        return {"campaign_id": campaign_id, "early": input.early}
+        return await cutoff_payload(session, campaign_id, utcnow(), early=input.early)
 
-    return await start_job(info, CUTOFF, payload, key=f"{CUTOFF}:{campaign_id}")
+    return await start_job(info, CUTOFF, payload, key=cutoff_key(campaign_id))
 
 
 @strawberry.input

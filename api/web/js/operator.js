@@ -7,6 +7,7 @@ import { hhmm, tomorrow, yuan } from "./format.js";
 import { itemFieldset, itemInputs, itemsAddForm } from "./operator_items.js";
 import { jobButton, settlementForm } from "./operator_jobs.js";
 import { drawStaff } from "./operator_staff.js";
+import { drawConsole } from "./operator_console.js";
 
 const PENDING = `{ leaders(first: 100, status: PENDING) { nodes { id appliedAt user { name }
   pickupPoint { name address contactPhone } } } }`;
@@ -39,12 +40,14 @@ export async function render(view) {
   const campaigns = el("section", { id: "campaigns" });
   const leaders = el("section", { id: "leaders" });
   const staff = el("section", { id: "staff" });
+  const jobConsole = el("section", { id: "console" });
   const { products } = await gql(PRODUCTS);
   const draw = () => drawCampaigns(campaigns, jobs, products.nodes);
   view.append(el("h1", {}, "Operations"), leaders, await campaignForm(products.nodes, draw), campaigns,
-    settlementForm(jobs), jobs, staff);
+    settlementForm(jobs), jobs, jobConsole, staff);
   await drawLeaders(leaders);
   await draw();
+  await drawConsole(jobConsole);
   await drawStaff(staff);
 }
 

@@ -1,0 +1,1 @@
+"""GraphQL of kernel.outbox: the operator's view of webhook deliveries."""
