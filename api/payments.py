@@ -18,6 +18,7 @@ from fulfilment.orders.models import Order, PaymentOutcome
 from fulfilment.orders.payments import PaymentResult, record_payment, signature, signature_valid
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
+from kernel.metrics import count_order_paid
 from kernel.settings import Settings
 
 log = logging.getLogger("tuangou.payments")
@@ -97,6 +98,10 @@ async def process_notification(
         )
     if result.outcome is PaymentOutcome.REJECTED:
         return Answer(400, "FAIL", result.reason or "rejected", result)
+    if result.outcome is PaymentOutcome.ACCEPTED and result.reason is None:
+        # Committed, and an order went from awaiting payment to paid (an
+        # accepted payment with a reason is money on its way back: GMV not).
+        count_order_paid(amount)
     return Answer(200, "SUCCESS", result.reason or "ok", result)
 
 

@@ -30,6 +30,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from api.graphql.errors import ClientError, UserError, UserErrorCode
 from api.graphql.limits import Limit, Refused, limit_for
+from kernel.metrics import count_user_error
 
 Path = list[str]
 # Takes a value and its path; returns it cleaned, or raises _Rejected.
@@ -93,6 +94,7 @@ def _guard_field(field: GraphQLField, owner: str, compiler: _Compiler, mutation:
 
 
 def _top_level_refusal(rejected: _Rejected) -> Any:
+    count_user_error("BAD_USER_INPUT")
     where = ".".join(rejected.path)
     error = ClientError(f"{where}: {rejected.refused.message}", "BAD_USER_INPUT")
     assert error.extensions is not None
@@ -113,6 +115,7 @@ def _payload_refusal(field: GraphQLField) -> Callable[[_Rejected], Any]:
             empty[definition.python_name] = _empty(payload.fields[name].type)
 
     def refuse(rejected: _Rejected) -> Any:
+        count_user_error(rejected.refused.code)
         error = UserError(
             field=rejected.path,
             code=UserErrorCode(rejected.refused.code),

@@ -21,6 +21,7 @@ from fulfilment.orders.placing import LineRequest, OrderRequest, PlacedOrder, pl
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.errors import DomainError, NotFound
+from kernel.metrics import count_order_placed
 from leaders.points.customers import customer_by_phone
 from leaders.points.models import Leader, PickupPoint
 
@@ -107,6 +108,8 @@ async def order_create(info: Info, input: OrderCreateInput) -> OrderPayload:
         placed, errors = await in_plain_transaction(ctx, work)
     else:
         placed, errors = await in_transaction(ctx, work)
+    if placed is not None and not placed.replayed:
+        count_order_placed()  # committed by now
     return OrderPayload(order=OrderType.of(placed.order) if placed else None, user_errors=errors)
 
 
