@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import time
 from functools import lru_cache
 from typing import Literal, Self
@@ -12,12 +13,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GeocoderName = Literal["none", "baidu", "nominatim", "arcgis"]
 
+log = logging.getLogger("tuangou.settings")
+
 
 class Settings(BaseSettings):
     """Every knob of the platform, with the embedded defaults."""
 
     model_config = SettingsConfigDict(env_prefix="TUANGOU_", env_file=".env", extra="ignore")
 
+    # "production" refuses to start with development secrets or the payment
+    # simulator (production_problems below); "development" allows them.
+    env: Literal["development", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./tuangou.db"
     # PostgreSQL connections per API process, all kept open: the sum over
     # every API process (and the job workers) must stay under the server's
@@ -44,9 +50,26 @@ class Settings(BaseSettings):
     geocoder_domain: str = ""
     geocoder_scheme: Literal["http", "https"] = "https"
     graphiql: bool = True
+    # Logs (kernel/logs.py): auto is JSON lines in production, readable lines
+    # otherwise.
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Addresses whose X-Request-ID is kept (the balancer in front); anyone
     # else's is replaced by a fresh id (api/http/request_ids.py).
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # Addresses and networks that may read /metrics (api/http/metrics.py);
+    # anyone else gets a 404. Loopback and the private ranges: Prometheus on
+    # the same host or network, never the open internet.
+    metrics_allow: list[str] = Field(
+        default_factory=lambda: [
+            "127.0.0.0/8",
+            "::1/128",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "fc00::/7",
+        ]
+    )
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
@@ -54,7 +77,24 @@ class Settings(BaseSettings):
     # On PostgreSQL jobs go to workers through procrastinate; "inline" runs them
     # inside the API process (the only choice on SQLite).
     jobs_mode: Literal["auto", "inline", "queue"] = "auto"
-    job_stale_after_s: int = Field(default=300, ge=10)
+    # A running job whose heartbeat (every 10 s) is this old belongs to a dead
+    # worker; workers sweep for such jobs every job_sweep_s. Together: a killed
+    # worker's job is failed within a minute.
+    job_stale_after_s: int = Field(default=40, ge=10)
+    job_sweep_s: float = Field(default=15.0, gt=0, le=600)
+    # A worker that cannot reach its queue's database retries with backoff for
+    # this long, then exits non-zero (for the supervisor to restart it).
+    worker_give_up_s: float = Field(default=300.0, gt=0)
+    # Migrations wait at most this long for a table lock: a long transaction
+    # holding a table must fail the deploy, not queue every request behind
+    # the migration's waiting ALTER (docs/deploying.md).
+    migration_lock_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    # /readyz: a worker whose heartbeat is older is not counted (procrastinate
+    # beats every 10 s); the oldest queued job and the most overdue pending
+    # outbox message must be younger than these, or the host reports not ready.
+    ready_worker_heartbeat_s: int = Field(default=60, ge=5)
+    ready_queued_job_age_s: int = Field(default=300, ge=1)
+    ready_outbox_age_s: int = Field(default=900, ge=1)
     # Unpaid orders give their units back after this long.
     payment_window_minutes: int = Field(default=15, ge=1)
     # The key payment notifications are signed with (WeChat Pay's APIv3 key).
@@ -154,3 +194,86 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings; tests build their own ``Settings`` instead."""
     return Settings()
+
+
+# Secrets we choose ourselves (HMAC keys): at least this long. WeChat Pay's
+# APIv3 key is exactly 32 bytes, so the payment secret fits the same rule.
+SECRET_MIN_BYTES = 32
+# Secrets a provider issues have the provider's length (an Aliyun AccessKey
+# secret is 30 characters): a lower bound still catches "x" and "changeme".
+PROVIDER_SECRET_MIN_BYTES = 16
+
+
+class ProductionSettingsRefused(ValueError):
+    """``env=production`` with settings that are only safe in development."""
+
+
+def _secrets_in_use(settings: Settings) -> list[tuple[str, int]]:
+    """The credentials this configuration uses, with each one's minimum length.
+
+    A provider's secret counts only while that provider is on: an empty
+    ``wechat_secret`` is fine when ``wechat_appid`` is empty (WeChat login
+    off), and the gateway secret only signs anything when its URL is set."""
+    secrets = [
+        ("token_secret", SECRET_MIN_BYTES),
+        ("payment_secret", SECRET_MIN_BYTES),
+        ("pickup_qr_secret", SECRET_MIN_BYTES),
+    ]
+    if settings.notification_gateway_url:
+        secrets.append(("notification_gateway_secret", SECRET_MIN_BYTES))
+    if settings.sms_provider != "console":
+        secrets.append(("sms_access_key_secret", PROVIDER_SECRET_MIN_BYTES))
+    if settings.wechat_appid:
+        secrets.append(("wechat_secret", PROVIDER_SECRET_MIN_BYTES))
+    if settings.geocoder == "baidu":
+        secrets.append(("geocoder_api_key", PROVIDER_SECRET_MIN_BYTES))
+    return secrets
+
+
+def _label(name: str) -> str:
+    return f"{name} (TUANGOU_{name.upper()})"
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Why ``settings`` must not run in production, one line per setting
+    (empty when they may). Checked whatever ``settings.env`` says."""
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for name, min_bytes in _secrets_in_use(settings):
+        value: str = getattr(settings, name)
+        default = Settings.model_fields[name].default
+        if not value:
+            problems.append(f"{_label(name)} is empty")
+        elif value == default or value.startswith("dev-only"):
+            problems.append(f"{_label(name)} still has its development default")
+        elif len(value.encode()) < min_bytes:
+            problems.append(f"{_label(name)} is shorter than {min_bytes} bytes")
+        elif value in seen:
+            # One leaked key must not open two doors.
+            problems.append(f"{_label(name)} is the same value as {seen[value]}")
+        if value:
+            seen.setdefault(value, name)
+    if settings.payment_simulator:
+        problems.append(f"{_label('payment_simulator')} lets anyone mark orders paid: set false")
+    return problems
+
+
+def production_warnings(settings: Settings) -> list[str]:
+    """What production allows but should probably not have."""
+    if settings.graphiql:
+        return [f"{_label('graphiql')} serves the GraphiQL page publicly; set false"]
+    return []
+
+
+def refuse_unsafe_production(settings: Settings) -> None:
+    """In production, raise ``ProductionSettingsRefused`` naming every unsafe
+    setting, and log the warnings; in development, nothing."""
+    if settings.env != "production":
+        return
+    problems = production_problems(settings)
+    if problems:
+        raise ProductionSettingsRefused(
+            "refusing to start with TUANGOU_ENV=production: " + "; ".join(problems)
+        )
+    for warning in production_warnings(settings):
+        log.warning("production: %s", warning)

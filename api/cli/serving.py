@@ -3,7 +3,6 @@ db upgrade, schema export and users create."""
 
 from __future__ import annotations
 
-import logging
 import os
 import shlex
 from pathlib import Path
@@ -16,7 +15,15 @@ from api.demo.sizes import Size
 from api.migrate import migrate as migrate  # re-exported: tests and scripts import it here
 from kernel.accounts import Role, create_user
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
-from kernel.settings import Settings, get_settings
+from kernel.engines import engine_for
+from kernel.logs import configure_from
+from kernel.metrics import multiprocess_directory, start_exporter
+from kernel.settings import (
+    ProductionSettingsRefused,
+    Settings,
+    get_settings,
+    refuse_unsafe_production,
+)
 
 if TYPE_CHECKING:
     from api.demo.run import DemoResult
@@ -87,14 +94,13 @@ def serve(
     from api.http.serving import PortInUse, run_workers
 
     settings = get_settings()
-    if settings.sms_provider == "console":
-        # The console SMS provider's codes are how people sign in on a
-        # development server: its INFO lines go to the server's output.
-        sms_log = logging.getLogger("tuangou.sms")
-        sms_log.setLevel(logging.INFO)
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("INFO:     %(message)s"))
-        sms_log.addHandler(handler)
+    # INFO lines reach the output: the access log, and in development the
+    # console SMS provider's codes, which are how people sign in there.
+    configure_from(settings)
+    try:
+        refuse_unsafe_production(settings)
+    except ProductionSettingsRefused as exc:
+        raise _fail(str(exc)) from None
     if settings.is_sqlite and workers > 1:
         raise _fail("the embedded SQLite database serves from one process; use PostgreSQL")
     if migrate_first:
@@ -109,10 +115,15 @@ def serve(
         "workers": workers,
         "log_level": "info",
         "access_log": False,
+        # Our logging (kernel/logs.py) renders uvicorn's lines too.
+        "log_config": None,
     }
     if workers > 1:
         try:
-            run_workers(uvicorn.Config("api.http.app:serve_app", **options))
+            # Set before the workers start: each writes its metrics there,
+            # and whichever answers /metrics sums them all (docs/metrics.md).
+            with multiprocess_directory():
+                run_workers(uvicorn.Config("api.http.app:serve_app", **options))
         except PortInUse as exc:
             raise _fail(str(exc)) from None
     else:
@@ -120,19 +131,31 @@ def serve(
 
 
 @app.command()
-def worker(concurrency: int = typer.Option(2, help="Jobs run at once by this worker.")) -> None:
+def worker(
+    concurrency: int = typer.Option(2, help="Jobs run at once by this worker."),
+    metrics_port: int | None = typer.Option(
+        None, help="Serve this worker's Prometheus metrics on this port (docs/metrics.md)."
+    ),
+    metrics_host: str = typer.Option("127.0.0.1", help="Address the metrics port listens on."),
+) -> None:
     """Run background jobs (PostgreSQL; as many workers as needed)."""
     from api.handlers import load_job_handlers
-    from kernel.jobs.queue import ProcrastinateQueue
+    from kernel.jobs.queue import ProcrastinateQueue, WorkerGaveUp
 
-    logging.basicConfig(level=logging.INFO)
     settings = get_settings()
+    configure_from(settings)
+    try:
+        refuse_unsafe_production(settings)
+    except ProductionSettingsRefused as exc:
+        raise _fail(str(exc)) from None
     if settings.jobs_inline:
         raise _fail("on SQLite, jobs run inside 'tuangou serve'; a worker needs PostgreSQL")
     load_job_handlers()
+    if metrics_port is not None:
+        start_exporter(metrics_port, metrics_host)
 
     async def work() -> None:
-        engine = create_engine(settings.database_url)
+        engine = engine_for(settings)
         queue = ProcrastinateQueue(settings, create_sessionmaker(engine))
         try:
             await queue.start()
@@ -142,7 +165,12 @@ def worker(concurrency: int = typer.Option(2, help="Jobs run at once by this wor
             await queue.stop()
             await engine.dispose()
 
-    _run(work())
+    try:
+        _run(work())
+    except WorkerGaveUp as exc:
+        # Non-zero, so that the supervisor (compose's restart policy,
+        # systemd) starts a fresh worker.
+        raise _fail(f"worker gave up: {exc}") from None
 
 
 @users_app.command("create")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
@@ -36,6 +37,9 @@ class Context:
     # UNAUTHENTICATED error's ``extensions.reason``.
     refusal: str | None = None
     request: Request | WebSocket | None = field(default=None, repr=False)
+    # strawberry's sub-response: its status and headers reach the client (503
+    # while the database is away, api/graphql/unavailable.py).
+    response: Response | WebSocket | None = field(default=None, repr=False)
     # The HTTP request's id (X-Request-ID): into the audit log, jobs and logs.
     request_id: str | None = None
     # The mutation running now, for the audit log (api/graphql/audit/hook.py).

@@ -8,6 +8,7 @@ import logging
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
 from enum import Enum
 
 import strawberry
@@ -16,6 +17,12 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.relay import GlobalIDValueError
 
+from api.graphql.unavailable import (
+    MESSAGE,
+    RETRY_AFTER_S,
+    database_unavailable,
+    unavailable_extensions,
+)
 from fulfilment.after_sale.errors import AfterSaleErrorCode
 from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.orders.errors import OrderErrorCode
@@ -27,6 +34,7 @@ from kernel.geo import GeoErrorCode
 from kernel.identity.errors import IdentityErrorCode
 from kernel.identity.staff_errors import StaffErrorCode
 from kernel.jobs.service import JobErrorCode
+from kernel.metrics import count_user_error
 from leaders.applications.errors import LeaderErrorCode
 from leaders.commission.errors import CommissionErrorCode
 from leaders.points.errors import PickupHelperErrorCode
@@ -80,6 +88,8 @@ class UserError:
 
 
 def user_error(exc: DomainError) -> UserError:
+    """The UserError a client receives for ``exc`` (counted for /metrics)."""
+    count_user_error(exc.code.value)
     return UserError(
         field=exc.field,
         code=UserErrorCode(exc.code.value),
@@ -162,11 +172,23 @@ class Masker(MaskErrors):
         original = error.original_error
         return original is not None and not isinstance(original, _PUBLIC)
 
+    def on_operation(self) -> Iterator[None]:
+        yield from super().on_operation()
+        # Whether the answer carries top-level errors, for the request
+        # metrics (api/http/metrics.py): known here for free, while the
+        # access log would have to read the body to tell.
+        result = self.execution_context.result
+        request = getattr(self.execution_context.context, "request", None)
+        if request is not None and getattr(result, "errors", None):
+            request.scope.setdefault("state", {})["graphql_errors"] = True
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        exc = error.original_error
+        if database_unavailable(exc):
+            return self._unavailable(error)
         # The request's id when there is one: the operator finds every log
         # line of the request, not only this one.
         correlation_id = correlation_id_var.get() or uuid.uuid4().hex[:12]
-        exc = error.original_error
         log.error("internal error %s: %s at %s", correlation_id, type(exc).__name__, error.path)
         cause = _cause(exc)
         if _TRACEBACKS.first_within_window(cause):
@@ -179,4 +201,22 @@ class Masker(MaskErrors):
             path=error.path,
             original_error=None,
             extensions={"code": "INTERNAL_SERVER_ERROR", "correlationId": correlation_id},
+        )
+
+    def _unavailable(self, error: GraphQLError) -> GraphQLError:
+        """The database is out of reach: a 503 the client retries, one
+        warning line (an outage would otherwise log a traceback per request)."""
+        log.warning("database unavailable at %s: %s", error.path, type(error.original_error))
+        response = getattr(self.execution_context.context, "response", None)
+        if response is not None and hasattr(response, "status_code"):
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return GraphQLError(
+            MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions=unavailable_extensions(),
         )

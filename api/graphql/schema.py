@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.graphql.access import AccessFacts
 from api.graphql.after_sale import mutations as after_sale
 from api.graphql.audit.hook import audit_mutations
 from api.graphql.audit.queries import AuditQuery
@@ -35,6 +36,7 @@ from api.graphql.errors import ClientError, Masker
 from api.graphql.execution import SerialRootExecutionContext
 from api.graphql.guard import guard_inputs
 from api.graphql.jobs import mutations as jobs
+from api.graphql.jobs.queries import JobQuery
 from api.graphql.leaders import mutations as leaders
 from api.graphql.leaders.queries import PointQuery
 from api.graphql.orders import mutations as orders
@@ -50,6 +52,8 @@ from api.graphql.sorting import mutations as sorting
 from api.graphql.sorting.queries import SortingQuery
 from api.graphql.staff import mutations as staff
 from api.graphql.staff.queries import StaffQuery
+from api.graphql.webhooks import mutations as webhooks
+from api.graphql.webhooks.queries import WebhookQuery
 from kernel.settings import Settings
 
 
@@ -73,6 +77,9 @@ class Mutation:
     leader_suspend = strawberry.mutation(resolver=leaders.leader_suspend)
     leader_reinstate = strawberry.mutation(resolver=leaders.leader_reinstate)
     diagnostics_ping_start = strawberry.mutation(resolver=jobs.diagnostics_ping_start)
+    job_retry = strawberry.mutation(resolver=jobs.job_retry)
+    job_cancel = strawberry.mutation(resolver=jobs.job_cancel)
+    webhook_delivery_replay = strawberry.mutation(resolver=webhooks.webhook_delivery_replay)
     supplier_create = strawberry.mutation(resolver=campaigns.supplier_create)
     supplier_user_create = strawberry.mutation(resolver=campaigns.supplier_user_create)
     product_create = strawberry.mutation(resolver=campaigns.product_create)
@@ -148,6 +155,8 @@ Query = merge_types(
         CommissionQuery,
         StaffQuery,
         AuditQuery,
+        JobQuery,
+        WebhookQuery,
     ),
 )
 
@@ -197,6 +206,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # the parser and validation caches are module-level and so still shared.
         extensions=[
             RequestSession,
+            AccessFacts,
             # Parsing and validating a document costs more than most resolvers;
             # clients send the same few documents again and again.
             lambda: ParserCache(maxsize=1024),

@@ -1,17 +1,17 @@
-"""The ASGI application: ``/graphql`` (with GraphiQL), ``/healthz``, the
-payment callback, the ``/exports/...`` downloads and the web client under
-``/app/`` (static files that speak only to ``/graphql`` and ``/exports/``)."""
+"""The ASGI application: ``/graphql`` (with GraphiQL), ``/healthz`` and
+``/readyz`` (api/http/health.py), the payment callback, the ``/exports/...``
+downloads and the web client under ``/app/`` (static files that speak only to
+``/graphql`` and ``/exports/``)."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,13 +24,19 @@ from strawberry.asgi import GraphQL
 
 from api.graphql.context import Context, request_auth
 from api.graphql.schema import build_schema
+from api.graphql.unavailable import RETRY_AFTER_S, database_unavailable, unavailable_body
 from api.handlers import load_job_handlers
+from api.http.access_log import AccessLog
 from api.http.downloads import export_routes
+from api.http.health import health_routes
+from api.http.metrics import metrics_route
 from api.http.payments import wechat_notify
 from api.http.request_ids import RequestIds, current_request_id
-from kernel.db import READ_ONLY_OPTION, create_engine, create_sessionmaker
-from kernel.jobs.queue import build_queue
-from kernel.settings import Settings, get_settings
+from kernel.db import READ_ONLY_OPTION, create_sessionmaker
+from kernel.engines import engine_for
+from kernel.jobs.queue import JobQueue, build_queue
+from kernel.logs import configure_from
+from kernel.settings import Settings, get_settings, refuse_unsafe_production
 
 log = logging.getLogger("tuangou.api")
 
@@ -43,29 +49,20 @@ WEB_DIR = Path(__file__).parents[1] / "web"
 GRAPHIQL_PAGE = WEB_DIR / "vendor" / "graphiql.html"
 
 
-def _engine(settings: Settings) -> AsyncEngine:
-    """The process's engine: SQLite's own, or a PostgreSQL pool sized by the settings."""
-    if settings.is_sqlite:
-        return create_engine(settings.database_url)
-    return create_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_overflow,
-        pool_timeout=settings.db_pool_timeout_s,
-    )
+class _GraphQLView(GraphQL[Context, None]):
+    """strawberry's view, answering 503 JSON while the database is away
+    before any operation ran (the bearer-token lookup needs it first)."""
 
-
-def _healthz(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
-    async def healthz(_: Request) -> Response:
+    async def run(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            async with asyncio.timeout(3), engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception as exc:  # any failure to reach the database is "unhealthy"
-            log.warning("health check failed: %s", exc)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        return JSONResponse({"status": "ok", "database": "ok"})
-
-    return healthz
+            return await super().run(request, *args, **kwargs)
+        except Exception as exc:
+            if not (isinstance(request, Request) and database_unavailable(exc)):
+                raise
+            log.warning("database unavailable: %s", type(exc).__name__)
+            return JSONResponse(
+                unavailable_body(), 503, headers={"Retry-After": str(RETRY_AFTER_S)}
+            )
 
 
 def _auth_engine(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
@@ -77,46 +74,9 @@ def _auth_engine(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = False) -> Starlette:
-    """Build the app for ``settings`` (from the environment by default); the
-    database must already be migrated (``tuangou serve`` does that).
-
-    ``freeze_startup_heap``: for a process that serves only this app (see
-    ``serve_app``)."""
-    settings = settings or get_settings()
-    config: Settings = settings
-    load_job_handlers()
-    engine = _engine(settings)
-    sessions = create_sessionmaker(engine)
-    read_sessions = create_sessionmaker(engine, read_only=True)
-    auth_engine = _auth_engine(engine, settings)
-    queue = build_queue(settings, sessions)
-
-    class GraphQLApp(GraphQL[Context, None]):
-        async def get_context(
-            self, request: Request | WebSocket, response: Response | WebSocket
-        ) -> Context:
-            viewer, refusal = await request_auth(request, auth_engine, config.token_secret)
-            return Context(
-                settings=config,
-                engine=engine,
-                sessions=sessions,
-                read_sessions=read_sessions,
-                queue=queue,
-                viewer=viewer,
-                token_refused=refusal is not None,
-                refusal=refusal,
-                request=request,
-                request_id=current_request_id(),
-            )
-
-        async def render_graphql_ide(self, request: Request) -> Response:
-            return HTMLResponse(GRAPHIQL_PAGE.read_text(encoding="utf-8"))
-
-    graphql = GraphQLApp(
-        build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None
-    )
-
+def _lifespan(
+    queue: JobQueue, engine: AsyncEngine, freeze_startup_heap: bool
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await queue.start()
@@ -134,16 +94,66 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
             await queue.stop()
             await engine.dispose()
 
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = False) -> Starlette:
+    """Build the app for ``settings`` (from the environment by default); the
+    database must already be migrated (``tuangou serve`` does that).
+
+    ``freeze_startup_heap``: for a process that serves only this app (see
+    ``serve_app``)."""
+    settings = settings or get_settings()
+    refuse_unsafe_production(settings)
+    config: Settings = settings
+    load_job_handlers()
+    engine = engine_for(settings)
+    sessions = create_sessionmaker(engine)
+    read_sessions = create_sessionmaker(engine, read_only=True)
+    auth_engine = _auth_engine(engine, settings)
+    queue = build_queue(settings, sessions)
+
+    class GraphQLApp(_GraphQLView):
+        async def get_context(
+            self, request: Request | WebSocket, response: Response | WebSocket
+        ) -> Context:
+            viewer, refusal = await request_auth(request, auth_engine, config.token_secret)
+            return Context(
+                settings=config,
+                engine=engine,
+                sessions=sessions,
+                read_sessions=read_sessions,
+                queue=queue,
+                viewer=viewer,
+                token_refused=refusal is not None,
+                refusal=refusal,
+                request=request,
+                response=response,
+                request_id=current_request_id(),
+            )
+
+        async def render_graphql_ide(self, request: Request) -> Response:
+            return HTMLResponse(GRAPHIQL_PAGE.read_text(encoding="utf-8"))
+
+    graphql = GraphQLApp(
+        build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None
+    )
+
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", _healthz(engine)),
+            *health_routes(engine, settings),
+            metrics_route(graphql.schema),
             Route("/payments/wechat/notify", wechat_notify, methods=["POST"]),
             *export_routes(),
             Mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="app"),
         ],
-        lifespan=lifespan,
-        middleware=[Middleware(RequestIds, trusted_proxies=settings.trusted_proxies)],
+        lifespan=_lifespan(queue, engine, freeze_startup_heap),
+        # The request id first: the access log line carries it.
+        middleware=[
+            Middleware(RequestIds, trusted_proxies=settings.trusted_proxies),
+            Middleware(AccessLog),
+        ],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -155,5 +165,8 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
 
 
 def serve_app() -> Starlette:
-    """The app as ``tuangou serve`` runs it in each worker process."""
-    return create_app(freeze_startup_heap=True)
+    """The app as ``tuangou serve`` runs it in each worker process (a
+    process of its own: it sets up its own logging)."""
+    settings = get_settings()
+    configure_from(settings)
+    return create_app(settings, freeze_startup_heap=True)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from fulfilment.routing.models import RoutePlan, RoutePlanStatus
 from fulfilment.routing.plans import mark_failed, store_result
 from fulfilment.routing.problem import (
@@ -24,7 +26,7 @@ from fulfilment.routing.problem import (
 )
 from fulfilment.routing.solver.problem import Plan, RoutingProblem
 from fulfilment.routing.solver.solver import plan_routes
-from kernel.jobs.registry import JobContext, job_handler
+from kernel.jobs.registry import JobContext, job_handler, on_abandoned
 from kernel.settings import Settings
 
 PLAN_ROUTES = "routes.plan"
@@ -58,6 +60,12 @@ class _Seed:
             for vehicle, stops in problem.initial_routes.items()
         }
         problem.locked = {v: stops for v, stops in problem.locked.items() if stops}
+
+
+@on_abandoned(PLAN_ROUTES)
+async def _abandoned(session: AsyncSession, payload: dict[str, Any]) -> None:
+    """The planning worker died: the plan is FAILED, not PLANNING forever."""
+    await mark_failed(session, int(payload["plan_id"]))
 
 
 @job_handler(PLAN_ROUTES)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import time
 from typing import Any, Protocol
 
 from sqlalchemy.engine import make_url
@@ -114,9 +116,7 @@ class ProcrastinateQueue:
         await run_job(self.sessions, job_id)
 
     async def _sweep(self, timestamp: int) -> None:
-        failed = await fail_stale_jobs(self.sessions, self.settings.job_stale_after_s)
-        if failed:
-            log.warning("marked %s stale jobs failed", failed)
+        await self._sweep_stale()
         for job_id in {*await enqueue_due(self.sessions), *await queued_job_ids(self.sessions)}:
             await self.dispatch(job_id)
 
@@ -150,9 +150,112 @@ class ProcrastinateQueue:
             log.exception("could not hand job %s to the queue; the sweep will retry", job_id)
 
     async def run_worker(self, concurrency: int = 2) -> None:
-        """Work until stopped by a signal: for ``tuangou worker``."""
-        await self._open()
-        await self.app.run_worker_async(queues=[QUEUE_NAME], concurrency=concurrency)
+        """Work until SIGTERM or SIGINT: for ``tuangou worker``.
+
+        procrastinate's worker stops, quietly, when its database connection
+        breaks (a PostgreSQL restart ends its LISTEN). Here it is started
+        again, with backoff, on a fresh pool; after ``worker_give_up_s`` of
+        failing without a good run it raises ``WorkerGaveUp`` so the process
+        exits non-zero and its supervisor restarts it. Beside it, every
+        ``job_sweep_s``, dead workers' jobs are failed (``_sweep_stale``)."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stopping.set)
+        sweeper = asyncio.create_task(self._sweeping(stopping), name="stale-job sweep")
+        try:
+            await self._supervise(stopping, concurrency)
+        finally:
+            sweeper.cancel()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+
+    async def _supervise(self, stopping: asyncio.Event, concurrency: int) -> None:
+        backoff = Backoff(self.settings.worker_give_up_s)
+        while not stopping.is_set():
+            started = time.monotonic()
+            problem = await self._work_until_stopped(stopping, concurrency)
+            if problem is None:
+                return
+            backoff.failed(ran_s=time.monotonic() - started, problem=problem)
+            log.warning("worker lost its queue (%s); again in %.0f s", problem, backoff.delay)
+            await self._close_quietly()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), backoff.delay)
+
+    async def _work_until_stopped(self, stopping: asyncio.Event, concurrency: int) -> str | None:
+        """Run procrastinate's worker; None once asked to stop, else why it ended."""
+        try:
+            await self._open()
+            worker = asyncio.create_task(
+                self.app.run_worker_async(
+                    queues=[QUEUE_NAME], concurrency=concurrency, install_signal_handlers=False
+                )
+            )
+            stop = asyncio.create_task(stopping.wait())
+            await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping.is_set():
+                worker.cancel()  # procrastinate finishes the jobs in hand, then stops
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+                return None
+            stop.cancel()
+            worker.result()
+            return "its database connection was lost"
+        except Exception as exc:  # the database down, refusing, restarting
+            return f"{type(exc).__name__}: {exc}"
+
+    async def _close_quietly(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.app.close_async()
+        self._opened = False
+
+    async def _sweeping(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.settings.job_sweep_s)
+            try:
+                await self._sweep_stale()
+            except Exception as exc:  # the database is away; the next round tries again
+                log.warning("stale-job sweep failed: %s", exc)
+
+    async def _sweep_stale(self) -> None:
+        """Fail our dead workers' jobs and the queue's own rows they held."""
+        failed = await fail_stale_jobs(self.sessions, self.settings.job_stale_after_s)
+        if failed:
+            log.warning("marked %s stale jobs failed", failed)
+        if not self._opened:
+            return
+        from procrastinate.jobs import Status
+
+        manager = self.app.job_manager
+        for stalled in await manager.get_stalled_jobs(
+            seconds_since_heartbeat=self.settings.job_stale_after_s
+        ):
+            await manager.finish_job(stalled, status=Status.FAILED, delete_job=False)
+
+
+class WorkerGaveUp(RuntimeError):
+    """The worker could not run for ``worker_give_up_s``."""
+
+
+class Backoff:
+    """Delays between a worker's restarts: 1 s doubling to 30 s, reset by a
+    run that lasted a minute; gives up after ``give_up_s`` of failures."""
+
+    def __init__(self, give_up_s: float) -> None:
+        self.give_up_s = give_up_s
+        self.delay = 1.0
+        self.failing_s = 0.0
+
+    def failed(self, *, ran_s: float, problem: str) -> None:
+        if ran_s >= 60:
+            self.delay, self.failing_s = 1.0, 0.0
+        else:
+            self.failing_s += ran_s + self.delay
+            self.delay = min(self.delay * 2, 30.0)
+        if self.failing_s > self.give_up_s:
+            raise WorkerGaveUp(f"no queue for {self.failing_s:.0f} s: {problem}")
 
 
 def install_queue_schema(database_url: str) -> bool:

@@ -61,6 +61,28 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
+# What a job owns when its worker died mid-run: a plan left PLANNING, a
+# settlement half done. The stale-job sweep calls the kind's hook in the
+# transaction that marks the job failed.
+AbandonHook = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+_ABANDONED: dict[str, AbandonHook] = {}
+
+
+def on_abandoned(kind: str) -> Callable[[AbandonHook], AbandonHook]:
+    """Register what to undo or mark failed when a ``kind`` job's worker
+    died: the hook gets the sweep's session and the job's payload."""
+
+    def register(fn: AbandonHook) -> AbandonHook:
+        _ABANDONED[kind] = fn
+        return fn
+
+    return register
+
+
+def abandon_hook_for(kind: str) -> AbandonHook | None:
+    return _ABANDONED.get(kind)
+
+
 _PERIODIC: dict[str, int] = {}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 from datetime import timedelta
 
@@ -14,7 +15,8 @@ from kernel.clock import utcnow
 from kernel.db import execute_counting, unit_of_work
 from kernel.errors import DomainError
 from kernel.jobs.models import Job, JobStatus
-from kernel.jobs.registry import JobContext, handler_for
+from kernel.jobs.registry import JobContext, abandon_hook_for, handler_for
+from kernel.metrics import observe_job
 from kernel.request_context import request_scope
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,9 @@ async def _finish(
         )
 
 
-HEARTBEAT_S = 30.0
+# Often enough that a dead worker's job is noticed within a minute
+# (settings.job_stale_after_s).
+HEARTBEAT_S = 10.0
 
 
 async def _heartbeat(sessions: async_sessionmaker[AsyncSession], job_id: int) -> None:
@@ -80,6 +84,15 @@ async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Jo
     job = await claim(sessions, job_id)
     if job is None:
         return None
+    started = time.perf_counter()
+    status = await _run_claimed(sessions, job)
+    observe_job(job.kind, status.value, time.perf_counter() - started)
+    return status
+
+
+async def _run_claimed(sessions: async_sessionmaker[AsyncSession], job: Job) -> JobStatus:
+    """Run a job this worker claimed, record its end and return its final status."""
+    job_id = job.id
     handler = handler_for(job.kind)
     if handler is None:
         await _finish(sessions, job_id, JobStatus.FAILED, error=f"no handler for {job.kind!r}")
@@ -117,19 +130,29 @@ async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Jo
 
 async def fail_stale_jobs(sessions: async_sessionmaker[AsyncSession], stale_after_s: int) -> int:
     """Mark running jobs whose worker stopped sending heartbeats as failed, so
-    a killed worker leaves a visible failure rather than a job stuck forever."""
+    a killed worker leaves a visible failure rather than a job stuck forever;
+    what such a job owned (a plan left PLANNING) is failed by its kind's
+    ``on_abandoned`` hook in the same transaction. Returns how many."""
     cutoff = utcnow() - timedelta(seconds=stale_after_s)
     async with unit_of_work(sessions) as session:
-        return await execute_counting(
-            session,
-            update(Job)
-            .where(Job.status == JobStatus.RUNNING, Job.heartbeat_at < cutoff)
-            .values(
-                status=JobStatus.FAILED,
-                finished_at=utcnow(),
-                error="The worker running this job stopped (no heartbeat); start it again.",
-            ),
-        )
+        # Locked and skipped when locked: two sweeps at once fail each job once.
+        stale = (
+            await session.scalars(
+                select(Job)
+                .where(Job.status == JobStatus.RUNNING, Job.heartbeat_at < cutoff)
+                .order_by(Job.id)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for job in stale:
+            job.status = JobStatus.FAILED
+            job.finished_at = utcnow()
+            job.error = "The worker running this job stopped (no heartbeat); start it again."
+            hook = abandon_hook_for(job.kind)
+            if hook is not None:
+                await hook(session, dict(job.payload))
+            log.warning("job %s (%s) abandoned by its worker: failed", job.id, job.kind)
+        return len(stale)
 
 
 async def queued_job_ids(sessions: async_sessionmaker[AsyncSession]) -> list[int]:

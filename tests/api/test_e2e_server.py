@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 TUANGOU = str(Path(sys.executable).with_name("tuangou"))
 
@@ -91,7 +92,10 @@ def test_embedded_default_creates_database_serves_graphiql_and_tokens(tmp_path: 
         assert (tmp_path / "tuangou.db").exists()
         health = httpx.get(f"{base}/healthz")
         assert health.status_code == 200
-        assert health.json()["database"] == "ok"
+        assert health.json() == {"status": "ok"}
+        ready = httpx.get(f"{base}/readyz", timeout=10)
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"]["database"] == {"ok": True}
 
         page = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 200
@@ -110,13 +114,15 @@ def test_embedded_default_creates_database_serves_graphiql_and_tokens(tmp_path: 
     assert token.encode() not in (tmp_path / "tuangou.db").read_bytes()
 
 
-def test_health_is_503_without_a_database(tmp_path: Path) -> None:
-    # Nothing listens on port 1: the database cannot be reached.
+def test_readiness_is_503_without_a_database(tmp_path: Path) -> None:
+    # Nothing listens on port 1: the database cannot be reached. The process
+    # itself is alive, so /healthz still answers (a restart would not help).
     env = env_for("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     with serving(env, tmp_path, "--no-migrate") as base:
-        health = httpx.get(f"{base}/healthz", timeout=10)
-        assert health.status_code == 503
-        assert health.json()["database"] == "unreachable"
+        assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
+        ready = httpx.get(f"{base}/readyz", timeout=10)
+        assert ready.status_code == 503
+        assert "database" in ready.json()["failed"]
 
 
 def test_postgres_with_two_worker_processes(tmp_path: Path, postgres_url: str) -> None:
@@ -227,7 +233,9 @@ def test_docker_compose_file_is_valid() -> None:
         ["docker-compose", "-f", str(root / "docker-compose.yml"), "config", "-q"],
         env={
             **os.environ,
+            "POSTGRES_PASSWORD": "compose-check",
             "TUANGOU_TOKEN_SECRET": "compose-check",
+            "TUANGOU_PICKUP_QR_SECRET": "compose-check",
             "TUANGOU_PAYMENT_SECRET": "compose-check",
         },
         capture_output=True,
@@ -235,3 +243,28 @@ def test_docker_compose_file_is_valid() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_compose_defaults_keep_to_the_connection_budget() -> None:
+    """The README's table: four API processes and four workers, each with its
+    pool and the queue client's four, under PostgreSQL's 100 less 3 reserved."""
+    root = Path(__file__).resolve().parents[2]
+    secrets = ("POSTGRES_PASSWORD", "TUANGOU_TOKEN_SECRET", "TUANGOU_PICKUP_QR_SECRET")
+    result = subprocess.run(
+        ["docker-compose", "-f", str(root / "docker-compose.yml"), "config"],
+        env={**os.environ, **dict.fromkeys((*secrets, "TUANGOU_PAYMENT_SECRET"), "x" * 40)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+
+    def pool(service: str) -> int:
+        return int(services[service]["environment"].get("TUANGOU_DB_POOL_SIZE", 10))
+
+    api_command = services["api"]["command"]
+    api_processes = int(api_command[api_command.index("--workers") + 1])
+    queue_client = 4
+    total = api_processes * (pool("api") + queue_client) + 4 * (pool("worker") + queue_client)
+    assert total + 2 <= 97, total
