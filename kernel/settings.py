@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     # A worker that cannot reach its queue's database retries with backoff for
     # this long, then exits non-zero (for the supervisor to restart it).
     worker_give_up_s: float = Field(default=300.0, gt=0)
+    # Retention (kernel/jobs/pruning.py, hourly): failed periodic job runs,
+    # delivered webhooks (dead ones three times as long), in-app notifications,
+    # and payment callbacks that booked nothing. Nothing money depends on.
+    retention_jobs_days: int = Field(default=90, ge=1)
+    retention_outbox_days: int = Field(default=30, ge=1)
+    retention_notifications_days: int = Field(default=180, ge=1)
+    retention_payment_notifications_days: int = Field(default=365, ge=1)
     # Migrations wait at most this long for a table lock: a long transaction
     # holding a table must fail the deploy, not queue every request behind
     # the migration's waiting ALTER (docs/deploying.md).
