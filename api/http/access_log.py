@@ -16,6 +16,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.metrics import observe
+from kernel.logs import log_direct
 
 log = logging.getLogger("tuangou.access")
 
@@ -50,14 +51,8 @@ class AccessLog:
             path = scope["path"]
             level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
             if log.isEnabledFor(level):
-                log.log(
-                    level,
-                    "%s %s %s",
-                    scope["method"],
-                    path,
-                    status,
-                    extra=_facts(scope, state, status, started),
-                )
+                event = f"{scope['method']} {path} {status}"
+                log_direct(log, level, event, _facts(scope, state, status, started))
 
 
 def _facts(scope: Scope, state: dict[str, Any], status: int, started: float) -> dict[str, Any]:

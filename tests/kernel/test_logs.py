@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kernel.logs import MASK, configure_logging
+from kernel.logs import MASK, configure_logging, log_direct
 from kernel.request_context import request_scope
 from tests.api.test_sign_in import ASK, SIGN_IN
 from tests.conftest import TestDB, app_client
@@ -106,3 +106,20 @@ async def test_a_days_logs_hold_no_token_code_or_secret(db: TestDB, captured: io
     operations = [(x["operation"], x["role"], x["status"]) for x in access]
     assert ("orderCreate", "customer", 200) in operations
     assert all(x["request_id"] and x["duration_ms"] >= 0 for x in access)
+
+
+def test_one_access_line_per_request_not_uvicorns_too(captured: io.StringIO) -> None:
+    # uvicorn writes its own access line whenever its logger has a handler
+    # anywhere up the tree: ours replaces it.
+    assert not logging.getLogger("uvicorn.access").hasHandlers()
+    with request_scope("req-9"):
+        log_direct(logging.getLogger("tuangou.access"), logging.INFO, "GET / 200", {"status": 200})
+    [line] = [x for x in _lines(captured) if x.get("logger") == "tuangou.access"]
+    assert line == {
+        "event": "GET / 200",
+        "status": 200,
+        "level": "info",
+        "logger": "tuangou.access",
+        "request_id": "req-9",
+        "timestamp": line["timestamp"],
+    }
