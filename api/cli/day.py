@@ -30,6 +30,7 @@ from api.cli.app import (
 )
 from api.migrate import migrate as migrate  # re-exported: tests and scripts import it here
 from kernel.accounts import Role, User
+from kernel.clock import utcnow
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
 from kernel.settings import get_settings
 
@@ -109,10 +110,16 @@ def campaign_cutoff(
     early: bool = typer.Option(False, help="Close it now, before its cutoff time."),
 ) -> None:
     """Cut a campaign off and consolidate its day's purchase orders (campaignCutoff)."""
-    from fulfilment.purchasing.jobs import CUTOFF
+    from fulfilment.purchasing.jobs import CUTOFF, cutoff_key, cutoff_payload
 
     campaign_id = _db_id(campaign, "Campaign", "campaign")
-    _run_job(CUTOFF, {"campaign_id": campaign_id, "early": early}, key=f"{CUTOFF}:{campaign_id}")
+
+    async def payload(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+        # The API's rule: an early and an on-time cutoff are one cutoff.
+        async with sessions() as session:
+            return await cutoff_payload(session, campaign_id, utcnow(), early=early)
+
+    _run_job(CUTOFF, _run(_in_database(payload)), key=cutoff_key(campaign_id))
 
 
 def _warehouse_day(warehouse: str, day: datetime) -> dict[str, Any]:
