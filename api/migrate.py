@@ -6,14 +6,11 @@ from kernel.settings import Settings
 
 
 def migrate(settings: Settings) -> None:
-    """Alembic to head, and on PostgreSQL the job queue's own tables, all
-    under the migration lock: of several hosts started together one upgrades,
-    the others wait and then find nothing to do."""
-    from migrations import migration_lock, upgrade
+    """Alembic to head, under the migration lock: of several hosts started
+    together one upgrades, the others wait and then find nothing to do. On
+    PostgreSQL that includes the job queue's tables (revision 0019 and
+    docs/queue-schema.md): Alembic is the one path that creates or changes
+    them."""
+    from migrations import upgrade
 
-    with migration_lock(settings.database_url):
-        upgrade(settings.database_url, lock_timeout_s=settings.migration_lock_timeout_s)
-        if not settings.is_sqlite:
-            from kernel.jobs.queue import install_queue_schema
-
-            install_queue_schema(settings.database_url)
+    upgrade(settings.database_url, lock_timeout_s=settings.migration_lock_timeout_s)

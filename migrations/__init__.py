@@ -22,8 +22,8 @@ MIGRATION_LOCK_KEY = 0x7475616E67_6F75
 # the caller says otherwise (the setting migration_lock_timeout_s).
 DEFAULT_LOCK_TIMEOUT_S = 10.0
 
-# Which threads hold the lock already: migrate() holds it around Alembic and
-# the job queue's schema, and upgrade() inside it must not wait for itself.
+# Which threads hold the lock already: a caller holding it around its own
+# work calls upgrade(), which must not wait for itself.
 _held = threading.local()
 
 # Migrations run on a synchronous driver of the same database: Alembic's

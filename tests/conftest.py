@@ -118,7 +118,8 @@ async def _truncate_all(engine: AsyncEngine) -> None:
             await conn.execute(
                 text(
                     "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables "
-                    "WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
+                    "WHERE schemaname = 'public' "
+                    "AND tablename NOT IN ('alembic_version', 'queue_schema_version') "
                     "AND tablename NOT LIKE 'procrastinate\\_%' "
                     "OR tablename IN ('procrastinate_jobs', 'procrastinate_events', "
                     "'procrastinate_periodic_defers')"

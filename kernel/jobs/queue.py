@@ -258,23 +258,6 @@ class Backoff:
             raise WorkerGaveUp(f"no queue for {self.failing_s:.0f} s: {problem}")
 
 
-def install_queue_schema(database_url: str) -> bool:
-    """Install procrastinate's tables beside ours, once (blocking; run with
-    the migrations). Returns whether it installed them now."""
-    import procrastinate
-    import psycopg
-
-    conninfo = libpq_url(database_url)
-    with psycopg.connect(conninfo) as conn:
-        row = conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
-    if row and row[0]:
-        return False
-    app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(conninfo=conninfo))
-    with app.open():
-        app.schema_manager.apply_schema()
-    return True
-
-
 def build_queue(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:
     """The queue the settings ask for (inline on SQLite)."""
     if settings.jobs_inline:
