@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     # otherwise.
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # OpenTelemetry traces (kernel/tracing.py, docs/tracing.md; the "tracing"
+    # extra): requests, SQL and outgoing HTTP calls. The endpoint is an
+    # OTLP/HTTP traces URL (http://collector:4318/v1/traces); empty, spans go
+    # nowhere. The ratio samples new traces; a caller's traceparent decides
+    # for its own.
+    tracing: bool = False
+    tracing_endpoint: str = ""
+    tracing_service_name: str = "tuangou"
+    tracing_sample_ratio: float = Field(default=1.0, ge=0, le=1)
     # Addresses whose X-Request-ID is kept (the balancer in front); anyone
     # else's is replaced by a fresh id (api/http/request_ids.py).
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])

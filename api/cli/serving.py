@@ -141,6 +141,7 @@ def worker(
     """Run background jobs (PostgreSQL; as many workers as needed)."""
     from api.handlers import load_job_handlers
     from kernel.jobs.queue import ProcrastinateQueue, WorkerGaveUp
+    from kernel.tracing import start_tracing
 
     settings = get_settings()
     configure_from(settings)
@@ -156,6 +157,7 @@ def worker(
 
     async def work() -> None:
         engine = engine_for(settings)
+        start_tracing(settings, engine)  # off by default: kernel/tracing.py
         queue = ProcrastinateQueue(settings, create_sessionmaker(engine))
         try:
             await queue.start()

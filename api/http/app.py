@@ -32,6 +32,7 @@ from api.http.health import health_routes
 from api.http.metrics import metrics_route
 from api.http.payments import wechat_notify
 from api.http.request_ids import RequestIds, current_request_id
+from api.http.tracing import instrument_app
 from kernel.db import READ_ONLY_OPTION, create_sessionmaker
 from kernel.engines import engine_for
 from kernel.jobs.queue import JobQueue, build_queue
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
     app.state.read_sessions = read_sessions
     app.state.auth_engine = auth_engine
     app.state.queue = queue
+    instrument_app(app, engine, settings)
     return app
 
 
