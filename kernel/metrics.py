@@ -5,9 +5,9 @@ every process writing into that directory.
 
 prometheus-client picks its storage when it is first imported: in memory, or
 memory-mapped files in ``PROMETHEUS_MULTIPROC_DIR`` that any process on the
-host can read and sum. ``tuangou serve --workers N`` sets the variable before
-its worker processes start (``multiprocess_directory``), so each worker writes
-its own files and whichever worker answers a scrape reports all of them.
+host can read and sum. ``tuangou serve --workers N`` starts gunicorn's master
+with the variable set (api/http/serving.py), so each worker writes its own
+files and whichever worker answers a scrape reports all of them.
 
 Nothing here touches the database or HTTP: figures read from the database at
 scrape time are handed in (``Snapshot``) and rendered by a throwaway collector
@@ -19,11 +19,8 @@ from __future__ import annotations
 import atexit
 import glob
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -253,23 +250,9 @@ def start_exporter(port: int, addr: str = "0.0.0.0") -> None:
     start_http_server(port, addr=addr, registry=_process_registry())
 
 
-@contextmanager
-def multiprocess_directory() -> Iterator[str]:
-    """Set ``PROMETHEUS_MULTIPROC_DIR`` for processes started inside: the
-    environment's own directory (created if missing, emptied of an earlier
-    run's files), or a fresh temporary one removed afterwards."""
-    given = multiprocess_dir()
-    if given is not None:
-        os.makedirs(given, exist_ok=True)
-        # A dead run's files would be summed with the new processes' own.
-        for stale in glob.glob(os.path.join(given, "*.db")):
-            os.remove(stale)
-        yield given
-        return
-    path = tempfile.mkdtemp(prefix="tuangou-metrics-")
-    os.environ[MULTIPROC_ENV] = path
-    try:
-        yield path
-    finally:
-        os.environ.pop(MULTIPROC_ENV, None)
-        shutil.rmtree(path, ignore_errors=True)
+def clear_multiprocess_directory(path: str) -> None:
+    """Make ``path`` ready for a new run: created, and emptied of a dead
+    run's files, which would otherwise be summed with the new processes'."""
+    os.makedirs(path, exist_ok=True)
+    for stale in glob.glob(os.path.join(path, "*.db")):
+        os.remove(stale)

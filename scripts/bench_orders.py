@@ -2,6 +2,7 @@
 
     python scripts/bench_orders.py [--workers 2] [--clients 32] [--seconds 20]
                                    [--orders N] [--pool-size N] [--postgres-url URL]
+                                   [--server tuangou|gunicorn]
 
 Creates a throwaway database (tuangou_bench_<random>), migrates it, seeds one
 open campaign through the domain functions, starts ``tuangou serve`` as a
@@ -128,6 +129,13 @@ def report(
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
+    p.add_argument(
+        "--server",
+        choices=("tuangou", "gunicorn"),
+        default="tuangou",
+        help="tuangou serve (a socket per worker, SO_REUSEPORT) or gunicorn with "
+        "uvicorn-worker and --reuse-port (one shared socket), to compare",
+    )
     p.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients (default 32)")
     p.add_argument(
         "--pool-size",
@@ -243,7 +251,7 @@ def main() -> int:
     name = f"tuangou_bench_{uuid.uuid4().hex[:10]}"
     url = with_database(args.postgres_url, name)
     workdir = Path(tempfile.mkdtemp(prefix="tuangou-bench-"))
-    server = Server(url, args.workers, workdir / "server.log", args.pool_size)
+    server = Server(url, args.workers, workdir / "server.log", args.pool_size, args.server)
     created = False
 
     def on_sigterm(*_: Any) -> None:

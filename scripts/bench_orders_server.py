@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,7 +45,10 @@ def _is_resource_tracker(pid: int) -> bool:
 
 
 class Server:
-    def __init__(self, url: str, workers: int, log_path: Path, pool_size: int) -> None:
+    def __init__(
+        self, url: str, workers: int, log_path: Path, pool_size: int, kind: str = "tuangou"
+    ) -> None:
+        self.kind = kind
         self.url = url
         self.workers = workers
         self.pool_size = pool_size
@@ -67,15 +71,7 @@ class Server:
             TUANGOU_GEOCODER="none",
             TUANGOU_DB_POOL_SIZE=str(self.pool_size),
         )
-        cmd = [
-            tuangou_executable(),
-            "serve",
-            "--workers",
-            str(self.workers),
-            "--no-migrate",
-            "--port",
-            str(self.port),
-        ]
+        cmd = self._command(env)
         log = self.log_path.open("wb")
         # Its own session: a Ctrl-C at the terminal reaches us, and we stop it.
         self.proc = subprocess.Popen(
@@ -94,6 +90,21 @@ class Server:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"server not healthy after {timeout:.0f}s:\n{self.log_tail()}")
+
+    def _command(self, env: dict[str, str]) -> list[str]:
+        if self.kind == "gunicorn":
+            # The supported multi-process setup, for comparison: gunicorn's
+            # master shares one listening socket among uvicorn workers.
+            env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tuangou-metrics-")
+            return [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "-k", "uvicorn_worker.UvicornWorker", "-w", str(self.workers),
+                "--reuse-port", "-b", f"127.0.0.1:{self.port}", "api.http.app:serve_app()",
+            ]  # fmt: skip
+        return [
+            tuangou_executable(), "serve", "--workers", str(self.workers),
+            "--no-migrate", "--port", str(self.port),
+        ]  # fmt: skip
 
     def worker_pids(self) -> list[int]:
         """The uvicorn worker processes (the server itself with one worker)."""

@@ -17,7 +17,7 @@ from kernel.accounts import Role, create_user
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
 from kernel.engines import engine_for
 from kernel.logs import configure_from
-from kernel.metrics import multiprocess_directory, start_exporter
+from kernel.metrics import start_exporter
 from kernel.settings import (
     ProductionSettingsRefused,
     Settings,
@@ -82,7 +82,9 @@ def _seed_demo(settings: Settings, host: str, port: int) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(1, help="uvicorn worker processes (PostgreSQL only)."),
+    workers: int = typer.Option(
+        1, help="Worker processes under gunicorn's master (PostgreSQL only)."
+    ),
     migrate_first: bool = typer.Option(
         True, "--migrate/--no-migrate", help="Upgrade the database before serving."
     ),
@@ -91,7 +93,7 @@ def serve(
     """Serve the GraphQL API (GraphiQL at /graphql) and /healthz."""
     import uvicorn
 
-    from api.http.serving import PortInUse, run_workers
+    from api.http.serving import PortInUse, exec_workers
 
     settings = get_settings()
     # INFO lines reach the output: the access log, and in development the
@@ -120,10 +122,7 @@ def serve(
     }
     if workers > 1:
         try:
-            # Set before the workers start: each writes its metrics there,
-            # and whichever answers /metrics sums them all (docs/metrics.md).
-            with multiprocess_directory():
-                run_workers(uvicorn.Config("api.http.app:serve_app", **options))
+            exec_workers(host, port, workers)  # does not return
         except PortInUse as exc:
             raise _fail(str(exc)) from None
     else:

@@ -1,27 +1,28 @@
-"""Several uvicorn workers on one port, each with a listening socket of its own.
+"""Several API processes on one port: gunicorn's master with uvicorn workers
+(uvicorn-worker), the setup both projects support.
 
-uvicorn's workers share the parent's one listening socket, and whichever
-worker wakes first accepts every connection waiting in the queue. Clients that
-keep their connections open (a gateway, a mini-program backend, the order
-benchmark) then often all land on one worker while the other idles: measured
-here, 32 of 32 keep-alive connections on one of two workers in most runs.
+Before this, ``tuangou serve`` handed uvicorn's own supervisor a socket per
+worker through its internals. Measured side by side on PostgreSQL
+(``scripts/bench_orders.py --server gunicorn``, 2 workers, 32 keep-alive
+clients, medians of three 10 s runs): 670 orders/s with gunicorn against 656
+before, p99 73 against 83 ms, and a burst of keep-alive connections lands on
+both workers (tests/api/test_e2e_server.py) — the imbalance the old sockets
+were made for does not happen under gunicorn's master.
 
-With ``SO_REUSEPORT`` each worker listens on a socket of its own bound to the
-same address, and the kernel spreads new connections across them by a hash of
-the client's address and port. uvicorn's own supervisor still starts, watches,
-restarts and stops the workers: it is handed a placeholder that, when a worker
-unpickles it, binds that worker's socket.
+gunicorn restarts a worker that dies, stops gracefully on SIGTERM and reloads
+on SIGHUP. Each worker builds its own app (``api.http.app:serve_app``), so
+nothing is shared between processes but the port.
 """
 
 from __future__ import annotations
 
-import logging
+import os
 import socket
 import sys
-from typing import Any
+import tempfile
 
-import uvicorn
-from uvicorn.supervisors import Multiprocess
+from api.http.gunicorn_conf import OWNED_DIR
+from kernel.metrics import MULTIPROC_ENV, clear_multiprocess_directory
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -33,76 +34,45 @@ def _shown(host: str, port: int) -> str:
     return f"[{host}]:{port}" if _family(host) == socket.AF_INET6 else f"{host}:{port}"
 
 
-def reuseport_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` with ``SO_REUSEPORT`` set, not yet
-    listening (uvicorn's server calls listen on it)."""
-    sock = socket.socket(_family(host), socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-class WorkerSocket:
-    """Stands in for a socket in the list uvicorn passes to each worker; it
-    becomes a socket of the worker's own when the worker unpickles it."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host = host
-        self.port = port
-
-    def __reduce__(self) -> tuple[Any, tuple[str, int]]:
-        return (reuseport_socket, (self.host, self.port))
-
-
 class PortInUse(Exception):
     """Something else already listens on the address the workers want."""
 
 
-def hold_port(host: str, port: int) -> socket.socket:
-    """A socket bound to ``host:port`` (a free port when ``port`` is 0) with
-    ``SO_REUSEPORT``, never listening: it keeps the port while workers come
-    and go, and the kernel sends it no connections."""
-    # A plain bind first. A reuseport bind would silently join any listener
-    # of the same user on the port (another `tuangou serve`, the orphaned
-    # workers of a killed one) and split the traffic with it.
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a port something listens on, before any worker starts. A plain
+    bind, not a reuse-port one: that would silently join another server's
+    listener (another ``tuangou serve``) and split the traffic with it."""
     try:
         with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
-            port = probe.getsockname()[1]
-        return reuseport_socket(host, port)
     except OSError as exc:
         raise PortInUse(f"cannot listen on {_shown(host, port)}: {exc.strerror or exc}") from exc
 
 
-def run_workers(config: uvicorn.Config) -> None:
-    """Serve ``config`` from ``config.workers`` processes until a signal stops
-    them (uvicorn's supervisor: SIGINT/SIGTERM stop, SIGHUP restarts, a dead
-    worker is replaced). Raises PortInUse before starting any worker.
+def exec_workers(host: str, port: int, workers: int) -> None:
+    """Become gunicorn's master serving ``workers`` processes (this process
+    is replaced: signals, restarts and shutdown are gunicorn's). Raises
+    PortInUse before that.
 
-    When a worker exits (a restart, a crash), the connections still waiting in
-    its own accept queue are reset; Linux 5.14+ hands them to the other
-    workers with ``sysctl net.ipv4.tcp_migrate_req=1``."""
-    if not sys.platform.startswith("linux"):
-        # Elsewhere SO_REUSEPORT does not spread connections (on macOS the
-        # last socket bound gets them all): uvicorn's shared socket is better.
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
-        return
-    holder = hold_port(config.host, config.port)
-    port = holder.getsockname()[1]
-    # uvicorn's own line, which its shared-socket path would have printed.
-    logging.getLogger("uvicorn.error").info(
-        "Uvicorn running on http://%s with %d workers, one socket each (Press CTRL+C to quit)",
-        _shown(config.host, port),
-        config.workers,
-    )
-    try:
-        placeholder: Any = WorkerSocket(config.host, port)
-        Multiprocess(config, sockets=[placeholder]).run()
-    finally:
-        holder.close()
+    Exec'd, not embedded: prometheus-client picks its storage when first
+    imported, and this process imported it long before; gunicorn's workers
+    are forks of its master, so the master must start with
+    ``PROMETHEUS_MULTIPROC_DIR`` already set for them to share their metrics."""
+    check_port_free(host, port)
+    env = dict(os.environ)
+    given = env.get(MULTIPROC_ENV)
+    if given:
+        clear_multiprocess_directory(given)
+    else:
+        env[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="tuangou-metrics-")
+        env[OWNED_DIR] = "1"
+    argv = [
+        sys.executable, "-m", "gunicorn",
+        "--config", "python:api.http.gunicorn_conf",
+        "--bind", _shown(host, port), "--workers", str(workers),
+        "api.http.app:serve_app()",
+    ]  # fmt: skip
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)
