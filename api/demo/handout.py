@@ -62,15 +62,8 @@ async def _deliver(day: Day, plan: RoutePlan, handout: Counter[str]) -> None:
             ).scalars()
         )
         # Each driver reports at the stops of the route they were given.
-        drivers = dict(
-            (
-                await session.execute(
-                    select(Route.id, Route.driver_id).where(Route.plan_id == plan.id)
-                )
-            )
-            .tuples()
-            .all()
-        )
+        routes = select(Route.id, Route.driver_id).where(Route.plan_id == plan.id)
+        drivers = {row.id: row.driver_id for row in await session.execute(routes)}
     leader_of_point = {p.id: p.leader_user_id for p in region.points}
     reporting = {s.id for s in rng.sample(stops, min(MISSING_REPORTS, len(stops)))}
     with day.steps.step("Delivery: arrivals, hand-overs, leaders sign", total=len(stops)) as bar:
