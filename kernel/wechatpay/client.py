@@ -1,0 +1,282 @@
+"""The merchant's side of WeChat Pay API v3 over httpx: every request
+signed with the merchant key, every answer and notification verified with
+the platform public key before it is believed. Operations: JSAPI and Native
+prepay, query and close by out_trade_no, refunds and their query, the trade
+bill. Failures are ``kernel.wechatpay.errors``: retry ``WechatPayUnavailable``,
+act on ``WechatPayRefused``, distrust the ``SignatureError`` family."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from kernel.wechatpay import crypto
+from kernel.wechatpay.bill import TradeBill, parse_trade_bill
+from kernel.wechatpay.errors import (
+    DecryptionError,
+    MalformedResponse,
+    WechatPayRefused,
+    WechatPayUnavailable,
+)
+from kernel.wechatpay.models import (
+    REFUND_NOTIFY_PATH,
+    TRANSACTION_NOTIFY_PATH,
+    JsapiPrepay,
+    Notification,
+    Refund,
+    Transaction,
+    WechatPayConfig,
+)
+
+
+def read_notification(
+    config: WechatPayConfig, headers: Mapping[str, str], body: bytes, now: float
+) -> Notification:
+    """Verify a callback's signature, then decrypt its resource. Raises a
+    ``SignatureError`` or ``DecryptionError``; the receiver answers non-2xx
+    on either so that WeChat sends it again."""
+    crypto.verify_signed(headers, body, config.platform_keys, now)
+    try:
+        envelope = json.loads(body)
+        resource = envelope["resource"]
+        if resource.get("algorithm") != "AEAD_AES_256_GCM":
+            raise DecryptionError(f"unsupported algorithm {resource.get('algorithm')!r}")
+        ciphertext, nonce_str = resource["ciphertext"], resource["nonce"]
+        associated_data = resource.get("associated_data", "")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DecryptionError(f"malformed notification: {exc}") from exc
+    plaintext = crypto.decrypt(config.apiv3_key, ciphertext, associated_data, nonce_str)
+    try:
+        resource_json = json.loads(plaintext)
+    except ValueError as exc:
+        raise DecryptionError("the decrypted resource is not JSON") from exc
+    return Notification(
+        id=str(envelope.get("id", "")),
+        event_type=str(envelope.get("event_type", "")),
+        create_time=str(envelope.get("create_time", "")),
+        summary=str(envelope.get("summary", "")),
+        resource=resource_json,
+    )
+
+
+def _refusal_parts(response: httpx.Response) -> tuple[str, str]:
+    try:
+        data = response.json()
+        return str(data.get("code", "")), str(data.get("message", ""))
+    except (ValueError, AttributeError):
+        return "", response.text[:200]
+
+
+class WechatPayClient:
+    """One merchant's v3 client. Give it an ``httpx.AsyncClient`` to share a
+    connection pool (it is then not closed here); ``clock`` is the Unix time
+    the freshness of signed answers is judged by."""
+
+    def __init__(
+        self,
+        config: WechatPayConfig,
+        *,
+        http: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self._http = http or httpx.AsyncClient(timeout=config.timeout_s)
+        self._owns_http = http is None
+        self._clock = clock
+
+    async def aclose(self) -> None:
+        """Close the connection pool, if this client opened it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> WechatPayClient:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def _notify_url(self, path: str) -> str:
+        return f"{self.config.notify_url_base}{path}"
+
+    async def _send(self, method: str, url: str, body: bytes) -> httpx.Response:
+        # The signed path is the one that travels, query and any base-URL prefix included.
+        target = httpx.URL(url)
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": "tuangou-wechatpay/1",
+            "Authorization": crypto.authorization(
+                mchid=self.config.mchid,
+                serial_no=self.config.merchant_serial_no,
+                key=self.config.merchant_private_key,
+                method=method,
+                path=target.raw_path.decode(),
+                body=body,
+                timestamp=int(self._clock()),
+            ),
+        }
+        if body:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = await self._http.request(method, target, content=body, headers=headers)
+        except httpx.TransportError as exc:
+            raise WechatPayUnavailable(f"{method} {target.path}: {exc!r}") from exc
+        # FREQUENCY_LIMITED (429) is v3's "later", not "never": retryable with 5xx.
+        if response.status_code >= 500 or response.status_code == 429:
+            code, message = _refusal_parts(response)
+            raise WechatPayUnavailable(
+                f"{response.status_code} {code}: {message}", status=response.status_code, code=code
+            )
+        if response.status_code >= 400:
+            raise WechatPayRefused(response.status_code, *_refusal_parts(response))
+        return response
+
+    async def _call(
+        self, method: str, path: str, payload: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """One signed request whose signed answer is verified; the JSON, or
+        ``{}`` for 204."""
+        body = b""
+        if payload is not None:
+            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        response = await self._send(method, self.config.base_url + path, body)
+        crypto.verify_signed(
+            response.headers, response.content, self.config.platform_keys, self._clock()
+        )
+        if response.status_code == 204 or not response.content:
+            return {}
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise MalformedResponse(f"{method} {path}: not JSON") from exc
+        if not isinstance(data, dict):
+            raise MalformedResponse(f"{method} {path}: not a JSON object")
+        return data
+
+    def _order(
+        self, out_trade_no: str, description: str, total: int, notify_url: str | None
+    ) -> dict[str, Any]:
+        if total <= 0:
+            raise ValueError("total is a positive number of fen")
+        return {
+            "appid": self.config.appid,
+            "mchid": self.config.mchid,
+            "description": description,
+            "out_trade_no": out_trade_no,
+            "notify_url": notify_url or self._notify_url(TRANSACTION_NOTIFY_PATH),
+            "amount": {"total": total, "currency": "CNY"},
+        }
+
+    def request_payment(self, prepay_id: str) -> dict[str, str]:
+        """The signed parameters of ``wx.requestPayment`` for a prepay id."""
+        params = {
+            "appId": self.config.appid,
+            "timeStamp": str(int(self._clock())),
+            "nonceStr": crypto.nonce(),
+            "package": f"prepay_id={prepay_id}",
+            "signType": "RSA",
+        }
+        message = crypto.lines(
+            params["appId"], params["timeStamp"], params["nonceStr"], params["package"]
+        )
+        params["paySign"] = crypto.sign(self.config.merchant_private_key, message)
+        return params
+
+    async def prepay_jsapi(
+        self,
+        *,
+        out_trade_no: str,
+        description: str,
+        total: int,
+        openid: str,
+        notify_url: str | None = None,
+        time_expire: datetime | None = None,
+    ) -> JsapiPrepay:
+        """Open a JSAPI (mini-program) payment of ``total`` fen by ``openid``."""
+        payload = self._order(out_trade_no, description, total, notify_url)
+        payload["payer"] = {"openid": openid}
+        if time_expire is not None:
+            payload["time_expire"] = time_expire.isoformat(timespec="seconds")
+        data = await self._call("POST", "/v3/pay/transactions/jsapi", payload)
+        prepay_id = data.get("prepay_id")
+        if not prepay_id:
+            raise MalformedResponse("jsapi prepay answered no prepay_id")
+        return JsapiPrepay(prepay_id=prepay_id, request_payment=self.request_payment(prepay_id))
+
+    async def prepay_native(
+        self, *, out_trade_no: str, description: str, total: int, notify_url: str | None = None
+    ) -> str:
+        """Open a Native (QR code) payment; the ``code_url`` to show."""
+        payload = self._order(out_trade_no, description, total, notify_url)
+        data = await self._call("POST", "/v3/pay/transactions/native", payload)
+        if not data.get("code_url"):
+            raise MalformedResponse("native prepay answered no code_url")
+        return str(data["code_url"])
+
+    async def query(self, out_trade_no: str) -> Transaction:
+        """The payment's state by our order number."""
+        path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no, safe='')}"
+        data = await self._call("GET", f"{path}?mchid={quote(self.config.mchid)}")
+        return Transaction.from_json(data)
+
+    async def close(self, out_trade_no: str) -> None:
+        """Close an unpaid payment, so that it can no longer be paid."""
+        path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no, safe='')}/close"
+        await self._call("POST", path, {"mchid": self.config.mchid})
+
+    async def refund(
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        refund: int,
+        total: int,
+        reason: str = "",
+        notify_url: str | None = None,
+    ) -> Refund:
+        """Refund ``refund`` fen of a ``total``-fen payment. Usually answers
+        PROCESSING; the outcome comes by notification (or ``query_refund``)."""
+        if not 0 < refund <= total:
+            raise ValueError("refund is positive and at most the total, in fen")
+        payload: dict[str, Any] = {
+            "out_trade_no": out_trade_no,
+            "out_refund_no": out_refund_no,
+            "notify_url": notify_url or self._notify_url(REFUND_NOTIFY_PATH),
+            "amount": {"refund": refund, "total": total, "currency": "CNY"},
+        }
+        if reason:
+            payload["reason"] = reason
+        return Refund.from_json(await self._call("POST", "/v3/refund/domestic/refunds", payload))
+
+    async def query_refund(self, out_refund_no: str) -> Refund:
+        """A refund's state by our refund number."""
+        path = f"/v3/refund/domestic/refunds/{quote(out_refund_no, safe='')}"
+        return Refund.from_json(await self._call("GET", path))
+
+    async def trade_bill(self, bill_date: date) -> TradeBill:
+        """The day's trade bill (all payments and refunds), downloaded and
+        checked against the SHA1 the signed answer gave."""
+        query = f"bill_date={bill_date.isoformat()}&bill_type=ALL"
+        data = await self._call("GET", f"/v3/bill/tradebill?{query}")
+        url = str(data.get("download_url", ""))
+        # The download carries our Authorization: only to the provider itself.
+        if not url.startswith(self.config.base_url + "/"):
+            raise MalformedResponse(f"download_url outside {self.config.base_url}: {url!r}")
+        # v3 does not sign the file itself; the hash in the signed answer stands for it.
+        response = await self._send("GET", url, b"")
+        if hashlib.sha1(response.content).hexdigest() != str(data.get("hash_value", "")).lower():
+            raise MalformedResponse("the bill does not match its hash_value")
+        return parse_trade_bill(response.content.decode("utf-8"))
+
+    def read_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+        """``read_notification`` with this client's configuration and clock."""
+        return read_notification(self.config, headers, body, self._clock())
