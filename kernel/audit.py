@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, insert, select
+from sqlalchemy import ForeignKey, Index, String, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.accounts import Role
 from kernel.db import Base, BigID, UTCDateTime, enum_column
 from kernel.jobs.models import JsonType
+from kernel.listing import newest_first
 
 # Input fields never written to the log, whatever mutation carries them: a
 # log readable by every operator must not become a store of credentials.
@@ -111,19 +112,19 @@ async def list_events(
 ) -> Sequence[AuditEvent]:
     """Events matching ``where``, newest first, paged by keyset (ids below
     ``before_id``); ``since`` is inclusive and ``until`` exclusive."""
-    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
-    if before_id is not None:
-        stmt = stmt.where(AuditEvent.id < before_id)
-    if where.actor_id is not None:
-        stmt = stmt.where(AuditEvent.actor_id == where.actor_id)
-    if where.object_type is not None:
-        stmt = stmt.where(AuditEvent.object_type == where.object_type)
-    if where.object_id is not None:
-        stmt = stmt.where(AuditEvent.object_id == where.object_id)
-    if where.action is not None:
-        stmt = stmt.where(AuditEvent.action == where.action)
-    if where.since is not None:
-        stmt = stmt.where(AuditEvent.at >= where.since)
-    if where.until is not None:
-        stmt = stmt.where(AuditEvent.at < where.until)
+    stmt = newest_first(
+        AuditEvent,
+        AuditEvent.id,
+        before_id,
+        limit,
+        equal={
+            AuditEvent.actor_id: where.actor_id,
+            AuditEvent.object_type: where.object_type,
+            AuditEvent.object_id: where.object_id,
+            AuditEvent.action: where.action,
+        },
+        at=AuditEvent.at,
+        since=where.since,
+        until=where.until,
+    )
     return (await session.scalars(stmt)).all()

@@ -27,6 +27,7 @@ from kernel.db import Base, BigID, UTCDateTime, enum_column, execute_counting, u
 from kernel.errors import DomainError, NotFound
 from kernel.jobs.registry import JobContext, job_handler, periodic
 from kernel.jobs.service import JobErrorCode
+from kernel.listing import newest_first
 from kernel.request_context import current_request_id
 
 log = logging.getLogger(__name__)
@@ -202,18 +203,13 @@ async def list_deliveries(
 ) -> Sequence[OutboxMessage]:
     """Webhook deliveries, newest first, paged by keyset (ids below
     ``before_id``), optionally of one topic and status."""
-    stmt = (
-        select(OutboxMessage)
-        .order_by(OutboxMessage.id.desc())
-        .limit(limit)
-        .execution_options(populate_existing=True)
+    stmt = newest_first(
+        OutboxMessage,
+        OutboxMessage.id,
+        before_id,
+        limit,
+        equal={OutboxMessage.topic: topic, OutboxMessage.status: status},
     )
-    if before_id is not None:
-        stmt = stmt.where(OutboxMessage.id < before_id)
-    if topic is not None:
-        stmt = stmt.where(OutboxMessage.topic == topic)
-    if status is not None:
-        stmt = stmt.where(OutboxMessage.status == status)
     return (await session.scalars(stmt)).all()
 
 

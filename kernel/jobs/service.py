@@ -17,6 +17,7 @@ from kernel.db import execute_counting, insert_ignoring_conflicts
 from kernel.errors import CommonErrorCode, DomainError, NotFound
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.registry import handler_for, periodic_kinds
+from kernel.listing import newest_first
 from kernel.request_context import current_request_id
 
 
@@ -189,19 +190,16 @@ async def list_jobs(
     """Jobs matching ``where``, newest first, paged by keyset (ids below
     ``before_id``); ``since`` is inclusive and ``until`` exclusive (by
     creation time)."""
-    stmt = (
-        select(Job).order_by(Job.id.desc()).limit(limit).execution_options(populate_existing=True)
+    stmt = newest_first(
+        Job,
+        Job.id,
+        before_id,
+        limit,
+        equal={Job.kind: where.kind, Job.status: where.status},
+        at=Job.created_at,
+        since=where.since,
+        until=where.until,
     )
-    if before_id is not None:
-        stmt = stmt.where(Job.id < before_id)
-    if where.kind is not None:
-        stmt = stmt.where(Job.kind == where.kind)
-    if where.status is not None:
-        stmt = stmt.where(Job.status == where.status)
-    if where.since is not None:
-        stmt = stmt.where(Job.created_at >= where.since)
-    if where.until is not None:
-        stmt = stmt.where(Job.created_at < where.until)
     # JSON paths SQLAlchemy spells for either database: json_extract on
     # SQLite, ->> with a cast on PostgreSQL's JSONB.
     if where.warehouse_id is not None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +16,8 @@ from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.outbox import MAX_ATTEMPTS, OutboxMessage, OutboxStatus
+from tests.api.test_job_console import runner  # noqa: F401  (the fixture)
 from tests.conftest import TestDB, error_codes
-from tests.kernel.test_jobs import Workers
 from tests.kernel.test_webhooks import receiver
 
 DELIVERIES = """
@@ -37,20 +35,6 @@ REPLAY = """
 mutation($id: ID!) { webhookDeliveryReplay(input: {id: $id}) {
   delivery { id status attempts lastError } userErrors { code field message } } }
 """
-
-
-@pytest.fixture
-def runner(db: TestDB, tmp_path: Path) -> Iterator[Workers | None]:
-    """One real worker process on PostgreSQL; the app itself on SQLite."""
-    if db.kind != "postgres":
-        yield None
-        return
-    pool = Workers(tmp_path)
-    pool.start(1, db.url)
-    try:
-        yield pool
-    finally:
-        pool.stop()
 
 
 async def message(
@@ -84,7 +68,7 @@ async def deliveries(gql: Any, token: str, **variables: Any) -> dict[str, Any]:
     return result
 
 
-async def test_a_dead_delivery_is_listed_and_replayed_to_the_receiver(db, gql, runner):
+async def test_a_dead_delivery_is_listed_and_replayed_to_the_receiver(db, gql, runner):  # noqa: F811
     _, token = await db.user(Role.OPERATOR)
     with receiver() as hook:
         delivered = await message(db, hook.url, OutboxStatus.DELIVERED)
