@@ -45,17 +45,18 @@ def _rejected(status: int, message: str) -> Answer:
     return Answer(status, "FAIL", message)
 
 
+def fits_columns(order_number: str, transaction_id: str) -> bool:
+    """Within the columns that keep them; anything longer is not ours."""
+    return 1 <= len(order_number) <= 32 and 1 <= len(transaction_id) <= 64
+
+
 def _parse(body: bytes) -> tuple[str, str, int, str] | None:
     try:
         data = json.loads(body)
         amount = data["amount"]["total"]
         if isinstance(amount, bool) or not isinstance(amount, int):
             return None
-        # Within the columns that keep them; anything longer is not ours.
-        if not (
-            1 <= len(str(data["out_trade_no"])) <= 32
-            and 1 <= len(str(data["transaction_id"])) <= 64
-        ):
+        if not fits_columns(str(data["out_trade_no"]), str(data["transaction_id"])):
             return None
         return (
             str(data["out_trade_no"]),
@@ -88,11 +89,27 @@ async def process_notification(
     if state != "SUCCESS":
         log.info("payment %s for order %s is %s; nothing to do", transaction_id, number, state)
         return Answer(200, "SUCCESS", "ignored")
+    return await book_payment(
+        sessions, order_number=number, amount_fen=amount, transaction_id=transaction_id
+    )
+
+
+async def book_payment(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    order_number: str,
+    amount_fen: int,
+    transaction_id: str,
+) -> Answer:
+    """Book one authenticated payment in its own transaction, whichever
+    protocol brought it (this module's, or WeChat Pay v3's in
+    api/http/wechatpay_notify.py): 200 once recorded (a replay included),
+    400 for a payment refused by the rules (``payment_rules.decide``)."""
     async with unit_of_work(sessions) as session:
         result = await record_payment(
             session,
-            order_number=number,
-            amount_fen=amount,
+            order_number=order_number,
+            amount_fen=amount_fen,
             transaction_id=transaction_id,
             now=utcnow(),
         )
@@ -101,7 +118,7 @@ async def process_notification(
     if result.outcome is PaymentOutcome.ACCEPTED and result.reason is None:
         # Committed, and an order went from awaiting payment to paid (an
         # accepted payment with a reason is money on its way back: GMV not).
-        count_order_paid(amount)
+        count_order_paid(amount_fen)
     return Answer(200, "SUCCESS", result.reason or "ok", result)
 
 

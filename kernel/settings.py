@@ -184,6 +184,18 @@ class Settings(BaseSettings):
     wechat_appid: str = ""
     wechat_secret: str = ""
     wechat_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    # WeChat Pay API v3 (kernel/wechatpay/, docs/wechatpay.md). An empty mchid turns it off;
+    # `tuangou payments sandbox` prints values for a local sandbox.
+    wechatpay_base_url: str = "https://api.mch.weixin.qq.com"
+    wechatpay_mchid: str = ""
+    wechatpay_appid: str = ""
+    wechatpay_merchant_serial_no: str = ""
+    wechatpay_merchant_private_key_path: str = ""
+    wechatpay_apiv3_key: str = ""
+    wechatpay_platform_public_key_path: str = ""
+    wechatpay_platform_public_key_id: str = ""
+    wechatpay_notify_url_base: str = ""
+    wechatpay_timeout_s: float = Field(default=10.0, gt=0, le=60)
 
     @model_validator(mode="after")
     def _delivery_window_in_order(self) -> Self:
@@ -241,6 +253,8 @@ def _secrets_in_use(settings: Settings) -> list[tuple[str, int]]:
         secrets.append(("sms_access_key_secret", PROVIDER_SECRET_MIN_BYTES))
     if settings.wechat_appid:
         secrets.append(("wechat_secret", PROVIDER_SECRET_MIN_BYTES))
+    if settings.wechatpay_mchid:
+        secrets.append(("wechatpay_apiv3_key", SECRET_MIN_BYTES))
     if settings.geocoder == "baidu":
         secrets.append(("geocoder_api_key", PROVIDER_SECRET_MIN_BYTES))
     return secrets

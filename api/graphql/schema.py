@@ -40,6 +40,7 @@ from api.graphql.jobs.queries import JobQuery
 from api.graphql.leaders import mutations as leaders
 from api.graphql.leaders.queries import PointQuery
 from api.graphql.orders import mutations as orders
+from api.graphql.orders import pay as order_payment
 from api.graphql.orders.queries import OrderQuery
 from api.graphql.orders.refunds import RefundQuery
 from api.graphql.pickup import mutations as pickup
@@ -103,6 +104,7 @@ class Mutation:
     shortages_allocate = strawberry.mutation(resolver=purchasing.shortages_allocate)
     order_create = strawberry.mutation(resolver=orders.order_create)
     order_cancel = strawberry.mutation(resolver=orders.order_cancel)
+    order_pay = strawberry.mutation(resolver=order_payment.order_pay)
     payment_simulate = strawberry.mutation(
         resolver=orders.payment_simulate,
         description="Development: pay an order through the signed-notification path.",

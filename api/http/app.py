@@ -33,11 +33,14 @@ from api.http.metrics import metrics_route
 from api.http.payments import wechat_notify
 from api.http.request_ids import RequestIds, current_request_id
 from api.http.tracing import instrument_app
+from api.http.wechatpay_notify import wechatpay_notify
+from api.wechatpay_client import close_wechatpay, install_wechatpay
 from kernel.db import READ_ONLY_OPTION, create_sessionmaker
 from kernel.engines import engine_for
 from kernel.jobs.queue import JobQueue, build_queue
 from kernel.logs import configure_from
 from kernel.settings import Settings, get_settings, refuse_unsafe_production
+from kernel.wechatpay.models import TRANSACTION_NOTIFY_PATH
 
 log = logging.getLogger("tuangou.api")
 
@@ -79,7 +82,7 @@ def _lifespan(
     queue: JobQueue, engine: AsyncEngine, freeze_startup_heap: bool
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await queue.start()
         if freeze_startup_heap:
             # The schema, the mappers and the libraries are some 200,000
@@ -93,6 +96,7 @@ def _lifespan(
             yield
         finally:
             await queue.stop()
+            await close_wechatpay(app.state)
             await engine.dispose()
 
     return lifespan
@@ -146,6 +150,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
             *health_routes(engine, settings),
             metrics_route(graphql.schema),
             Route("/payments/wechat/notify", wechat_notify, methods=["POST"]),
+            Route(TRANSACTION_NOTIFY_PATH, wechatpay_notify, methods=["POST"]),
             *export_routes(),
             Mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="app"),
         ],
@@ -162,6 +167,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
     app.state.read_sessions = read_sessions
     app.state.auth_engine = auth_engine
     app.state.queue = queue
+    install_wechatpay(app.state, settings)
     instrument_app(app, engine, settings)
     return app
 

@@ -121,3 +121,8 @@ class OrderErrorCode(Enum):
     AFTER_CUTOFF = "AFTER_CUTOFF"
     NOT_A_CUSTOMER = "NOT_A_CUSTOMER"
     PAYMENT_REJECTED = "PAYMENT_REJECTED"
+    # orderPay: only an order awaiting payment can be paid; JSAPI needs the
+    # customer's WeChat identity; WeChat Pay may be off or unreachable.
+    NOT_PAYABLE = "NOT_PAYABLE"
+    PAYER_NOT_WECHAT = "PAYER_NOT_WECHAT"
+    PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"

@@ -140,6 +140,29 @@ class PaymentNotification(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class PaymentChannel(Enum):
+    JSAPI = "jsapi"  # inside the mini-program: wx.requestPayment with the payer's openid
+    NATIVE = "native"  # a QR code (code_url) the payer scans with WeChat
+
+
+class PaymentPrepay(Base):
+    """A WeChat Pay prepay opened for an order (fulfilment/orders/prepay.py):
+    asking again for the same channel while it is valid reuses it."""
+
+    __tablename__ = "payment_prepays"
+    __table_args__ = (
+        CheckConstraint("(prepay_id IS NULL) <> (code_url IS NULL)", name="prepay_id_or_code_url"),
+        Index("ix_payment_prepays_order_id_channel", "order_id", "channel"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    channel: Mapped[PaymentChannel] = mapped_column(enum_column(PaymentChannel, "payment_channel"))
+    prepay_id: Mapped[str | None] = mapped_column(String(64))  # JSAPI
+    code_url: Mapped[str | None] = mapped_column(String(128))  # NATIVE
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class ShortfallReason(Enum):
     GROUP_THRESHOLD = "group_threshold"  # the item missed its group threshold at cutoff
     SUPPLIER_SHORT = "supplier_short"  # short-confirmed, short-delivered or failed QC

@@ -90,6 +90,16 @@ def test_provider_secrets_count_only_while_the_provider_is_on() -> None:
     assert named(production_problems(wechat)) == {"wechat_secret"}
     assert production_problems(settings(wechat_appid="wx123", wechat_secret="w" * 32)) == []
 
+    # WeChat Pay's APIv3 key is exactly 32 bytes: it counts once a merchant is set.
+    wechatpay = settings(wechatpay_mchid="1900000001")
+    assert named(production_problems(wechatpay)) == {"wechatpay_apiv3_key"}
+    short = settings(wechatpay_mchid="1900000001", wechatpay_apiv3_key="k" * 31)
+    assert named(production_problems(short)) == {"wechatpay_apiv3_key"}
+    assert (
+        production_problems(settings(wechatpay_mchid="1900000001", wechatpay_apiv3_key="k" * 32))
+        == []
+    )
+
     gateway = settings(notification_gateway_url="https://push.internal/events")
     assert production_problems(gateway) == [
         "notification_gateway_secret (TUANGOU_NOTIFICATION_GATEWAY_SECRET) "

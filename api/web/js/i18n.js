@@ -59,6 +59,9 @@ const ZH = {
   NOT_CANCELLABLE: "该订单不能取消",
   AFTER_CUTOFF: "已截单，不能取消，请联系平台客服",
   PAYMENT_REJECTED: "支付失败",
+  NOT_PAYABLE: "该订单不是待支付状态，不能支付",
+  PAYER_NOT_WECHAT: "请先用微信登录，再用微信支付",
+  PAYMENT_UNAVAILABLE: "微信支付暂时不可用，请稍后再试",
   // purchasing
   RECEIVING_CLOSED: "收货已结束",
   NOT_ON_PURCHASE_ORDER: "不在采购单上",

@@ -1,0 +1,166 @@
+"""orderPay: pay an order through WeChat Pay v3 (docs/wechatpay.md, "Paying
+an order"). JSAPI answers the signed ``wx.requestPayment`` parameters, NATIVE
+a ``code_url`` to show as a QR code. The order is paid when WeChat Pay's
+notification arrives (api/http/wechatpay_notify.py), never here."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.graphql.context import Info
+from api.graphql.errors import UserError, user_error
+from api.graphql.ids import decode
+from api.graphql.transactions import in_transaction
+from api.wechatpay_client import app_wechatpay
+from fulfilment.orders.errors import OrderErrorCode
+from fulfilment.orders.models import PaymentChannel, PaymentPrepay
+from fulfilment.orders.prepay import FIELD, PayableOrder, payable_order, record_prepay
+from kernel.accounts import Role
+from kernel.clock import utcnow
+from kernel.errors import DomainError
+from kernel.wechatpay.client import WechatPayClient
+from kernel.wechatpay.errors import WechatPayError, WechatPayRefused, WechatPayUnavailable
+
+log = logging.getLogger("tuangou.payments")
+
+PaymentChannelEnum = strawberry.enum(
+    PaymentChannel,
+    name="PaymentChannel",
+    description="JSAPI: in the mini-program, by the customer's WeChat; "
+    "NATIVE: a QR code the payer scans (the pickup point's leader may show it).",
+)
+
+# WeChat Pay's answers to a prepay that mean the order is past paying.
+_PAST_PAYING = {"ORDERPAID", "ORDER_CLOSED"}
+
+
+@strawberry.input
+class OrderPayInput:
+    order_id: strawberry.ID
+    channel: PaymentChannelEnum  # type: ignore[valid-type]
+
+
+@strawberry.type(description="The arguments of wx.requestPayment, signed, as they are.")
+class JsapiPayment:
+    app_id: str
+    time_stamp: str
+    nonce_str: str
+    package: str
+    sign_type: str
+    pay_sign: str
+
+
+@strawberry.type
+class OrderPayPayload:
+    jsapi: JsapiPayment | None = None
+    code_url: str | None = strawberry.field(
+        default=None, description="NATIVE: the weixin:// URL to show as a QR code."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _refused(code: OrderErrorCode, message: str) -> OrderPayPayload:
+    return OrderPayPayload(user_errors=[user_error(DomainError(code, message, FIELD))])
+
+
+def _unavailable() -> OrderPayPayload:
+    return _refused(
+        OrderErrorCode.PAYMENT_UNAVAILABLE, "WeChat Pay is not available now; try again later."
+    )
+
+
+def _answer(client: WechatPayClient, prepay: PaymentPrepay) -> OrderPayPayload:
+    if prepay.prepay_id is None:
+        return OrderPayPayload(code_url=prepay.code_url)
+    # Signed afresh each time: a new timestamp and nonce for the same prepay.
+    params = client.request_payment(prepay.prepay_id)
+    return OrderPayPayload(
+        jsapi=JsapiPayment(
+            app_id=params["appId"],
+            time_stamp=params["timeStamp"],
+            nonce_str=params["nonceStr"],
+            package=params["package"],
+            sign_type=params["signType"],
+            pay_sign=params["paySign"],
+        )
+    )
+
+
+async def _open_prepay(
+    client: WechatPayClient, order: PayableOrder, channel: PaymentChannel
+) -> tuple[str | None, str | None]:
+    """The prepay_id (JSAPI) or code_url (NATIVE) WeChat Pay opens; the order
+    number is the out_trade_no, so asking again opens the same payment."""
+    description = f"社区团购订单 {order.number}"
+    if channel is PaymentChannel.NATIVE:
+        code_url = await client.prepay_native(
+            out_trade_no=order.number, description=description, total=order.total_fen
+        )
+        return None, code_url
+    assert order.payer_openid is not None  # payable_order refuses JSAPI without one
+    prepay = await client.prepay_jsapi(
+        out_trade_no=order.number,
+        description=description,
+        total=order.total_fen,
+        openid=order.payer_openid,
+        time_expire=order.expires_at,
+    )
+    return prepay.prepay_id, None
+
+
+async def order_pay(info: Info, input: OrderPayInput) -> OrderPayPayload:
+    """Open (or reuse) a WeChat Pay prepay for a PENDING_PAYMENT order."""
+    ctx = info.context
+    viewer = ctx.require(Role.CUSTOMER, Role.LEADER)
+    client = app_wechatpay(ctx.request.app.state) if ctx.request is not None else None
+    if client is None:
+        return _unavailable()
+    channel = PaymentChannel(input.channel)
+
+    async def read(session: AsyncSession) -> PayableOrder:
+        return await payable_order(
+            session,
+            order_id=decode(input.order_id, "Order", FIELD),
+            viewer_id=viewer.id,
+            channel=channel,
+            appid=client.config.appid,
+            now=utcnow(),
+        )
+
+    payable, errors = await in_transaction(ctx, read)
+    if payable is None:
+        return OrderPayPayload(user_errors=errors)
+    if payable.reusable is not None:
+        return _answer(client, payable.reusable)
+    # No transaction is open here: the provider's seconds hold no connection.
+    try:
+        prepay_id, code_url = await _open_prepay(client, payable, channel)
+    except WechatPayRefused as exc:
+        log.warning("prepay of order %s refused: %s", payable.number, exc)
+        if exc.code in _PAST_PAYING:
+            return _refused(OrderErrorCode.NOT_PAYABLE, "The order is paid or closed already.")
+        return _refused(OrderErrorCode.PAYMENT_REJECTED, exc.message or exc.code)
+    except WechatPayUnavailable as exc:
+        log.warning("prepay of order %s: WeChat Pay unavailable: %s", payable.number, exc)
+        return _unavailable()
+    except WechatPayError as exc:
+        # An answer not to be believed (signature, shape): nothing recorded.
+        log.error("prepay of order %s: untrusted answer: %r", payable.number, exc)
+        return _unavailable()
+    prepay, errors = await in_transaction(
+        ctx,
+        lambda session: record_prepay(
+            session,
+            order_id=payable.order_id,
+            channel=channel,
+            prepay_id=prepay_id,
+            code_url=code_url,
+            now=utcnow(),
+        ),
+    )
+    if prepay is None:
+        return OrderPayPayload(user_errors=errors)
+    return _answer(client, prepay)

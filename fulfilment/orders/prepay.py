@@ -1,0 +1,113 @@
+"""Paying an order through WeChat Pay: which order may be paid, by whom and
+with which payer, and the prepays opened for it. The prepay itself is a call
+to WeChat Pay, made by the caller between two transactions (``payable_order``
+reads, the call happens with no transaction open, ``record_prepay`` writes):
+a slow provider must never hold a database connection or a row lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fulfilment.orders.errors import OrderErrorCode
+from fulfilment.orders.models import Order, OrderStatus, PaymentChannel, PaymentPrepay
+from kernel.errors import DomainError, NotFound
+from kernel.identity.models import WechatIdentity
+from leaders.points.models import Leader, PickupPoint
+
+# WeChat keeps a prepay_id for two hours; a prepay older than this is opened
+# again (the same out_trade_no and amount: WeChat answers the same payment).
+PREPAY_REUSE = timedelta(minutes=110)
+FIELD = ["orderId"]
+
+
+@dataclass(frozen=True)
+class PayableOrder:
+    """An order that may be paid now, and what its prepay needs."""
+
+    order_id: int
+    number: str
+    total_fen: int
+    expires_at: datetime
+    payer_openid: str | None  # JSAPI: the customer's openid under the merchant's appid
+    reusable: PaymentPrepay | None  # a prepay of the same channel still valid
+
+
+async def _leads_the_point(session: AsyncSession, order: Order, user_id: int) -> bool:
+    point = await session.get(PickupPoint, order.pickup_point_id)
+    leader = await session.get(Leader, point.leader_id) if point else None
+    return leader is not None and leader.user_id == user_id
+
+
+async def payable_order(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    viewer_id: int,
+    channel: PaymentChannel,
+    appid: str,
+    now: datetime,
+) -> PayableOrder:
+    """The order ``viewer_id`` asks to pay through ``channel``. Its customer
+    may pay by either channel; its pickup point's leader may ask for the
+    Native QR code (a resident's 代下单 order, scanned at the counter);
+    anyone else finds no such order. Only an order awaiting payment, before
+    its expiry, is payable; JSAPI needs the customer's WeChat identity."""
+    order = await session.get(Order, order_id)
+    if order is None or not (
+        order.customer_id == viewer_id
+        or (channel is PaymentChannel.NATIVE and await _leads_the_point(session, order, viewer_id))
+    ):
+        raise NotFound("Order", FIELD)
+    if order.status is not OrderStatus.PENDING_PAYMENT or order.expires_at <= now:
+        state = "expired" if order.status is OrderStatus.PENDING_PAYMENT else order.status.value
+        raise DomainError(
+            OrderErrorCode.NOT_PAYABLE, f"The order is {state}; it cannot be paid.", FIELD
+        )
+    openid = None
+    if channel is PaymentChannel.JSAPI:
+        openid = await session.scalar(
+            select(WechatIdentity.openid)
+            .where(WechatIdentity.user_id == order.customer_id, WechatIdentity.appid == appid)
+            .limit(1)
+        )
+        if openid is None:
+            raise DomainError(
+                OrderErrorCode.PAYER_NOT_WECHAT,
+                "Sign in with WeChat to pay in the mini-program.",
+                FIELD,
+            )
+    reusable = await session.scalar(
+        select(PaymentPrepay)
+        .where(
+            PaymentPrepay.order_id == order.id,
+            PaymentPrepay.channel == channel,
+            PaymentPrepay.created_at > now - PREPAY_REUSE,
+        )
+        .order_by(PaymentPrepay.created_at.desc(), PaymentPrepay.id.desc())
+        .limit(1)
+    )
+    return PayableOrder(order.id, order.number, order.total_fen, order.expires_at, openid, reusable)
+
+
+async def record_prepay(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    channel: PaymentChannel,
+    prepay_id: str | None,
+    code_url: str | None,
+    now: datetime,
+) -> PaymentPrepay:
+    """Keep a prepay WeChat Pay opened: a JSAPI ``prepay_id`` or a Native
+    ``code_url``. Two callers racing both keep theirs; WeChat answered both
+    the same payment (same out_trade_no), so either serves."""
+    prepay = PaymentPrepay(
+        order_id=order_id, channel=channel, prepay_id=prepay_id, code_url=code_url, created_at=now
+    )
+    session.add(prepay)
+    await session.flush()
+    return prepay
