@@ -40,8 +40,6 @@ class Context:
     # strawberry's sub-response: its status and headers reach the client (503
     # while the database is away, api/graphql/unavailable.py).
     response: Response | WebSocket | None = field(default=None, repr=False)
-    # The HTTP request's id (X-Request-ID): into the audit log, jobs and logs.
-    request_id: str | None = None
     # The mutation running now, for the audit log (api/graphql/audit/hook.py).
     audit_note: AuditNote | None = field(default=None, repr=False)
     _session: AsyncSession | None = field(default=None, repr=False)

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from enum import Enum
 
 import strawberry
-from asgi_correlation_id import correlation_id as correlation_id_var
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.relay import GlobalIDValueError
@@ -35,6 +34,7 @@ from kernel.identity.errors import IdentityErrorCode
 from kernel.identity.staff_errors import StaffErrorCode
 from kernel.jobs.service import JobErrorCode
 from kernel.metrics import count_user_error
+from kernel.request_context import current_request_id
 from leaders.applications.errors import LeaderErrorCode
 from leaders.commission.errors import CommissionErrorCode
 from leaders.points.errors import PickupHelperErrorCode
@@ -188,7 +188,7 @@ class Masker(MaskErrors):
             return self._unavailable(error)
         # The request's id when there is one: the operator finds every log
         # line of the request, not only this one.
-        correlation_id = correlation_id_var.get() or uuid.uuid4().hex[:12]
+        correlation_id = current_request_id() or uuid.uuid4().hex[:12]
         log.error("internal error %s: %s at %s", correlation_id, type(exc).__name__, error.path)
         cause = _cause(exc)
         if _TRACEBACKS.first_within_window(cause):

@@ -55,7 +55,7 @@ async def _in_unit(
     try:
         async with unit as db:
             result = await work(db)
-            await record_change(db, ctx.audit_note, ctx.viewer, ctx.request_id, result)
+            await record_change(db, ctx.audit_note, ctx.viewer, result)
     except DomainError as exc:
         return None, [user_error(exc)]
     await ctx.release_reads()

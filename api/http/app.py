@@ -31,7 +31,7 @@ from api.http.downloads import export_routes
 from api.http.health import health_routes
 from api.http.metrics import metrics_route
 from api.http.payments import wechat_notify
-from api.http.request_ids import RequestIds, current_request_id
+from api.http.request_ids import RequestIds
 from api.http.tracing import instrument_app
 from api.http.wechatpay_notify import wechatpay_notify
 from api.wechatpay_client import close_wechatpay, install_wechatpay
@@ -134,7 +134,6 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
                 refusal=refusal,
                 request=request,
                 response=response,
-                request_id=current_request_id(),
             )
 
         async def render_graphql_ide(self, request: Request) -> Response:

@@ -25,11 +25,6 @@ _HEADER_KEY = HEADER.lower().encode()
 _VALID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
-def current_request_id() -> str | None:
-    """The id of the HTTP request being handled, if any."""
-    return correlation_id.get()
-
-
 def _valid(value: str) -> bool:
     return _VALID.fullmatch(value) is not None
 

@@ -23,6 +23,7 @@ from strawberry.relay import GlobalID, GlobalIDValueError
 from api.graphql.ids import MAX_DB_ID
 from kernel.audit import AuditEntry, audited, record
 from kernel.clock import utcnow
+from kernel.request_context import current_request_id
 
 
 @dataclass
@@ -74,7 +75,6 @@ async def record_change(
     db: AsyncSession | AsyncConnection,
     note: AuditNote | None,
     actor: Any,
-    request_id: str | None,
     result: Any,
 ) -> None:
     """Write the running mutation's audit event in ``db``'s transaction, if the
@@ -89,7 +89,7 @@ async def record_change(
         action=note.action,
         object_type=object_type,
         object_id=object_id,
-        request_id=request_id,
+        request_id=current_request_id(),
         details={"input": plain},
     )
     await record(db, entry, utcnow())
