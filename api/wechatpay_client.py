@@ -8,28 +8,15 @@ from typing import Any
 
 from kernel.settings import Settings
 from kernel.wechatpay.client import WechatPayClient
-from kernel.wechatpay.models import WechatPayConfig
+from kernel.wechatpay.provider import config_from_settings, configure
 
 
 def wechatpay_client(settings: Settings) -> WechatPayClient | None:
     """A client for the merchant the settings name, or ``None`` when off.
-    Reads the PEM files now: a missing key fails at start, not at the first
-    payment."""
-    if not settings.wechatpay_mchid:
-        return None
-    config = WechatPayConfig.from_files(
-        mchid=settings.wechatpay_mchid,
-        appid=settings.wechatpay_appid,
-        merchant_serial_no=settings.wechatpay_merchant_serial_no,
-        merchant_private_key_path=settings.wechatpay_merchant_private_key_path,
-        apiv3_key=settings.wechatpay_apiv3_key,
-        platform_public_key_path=settings.wechatpay_platform_public_key_path,
-        platform_public_key_id=settings.wechatpay_platform_public_key_id,
-        notify_url_base=settings.wechatpay_notify_url_base,
-        base_url=settings.wechatpay_base_url,
-        timeout_s=settings.wechatpay_timeout_s,
-    )
-    return WechatPayClient(config)
+    The same merchant is named for this process's jobs (``provider.configure``)."""
+    config = config_from_settings(settings)
+    configure(config)
+    return None if config is None else WechatPayClient(config)
 
 
 def app_wechatpay(state: Any) -> WechatPayClient | None:

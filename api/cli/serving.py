@@ -141,6 +141,7 @@ def worker(
     from api.handlers import load_job_handlers
     from kernel.jobs.queue import ProcrastinateQueue, WorkerGaveUp
     from kernel.tracing import start_tracing
+    from kernel.wechatpay import provider as payments
 
     settings = get_settings()
     configure_from(settings)
@@ -151,6 +152,8 @@ def worker(
     if settings.jobs_inline:
         raise _fail("on SQLite, jobs run inside 'tuangou serve'; a worker needs PostgreSQL")
     load_job_handlers()
+    # Refunds, order queries and transfers are sent by jobs: this worker's merchant.
+    payments.configure(payments.config_from_settings(settings))
     if metrics_port is not None:
         start_exporter(metrics_port, metrics_host)
 
