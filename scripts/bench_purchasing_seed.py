@@ -182,7 +182,8 @@ def _orders(
               FROM bench_orders o CROSS JOIN LATERAL generate_series(0, o.k - 1) j""",
         f"""INSERT INTO orders (id, number, campaign_id, pickup_point_id, leader_id, customer_id,
                                 placed_by_id, status, total_fen, idempotency_key, request_hash,
-                                created_at, expires_at, paid_at, payment_transaction_id)
+                                created_at, expires_at, paid_at, payment_transaction_id,
+                                paid_fen)
             SELECT o.o, 'TG' || lpad(o.o::text, 12, '0'), 1, o.point, o.point, {cust0} + o.cust,
                    {cust0} + o.cust,
                    CASE WHEN o.paid THEN 'paid' ELSE 'pending_payment' END,
@@ -190,7 +191,8 @@ def _orders(
                    CASE WHEN o.paid THEN o.created_at ELSE {ts_cut} - interval '5 minutes' END,
                    CASE WHEN o.paid THEN o.created_at ELSE {ts_cut} END + interval '15 minutes',
                    CASE WHEN o.paid THEN o.paid_at END,
-                   CASE WHEN o.paid THEN 'wx4200' || lpad(o.o::text, 14, '0') END
+                   CASE WHEN o.paid THEN 'wx4200' || lpad(o.o::text, 14, '0') END,
+                   CASE WHEN o.paid THEN t.total ELSE 0 END
               FROM bench_orders o
               JOIN (SELECT l.order_id, sum(l.quantity * i.group_price_fen) AS total
                       FROM bench_lines l JOIN campaign_items i ON i.id = l.product_id

@@ -45,6 +45,10 @@ class Order(Base):
         CheckConstraint("total_fen >= 0", name="total_non_negative"),
         Index("ix_orders_pickup_point_campaign", "pickup_point_id", "campaign_id"),
         Index("ix_orders_status_expires_at", "status", "expires_at"),
+        # The database's own cap: refunds (counted into refunded_fen by a
+        # trigger on every insert, fulfilment/orders/refund_cap.py) never
+        # exceed what was received.
+        CheckConstraint("refunded_fen <= paid_fen", name="refunds_within_paid"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
@@ -66,6 +70,10 @@ class Order(Base):
     # and never set by refunds alone (so "paid and not closed" still tells
     # the orders whose goods were bought, see refunded.py).
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Money received for the order, every payment counted (a second payment
+    # and a late one too: they are refunded from it), and money booked back.
+    paid_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refunded_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class OrderLine(Base):
@@ -103,12 +111,26 @@ class RefundReason(Enum):
     AFTER_SALE_OTHER = "after_sale_other"
 
 
+class RefundState(Enum):
+    """Where the money of a refund is (fulfilment/orders/refund_sending.py)."""
+
+    PENDING = "pending"  # booked; not yet accepted by the provider (or it was down)
+    PROCESSING = "processing"  # accepted by the provider, on its way
+    SUCCESS = "success"  # back with the payer
+    ABNORMAL = "abnormal"  # the provider could not return it; an operator acts
+    CLOSED = "closed"  # the provider closed it unpaid; an operator acts
+
+
 class Refund(Base):
-    """Money owed back to a customer. Never updated away: a refund that is
-    paid out gets its own record later, pointing here."""
+    """Money owed back to a customer, and how far its return has come. The
+    amount and reason never change once booked."""
 
     __tablename__ = "refunds"
-    __table_args__ = (CheckConstraint("amount_fen > 0", name="positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="positive"),
+        # The sender's queue: due refunds by state.
+        Index("ix_refunds_state_next_attempt_at", "state", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -118,6 +140,25 @@ class Refund(Base):
     reason: Mapped[RefundReason] = mapped_column(enum_column(RefundReason, "refund_reason"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    state: Mapped[RefundState] = mapped_column(
+        enum_column(RefundState, "refund_state"),
+        default=RefundState.PENDING,
+        server_default=RefundState.PENDING.value,
+    )
+    # The payment it returns, when not the order's own (a second or late
+    # payment); the order's payment_transaction_id otherwise.
+    transaction_id: Mapped[str | None] = mapped_column(String(64))
+    # Sent again after the provider closed it or found it abnormal: a new
+    # out_refund_no (``refund_sending.out_refund_no``).
+    resend_no: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    provider_refund_id: Mapped[str | None] = mapped_column(String(64))
+    # The provider's reason for ABNORMAL or CLOSED, or the last failure to send.
+    provider_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the sender next sends (PENDING) or asks (PROCESSING); NULL: now.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PaymentOutcome(Enum):
@@ -147,12 +188,18 @@ class PaymentChannel(Enum):
 
 class PaymentPrepay(Base):
     """A WeChat Pay prepay opened for an order (fulfilment/orders/prepay.py):
-    asking again for the same channel while it is valid reuses it."""
+    asking again for the same channel while it is valid reuses it. Once the
+    order expires unpaid, its payment is closed at the provider too
+    (fulfilment/orders/provider_check.py)."""
 
     __tablename__ = "payment_prepays"
     __table_args__ = (
         CheckConstraint("(prepay_id IS NULL) <> (code_url IS NULL)", name="prepay_id_or_code_url"),
         Index("ix_payment_prepays_order_id_channel", "order_id", "channel"),
+        # The closes still owed: closed_at IS NULL AND close_due_at IS NOT
+        # NULL is one short range of this index (NULLs sort last), however
+        # many prepays of paid orders wait with both NULL.
+        Index("ix_payment_prepays_closed_at_close_due_at", "closed_at", "close_due_at"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
@@ -161,6 +208,13 @@ class PaymentPrepay(Base):
     prepay_id: Mapped[str | None] = mapped_column(String(64))  # JSAPI
     code_url: Mapped[str | None] = mapped_column(String(128))  # NATIVE
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the order expired unpaid (set with the expiry, expiry.py): from
+    # then on the provider must be told to close the payment.
+    close_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the provider stopped taking the payment: it closed it, never had
+    # it, or had been paid (that money booked). NULL with close_due_at set:
+    # a close still owed, tried again by the next expiry run.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ShortfallReason(Enum):

@@ -20,6 +20,7 @@ from fulfilment.orders.models import (
     PaymentOutcome,
     Refund,
     RefundReason,
+    RefundState,
 )
 from fulfilment.orders.refunded import MARK_ONE
 
@@ -65,11 +66,20 @@ MARK_PAID = (
         payment_transaction_id=bindparam("tx", type_=_orders.payment_transaction_id.type),
     )
 )
+# Every accepted payment is money received, whatever becomes of it: the
+# database caps the order's refunds at it (refund_cap.py).
+RECEIVE = (
+    update(Order)
+    .where(_orders.id == bindparam("order_id"))
+    .values(paid_fen=_orders.paid_fen + bindparam("amount_fen", type_=_orders.paid_fen.type))
+)
 REFUND = insert(Refund).values(
     {
         name: bindparam(name, type_=_refunds[name].type)
-        for name in ("order_id", "amount_fen", "reason", "created_at")
+        for name in ("order_id", "amount_fen", "reason", "created_at", "transaction_id")
     }
+    # Named: the prepared statements run below SQLAlchemy's default handling.
+    | {"state": RefundState.PENDING, "resend_no": 0, "attempts": 0}
 )
 NOTIFICATION = insert(PaymentNotification).values(
     {
@@ -163,6 +173,8 @@ def plan(
     notification itself."""
     decision = decide(facts, amount_fen, transaction_id)
     planned: list[Write] = []
+    if facts is not None and decision.outcome is PaymentOutcome.ACCEPTED:
+        planned.append((RECEIVE, dict(order_id=facts.order_id, amount_fen=amount_fen)))
     if facts is not None and decision.mark_paid is not None:
         planned.append(
             (
@@ -184,6 +196,8 @@ def plan(
                     amount_fen=facts.total_fen,
                     reason=decision.refund,
                     created_at=now,
+                    # This payment goes back, not the order's own.
+                    transaction_id=transaction_id[:64],
                 ),
             )
         )

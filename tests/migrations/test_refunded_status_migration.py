@@ -86,7 +86,7 @@ def test_sqlite_backfills_and_restores(tmp_path: Path) -> None:
         finally:
             conn.close()
 
-    migrations.upgrade(url)
+    migrations.upgrade(url, "0020")  # seeded orphans: later revisions update orders
     assert statuses() == UPGRADED
     command.downgrade(migrations.alembic_config(url), "0012")
     assert statuses() == [status for _, status, *_ in ORDERS]
@@ -110,7 +110,7 @@ def test_postgres_backfills_and_restores() -> None:
             with psycopg.connect(_libpq(url)) as conn:
                 return [s for (s,) in conn.execute("SELECT status FROM orders ORDER BY id")]
 
-        migrations.upgrade(url)
+        migrations.upgrade(url, "0020")  # seeded orphans: later revisions update orders
         assert statuses() == UPGRADED
         with psycopg.connect(_libpq(url)) as conn, pytest.raises(psycopg.errors.CheckViolation):
             conn.execute("UPDATE orders SET status = 'refunded_twice' WHERE id = 1")
