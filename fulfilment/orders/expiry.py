@@ -1,4 +1,6 @@
-"""Unpaid orders expire and give their units back."""
+"""Unpaid orders expire and give their units back; a payment opened for one
+at WeChat Pay is then owed a close there (provider_check.py makes it, once
+this transaction has committed)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.orders.models import Order, OrderStatus
+from fulfilment.orders.models import Order, OrderStatus, PaymentPrepay
 from fulfilment.orders.reservations import release
 from kernel.db import execute_counting
 
@@ -15,7 +17,9 @@ from kernel.db import execute_counting
 async def expire_unpaid(session: AsyncSession, now: datetime, *, batch: int = 5000) -> int:
     """Expire up to ``batch`` orders whose payment window has passed; returns
     how many. Rows are locked (skipping ones a payment holds right now), so a
-    payment and an expiry of one order cannot both win."""
+    payment and an expiry of one order cannot both win. Their prepays are
+    marked as owing the provider a close, in the same transaction: a close
+    is never owed for an order that did not expire, nor lost for one that did."""
     ids = list(
         (
             await session.execute(
@@ -30,10 +34,17 @@ async def expire_unpaid(session: AsyncSession, now: datetime, *, batch: int = 50
     if not ids:
         return 0
     await release(session, ids)
-    return await execute_counting(
+    expired = await execute_counting(
         session,
         update(Order)
         .where(Order.id.in_(ids))
         .values(status=OrderStatus.EXPIRED, closed_at=now)
         .execution_options(synchronize_session=False),
     )
+    await session.execute(
+        update(PaymentPrepay)
+        .where(PaymentPrepay.order_id.in_(ids), PaymentPrepay.close_due_at.is_(None))
+        .values(close_due_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return expired
