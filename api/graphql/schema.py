@@ -39,14 +39,17 @@ from api.graphql.jobs import mutations as jobs
 from api.graphql.jobs.queries import JobQuery
 from api.graphql.leaders import mutations as leaders
 from api.graphql.leaders.queries import PointQuery
+from api.graphql.orders import cash as order_cash
 from api.graphql.orders import mutations as orders
 from api.graphql.orders import pay as order_payment
 from api.graphql.orders.queries import OrderQuery
-from api.graphql.orders.refunds import RefundQuery
+from api.graphql.orders.refunds import RefundQuery, refund_retry
 from api.graphql.pickup import mutations as pickup
 from api.graphql.pickup.queries import PickupQuery
 from api.graphql.purchasing import mutations as purchasing
 from api.graphql.purchasing.queries import PurchasingQuery
+from api.graphql.reconciliation import mutations as reconciliation
+from api.graphql.reconciliation.queries import ReconciliationQuery
 from api.graphql.routing import mutations as routing
 from api.graphql.routing.queries import RoutingQuery
 from api.graphql.sorting import mutations as sorting
@@ -105,6 +108,8 @@ class Mutation:
     order_create = strawberry.mutation(resolver=orders.order_create)
     order_cancel = strawberry.mutation(resolver=orders.order_cancel)
     order_pay = strawberry.mutation(resolver=order_payment.order_pay)
+    order_mark_paid_cash = strawberry.mutation(resolver=order_cash.order_mark_paid_cash)
+    refund_retry = strawberry.mutation(resolver=refund_retry)
     payment_simulate = strawberry.mutation(
         resolver=orders.payment_simulate,
         description="Development: pay an order through the signed-notification path.",
@@ -131,6 +136,7 @@ class Mutation:
     payout_reject = strawberry.mutation(resolver=commission.payout_reject)
     payout_batch_export = strawberry.mutation(resolver=commission.payout_batch_export)
     payout_batch_mark_paid = strawberry.mutation(resolver=commission.payout_batch_mark_paid)
+    payout_batch_send = strawberry.mutation(resolver=commission.payout_batch_send)
     pickup_helper_add = strawberry.mutation(resolver=pickup.pickup_helper_add)
     pickup_helper_approve = strawberry.mutation(resolver=pickup.pickup_helper_approve)
     pickup_helper_reject = strawberry.mutation(resolver=pickup.pickup_helper_reject)
@@ -139,6 +145,7 @@ class Mutation:
     after_sale_request = strawberry.mutation(resolver=after_sale.after_sale_request)
     after_sale_approve = strawberry.mutation(resolver=after_sale.after_sale_approve)
     after_sale_reject = strawberry.mutation(resolver=after_sale.after_sale_reject)
+    reconciliation_run = strawberry.mutation(resolver=reconciliation.reconciliation_run)
 
 
 Query = merge_types(
@@ -159,6 +166,7 @@ Query = merge_types(
         AuditQuery,
         JobQuery,
         WebhookQuery,
+        ReconciliationQuery,
     ),
 )
 

@@ -7,11 +7,14 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.graphql.audit.hook import record_change
 from api.graphql.context import Context
 from api.graphql.errors import UserError, user_error
+from fulfilment.orders.errors import OrderErrorCode
+from fulfilment.orders.refund_cap import exceeds_paid
 from kernel.db import unit_of_work
 from kernel.errors import DomainError
 
@@ -48,6 +51,12 @@ async def in_plain_transaction(
     return await _in_unit(ctx, ctx.engine.begin(), work)
 
 
+REFUSED_BEYOND_PAID = DomainError(
+    OrderErrorCode.REFUND_EXCEEDS_PAID,
+    "Refunds of this order would pass what was paid for it; nothing was booked.",
+)
+
+
 async def _in_unit(
     ctx: Context, unit: AbstractAsyncContextManager[U], work: Callable[[U], Awaitable[R]]
 ) -> tuple[R | None, list[UserError]]:
@@ -58,5 +67,11 @@ async def _in_unit(
             await record_change(db, ctx.audit_note, ctx.viewer, result)
     except DomainError as exc:
         return None, [user_error(exc)]
+    except IntegrityError as exc:
+        if not exceeds_paid(exc):
+            raise
+        # The database's last word on money (refund_cap.py): a check above
+        # it raced another refund of the same order and lost.
+        return None, [user_error(REFUSED_BEYOND_PAID)]
     await ctx.release_reads()
     return result, []

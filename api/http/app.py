@@ -34,13 +34,14 @@ from api.http.payments import wechat_notify
 from api.http.request_ids import RequestIds
 from api.http.tracing import instrument_app
 from api.http.wechatpay_notify import wechatpay_notify
+from api.http.wechatpay_refund_notify import wechatpay_refund_notify
 from api.wechatpay_client import close_wechatpay, install_wechatpay
 from kernel.db import READ_ONLY_OPTION, create_sessionmaker
 from kernel.engines import engine_for
 from kernel.jobs.queue import JobQueue, build_queue
 from kernel.logs import configure_from
 from kernel.settings import Settings, get_settings, refuse_unsafe_production
-from kernel.wechatpay.models import TRANSACTION_NOTIFY_PATH
+from kernel.wechatpay.models import REFUND_NOTIFY_PATH, TRANSACTION_NOTIFY_PATH
 
 log = logging.getLogger("tuangou.api")
 
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
             metrics_route(graphql.schema),
             Route("/payments/wechat/notify", wechat_notify, methods=["POST"]),
             Route(TRANSACTION_NOTIFY_PATH, wechatpay_notify, methods=["POST"]),
+            Route(REFUND_NOTIFY_PATH, wechatpay_refund_notify, methods=["POST"]),
             *export_routes(),
             Mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="app"),
         ],

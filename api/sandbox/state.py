@@ -100,8 +100,16 @@ class Faults:
     drop_next_notification: bool = False
     duplicate_next_notification: bool = False
     refund_error_status: int | None = None  # e.g. 500: refunds answer it, unrecorded
-    refund_status: str | None = None  # "ABNORMAL": refunds end so
+    refund_status: str | None = None  # "ABNORMAL" or "CLOSED": refunds end so
     delay_ms: int = 0  # every v3 answer waits this long
+    # Transfers to balance (api/sandbox/transfer.py): the next N batches
+    # answer 500 unrecorded / are recorded but answered 500 (a lost answer);
+    # transfers fail with ``transfer_fail`` (all of them), or only those to
+    # ``transfer_fail_openids`` (with transfer_fail or ACCOUNT_FROZEN).
+    transfer_errors: int = 0
+    transfer_lost_answers: int = 0
+    transfer_fail: str | None = None
+    transfer_fail_openids: list[str] = field(default_factory=list)
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply the fields ``changes`` names; ``reset`` first clears all."""
@@ -111,6 +119,10 @@ class Faults:
             "refund_error_status": (int, type(None)),
             "refund_status": (str, type(None)),
             "delay_ms": (int,),
+            "transfer_errors": (int,),
+            "transfer_lost_answers": (int,),
+            "transfer_fail": (str, type(None)),
+            "transfer_fail_openids": (list,),
         }
         wrong = [n for n, k in kinds.items() if n in changes and not isinstance(changes[n], k)]
         if wrong:

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from api.sandbox.bill import trade_bill
 from api.sandbox.notify import notify
 from api.sandbox.state import SandboxOrder, SandboxRefund, SandboxState, china_now
+from api.sandbox.transfer import transfer_routes
 from kernel.wechatpay import crypto
 from kernel.wechatpay.errors import SignatureError
 
@@ -180,7 +181,12 @@ def _new_refund(state: SandboxState, payload: dict[str, Any]) -> SandboxRefund:
     refund, total = _amount(payload, "refund"), _amount(payload, "total")
     if total != order.total:
         raise Refusal(400, "PARAM_ERROR", "订单金额与原订单不一致")
-    already = sum(r.refund for r in state.refunds.values() if r.out_trade_no == order.out_trade_no)
+    # A refund closed or abnormal gave nothing back: its amount is refundable again.
+    already = sum(
+        r.refund
+        for r in state.refunds.values()
+        if r.out_trade_no == order.out_trade_no and r.status not in ("CLOSED", "ABNORMAL")
+    )
     if already + refund > total:
         raise Refusal(400, "INVALID_REQUEST", "退款金额超过订单可退金额")
     order.trade_state = "REFUND"
@@ -207,11 +213,11 @@ async def _refund(state: SandboxState, request: Request, payload: dict[str, Any]
         return signed(state, 200, existing.as_json(state.keys))
     refund = _new_refund(state, payload)
     state.refunds[refund.out_refund_no] = refund
-    if state.faults.refund_status == "ABNORMAL":
-        refund.status = "ABNORMAL"
+    if state.faults.refund_status in ("ABNORMAL", "CLOSED"):
+        refund.status = state.faults.refund_status
         if refund.notify_url:
             resource = refund.notification_resource(state.keys)
-            notify(state, refund.notify_url, "REFUND.ABNORMAL", resource)
+            notify(state, refund.notify_url, f"REFUND.{refund.status}", resource)
     elif refund.notify_url:
         state.spawn(_settle(state, refund))
     return signed(state, 200, refund.as_json(state.keys))
@@ -311,6 +317,7 @@ def create_app(state: SandboxState) -> Starlette:
         Route("/v3/refund/domestic/refunds/{out_refund_no}", v3(state, _refund_query)),
         Route("/v3/bill/tradebill", v3(state, _tradebill)),
         Route("/v3/billdownload/file", v3(state, _download)),
+        *transfer_routes(state, v3),
         Route("/sandbox/pay/{out_trade_no}", pay, methods=["POST"]),
         Route("/sandbox/faults", faults, methods=["GET", "POST"]),
         Route("/sandbox/notifications", deliveries),

@@ -126,3 +126,7 @@ class OrderErrorCode(Enum):
     NOT_PAYABLE = "NOT_PAYABLE"
     PAYER_NOT_WECHAT = "PAYER_NOT_WECHAT"
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+    # refundRetry: a refund already back with the payer is done.
+    REFUND_NOT_RETRYABLE = "REFUND_NOT_RETRYABLE"
+    # The database's cap (refund_cap.py): refunds never pass what was paid.
+    REFUND_EXCEEDS_PAID = "REFUND_EXCEEDS_PAID"

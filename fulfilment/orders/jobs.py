@@ -1,6 +1,7 @@
 """Jobs of orders: the periodic expiry of unpaid orders, with WeChat Pay
 asked first about the orders it may have been paid for, and told after to
-close the payments of the orders that expired (provider_check.py)."""
+close the payments of the orders that expired (provider_check.py); and the
+refund sender, every half minute (refund_sending.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ from typing import Any
 
 from fulfilment.orders.expiry import expire_unpaid
 from fulfilment.orders.provider_check import ProviderCalls, book_found_payments, close_expired
+from fulfilment.orders.refund_sending import send_due_refunds
 from kernel.clock import utcnow
 from kernel.jobs.registry import JobContext, job_handler, periodic
 from kernel.wechatpay.provider import payment_provider
 
 EXPIRE_UNPAID = "orders.expire_unpaid"
+SEND_REFUNDS = "refunds.send"
 
 
 periodic(EXPIRE_UNPAID, every_s=60)
+# A refund booked reaches the provider within half a minute.
+periodic(SEND_REFUNDS, every_s=30)
 
 
 async def _expire(ctx: JobContext, now: datetime) -> int:
@@ -51,3 +56,13 @@ async def expire_unpaid_orders(ctx: JobContext, payload: dict[str, Any]) -> dict
         closed = await close_expired(ctx.sessions, calls)
     await ctx.report(1.0, f"{expired} orders expired, {closed} closed at WeChat Pay")
     return {"expired": expired, "found_paid": found_paid, "closed_at_provider": closed}
+
+
+@job_handler(SEND_REFUNDS)
+async def send_refunds(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Send the due refunds to WeChat Pay, ask about the ones it has not
+    answered, and settle the refunds of cash-paid orders."""
+    async with payment_provider() as client:
+        report = await send_due_refunds(ctx.sessions, client, utcnow())
+    await ctx.report(1.0, f"{report.sent} sent, {report.succeeded} succeeded")
+    return report.as_dict()

@@ -1,5 +1,6 @@
 """Refunds through the API: the Refund node (an order's ``refunds`` list
-names it lazily) and the ``refunds`` connection, scoped by role."""
+names it lazily), the ``refunds`` connection, scoped by role, and the
+operators' ``refundRetry``."""
 
 from __future__ import annotations
 
@@ -7,16 +8,21 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from api.graphql.context import Info
-from api.graphql.ids import decode_argument, node_db_ids
+from api.graphql.errors import UserError
+from api.graphql.ids import decode, decode_argument, node_db_ids
 from api.graphql.orders.types import OrderLineType, OrderType
 from api.graphql.pagination import Connection, paginate
 from api.graphql.permissions import can_see_refund, viewer_leader_id
-from fulfilment.orders.models import Refund, RefundReason
+from api.graphql.transactions import in_transaction
+from fulfilment.orders.models import Refund, RefundReason, RefundState
+from fulfilment.orders.refund_outcomes import retry_refund
 from fulfilment.orders.refund_queries import list_refunds
 from kernel.accounts import Role
+from kernel.clock import utcnow
 
 RefundReasonEnum = strawberry.enum(
     RefundReason,
@@ -30,9 +36,21 @@ RefundReasonEnum = strawberry.enum(
 )
 
 
+RefundStateEnum = strawberry.enum(
+    RefundState,
+    name="RefundState",
+    description="Where a refund's money is: PENDING (booked, not yet accepted by WeChat "
+    "Pay: being sent, or waiting to try again after a failure), PROCESSING (accepted, on "
+    "its way), SUCCESS (back with the payer; for an order paid in cash, handed back by "
+    "the leader), ABNORMAL or CLOSED (WeChat Pay could not return it: providerReason "
+    "says why; an operator retries it).",
+)
+
+
 @strawberry.type(
     name="Refund",
-    description="Money booked back to a customer for an order; never changed once booked.",
+    description="Money booked back to a customer for an order. Its amount and reason "
+    "never change; its state follows the money.",
 )
 class RefundType(relay.Node):
     id: relay.NodeID[int]
@@ -42,6 +60,14 @@ class RefundType(relay.Node):
     amount_fen: int
     reason: RefundReasonEnum  # type: ignore[valid-type]
     created_at: datetime
+    state: RefundStateEnum  # type: ignore[valid-type]
+    provider_reason: str | None = strawberry.field(
+        description="Why WeChat Pay could not return it, or why the last sending failed."
+    )
+    sent_at: datetime | None = strawberry.field(description="When WeChat Pay accepted it.")
+    succeeded_at: datetime | None = strawberry.field(
+        description="When the money was back with the payer."
+    )
     order_id: strawberry.Private[int]
     order_line_id: strawberry.Private[int | None]
 
@@ -53,6 +79,10 @@ class RefundType(relay.Node):
             amount_fen=refund.amount_fen,
             reason=refund.reason,
             created_at=refund.created_at,
+            state=refund.state,
+            provider_reason=refund.provider_reason,
+            sent_at=refund.sent_at,
+            succeeded_at=refund.succeeded_at,
             order_id=refund.order_id,
             order_line_id=refund.order_line_id,
         )
@@ -92,8 +122,8 @@ class RefundType(relay.Node):
 class RefundQuery:
     @strawberry.field(
         description="Refunds, oldest first: of your own orders (customers), of the "
-        "orders at your pickup point (leaders), all (operators). orderId and "
-        "pickupPointId narrow the list; naming another's gives an empty list."
+        "orders at your pickup point (leaders), all (operators). orderId, "
+        "pickupPointId and states narrow the list; naming another's gives an empty list."
     )
     async def refunds(
         self,
@@ -102,6 +132,7 @@ class RefundQuery:
         after: str | None = None,
         order_id: strawberry.ID | None = None,
         pickup_point_id: strawberry.ID | None = None,
+        states: list[RefundStateEnum] | None = None,  # type: ignore[valid-type]
     ) -> Connection[RefundType]:
         viewer = info.context.require(Role.OPERATOR, Role.LEADER, Role.CUSTOMER)
         order = None if order_id is None else decode_argument(order_id, "Order", ["orderId"])
@@ -126,8 +157,34 @@ class RefundQuery:
                 leader_id=leader_id,
                 order_id=order,
                 pickup_point_id=point,
+                states=states,
                 after_id=after_id,
                 limit=limit,
             ),
             RefundType.of,
         )
+
+
+@strawberry.input
+class RefundRetryInput:
+    refund_id: strawberry.ID
+
+
+@strawberry.type
+class RefundPayload:
+    refund: RefundType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def refund_retry(info: Info, input: RefundRetryInput) -> RefundPayload:
+    """Operators: try a refund again now (one waiting its backoff, one WeChat
+    Pay is processing, or one it closed or found abnormal: sent again under
+    a new refund number). The sender takes it at its next run."""
+    info.context.require(Role.OPERATOR)
+
+    async def work(session: AsyncSession) -> Refund:
+        refund_id = decode(input.refund_id, "Refund", ["refundId"])
+        return await retry_refund(session, refund_id, utcnow())
+
+    refund, errors = await in_transaction(info.context, work)
+    return RefundPayload(refund=RefundType.of(refund) if refund else None, user_errors=errors)
