@@ -94,9 +94,12 @@ class Connection:
                     line.split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line
                 )
                 named = {k.strip().lower(): v.strip().lower() for k, v in fields.items()}
-                if b"content-length" not in named:
+                if status in (204, 304):  # never a body (RFC 9110), nor a length
+                    body = b""
+                elif b"content-length" not in named:
                     raise ConnectionError("response without Content-Length")
-                body = await self.reader.readexactly(int(named[b"content-length"]))
+                else:
+                    body = await self.reader.readexactly(int(named[b"content-length"]))
                 if named.get(b"connection") == b"close":
                     self.close()  # the next request opens a new connection
                 return status, body
