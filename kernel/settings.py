@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     # worker's job is failed within a minute.
     job_stale_after_s: int = Field(default=40, ge=10)
     job_sweep_s: float = Field(default=15.0, gt=0, le=600)
+    # A refund the sender claimed is its own for this long: a sender that
+    # died mid-call leaves it to the next run after it (sent again under the
+    # same out_refund_no, so never paid twice). Longer than a call can take.
+    refund_claim_s: int = Field(default=120, ge=5)
     # A worker that cannot reach its queue's database retries with backoff for
     # this long, then exits non-zero (for the supervisor to restart it).
     worker_give_up_s: float = Field(default=300.0, gt=0)

@@ -6,6 +6,7 @@ from fulfilment.delivery import models as delivery_models
 from fulfilment.orders import models as order_models
 from fulfilment.pickup import models as pickup_models
 from fulfilment.purchasing import models as purchasing_models
+from fulfilment.reconciliation import models as reconciliation_models
 from fulfilment.routing import models as routing_models
 from fulfilment.sorting import models as sorting_models
 from kernel import accounts, audit, notifications, outbox
@@ -33,6 +34,7 @@ __all__ = [
     "pickup_models",
     "point_models",
     "purchasing_models",
+    "reconciliation_models",
     "routing_models",
     "sorting_models",
 ]

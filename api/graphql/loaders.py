@@ -21,6 +21,7 @@ from fulfilment.campaigns.models import (
     Warehouse,
 )
 from fulfilment.orders.models import (
+    CashPayment,
     Order,
     OrderLine,
     OrderLineShortfall,
@@ -145,6 +146,7 @@ class Loaders:
         self.payout_batch = _by_column(session, lock, PayoutBatch, PayoutBatch.id)
         self.order_line = _by_column(session, lock, OrderLine, OrderLine.id)
         self.pickup_code = _by_column(session, lock, PickupCode, PickupCode.order_id)
+        self.cash_payment = _by_column(session, lock, CashPayment, CashPayment.order_id)
         self.order_pickup = _by_column(session, lock, OrderPickup, OrderPickup.order_id)
         self.pickup_lines = _grouped(session, lock, PickupLine, PickupLine.pickup_id)
         self.pickup_helper = _by_column(session, lock, PickupHelper, PickupHelper.id)

@@ -39,6 +39,7 @@ from starlette.routing import Route
 
 from api.graphql.context import request_viewer
 from api.graphql.ids import MAX_DB_ID, decode
+from api.graphql.reconciliation.download import reconciliation_routes
 from fulfilment.campaigns.catalog import supplier_of_user
 from fulfilment.purchasing.documents import purchase_order_pdf
 from fulfilment.purchasing.exports import (
@@ -365,4 +366,5 @@ def export_routes() -> list[Route]:
         ),
         Route("/exports/route-plans/{id}/map.svg", _endpoint(route_map_file)),
         Route("/exports/payout-batches/{id}.csv", _endpoint(payout_batch_file)),
+        *reconciliation_routes(),
     ]

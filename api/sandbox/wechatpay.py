@@ -69,11 +69,9 @@ def _authenticate(state: SandboxState, request: Request, body: bytes) -> None:
 
 
 def v3(state: SandboxState, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """A v3 endpoint: delay fault, signature check, JSON body, v3 errors."""
+    """A v3 endpoint: signature check, JSON body, v3 errors, delay fault."""
 
     async def endpoint(request: Request) -> Response:
-        if state.faults.delay_ms:
-            await asyncio.sleep(state.faults.delay_ms / 1000)
         body = await request.body()
         try:
             try:
@@ -84,9 +82,16 @@ def v3(state: SandboxState, handler: Handler) -> Callable[[Request], Awaitable[R
                 payload = json.loads(body) if body else {}
             except ValueError as exc:
                 raise Refusal(400, "PARAM_ERROR", "请求体不是 JSON") from exc
-            return await handler(state, request, payload)
+            answer = await handler(state, request, payload)
         except Refusal as refusal:
-            return signed(state, refusal.status, {"code": refusal.code, "message": refusal.message})
+            answer = signed(
+                state, refusal.status, {"code": refusal.code, "message": refusal.message}
+            )
+        if state.faults.delay_ms:
+            # Done, but slow to say so: a caller that gives up (or dies)
+            # meanwhile has its request carried out and never hears of it.
+            await asyncio.sleep(state.faults.delay_ms / 1000)
+        return answer
 
     return endpoint
 

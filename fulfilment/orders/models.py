@@ -302,3 +302,21 @@ class PickupLine(Base):
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), unique=True)
     quantity: Mapped[int] = mapped_column(Integer)
     net_fen: Mapped[int] = mapped_column(Integer)
+
+
+class CashPayment(Base):
+    """An order a leader was paid for in cash (代下单, fulfilment/orders/
+    cash.py): who took it, who recorded it, when, and exactly the order's
+    total. One per order; the order itself is booked PAID like any other,
+    with no WeChat transaction."""
+
+    __tablename__ = "cash_payments"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="positive"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    # The leader of the order's pickup point: the one holding the cash.
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"), index=True)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

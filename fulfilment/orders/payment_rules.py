@@ -1,7 +1,13 @@
 """What a payment notification does to its order, decided once for both
 databases: the facts are read in one statement, ``decide`` says what follows,
 and the writes are prebuilt statements (payments.py runs them through the
-session on PostgreSQL, payments_sqlite.py in one hop on SQLite)."""
+session on PostgreSQL, payments_sqlite.py in one hop on SQLite).
+
+Cash a leader takes for an order (fulfilment/orders/cash.py) is a payment
+without a transaction id (``transaction_id=None``): it pays an order awaiting
+payment like any other, and is refused otherwise (the leader simply does not
+take the money). It leaves ``payment_transaction_id`` NULL, so a WeChat
+payment arriving after it is a second payment, refunded like one."""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import and_, bindparam, exists, insert, select, update
 from sqlalchemy.orm import aliased
 
 from fulfilment.campaigns.models import Campaign
@@ -50,6 +56,12 @@ FACTS = (
             _notifications.outcome == PaymentOutcome.ACCEPTED,
         )
         .label("accepted_before"),
+        # Paid in cash: read from the order's own row, which the lock below
+        # re-reads after waiting (a subquery on cash_payments would still
+        # see the statement's older snapshot on PostgreSQL).
+        and_(_orders.paid_at.is_not(None), _orders.payment_transaction_id.is_(None)).label(
+            "paid_in_cash"
+        ),
     )
     .join(Campaign, Campaign.id == _orders.campaign_id)
     .where(_orders.number == bindparam("number"))
@@ -108,6 +120,7 @@ class OrderFacts:
     delivery_date: date
     paid_another: bool
     accepted_before: bool
+    paid_in_cash: bool
 
 
 @dataclass(frozen=True)
@@ -121,9 +134,10 @@ class Decision:
     refund: RefundReason | None = None
 
 
-def decide(facts: OrderFacts | None, amount_fen: int, transaction_id: str) -> Decision:
-    """What one authenticated notification does. Replays are harmless;
-    money that arrives for a closed order, or twice, goes back as a refund."""
+def decide(facts: OrderFacts | None, amount_fen: int, transaction_id: str | None) -> Decision:
+    """What one authenticated notification does (``transaction_id`` None:
+    cash, ``decide_cash``). Replays are harmless; money that arrives for a
+    closed order, or twice, goes back as a refund."""
     if facts is None:
         return Decision(PaymentOutcome.REJECTED, "unknown order")
     if amount_fen != facts.total_fen:
@@ -131,12 +145,14 @@ def decide(facts: OrderFacts | None, amount_fen: int, transaction_id: str) -> De
             PaymentOutcome.REJECTED,
             f"amount {amount_fen} fen does not match the order total {facts.total_fen} fen",
         )
+    if transaction_id is None:
+        return decide_cash(facts)
     if facts.paid_another:
         return Decision(PaymentOutcome.REJECTED, "transaction already paid another order")
     if facts.payment_transaction_id == transaction_id or facts.accepted_before:
         # Also a retried notification of a second payment, already refunded.
         return Decision(PaymentOutcome.DUPLICATE, "already recorded")
-    if facts.payment_transaction_id is not None:
+    if facts.payment_transaction_id is not None or facts.paid_in_cash:
         return Decision(
             PaymentOutcome.ACCEPTED,
             "second payment for one order; refunded",
@@ -155,6 +171,14 @@ def decide(facts: OrderFacts | None, amount_fen: int, transaction_id: str) -> De
     )
 
 
+def decide_cash(facts: OrderFacts) -> Decision:
+    """Cash pays only an order still awaiting payment: for any other the
+    leader does not take the money, so there is nothing to give back."""
+    if facts.status is OrderStatus.PENDING_PAYMENT and not facts.paid_in_cash:
+        return Decision(PaymentOutcome.ACCEPTED, mark_paid=OrderStatus.PAID, issue_code=True)
+    return Decision(PaymentOutcome.REJECTED, f"the order is {facts.status.value}")
+
+
 # A prebuilt statement and its parameters.
 Write = tuple[Any, dict[str, Any]]
 
@@ -164,13 +188,13 @@ def plan(
     *,
     number: str,
     amount_fen: int,
-    transaction_id: str,
+    transaction_id: str | None,
     now: datetime,
 ) -> tuple[Decision, list[Write]]:
     """What the notification does (``decide``) and the rows that writes, but
     for the pickup code (drawn until a free one is found): the order marked
     paid, the refund and the order's status after it, and always the
-    notification itself."""
+    notification itself (not for cash: its record is cash.py's row)."""
     decision = decide(facts, amount_fen, transaction_id)
     planned: list[Write] = []
     if facts is not None and decision.outcome is PaymentOutcome.ACCEPTED:
@@ -188,6 +212,7 @@ def plan(
             )
         )
     if facts is not None and decision.refund is not None:
+        assert transaction_id is not None  # decide_cash never refunds
         planned.append(
             (
                 REFUND,
@@ -205,6 +230,8 @@ def plan(
         # refunded whole, reads REFUNDED; a second payment's refund leaves
         # the order as it was.
         planned.append((MARK_ONE, dict(order_id=facts.order_id)))
+    if transaction_id is None:
+        return decision, planned
     notification = dict(
         order_number=number[:64],
         transaction_id=transaction_id[:64],

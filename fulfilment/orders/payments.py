@@ -47,14 +47,16 @@ async def record_payment(
     *,
     order_number: str,
     amount_fen: int,
-    transaction_id: str,
+    transaction_id: str | None,
     now: datetime,
 ) -> PaymentResult:
     """Apply one (authenticated) payment notification in the session's unit
     of work, and record the notification, accepted or not. Replays are
     harmless; money that arrives for a closed order, or twice, is booked as a
-    refund (``payment_rules.decide``). The order is written as a row: an
-    Order already loaded in ``session`` does not show the payment."""
+    refund (``payment_rules.decide``). ``transaction_id`` None is cash a
+    leader took (fulfilment/orders/cash.py): no notification is recorded.
+    The order is written as a row: an Order already loaded in ``session``
+    does not show the payment."""
     if session.get_bind().dialect.name == "postgresql":
         decision, order_id = await _record_on_postgres(
             session, order_number, amount_fen, transaction_id, now
@@ -64,18 +66,22 @@ async def record_payment(
             session, order_number, amount_fen, transaction_id, now
         )
     if decision.outcome is PaymentOutcome.REJECTED:
-        log.warning("payment notification rejected: %s (order %s)", decision.reason, order_number)
+        log.warning("payment rejected: %s (order %s)", decision.reason, order_number)
     return PaymentResult(decision.outcome, decision.reason, order_id)
 
 
 async def _record_on_postgres(
-    session: AsyncSession, number: str, amount_fen: int, transaction_id: str, now: datetime
+    session: AsyncSession,
+    number: str,
+    amount_fen: int,
+    transaction_id: str | None,
+    now: datetime,
 ) -> tuple[Decision, int | None]:
     # The locked read goes through the session, which so begins the
     # transaction the writes below join on the driver.
     row = (
         await session.execute(
-            FACTS_LOCKED, {"number": number, "tx": transaction_id, "tx64": transaction_id[:64]}
+            FACTS_LOCKED, {"number": number, "tx": transaction_id, "tx64": _tx64(transaction_id)}
         )
     ).one_or_none()
     facts = None if row is None else OrderFacts(*row)
@@ -89,3 +95,8 @@ async def _record_on_postgres(
             session, facts.order_id, facts.pickup_point_id, facts.delivery_date, now
         )
     return decision, None if facts is None else facts.order_id
+
+
+def _tx64(transaction_id: str | None) -> str | None:
+    """As the notifications table keeps it (None: cash, which matches none)."""
+    return None if transaction_id is None else transaction_id[:64]

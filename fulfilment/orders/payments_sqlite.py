@@ -20,7 +20,11 @@ from kernel.db import Prepared, prepared, run_in_sqlite_thread
 
 
 async def record_on_sqlite(
-    session: AsyncSession, number: str, amount_fen: int, transaction_id: str, now: datetime
+    session: AsyncSession,
+    number: str,
+    amount_fen: int,
+    transaction_id: str | None,
+    now: datetime,
 ) -> tuple[Decision, int | None]:
     """Apply the notification in the unit of work's transaction; the
     decision and the id of the order it named, if any."""
@@ -34,18 +38,18 @@ def _record(
     dialect: Dialect,
     number: str,
     amount_fen: int,
-    transaction_id: str,
+    transaction_id: str | None,
     now: datetime,
     conn: sqlite3.Connection,
 ) -> tuple[Decision, int | None]:
     # In the database thread, inside the unit of work's transaction (BEGIN
     # IMMEDIATE: writers take turns, so what is read here stays true).
     found = prepared(FACTS, dialect).run(
-        conn, number=number, tx=transaction_id, tx64=transaction_id[:64]
+        conn, number=number, tx=transaction_id, tx64=transaction_id and transaction_id[:64]
     )
     facts = None
     if found:
-        order_id, total, status, paid_by, point_id, day, paid_another, accepted_before = found[0]
+        order_id, total, status, paid_by, point_id, day, another, before, cash = found[0]
         facts = OrderFacts(
             order_id,
             total,
@@ -53,8 +57,9 @@ def _record(
             paid_by,
             point_id,
             date.fromisoformat(day),
-            bool(paid_another),
-            bool(accepted_before),
+            bool(another),
+            bool(before),
+            bool(cash),
         )
     decision, planned = plan(
         facts, number=number, amount_fen=amount_fen, transaction_id=transaction_id, now=now

@@ -25,6 +25,7 @@ from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
+from fulfilment.orders.cash import book_cash_returns
 from fulfilment.orders.models import Order, Refund, RefundReason, RefundState
 from fulfilment.orders.refund_outcomes import (
     apply_provider_refund,
@@ -98,7 +99,12 @@ def _due(now: datetime, with_provider: bool) -> ColumnElement[bool]:
 
 
 async def claim_due(
-    session: AsyncSession, now: datetime, *, with_provider: bool = True, limit: int = PAGE
+    session: AsyncSession,
+    now: datetime,
+    *,
+    with_provider: bool = True,
+    limit: int = PAGE,
+    claim: timedelta = CLAIM,
 ) -> list[Due]:
     """Claim up to ``limit`` due refunds, oldest first (skipping any another
     sender holds): nobody else calls about them until ``CLAIM`` has passed."""
@@ -127,7 +133,7 @@ async def claim_due(
     await session.execute(
         update(Refund)
         .where(Refund.id.in_([row[0] for row in rows]))
-        .values(next_attempt_at=now + CLAIM, attempts=Refund.attempts + 1)
+        .values(next_attempt_at=now + claim, attempts=Refund.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     return [
@@ -180,11 +186,16 @@ async def record_answers(
     now: datetime,
     report: SendReport,
 ) -> None:
-    """Record every claimed refund's answer (or its settling in cash)."""
+    """Record every claimed refund's answer (or its settling in cash, which
+    the leader's ledger then counts off the cash they hold)."""
+    in_cash = [due.refund_id for due in claimed if due.in_cash]
+    for refund_id in in_cash:
+        await settle_in_cash(session, refund_id, now)
+    if in_cash:
+        await book_cash_returns(session, now, in_cash)
+        report.in_cash += len(in_cash)
     for due in claimed:
         if due.in_cash:
-            await settle_in_cash(session, due.refund_id, now)
-            report.in_cash += 1
             continue
         answer = answers[due.refund_id]
         if due.state is RefundState.PROCESSING:
@@ -207,6 +218,7 @@ async def send_due_refunds(
     now: datetime,
     *,
     pages: int = 10,
+    claim: timedelta = CLAIM,
 ) -> SendReport:
     """One run of the sender: up to ``pages`` pages of due refunds claimed,
     called about and recorded. ``client`` None (WeChat Pay off): only the
@@ -214,7 +226,7 @@ async def send_due_refunds(
     report = SendReport()
     for _ in range(pages):
         async with unit_of_work(sessions) as session:
-            claimed = await claim_due(session, now, with_provider=client is not None)
+            claimed = await claim_due(session, now, with_provider=client is not None, claim=claim)
         if not claimed:
             break
         answers = await call_provider(client, claimed) if client is not None else {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any
@@ -33,6 +33,8 @@ from kernel.wechatpay.models import (
     Notification,
     Refund,
     Transaction,
+    TransferBatch,
+    TransferDetail,
     WechatPayConfig,
 )
 
@@ -280,3 +282,74 @@ class WechatPayClient:
     def read_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
         """``read_notification`` with this client's configuration and clock."""
         return read_notification(self.config, headers, body, self._clock())
+
+    # --- Transfers to balance (商家转账到零钱): transfer_batch and its queries.
+
+    async def transfer_batch(
+        self,
+        *,
+        out_batch_no: str,
+        batch_name: str,
+        batch_remark: str,
+        details: Sequence[tuple[str, int, str, str]],
+    ) -> TransferBatch:
+        """Send a batch of transfers to WeChat balances: ``details`` are
+        (out_detail_no, amount in fen, openid under our appid, remark).
+        Answers ACCEPTED; each transfer's outcome comes by query. The same
+        out_batch_no sent again is the same batch at WeChat Pay."""
+        if not details:
+            raise ValueError("a transfer batch has at least one transfer")
+        if any(isinstance(a, bool) or not isinstance(a, int) or a <= 0 for _, a, _, _ in details):
+            raise ValueError("each transfer is a positive number of fen")
+        payload: dict[str, Any] = {
+            "appid": self.config.appid,
+            "out_batch_no": out_batch_no,
+            "batch_name": batch_name,
+            "batch_remark": batch_remark,
+            "total_amount": sum(amount for _, amount, _, _ in details),
+            "total_num": len(details),
+            "transfer_detail_list": [
+                {
+                    "out_detail_no": no,
+                    "transfer_amount": amount,
+                    "transfer_remark": remark,
+                    "openid": openid,
+                }
+                for no, amount, openid, remark in details
+            ],
+        }
+        data = await self._call("POST", "/v3/transfer/batches", payload)
+        try:
+            return TransferBatch.from_json(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedResponse(f"transfer batch answer without {exc}") from exc
+
+    async def query_transfer_batch(self, out_batch_no: str, page_size: int = 100) -> TransferBatch:
+        """The batch and every transfer's state (all pages of details)."""
+        path = f"/v3/transfer/batches/out-batch-no/{quote(out_batch_no, safe='')}"
+        batch: dict[str, Any] = {}
+        details: list[dict[str, Any]] = []
+        while True:
+            query = f"need_query_detail=true&offset={len(details)}&limit={page_size}"
+            data = await self._call("GET", f"{path}?{query}&detail_status=ALL")
+            batch = data.get("transfer_batch") or {}
+            page = data.get("transfer_detail_list") or []
+            details.extend(page)
+            if len(page) < page_size:
+                break
+        try:
+            return TransferBatch.from_json({**batch, "transfer_detail_list": details})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedResponse(f"transfer batch query without {exc}") from exc
+
+    async def query_transfer_detail(self, out_batch_no: str, out_detail_no: str) -> TransferDetail:
+        """One transfer, with its ``fail_reason`` when it failed."""
+        path = (
+            f"/v3/transfer/batches/out-batch-no/{quote(out_batch_no, safe='')}"
+            f"/details/out-detail-no/{quote(out_detail_no, safe='')}"
+        )
+        data = await self._call("GET", path)
+        try:
+            return TransferDetail.from_json(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedResponse(f"transfer detail answer without {exc}") from exc

@@ -168,3 +168,74 @@ def fen(yuan_text: str) -> int:
     sign, whole, cents = match.groups()
     value = int(whole) * 100 + int((cents or "0").ljust(2, "0"))
     return -value if sign else value
+
+
+# --- Transfers to balance (商家转账到零钱): models of transfer_batch and its queries.
+
+TRANSFER_DETAIL_FINAL = frozenset({"SUCCESS", "FAIL"})
+
+
+@dataclass(frozen=True)
+class TransferDetail:
+    """One transfer of a batch: ``status`` is INIT, WAIT_PAY, PROCESSING,
+    SUCCESS or FAIL; ``fail_reason`` (e.g. ACCOUNT_FROZEN, REAL_NAME_CHECK_FAIL)
+    is told by the detail query only, not by the batch query."""
+
+    out_detail_no: str
+    detail_id: str
+    status: str
+    amount: int | None = None  # fen; the batch query does not say
+    openid: str | None = None
+    fail_reason: str | None = None
+
+    @property
+    def final(self) -> bool:
+        """SUCCESS or FAIL: WeChat Pay changes it no more."""
+        return self.status in TRANSFER_DETAIL_FINAL
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TransferDetail:
+        """From a batch query's ``transfer_detail_list`` entry or a detail query."""
+        amount = data.get("transfer_amount")
+        return cls(
+            out_detail_no=str(data["out_detail_no"]),
+            detail_id=str(data.get("detail_id", "")),
+            status=str(data["detail_status"]),
+            amount=int(amount) if amount is not None else None,
+            openid=data.get("openid"),
+            fail_reason=data.get("fail_reason") or None,
+        )
+
+
+@dataclass(frozen=True)
+class TransferBatch:
+    """A transfer batch as creating it (``status`` ACCEPTED, no details) or
+    querying it (ACCEPTED, PROCESSING, FINISHED or CLOSED, with details) tells."""
+
+    out_batch_no: str
+    batch_id: str
+    status: str
+    total_amount: int | None = None  # fen
+    total_num: int | None = None
+    close_reason: str | None = None
+    details: tuple[TransferDetail, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TransferBatch:
+        """From the create answer, or a query's ``transfer_batch`` plus its
+        ``transfer_detail_list`` (merged by the caller)."""
+        total = data.get("total_amount")
+        num = data.get("total_num")
+        return cls(
+            out_batch_no=str(data["out_batch_no"]),
+            batch_id=str(data["batch_id"]),
+            status=str(data["batch_status"]),
+            total_amount=int(total) if total is not None else None,
+            total_num=int(num) if num is not None else None,
+            close_reason=data.get("close_reason") or None,
+            details=tuple(
+                TransferDetail.from_json(d) for d in data.get("transfer_detail_list") or ()
+            ),
+            raw=data,
+        )

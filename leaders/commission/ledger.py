@@ -40,6 +40,7 @@ _REFS = (
     "reverses_id",
     "statement_id",
     "payout_id",
+    "cash_payment_id",
 )
 
 

@@ -100,6 +100,10 @@ class EntryKind(Enum):
     FEE = "fee"
     PAYOUT_RETURN = "payout_return"
     FEE_RETURN = "fee_return"
+    # Cash a leader took for an order (代下单), owed to the platform, and what
+    # of it they handed back for the order's refunds (leaders/commission/cash.py).
+    CASH_HELD = "cash_held"
+    CASH_RETURNED = "cash_returned"
 
 
 class LedgerAccount(Enum):
@@ -114,6 +118,12 @@ _REVERSALS = "kind IN ('reversal', 'recruit_reversal')"
 
 
 _PAYOUTS = "kind IN ('payout', 'fee', 'payout_return', 'fee_return')"
+
+
+_CASH_HELD = "kind = 'cash_held'"
+
+
+_CASH_RETURNED = "kind = 'cash_returned'"
 
 
 class LedgerEntry(Base):
@@ -149,6 +159,21 @@ class LedgerEntry(Base):
             postgresql_where=text(_PAYOUTS),
             sqlite_where=text(_PAYOUTS),
         ),
+        # Each cash payment is held once, each refund of one returned once.
+        Index(
+            "uq_commission_entries_cash_held",
+            "cash_payment_id",
+            unique=True,
+            postgresql_where=text(_CASH_HELD),
+            sqlite_where=text(_CASH_HELD),
+        ),
+        Index(
+            "uq_commission_entries_cash_returned",
+            "refund_id",
+            unique=True,
+            postgresql_where=text(_CASH_RETURNED),
+            sqlite_where=text(_CASH_RETURNED),
+        ),
         # A leader's ledger page by page, newest last.
         Index("ix_commission_entries_leader_id_id", "leader_id", "id"),
         # Settlement looks only at entries created since its floor.
@@ -175,6 +200,8 @@ class LedgerEntry(Base):
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("commission_entries.id"))
     statement_id: Mapped[int | None] = mapped_column(ForeignKey("commission_statements.id"))
     payout_id: Mapped[int | None] = mapped_column(ForeignKey("commission_payouts.id"))
+    # Fulfilment's cash_payments row (cash kinds; a plain column like the lines').
+    cash_payment_id: Mapped[int | None] = mapped_column(BigInteger)
     # When the accrued line was picked up (for reversals: the line's pickup):
     # settlement waits for the after-sale window from here.
     basis_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -231,6 +258,9 @@ class Statement(Base):
     opening_fen: Mapped[int] = mapped_column(BigInteger)
     accrued_fen: Mapped[int] = mapped_column(BigInteger)
     reversed_fen: Mapped[int] = mapped_column(BigInteger)  # <= 0
+    # Cash taken for orders less cash handed back for their refunds: the
+    # leader holds it, so it is deducted (total = accrued + reversed − this).
+    cash_held_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     total_fen: Mapped[int] = mapped_column(BigInteger)  # = sum of the lines
     closing_fen: Mapped[int] = mapped_column(BigInteger)
     line_count: Mapped[int] = mapped_column(Integer)
@@ -245,6 +275,29 @@ class PayoutStatus(Enum):
     APPROVED = "approved"
     REJECTED = "rejected"
     PAID = "paid"
+    # Sent by WeChat Pay transfer and failed there: the money came back.
+    FAILED = "failed"
+
+
+class PayoutTransferStatus(Enum):
+    """A payout's transfer to WeChat balance (商家转账到零钱): ``sending``
+    until WeChat Pay accepts its batch, then the detail's own state."""
+
+    SENDING = "sending"
+    INIT = "init"
+    WAIT_PAY = "wait_pay"
+    PROCESSING = "processing"
+    SUCCESS = "success"
+    FAIL = "fail"
+
+
+class BatchTransferStatus(Enum):
+    """A batch sent by WeChat Pay transfer: asked (``sending``, until WeChat
+    Pay accepts it), accepted (``processing``), every transfer final."""
+
+    SENDING = "sending"
+    PROCESSING = "processing"
+    FINISHED = "finished"
 
 
 class Payout(Base):
@@ -275,10 +328,20 @@ class Payout(Base):
         ForeignKey("commission_payout_batches.id"), index=True
     )
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Sent by transfer (leaders/commission/transfers.py): the openid it went
+    # to (fixed when sent, so a resend is the same request), WeChat's
+    # detail id and state; ``reason`` says why it failed.
+    transfer_status: Mapped[PayoutTransferStatus | None] = mapped_column(
+        enum_column(PayoutTransferStatus, "payout_transfer_status")
+    )
+    transfer_openid: Mapped[str | None] = mapped_column(String(128))
+    transfer_detail_id: Mapped[str | None] = mapped_column(String(64))
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PayoutBatch(Base):
-    """Approved payouts exported together for the bank or WeChat Pay."""
+    """Approved payouts exported together: a CSV for the bank, marked paid
+    by hand, or sent by WeChat Pay transfer and tracked to the end."""
 
     __tablename__ = "commission_payout_batches"
 
@@ -289,3 +352,15 @@ class PayoutBatch(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    transfer_status: Mapped[BatchTransferStatus | None] = mapped_column(
+        enum_column(BatchTransferStatus, "payout_batch_transfer_status")
+    )
+    # Ours (from the batch id) and WeChat's: sending again with the same
+    # out_batch_no is the same batch at WeChat Pay, never a second one.
+    out_batch_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    transfer_batch_id: Mapped[str | None] = mapped_column(String(64))
+    # The last problem met sending or tracking it, for the operator.
+    transfer_error: Mapped[str | None] = mapped_column(Text)
+    transfer_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    transfer_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    transfer_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

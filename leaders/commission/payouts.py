@@ -3,13 +3,14 @@ an operator approves or rejects; approved payouts are exported in a batch
 for the bank or WeChat Pay and then marked paid.
 
 requested ──approve──▶ approved ──(exported in a batch, marked paid)──▶ paid
-    │                      │
+    │                      │        └─(batch sent by WeChat transfer)──▶ paid | failed
     └──────reject──────────┴─(not yet exported)─▶ rejected
 
 The money leaves the balance when the payout is requested (a payout entry
 for what reaches the leader and a fee entry), under the account's row lock,
-so concurrent requests can never take more than the balance. A rejection
-returns both by new entries; nothing is updated in the ledger.
+so concurrent requests can never take more than the balance. A rejection,
+or a failed transfer (leaders/commission/transfers.py), returns both by new
+entries (``return_to_balance``); nothing is updated in the ledger.
 """
 
 from __future__ import annotations
@@ -129,6 +130,18 @@ async def approve_payout(
     return payout
 
 
+async def return_to_balance(session: AsyncSession, payout: Payout, now: datetime) -> None:
+    """Give a payout's amount and fee back to the leader's available balance
+    by new entries, under the account's lock. Once per payout: the ledger's
+    unique index on (payout, kind) refuses a second return."""
+    accounts = await lock_accounts(session, [payout.leader_id], now)
+    ledger = LedgerWriter(session, accounts, now)
+    ledger.add(payout.leader_id, EntryKind.PAYOUT_RETURN, payout.transfer_fen, payout_id=payout.id)
+    if payout.fee_fen:
+        ledger.add(payout.leader_id, EntryKind.FEE_RETURN, payout.fee_fen, payout_id=payout.id)
+    await ledger.flush()
+
+
 async def reject_payout(
     session: AsyncSession, payout_id: int, operator: User, reason: str, now: datetime
 ) -> Payout:
@@ -138,12 +151,7 @@ async def reject_payout(
     payout = await _locked_payout(session, payout_id)
     if payout.status is PayoutStatus.REJECTED or payout.batch_id is not None:
         raise _refuse(payout, "rejected")
-    accounts = await lock_accounts(session, [payout.leader_id], now)
-    ledger = LedgerWriter(session, accounts, now)
-    ledger.add(payout.leader_id, EntryKind.PAYOUT_RETURN, payout.transfer_fen, payout_id=payout.id)
-    if payout.fee_fen:
-        ledger.add(payout.leader_id, EntryKind.FEE_RETURN, payout.fee_fen, payout_id=payout.id)
-    await ledger.flush()
+    await return_to_balance(session, payout, now)
     payout.status = PayoutStatus.REJECTED
     payout.reason = why
     payout.decided_at = now
@@ -190,6 +198,11 @@ async def mark_batch_paid(
         raise NotFound("Payout batch", ["id"])
     if batch.paid_at is not None:
         raise DomainError(LeaderErrorCode.INVALID_STATUS, "This batch is already paid.", ["id"])
+    if batch.transfer_status is not None:
+        # Its payouts are paid one by one as WeChat Pay reports each transfer.
+        raise DomainError(
+            LeaderErrorCode.INVALID_STATUS, "This batch was sent by WeChat Pay transfer.", ["id"]
+        )
     batch.paid_at = now
     batch.paid_by_id = operator.id
     await session.execute(

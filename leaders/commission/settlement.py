@@ -10,7 +10,10 @@ window (``after_sale_window_hours``); it may run only once that moment has
 passed. A refund booked later is settled by a later period, against the
 balance. A statement adds its lines to the leader's available balance, which
 may go negative: a negative balance is carried forward, shown as the next
-statement's opening balance.
+statement's opening balance. Cash a leader took for orders (cash held, less
+what they handed back for refunds) is among the pending entries and is
+deducted in the statement of the period it was taken in
+(leaders/commission/cash.py).
 
 Which entries a statement settled is not marked on the entries (they are
 never updated, and a million marks would cost more than the settlement):
@@ -74,6 +77,11 @@ _ACCRUED = (EntryKind.ACCRUAL, EntryKind.RECRUIT_ACCRUAL)
 
 
 _REVERSED = (EntryKind.REVERSAL, EntryKind.RECRUIT_REVERSAL)
+
+
+# Pending entries too (leaders/commission/cash.py): cash taken is owed from
+# the period it was taken in, and is settled with that period's commission.
+_CASH = (EntryKind.CASH_HELD, EntryKind.CASH_RETURNED)
 
 
 def period_end_at(period_end: date, settings: Settings) -> datetime:
@@ -245,6 +253,7 @@ async def _write_statements(session: AsyncSession, settlement: Settlement, now: 
             account.available_fen,
             total(and_(new, entry.kind.in_(_ACCRUED))),
             total(and_(new, entry.kind.in_(_REVERSED))),
+            -total(and_(new, entry.kind.in_(_CASH))),
             total(new),
             account.available_fen + total(new),
             line_count,
@@ -268,6 +277,7 @@ async def _write_statements(session: AsyncSession, settlement: Settlement, now: 
                 "opening_fen",
                 "accrued_fen",
                 "reversed_fen",
+                "cash_held_fen",
                 "total_fen",
                 "closing_fen",
                 "line_count",

@@ -19,16 +19,30 @@ from api.graphql.pagination import Connection, paginate
 from api.graphql.permissions import visible_leaders
 from kernel.accounts import Role
 from leaders.commission.models import (
+    BatchTransferStatus,
     LedgerEntry,
     Payout,
     PayoutBatch,
     PayoutStatus,
+    PayoutTransferStatus,
     Settlement,
     Statement,
 )
 from leaders.commission.queries import statement_lines
 
 PayoutStatusEnum = strawberry.enum(PayoutStatus, name="PayoutStatus")
+PayoutTransferStatusEnum = strawberry.enum(
+    PayoutTransferStatus,
+    name="PayoutTransferStatus",
+    description="A payout's transfer to WeChat balance: SENDING until WeChat Pay "
+    "accepts its batch, then WeChat's own state of the transfer.",
+)
+BatchTransferStatusEnum = strawberry.enum(
+    BatchTransferStatus,
+    name="PayoutBatchTransferStatus",
+    description="A batch sent by WeChat Pay transfer: SENDING until accepted, "
+    "PROCESSING, FINISHED once every transfer is final.",
+)
 
 
 @strawberry.type(name="StatementLine")
@@ -58,6 +72,10 @@ class StatementType(relay.Node):
     )
     accrued_fen: int
     reversed_fen: int
+    cash_held_fen: int = strawberry.field(
+        description="Cash taken for orders (代下单) less cash handed back for their refunds, "
+        "deducted: total = accrued + reversed − cash held."
+    )
     total_fen: int = strawberry.field(description="The sum of the lines, exactly.")
     closing_fen: int
     line_count: int
@@ -74,6 +92,7 @@ class StatementType(relay.Node):
             opening_fen=statement.opening_fen,
             accrued_fen=statement.accrued_fen,
             reversed_fen=statement.reversed_fen,
+            cash_held_fen=statement.cash_held_fen,
             total_fen=statement.total_fen,
             closing_fen=statement.closing_fen,
             line_count=statement.line_count,
@@ -116,10 +135,19 @@ class PayoutType(relay.Node):
     fee_fen: int
     transfer_fen: int = strawberry.field(description="What reaches the leader.")
     status: PayoutStatusEnum  # type: ignore[valid-type]
-    reason: str | None = strawberry.field(description="Why it was rejected.")
+    reason: str | None = strawberry.field(
+        description="Why it was rejected, or why its transfer failed (WeChat Pay's "
+        "reason, e.g. ACCOUNT_FROZEN)."
+    )
     requested_at: datetime
     decided_at: datetime | None
     paid_at: datetime | None
+    transfer_status: PayoutTransferStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="Sent by WeChat Pay transfer: where its transfer stands."
+    )
+    failed_at: datetime | None = strawberry.field(
+        description="When its transfer failed and the money went back to the balance."
+    )
     leader_id: strawberry.Private[int]
     batch_db_id: strawberry.Private[int | None]
 
@@ -135,6 +163,8 @@ class PayoutType(relay.Node):
             requested_at=payout.requested_at,
             decided_at=payout.decided_at,
             paid_at=payout.paid_at,
+            transfer_status=payout.transfer_status,
+            failed_at=payout.failed_at,
             leader_id=payout.leader_id,
             batch_db_id=payout.batch_id,
         )
@@ -164,7 +194,16 @@ class PayoutBatchType(relay.Node):
     payout_count: int
     transfer_fen: int
     created_at: datetime
-    paid_at: datetime | None
+    paid_at: datetime | None = strawberry.field(description="Marked paid (the bank file).")
+    transfer_status: BatchTransferStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="Sent by WeChat Pay transfer (payoutBatchSend): where it stands."
+    )
+    out_batch_no: str | None = strawberry.field(description="Its number at WeChat Pay.")
+    transfer_error: str | None = strawberry.field(
+        description="The last problem met sending or following it (it is tried again)."
+    )
+    transfer_requested_at: datetime | None
+    transfer_finished_at: datetime | None
 
     @classmethod
     def of(cls, batch: PayoutBatch) -> PayoutBatchType:
@@ -174,6 +213,11 @@ class PayoutBatchType(relay.Node):
             transfer_fen=batch.transfer_fen,
             created_at=batch.created_at,
             paid_at=batch.paid_at,
+            transfer_status=batch.transfer_status,
+            out_batch_no=batch.out_batch_no,
+            transfer_error=batch.transfer_error,
+            transfer_requested_at=batch.transfer_requested_at,
+            transfer_finished_at=batch.transfer_finished_at,
         )
 
     @strawberry.field(description="The transfer file (CSV); GET it with the same bearer token.")

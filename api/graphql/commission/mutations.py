@@ -1,6 +1,6 @@
 """Commission mutations: rates, levels, recruiters and settlement runs
 (operators); payout requests (leaders) and their review, batches and
-marking them paid (operators)."""
+marking them paid, or sending them by WeChat Pay transfer (operators)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from api.graphql.commission.types import CategoryRateType, LeaderLevelType, Prod
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.ids import decode
-from api.graphql.jobs.mutations import JobStartPayload, start_job
+from api.graphql.jobs.mutations import JobStartPayload, queue_in_transaction, start_job
 from api.graphql.leaders.mutations import LeaderPayload
 from api.graphql.leaders.types import LeaderType
 from api.graphql.transactions import in_transaction
@@ -24,12 +24,15 @@ from fulfilment.campaigns.models import Product
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import CommonErrorCode, DomainError, NotFound
-from leaders.commission import payouts, recruiting
+from kernel.jobs.models import Job
+from kernel.jobs.service import enqueue
+from leaders.commission import payouts, recruiting, transfers
 from leaders.commission import rates as commission_rates
 from leaders.commission.jobs import LEVELS, SETTLE, settlement_payload
 from leaders.commission.models import CategoryRate, LeaderLevel, Payout, PayoutBatch, ProductRate
 from leaders.commission.queries import leader_id_of_user
 from leaders.commission.settlement import check_settleable, latest_closed_period
+from leaders.commission.transfer_jobs import TRANSFER, transfer_key
 
 
 @strawberry.input
@@ -285,3 +288,35 @@ async def payout_batch_mark_paid(info: Info, input: PayoutIdInput) -> PayoutBatc
         )
 
     return _batch(*await in_transaction(info.context, work))
+
+
+@strawberry.input
+class PayoutBatchSendInput:
+    id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="An exported batch; null: a new batch of every approved payout.",
+    )
+
+
+async def payout_batch_send(info: Info, input: PayoutBatchSendInput) -> PayoutBatchPayload:
+    """Send a batch by WeChat Pay's transfer to balance (商家转账到零钱)
+    instead of the bank file: a job sends it and follows each transfer;
+    its payouts turn PAID, or FAILED with WeChat Pay's reason and their
+    money back in the balance. Sending a batch again changes nothing."""
+    operator = info.context.require(Role.OPERATOR)
+    settings = info.context.settings
+    appid = settings.wechatpay_appid if settings.wechatpay_mchid else ""
+
+    async def work(session: AsyncSession) -> tuple[PayoutBatch, Job]:
+        batch_id = decode(input.id, "PayoutBatch", ["id"]) if input.id is not None else None
+        batch = await transfers.send_by_transfer(session, batch_id, operator, appid, utcnow())
+        job, _ = await enqueue(
+            session,
+            TRANSFER,
+            {"batch_id": batch.id},
+            key=transfer_key(batch.id),
+            created_by_id=operator.id,
+        )
+        return batch, job
+
+    return _batch(*await queue_in_transaction(info, work))

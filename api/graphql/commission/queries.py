@@ -70,7 +70,7 @@ class CommissionQuery:
                 if account and account.level_id
                 else None
             )
-        return CommissionBalance.of(account, level)
+        return CommissionBalance.of(account, level, leader_id=whose)
 
     @strawberry.field(description="Ledger entries in the order they were written.")
     async def ledger_entries(

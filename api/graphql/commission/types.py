@@ -10,6 +10,7 @@ import strawberry
 from api.graphql.context import Info
 from api.graphql.ids import encode
 from api.graphql.leaders.types import LeaderType
+from leaders.commission.cash import unsettled_cash_fen
 from leaders.commission.models import (
     CategoryRate,
     CommissionAccount,
@@ -106,12 +107,23 @@ class CommissionBalance:
         description="The month whose net sales set the level."
     )
     level_sales_fen: int | None
+    leader_id: strawberry.Private[int | None] = None
 
     @classmethod
-    def of(cls, account: CommissionAccount | None, level: LeaderLevel | None) -> CommissionBalance:
+    def of(
+        cls,
+        account: CommissionAccount | None,
+        level: LeaderLevel | None,
+        leader_id: int | None = None,
+    ) -> CommissionBalance:
         if account is None:
             return cls(
-                pending_fen=0, available_fen=0, level=None, level_month=None, level_sales_fen=None
+                pending_fen=0,
+                available_fen=0,
+                level=None,
+                level_month=None,
+                level_sales_fen=None,
+                leader_id=leader_id,
             )
         return cls(
             pending_fen=account.pending_fen,
@@ -119,4 +131,16 @@ class CommissionBalance:
             level=LeaderLevelType.of(level) if level else None,
             level_month=account.level_month,
             level_sales_fen=account.level_sales_fen,
+            leader_id=account.leader_id,
         )
+
+    @strawberry.field(
+        description="Cash you took for orders (代下单), less cash handed back for their "
+        "refunds, that no statement has deducted yet: already in pendingFen, and "
+        "deducted from the available balance by the next settlement."
+    )
+    async def cash_held_fen(self, info: Info) -> int:
+        if self.leader_id is None:
+            return 0
+        async with info.context.loaders.lock:
+            return await unsettled_cash_fen(info.context.session, self.leader_id)

@@ -15,6 +15,7 @@ from api.graphql.ids import node_db_ids
 from api.graphql.leaders.types import PickupPointType
 from api.graphql.permissions import can_see_order, can_see_pickup_code
 from fulfilment.orders.models import (
+    CashPayment,
     Order,
     OrderLine,
     OrderPickup,
@@ -90,6 +91,25 @@ class OrderLineType:
         ]
 
 
+@strawberry.type(description="Cash a leader took for an order, exactly its total.")
+class CashPaymentType:
+    amount_fen: int
+    received_at: datetime
+    leader_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, cash: CashPayment) -> CashPaymentType:
+        return cls(
+            amount_fen=cash.amount_fen, received_at=cash.received_at, leader_id=cash.leader_id
+        )
+
+    @strawberry.field(description="The leader holding the cash.")
+    async def leader_name(self, info: Info) -> str | None:
+        leader = await info.context.loaders.leader.load(self.leader_id)
+        user = None if leader is None else await info.context.loaders.user.load(leader.user_id)
+        return None if user is None else user.name
+
+
 @strawberry.type(name="Order")
 class OrderType(relay.Node):
     id: relay.NodeID[int]
@@ -159,6 +179,13 @@ class OrderType(relay.Node):
         from api.graphql.orders.refunds import RefundType
 
         return [RefundType.of(r) for r in await info.context.loaders.order_refunds.load(self.id)]
+
+    @strawberry.field(
+        description="The cash its pickup point's leader took for it (代下单); null otherwise."
+    )
+    async def cash_payment(self, info: Info) -> CashPaymentType | None:
+        found = await info.context.loaders.cash_payment.load(self.id)
+        return None if found is None else CashPaymentType.of(found)
 
     @strawberry.field(description="When and how the order was collected; null until then.")
     async def pickup(self, info: Info) -> OrderPickupType | None:

@@ -62,6 +62,12 @@ const ZH = {
   NOT_PAYABLE: "该订单不是待支付状态，不能支付",
   PAYER_NOT_WECHAT: "请先用微信登录，再用微信支付",
   PAYMENT_UNAVAILABLE: "微信支付暂时不可用，请稍后再试",
+  REFUND_NOT_RETRYABLE: "这笔退款已经退回，不能再重试",
+  REFUND_EXCEEDS_PAID: "退款总额不能超过已付金额，未做任何更改",
+  // payouts by WeChat transfer
+  LEADER_NOT_WECHAT: "有团长没有绑定微信，不能转账到零钱，请改用银行付款",
+  TRANSFER_UNAVAILABLE: "微信转账暂时不可用，请稍后再试",
+  BATCH_TOO_LARGE: "一批最多 1000 笔提现，请分批发送",
   // purchasing
   RECEIVING_CLOSED: "收货已结束",
   NOT_ON_PURCHASE_ORDER: "不在采购单上",
