@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from api.payments import book_payment, fits_columns
 from api.wechatpay_client import app_wechatpay
 from kernel.wechatpay.errors import DecryptionError, SignatureError
+from kernel.wechatpay.models import Notification
 
 log = logging.getLogger("tuangou.payments")
 
@@ -26,17 +27,25 @@ def _fail(status: int, message: str) -> Response:
     return JSONResponse({"code": "FAIL", "message": message}, status)
 
 
-async def wechatpay_notify(request: Request) -> Response:
-    state: Any = request.app.state
-    client = app_wechatpay(state)
+async def verified(request: Request) -> Notification | Response:
+    """The request's notification, verified and decrypted, or the answer
+    that refuses it (WeChat Pay off, or not a byte of it to be believed).
+    Both callbacks, payments and refunds, start here."""
+    client = app_wechatpay(request.app.state)
     if client is None:
         return _fail(404, "WeChat Pay is off")
     body = await request.body()
     try:
-        notification = client.read_notification(request.headers, body)
+        return client.read_notification(request.headers, body)
     except (SignatureError, DecryptionError) as exc:
-        # Not a byte of it is believed: nothing is booked.
         return _fail(401, f"{type(exc).__name__}: {exc}")
+
+
+async def wechatpay_notify(request: Request) -> Response:
+    state: Any = request.app.state
+    notification = await verified(request)
+    if isinstance(notification, Response):
+        return notification
     if notification.event_type != PAID:
         log.info(
             "WeChat Pay notification %s (%s): nothing to book",

@@ -13,11 +13,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.wechatpay_client import app_wechatpay
+from api.http.wechatpay_notify import verified
 from fulfilment.orders.refund_outcomes import apply_provider_refund
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
-from kernel.wechatpay.errors import DecryptionError, SignatureError
 
 log = logging.getLogger("tuangou.payments")
 
@@ -29,14 +28,9 @@ def _fail(status: int, message: str) -> Response:
 
 async def wechatpay_refund_notify(request: Request) -> Response:
     state: Any = request.app.state
-    client = app_wechatpay(state)
-    if client is None:
-        return _fail(404, "WeChat Pay is off")
-    body = await request.body()
-    try:
-        notification = client.read_notification(request.headers, body)
-    except (SignatureError, DecryptionError) as exc:
-        return _fail(401, f"{type(exc).__name__}: {exc}")
+    notification = await verified(request)
+    if isinstance(notification, Response):
+        return notification
     try:
         refund = notification.refund
     except (KeyError, ValueError, TypeError) as exc:

@@ -130,6 +130,8 @@ class Refund(Base):
         CheckConstraint("amount_fen > 0", name="positive"),
         # The sender's queue: due refunds by state.
         Index("ix_refunds_state_next_attempt_at", "state", "next_attempt_at"),
+        # Reconciliation reads a day's refunds by when they succeeded.
+        Index("ix_refunds_succeeded_at", "succeeded_at"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
@@ -171,6 +173,8 @@ class PaymentNotification(Base):
     """Every payment callback received, accepted or not: the audit trail."""
 
     __tablename__ = "payment_notifications"
+    # Reconciliation reads a day's notifications by when they landed.
+    __table_args__ = (Index("ix_payment_notifications_received_at", "received_at"),)
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     order_number: Mapped[str] = mapped_column(String(64), index=True)

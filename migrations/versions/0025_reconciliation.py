@@ -87,9 +87,16 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_reconciliation_mismatches_run_id"), ["run_id"], unique=False
         )
+    # A day's payments and refunds are read by when they landed here.
+    op.create_index(
+        "ix_payment_notifications_received_at", "payment_notifications", ["received_at"]
+    )
+    op.create_index("ix_refunds_succeeded_at", "refunds", ["succeeded_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_refunds_succeeded_at", "refunds")
+    op.drop_index("ix_payment_notifications_received_at", "payment_notifications")
     with op.batch_alter_table("reconciliation_mismatches") as batch_op:
         batch_op.drop_index(batch_op.f("ix_reconciliation_mismatches_run_id"))
     op.drop_table("reconciliation_mismatches")
