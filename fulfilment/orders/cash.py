@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.orders.errors import OrderErrorCode
@@ -31,6 +31,7 @@ from fulfilment.orders.models import (
     Order,
     OrderStatus,
     PaymentOutcome,
+    PaymentPrepay,
     Refund,
     RefundState,
 )
@@ -103,6 +104,15 @@ async def mark_paid_in_cash(
         amount_fen=cash.amount_fen,
         received_at=now,
         now=now,
+    )
+    # A WeChat payment opened for the order (the resident's QR code) must no
+    # longer be payable: the expiry job's close step closes it at WeChat Pay
+    # (a payment that landed meanwhile is booked and refunded as a second one).
+    await session.execute(
+        update(PaymentPrepay)
+        .where(PaymentPrepay.order_id == order.id, PaymentPrepay.close_due_at.is_(None))
+        .values(close_due_at=now)
+        .execution_options(synchronize_session=False)
     )
     # The payment was written as rows: the loaded order must show it.
     await session.refresh(order)

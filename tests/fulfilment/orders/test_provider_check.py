@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from fulfilment.orders.cash import mark_paid_in_cash
 from fulfilment.orders.jobs import expire_unpaid_orders
 from fulfilment.orders.models import Order
 from kernel.clock import utcnow
+from kernel.db import unit_of_work
 from kernel.jobs.registry import JobContext
 from kernel.wechatpay import provider
 from kernel.wechatpay.client import WechatPayClient
@@ -248,3 +250,23 @@ async def test_orders_without_a_prepay_or_with_the_provider_off(
         provider.configure(merchant)
         assert (await run_expiry(db))["closed_at_provider"] == 1
         assert app.sandbox.state.orders[with_prepay["number"]].trade_state == "CLOSED"
+
+
+async def test_an_order_paid_in_cash_has_its_wechat_payment_closed(
+    db: TestDB, tmp_path: Path, calls: list[tuple[str, str]]
+) -> None:
+    """The resident had opened WeChat Pay for the order, then paid the leader
+    in cash: WeChat Pay must no longer take the money."""
+    async with on_the_sandbox(db, tmp_path) as app:
+        shop = await open_shop(db)
+        order = await order_with_prepay(app, shop)
+        async with unit_of_work(db.sessions) as session:
+            await mark_paid_in_cash(session, order["db_id"], shop.leader_user, utcnow())
+
+        result = await run_expiry(db)
+
+        assert result["closed_at_provider"] == 1 and result["expired"] == 0
+        assert calls == [("close", order["number"])]
+        assert app.sandbox.try_pay(order["number"]).status_code == 400
+        assert await order_row(db, order["db_id"]) == ("paid", None)
+        assert await prepay_close(db, order["db_id"]) == (True, True)
