@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote, urlsplit
 
-import segno
 import strawberry
 from strawberry import relay
 
@@ -19,6 +17,7 @@ from api.graphql.ids import node_db_ids
 from api.graphql.nodes import visible_nodes
 from api.graphql.permissions import can_see_user
 from api.graphql.users import UserType
+from api.qr import qr_svg
 from kernel.geo import LatLon
 from leaders.points.models import Leader, LeaderStatus, PickupPoint
 
@@ -115,7 +114,7 @@ class PickupPointType(relay.Node):
         code = await self.share_code(info)
         if code is None:
             return None
-        return share_qr_svg(share_link(base_url, code))
+        return qr_svg(share_link(base_url, code))
 
     @strawberry.field(description="The warehouse that supplies this pickup point.")
     async def warehouse(
@@ -162,14 +161,3 @@ def share_link(base_url: str, code: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc or len(base_url) > 200:
         raise bad_input("baseUrl must be an http(s) address such as https://tuangou.example.")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/app/?share={quote(code)}"
-
-
-def share_qr_svg(link: str) -> str:
-    """``link`` as a QR code, an SVG document sized in pixels (4 per module) that
-    a page can show inline or as an image. Medium error correction survives a
-    creased or partly covered poster."""
-    out = io.BytesIO()
-    segno.make(link, error="m").save(
-        out, kind="svg", scale=4, dark="#000", light="#fff", xmldecl=False, nl=False
-    )
-    return out.getvalue().decode()

@@ -14,6 +14,7 @@ from api.graphql.context import Info
 from api.graphql.errors import UserError, user_error
 from api.graphql.ids import decode
 from api.graphql.transactions import in_transaction
+from api.qr import qr_svg
 from api.wechatpay_client import app_wechatpay
 from fulfilment.orders.errors import OrderErrorCode
 from fulfilment.orders.models import PaymentChannel, PaymentPrepay
@@ -60,6 +61,12 @@ class OrderPayPayload:
         default=None, description="NATIVE: the weixin:// URL to show as a QR code."
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @strawberry.field(
+        description="NATIVE: code_url as a QR code (an SVG document) for a page to show."
+    )
+    def code_qr_svg(self) -> str | None:
+        return None if self.code_url is None else qr_svg(self.code_url)
 
 
 def _refused(code: OrderErrorCode, message: str) -> OrderPayPayload:

@@ -5,7 +5,7 @@ anyone else; an origin that is not an http(s) address is refused."""
 from __future__ import annotations
 
 from api.graphql.ids import encode
-from api.graphql.leaders.types import share_qr_svg
+from api.qr import qr_svg
 from kernel.accounts import Role
 from tests.conftest import GraphQLClient, TestDB, error_codes
 from tests.support.factories import open_shop
@@ -32,7 +32,7 @@ async def test_the_leader_and_operators_get_the_share_links_qr_code(
         svg = body["data"]["node"]["shareQrSvg"]
         assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" width="')
         # The symbol of the link itself: origin without its slash, then /app/.
-        assert svg == share_qr_svg(link)
+        assert svg == qr_svg(link)
 
     _, customer = await db.user(Role.CUSTOMER)
     seen = await gql(QR, {"code": code, "base": "https://tuangou.example"}, token=customer)
