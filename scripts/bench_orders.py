@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -34,8 +33,16 @@ from typing import Any
 # Beside this script: the load generator, the seeding and the books, the server.
 from bench_orders_load import LoadConfig, LoadResult, run_load
 from bench_orders_seed import TOKEN_SECRET, Checks, Seed, check_books, seed
-from bench_orders_server import Server, postgres_cpu, postmaster_pid, proc_cpu, system_busy
-from benchdb import create_database, drop_database, with_database
+from bench_orders_server import (
+    Server,
+    postgres_cpu,
+    postmaster_pid,
+    proc_cpu,
+    say_if_died,
+    system_busy,
+    throwaway_run,
+)
+from benchdb import with_database
 
 # Runnable from anywhere as a plain script: the project root on the path.
 ROOT = Path(__file__).resolve().parent.parent
@@ -252,55 +259,23 @@ def main() -> int:
     url = with_database(args.postgres_url, name)
     workdir = Path(tempfile.mkdtemp(prefix="tuangou-bench-"))
     server = Server(url, args.workers, workdir / "server.log", args.pool_size, args.server)
-    created = False
-
-    def on_sigterm(*_: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    # Even when started with SIGINT ignored (a background job of a script).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        print(f"database {name}: creating and migrating", flush=True)
-        create_database(args.postgres_url, name)
-        created = True
-        seeded = migrate_and_seed(url, args)
-        server.start()
-        pids = server.worker_pids()
-        print(f"server on {server.base} (pid {server.proc.pid if server.proc else '?'}, "
-              f"workers {pids}); {args.warmup:.0f}s warm-up, then {args.seconds:.0f}s "
-              f"with {args.clients} clients", flush=True)  # fmt: skip
-        result, cpu = measure(args, server, seeded, pids)
+        with throwaway_run(args.postgres_url, name, server, workdir, args.server_log):
+            seeded = migrate_and_seed(url, args)
+            server.start()
+            pids = server.worker_pids()
+            print(f"server on {server.base} (pid {server.proc.pid if server.proc else '?'}, "
+                  f"workers {pids}); {args.warmup:.0f}s warm-up, then {args.seconds:.0f}s "
+                  f"with {args.clients} clients", flush=True)  # fmt: skip
+            result, cpu = measure(args, server, seeded, pids)
 
-        checks = check_books(url, seeded.campaign_id, result.warmup_ok + result.ok)
-        figures = report(args, result, checks, seeded, cpu)
-        if server.proc is not None and server.proc.poll() is not None:
-            print("server died during the run:\n" + server.log_tail())
-        ok = checks.count_ok and checks.reserved_ok
-        print(json.dumps(figures))
-        return 0 if ok else 1
+            checks = check_books(url, seeded.campaign_id, result.warmup_ok + result.ok)
+            figures = report(args, result, checks, seeded, cpu)
+            say_if_died(server)
+            print(json.dumps(figures))
+            return 0 if checks.count_ok and checks.reserved_ok else 1
     except KeyboardInterrupt:
-        print("interrupted; cleaning up", file=sys.stderr)
         return 130
-    except Exception:
-        tail = server.log_tail()
-        if tail:
-            print("server log (tail):\n" + tail, file=sys.stderr)
-        raise
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:
-            server.stop()
-        finally:
-            if created:
-                try:
-                    drop_database(args.postgres_url, name)
-                except Exception as exc:
-                    print(f"could not drop database {name}: {exc}", file=sys.stderr)
-            if args.server_log is not None and server.log_path.exists():
-                shutil.copy(server.log_path, args.server_log)
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

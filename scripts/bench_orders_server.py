@@ -12,10 +12,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench_orders_seed import TOKEN_SECRET
-from benchdb import libpq
+from benchdb import create_database, drop_database, libpq
 
 # The server runs from the project root.
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,3 +179,54 @@ def system_busy() -> tuple[float, float]:
     parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = parts[3] + (parts[4] if len(parts) > 4 else 0)
     return float(sum(parts) - idle), float(sum(parts))
+
+
+@contextlib.contextmanager
+def throwaway_run(
+    admin_url: str, name: str, server: Server, workdir: Path, server_log: Path | None
+) -> Iterator[None]:
+    """One benchmark run's own database ``name`` and ``server``: created on
+    entry, and gone on the way out however it ends (an error shows the
+    server's log tail first; Ctrl-C or SIGTERM comes out as KeyboardInterrupt,
+    after the cleanup, for the caller to exit 130)."""
+
+    def on_sigterm(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    # Even when started with SIGINT ignored (a background job of a script).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    created = False
+    try:
+        print(f"database {name}: creating and migrating", flush=True)
+        create_database(admin_url, name)
+        created = True
+        yield
+    except KeyboardInterrupt:
+        print("interrupted; cleaning up", file=sys.stderr)
+        raise
+    except Exception:
+        tail = server.log_tail()
+        if tail:
+            print("server log (tail):\n" + tail, file=sys.stderr)
+        raise
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            server.stop()
+        finally:
+            if created:
+                try:
+                    drop_database(admin_url, name)
+                except Exception as exc:
+                    print(f"could not drop database {name}: {exc}", file=sys.stderr)
+            if server_log is not None and server.log_path.exists():
+                shutil.copy(server.log_path, server_log)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def say_if_died(server: Server) -> None:
+    """A server that died mid-run says why (before the figures' JSON line)."""
+    if server.proc is not None and server.proc.poll() is not None:
+        print("server died during the run:\n" + server.log_tail())
