@@ -27,8 +27,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -41,8 +39,15 @@ from typing import Any
 from bench_orders import percentile
 from bench_orders_load import Connection
 from bench_orders_seed import TOKEN_SECRET
-from bench_orders_server import Server, postgres_cpu, postmaster_pid, proc_cpu
-from benchdb import create_database, drop_database, with_database
+from bench_orders_server import (
+    Server,
+    postgres_cpu,
+    postmaster_pid,
+    proc_cpu,
+    say_if_died,
+    throwaway_run,
+)
+from benchdb import with_database
 
 # Runnable from anywhere as a plain script: the project root on the path.
 ROOT = Path(__file__).resolve().parent.parent
@@ -282,50 +287,20 @@ def main(argv: list[str] | None = None) -> int:
     url = with_database(args.database_url, name)
     workdir = Path(tempfile.mkdtemp(prefix="tuangou-bench-pay-"))
     server = Server(url, args.workers, workdir / "server.log", args.pool_size)
-    created = False
-
-    def on_sigterm(*_: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        print(f"database {name}: creating and migrating", flush=True)
-        create_database(args.database_url, name)
-        created = True
-        deliveries = prepare(args, url, workdir)
-        server.start()
-        print(f"server on {server.base} (workers {server.worker_pids()}); sending "
-              f"{len(deliveries)} with {args.concurrency} in flight", flush=True)  # fmt: skip
-        sent, cpu = measure(args, server, deliveries)
-        dups = sum(d.duplicate for d in deliveries)
-        figures = report(args, sent, check_books(url), dups, cpu)
-        if server.proc is not None and server.proc.poll() is not None:
-            print("server died during the run:\n" + server.log_tail())
-        print(json.dumps(figures))
-        return 0 if figures["errors"] == 0 else 1
+        with throwaway_run(args.database_url, name, server, workdir, args.server_log):
+            deliveries = prepare(args, url, workdir)
+            server.start()
+            print(f"server on {server.base} (workers {server.worker_pids()}); sending "
+                  f"{len(deliveries)} with {args.concurrency} in flight", flush=True)  # fmt: skip
+            sent, cpu = measure(args, server, deliveries)
+            dups = sum(d.duplicate for d in deliveries)
+            figures = report(args, sent, check_books(url), dups, cpu)
+            say_if_died(server)
+            print(json.dumps(figures))
+            return 0 if figures["errors"] == 0 else 1
     except KeyboardInterrupt:
-        print("interrupted; cleaning up", file=sys.stderr)
         return 130
-    except Exception:
-        tail = server.log_tail()
-        if tail:
-            print("server log (tail):\n" + tail, file=sys.stderr)
-        raise
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:
-            server.stop()
-        finally:
-            if created:
-                try:
-                    drop_database(args.database_url, name)
-                except Exception as exc:
-                    print(f"could not drop database {name}: {exc}", file=sys.stderr)
-            if args.server_log is not None and server.log_path.exists():
-                shutil.copy(server.log_path, args.server_log)
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
