@@ -1,7 +1,14 @@
-"""What a payment notification does to its order, decided once for both
-databases: the facts are read in one statement, ``decide`` says what follows,
-and the writes are prebuilt statements (payments.py runs them through the
-session on PostgreSQL, payments_sqlite.py in one hop on SQLite).
+"""What a payment notification does to its order: the facts are read in one
+statement, ``decide`` says what follows, and the writes are prebuilt
+statements (``plan``), which payments_sqlite.py runs in one hop on SQLite.
+
+This module is the rules' home. PostgreSQL runs the same rules as one
+function, payments_postgres.sql beside it (migration 0026), one section per
+piece here with the same names (facts, decide, decide_cash, plan; then the
+pickup code), and the reasons word for word:
+tests/fulfilment/orders/test_book_payment_sql.py holds the function to these
+rules, case by case, on outcomes, reasons and rows. A change to a rule is a
+change to both, and a migration.
 
 Cash a leader takes for an order (fulfilment/orders/cash.py) is a payment
 without a transaction id (``transaction_id=None``): it pays an order awaiting
@@ -67,6 +74,7 @@ FACTS = (
     .where(_orders.number == bindparam("number"))
 )
 # Notifications of one order take turns (SQLite's writers take turns anyway).
+# The parity test runs the rules on PostgreSQL with it, as the function reads.
 FACTS_LOCKED = FACTS.with_for_update(of=Order.__table__)
 
 MARK_PAID = (

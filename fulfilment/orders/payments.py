@@ -1,6 +1,9 @@
 """Payment notifications, modelled on WeChat Pay's callback: the provider
 tells us an order number, an amount and its transaction id; we check them
-against the order and record every notification, accepted or not."""
+against the order and record every notification, accepted or not. The rules
+are payment_rules.py's: on PostgreSQL one call of their SQL spelling
+(payments_postgres.py), on SQLite their statements in one hop
+(payments_sqlite.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +14,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fulfilment.orders.models import PaymentOutcome
-from fulfilment.orders.payment_rules import FACTS_LOCKED, Decision, OrderFacts, plan
+from fulfilment.orders.payments_postgres import book_in_session, book_on_driver
 from fulfilment.orders.payments_sqlite import record_on_sqlite
-from fulfilment.orders.pickup_codes import issue_new_order_code
-from kernel.db import write_in_transaction
+from kernel.db import driver_connection
 
 log = logging.getLogger(__name__)
 
@@ -58,45 +60,44 @@ async def record_payment(
     The order is written as a row: an Order already loaded in ``session``
     does not show the payment."""
     if session.get_bind().dialect.name == "postgresql":
-        decision, order_id = await _record_on_postgres(
+        # The rules' PostgreSQL spelling, in one statement (payments_postgres.sql).
+        outcome, reason, order_id = await book_in_session(
             session, order_number, amount_fen, transaction_id, now
         )
     else:
         decision, order_id = await record_on_sqlite(
             session, order_number, amount_fen, transaction_id, now
         )
-    if decision.outcome is PaymentOutcome.REJECTED:
-        log.warning("payment rejected: %s (order %s)", decision.reason, order_number)
-    return PaymentResult(decision.outcome, decision.reason, order_id)
+        outcome, reason = decision.outcome, decision.reason
+    return booked(order_number, outcome, reason, order_id)
 
 
-async def _record_on_postgres(
-    session: AsyncSession,
-    number: str,
+async def record_payment_alone(
+    connection: AsyncConnection,
+    *,
+    order_number: str,
     amount_fen: int,
-    transaction_id: str | None,
+    transaction_id: str,
     now: datetime,
-) -> tuple[Decision, int | None]:
-    # The locked read goes through the session, which so begins the
-    # transaction the writes below join on the driver.
-    row = (
-        await session.execute(
-            FACTS_LOCKED, {"number": number, "tx": transaction_id, "tx64": _tx64(transaction_id)}
-        )
-    ).one_or_none()
-    facts = None if row is None else OrderFacts(*row)
-    decision, planned = plan(
-        facts, number=number, amount_fen=amount_fen, transaction_id=transaction_id, now=now
+) -> PaymentResult:
+    """``record_payment`` as a transaction of its own, on a bare pooled
+    PostgreSQL connection with nothing begun on it: one round trip, committed
+    when this returns. For WeChat Pay's notifications in the evening rush,
+    where the session, its BEGIN and COMMIT cost more than the booking."""
+    driver = await driver_connection(connection)
+    if driver.is_in_transaction():
+        # The booking would silently join, and commit with, someone's work.
+        raise RuntimeError("record_payment_alone needs a connection with no transaction")
+    outcome, reason, order_id = await book_on_driver(
+        driver, order_number, amount_fen, transaction_id, now
     )
-    for statement, params in planned:
-        await write_in_transaction(session, statement, **params)
-    if facts is not None and decision.issue_code:
-        await issue_new_order_code(
-            session, facts.order_id, facts.pickup_point_id, facts.delivery_date, now
-        )
-    return decision, None if facts is None else facts.order_id
+    return booked(order_number, outcome, reason, order_id)
 
 
-def _tx64(transaction_id: str | None) -> str | None:
-    """As the notifications table keeps it (None: cash, which matches none)."""
-    return None if transaction_id is None else transaction_id[:64]
+def booked(
+    order_number: str, outcome: PaymentOutcome, reason: str | None, order_id: int | None
+) -> PaymentResult:
+    """The result of a booking, a refusal logged (by every booking path)."""
+    if outcome is PaymentOutcome.REJECTED:
+        log.warning("payment rejected: %s (order %s)", reason, order_number)
+    return PaymentResult(outcome, reason, order_id)
