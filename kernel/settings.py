@@ -117,9 +117,12 @@ class Settings(BaseSettings):
     ready_outbox_age_s: int = Field(default=900, ge=1)
     # Unpaid orders give their units back after this long.
     payment_window_minutes: int = Field(default=15, ge=1)
-    # The key payment notifications are signed with (WeChat Pay's APIv3 key).
+    # Signs nothing any more (payments arrive as WeChat Pay v3 notifications,
+    # checked with the platform key); kept while the production checks and
+    # their tests still name it, to be removed with them.
     payment_secret: str = "dev-only-payment-secret"
-    # Lets the development payer (CLI and GraphQL) mark orders paid.
+    # Lets ``paymentSimulate`` (the WeChat Pay sandbox's pay-now button) ask
+    # the sandbox to pay; it is refused whenever the provider is WeChat itself.
     payment_simulator: bool = True
     # Inside volume of one tote (周转箱) in millilitres, for tote counts.
     tote_volume_ml: int = Field(default=40_000, ge=1_000)
@@ -168,6 +171,10 @@ class Settings(BaseSettings):
     settlement_period_days: int = Field(default=7, ge=1, le=366)
     payout_min_fen: int = Field(default=1_000, ge=1)
     payout_fee_fen: int = Field(default=0, ge=0)
+    # Goodwill compensation (fulfilment/orders/compensation.py): the most an
+    # operator may give back on one order, all their compensations counted.
+    # One limit: the platform has a single operator role.
+    goodwill_limit_fen: int = Field(default=5_000, ge=0)
 
     # Sign-in (kernel/identity): SMS codes, their limits, and session lifetimes.
     sign_in_code_minutes: int = Field(default=5, ge=1, le=60)

@@ -1,6 +1,6 @@
-"""The operator's commands of the business day: pay (development), expire,
-cut off, consolidate, plan routes and settle. Each runs the same job the
-API starts, in the calling process."""
+"""The operator's commands of the business day: pay at the WeChat Pay
+sandbox (development), expire, cut off, consolidate, plan routes and
+settle. Each runs the same job the API starts, in the calling process."""
 
 from __future__ import annotations
 
@@ -38,45 +38,32 @@ from kernel.settings import get_settings
 @payments_app.command("simulate")
 def payments_simulate(
     order_number: str = typer.Argument(..., help="The order number to pay in full."),
-    url: str = typer.Option("http://127.0.0.1:8000", help="The running server."),
+    sandbox: str = typer.Option(
+        "",
+        help="The WeChat Pay sandbox's URL (default: TUANGOU_WECHATPAY_BASE_URL; "
+        "`tuangou serve` prints its embedded sandbox's).",
+    ),
 ) -> None:
-    """Pay an order as the payment provider would: a signed notification
-    posted to the server's callback."""
+    """Development: the WeChat Pay sandbox's payer pays an order whose
+    prepay is open (orderPay; the customer page's QR code), as POST
+    /sandbox/pay/{number}; the sandbox's notification then books it."""
+    from urllib.parse import quote
+
     import httpx
-    from sqlalchemy import select
 
-    from api.payments import signed_notification
-    from fulfilment.orders.models import Order
+    from api.graphql.orders.sandbox_pay import is_sandbox
 
-    settings = get_settings()
-
-    async def find() -> Order | None:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                return (
-                    await session.execute(select(Order).where(Order.number == order_number))
-                ).scalar_one_or_none()
-        finally:
-            await engine.dispose()
-
-    order = _run(find())
-    if order is None:
-        raise _fail(f"no order numbered {order_number}")
-    body, headers = signed_notification(settings.payment_secret, order)
+    base = (sandbox or get_settings().wechatpay_base_url).rstrip("/")
+    if not is_sandbox(base):
+        raise _fail("WeChat Pay itself is configured: pass the sandbox's URL with --sandbox")
     try:
-        response = httpx.post(
-            f"{url.rstrip('/')}/payments/wechat/notify",
-            content=body,
-            headers={**headers, "Content-Type": "application/json"},
-            timeout=10,
-        )
+        response = httpx.post(f"{base}/sandbox/pay/{quote(order_number, safe='')}", timeout=10)
     except httpx.HTTPError as exc:
-        raise _fail(f"could not reach {url}: {exc}") from None
+        raise _fail(f"could not reach the sandbox at {base}: {exc}") from None
     answer = response.json()
     if response.status_code != 200:
         raise _fail(f"{answer.get('code')}: {answer.get('message')}")
-    out.print(f"{order_number}: {answer.get('code')} ({answer.get('message')})")
+    out.print(f"{order_number}: paid at the sandbox ({answer.get('transaction_id')})")
 
 
 @orders_app.command("expire")

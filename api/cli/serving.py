@@ -78,6 +78,30 @@ def _seed_demo(settings: Settings, host: str, port: int) -> None:
         out.print(f"  {_EXAMPLES[role]}", highlight=False, soft_wrap=True)
 
 
+def _embed_sandbox(settings: Settings, host: str, port: int, workers: int) -> None:
+    """In development with no merchant configured, start the WeChat Pay
+    sandbox in this process and point the app's settings at it through the
+    environment, which ``serve_app`` reads (api/sandbox/embedded.py says
+    when it is never started, and why)."""
+    from api.sandbox.embedded import platform_url, start_sandbox, why_not_embedded
+
+    refusal = why_not_embedded(settings, workers)
+    if refusal is not None:
+        if not settings.wechatpay_mchid:
+            out.print(
+                f"WeChat Pay is off: no sandbox embedded ({refusal}); "
+                "run `tuangou payments sandbox` and set its settings"
+            )
+        return
+    sandbox = start_sandbox()
+    sandbox.export(platform_url(host, port))
+    get_settings.cache_clear()
+    out.print(
+        f"WeChat Pay sandbox (development) on {sandbox.url}, keys in {sandbox.keys_dir}",
+        highlight=False,
+    )
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
@@ -109,6 +133,7 @@ def serve(
         migrate(settings)
     if demo:
         _seed_demo(settings, host, port)
+    _embed_sandbox(settings, host, port, workers)
     out.print(f"tuangou API on http://{host}:{port}/graphql")
     options: dict[str, Any] = {
         "factory": True,
@@ -218,10 +243,21 @@ def demo(
 ) -> None:
     """Build a Changsha region, run one whole day, then serve it."""
     from api.demo.run import DemoOptions, run_demo
+    from api.sandbox.embedded import platform_url, start_sandbox, why_not_embedded
 
-    options = DemoOptions(size=size, seed=seed, out=out_dir, database_url=database_url)
+    base = get_settings()
+    refusal = why_not_embedded(base)
+    if refusal is not None:
+        raise _fail(f"the demo pays through a WeChat Pay sandbox, and {refusal}")
+    # Started here, not by the run: it keeps the day's payments for the
+    # API served afterwards (orders paid, refunds, the trade bill).
+    sandbox = start_sandbox()
+    out.print(f"WeChat Pay sandbox (development) on {sandbox.url}", highlight=False)
+    options = DemoOptions(
+        size=size, seed=seed, out=out_dir, database_url=database_url, sandbox=sandbox
+    )
     _quiet_job_runner()
-    result = _run(run_demo(options, get_settings(), out))
+    result = _run(run_demo(options, base, out))
     note = f"{len(result.files)} files"
     if result.cleared:
         note += f"; an earlier demo's {result.cleared} documents removed, nothing else touched"
@@ -241,7 +277,8 @@ def demo(
     # tomorrow, settlement next week); the sweeps act on the real clock and
     # would only find nothing to do. Jobs started through the API still
     # run. (On PostgreSQL the sweeps belong to workers.)
-    app = create_app(result.settings)
+    # Paid through the same sandbox, now notified at this server.
+    app = create_app(sandbox.settings(result.settings, platform_url(host, port)))
     if result.settings.jobs_inline:
         uvicorn.run(app, host=host, port=port, access_log=False, lifespan="off")
     else:

@@ -1,7 +1,7 @@
 """The evening: customers order through ``orderCreate`` over the real ASGI
 app (several orders of one customer per request, each field its own
-transaction), pay through the payment provider's signed callback, and a few
-cancel with ``orderCancel``."""
+transaction), pay (api/demo/payments.py: orderPay and the WeChat Pay
+sandbox), and a few cancel with ``orderCancel``."""
 
 from __future__ import annotations
 
@@ -16,14 +16,12 @@ from functools import cache
 from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo.region import Region
 from api.demo.steps import Steps
 from api.http.app import create_app
-from api.payments import process_notification, signed_notification
-from fulfilment.orders.models import Order
 from kernel.settings import Settings
+from kernel.wechatpay.client import WechatPayClient
 
 # orderCreate fields per request: one customer's orders of the evening go
 # together (the token is per request), well under the alias limit.
@@ -31,7 +29,6 @@ ORDERS_PER_REQUEST = 10
 # Requests in flight: SQLite has one writer (more would only wait on its
 # lock), PostgreSQL takes several.
 CONCURRENCY = {"sqlite": 1, "postgresql": 8}
-UNPAID_SHARE = 0.02  # left unpaid: expire at the cutoff
 CANCEL_PAID_SHARE = 0.004  # paid, then cancelled (refunded)
 CANCEL_UNPAID = 5  # cancelled before paying
 
@@ -70,10 +67,15 @@ CANCEL = ("orderCancel", "OrderIdInput", "{ order { status } userErrors { code }
 
 
 @asynccontextmanager
-async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def api_client(
+    settings: Settings, wechatpay_http: httpx.AsyncClient | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the ASGI app itself (no socket); the app's engine
-    is closed afterwards."""
+    is closed afterwards. ``wechatpay_http``: how the app's WeChat Pay
+    client reaches the provider (the demo's sandbox in-process)."""
     app = create_app(settings)
+    if wechatpay_http is not None and app.state.wechatpay is not None:
+        app.state.wechatpay = WechatPayClient(app.state.wechatpay.config, http=wechatpay_http)
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(
@@ -195,36 +197,6 @@ async def place_orders(
 
 def concurrency(settings: Settings) -> int:
     return CONCURRENCY["sqlite" if settings.is_sqlite else "postgresql"]
-
-
-async def pay_orders(
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    intake: Intake,
-    rng: random.Random,
-    steps: Steps,
-) -> list[Placed]:
-    """Pay most orders as the provider would: a signed notification through
-    the callback's own handling (``paymentSimulate``'s path); returns the
-    paid ones."""
-    paying = [p for p in intake.placed if rng.random() >= UNPAID_SHARE]
-    with steps.step("Payments (signed notifications)", total=len(paying)) as bar:
-
-        def pay(placed: Placed) -> Callable[[], Awaitable[None]]:
-            async def go() -> None:
-                order = Order(number=placed.number, total_fen=placed.total_fen)
-                body, headers = signed_notification(settings.payment_secret, order)
-                answer = await process_notification(settings, sessions, body, headers)
-                if answer.status != 200:
-                    raise RuntimeError(f"payment of {placed.number} refused: {answer.message}")
-                bar.advance()
-
-            return go
-
-        await _gather_limited((pay(p) for p in paying), concurrency(settings))
-        intake.paid = len(paying)
-        bar.note = f"{len(paying):,} paid, {len(intake.placed) - len(paying):,} left unpaid"
-    return paying
 
 
 async def cancel_some(

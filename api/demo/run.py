@@ -10,13 +10,15 @@ from time import perf_counter
 
 from rich.console import Console
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.demo.artifacts import write_artifacts
+from api.demo.artifacts import Artifacts, write_artifacts
 from api.demo.context import Day
 from api.demo.handout import run_handout
-from api.demo.intake import api_client, cancel_some, pay_orders, place_orders
+from api.demo.intake import api_client, cancel_some, place_orders
 from api.demo.night import run_night
-from api.demo.region import build_region
+from api.demo.payments import DemoPay, pay_orders, refunds_and_reconciliation, sandbox_payments
+from api.demo.region import Region, build_region
 from api.demo.routes import plan_and_publish
 from api.demo.settlement import run_settlement
 from api.demo.sizes import SCALES, Size
@@ -24,6 +26,7 @@ from api.demo.steps import Steps, Timing
 from api.demo.summary import Figures, collect, render
 from api.demo.timeline import Timeline
 from api.migrate import migrate
+from api.sandbox.embedded import EmbeddedSandbox, why_not_embedded
 from kernel.accounts import User
 from kernel.clock import utcnow
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
@@ -44,6 +47,9 @@ class DemoOptions:
     out: Path = Path("tuangou-demo")
     database_url: str | None = None  # None: a fresh SQLite file in ``out``
     route_time_limit_s: int | None = None  # None: the size's
+    # The WeChat Pay sandbox to pay through (``tuangou demo`` keeps its own
+    # running to serve afterwards); None: one of the run's own.
+    sandbox: EmbeddedSandbox | None = None
 
 
 @dataclass
@@ -71,13 +77,51 @@ def demo_database(options: DemoOptions) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-async def run_demo(options: DemoOptions, base: Settings, console: Console) -> DemoResult:
-    """Build the region and run the day; raises DemoRefused for a database
-    that is not empty and for books that do not reconcile."""
-    started = perf_counter()
-    settings = base.model_copy(update={"database_url": demo_database(options)})
+async def _the_day(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    options: DemoOptions,
+    steps: Steps,
+    pay: DemoPay,
+) -> tuple[Figures, Artifacts, Region, Timeline]:
+    """The region built and the day run, paying through ``pay``'s sandbox."""
     scale = SCALES[options.size]
     rng = random.Random(options.seed)
+    timeline = Timeline.starting(utcnow(), settings.zone)
+    region = await build_region(sessions, settings, scale, timeline, rng, steps)
+    async with pay.in_process() as sandbox_http, api_client(settings, sandbox_http) as http:
+        intake = await place_orders(http, settings, region, scale.orders, rng, steps)
+        paid = await pay_orders(http, pay, region, intake, rng, steps)
+        await cancel_some(http, region, intake, paid, rng, steps)
+    # What the hourly statistics job would have done by now: the night's
+    # per-point reads need SQLite to know its indexes' selectivity.
+    with steps.step("Planner statistics (hourly job, run now)"):
+        async with unit_of_work(sessions) as session:
+            await refresh_statistics(session)
+    day = Day(sessions, settings, region, timeline, rng, steps)
+    await run_night(day)
+    plan = await plan_and_publish(day, options.route_time_limit_s or scale.route_time_limit_s)
+    await run_handout(day, plan)
+    settlement = await run_settlement(day)
+    money = await refunds_and_reconciliation(day, pay)
+    artifacts = await write_artifacts(day, plan, settlement, options.out)
+    async with sessions() as session:
+        figures = await collect(
+            session, region.campaign_id, plan, settlement, intake.refused, settings.zone
+        )
+    figures.money = money
+    return figures, artifacts, region, timeline
+
+
+async def run_demo(options: DemoOptions, base: Settings, console: Console) -> DemoResult:
+    """Build the region and run the day; raises DemoRefused for a database
+    that is not empty, for settings that name a real merchant (the demo
+    pays through a WeChat Pay sandbox) and for books that do not reconcile."""
+    started = perf_counter()
+    refusal = why_not_embedded(base)
+    if refusal is not None:
+        raise DemoRefused(f"the demo pays through a WeChat Pay sandbox, and {refusal}")
+    settings = base.model_copy(update={"database_url": demo_database(options)})
     steps = Steps(console)
     with steps.step("Database schema"):
         migrate(settings)
@@ -91,26 +135,10 @@ async def run_demo(options: DemoOptions, base: Settings, console: Console) -> De
                 f"the database at {settings.database_url.split('@')[-1]} already has data; "
                 "the demo needs an empty one (or leave --database-url out)"
             )
-        timeline = Timeline.starting(utcnow(), settings.zone)
-        region = await build_region(sessions, settings, scale, timeline, rng, steps)
-        async with api_client(settings) as http:
-            intake = await place_orders(http, settings, region, scale.orders, rng, steps)
-            paid = await pay_orders(sessions, settings, intake, rng, steps)
-            await cancel_some(http, region, intake, paid, rng, steps)
-        # What the hourly statistics job would have done by now: the night's
-        # per-point reads need SQLite to know its indexes' selectivity.
-        with steps.step("Planner statistics (hourly job, run now)"):
-            async with unit_of_work(sessions) as session:
-                await refresh_statistics(session)
-        day = Day(sessions, settings, region, timeline, rng, steps)
-        await run_night(day)
-        plan = await plan_and_publish(day, options.route_time_limit_s or scale.route_time_limit_s)
-        await run_handout(day, plan)
-        settlement = await run_settlement(day)
-        artifacts = await write_artifacts(day, plan, settlement, options.out)
-        async with sessions() as session:
-            figures = await collect(
-                session, region.campaign_id, plan, settlement, intake.refused, settings.zone
+        async with sandbox_payments(settings, options.sandbox) as pay:
+            settings = pay.settings
+            figures, artifacts, region, timeline = await _the_day(
+                sessions, settings, options, steps, pay
             )
     finally:
         await engine.dispose()

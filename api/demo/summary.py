@@ -41,6 +41,17 @@ def yuan(fen: int) -> str:
 
 
 @dataclass
+class MoneyFigures:
+    """The end of the day's money at the provider (api/demo/payments.py)."""
+
+    refunds_sent: int = 0
+    refunds_succeeded: int = 0
+    refunds_pending: int = 0
+    reconciled_matched: int = 0
+    reconciliation_mismatches: int = 0
+
+
+@dataclass
 class Figures:
     orders_by_status: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
@@ -57,6 +68,7 @@ class Figures:
     commission_fen: int = 0  # the ledger's accruals less reversals
     statements_fen: int = 0
     settlement_fen: int = 0
+    money: MoneyFigures = field(default_factory=MoneyFigures)
 
     @property
     def delivered_fen(self) -> int:
@@ -261,6 +273,15 @@ def render(console: Console, figures: Figures, timings: list[Timing], wall_s: fl
     totals.add_row("= delivered value (collected − after-sale)", yuan(figures.delivered_fen))
     totals.add_row("commission booked (ledger)", yuan(figures.commission_fen))
     totals.add_row("= statement totals", yuan(figures.statements_fen))
+    money = figures.money
+    totals.add_row(
+        "refunds sent / succeeded / pending",
+        f"{money.refunds_sent:,} / {money.refunds_succeeded:,} / {money.refunds_pending:,}",
+    )
+    totals.add_row(
+        "reconciliation (WeChat Pay sandbox)",
+        f"{money.reconciled_matched:,} matched, {money.reconciliation_mismatches} mismatches",
+    )
     verdict = "[green]reconciled[/green]" if not figures.problems() else "[red]NOT reconciled[/red]"
     totals.add_row("books", verdict)
     console.print(totals)

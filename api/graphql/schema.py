@@ -44,6 +44,7 @@ from api.graphql.orders import mutations as orders
 from api.graphql.orders import pay as order_payment
 from api.graphql.orders.queries import OrderQuery
 from api.graphql.orders.refunds import RefundQuery, refund_retry
+from api.graphql.orders.service import OrderServiceQuery, order_compensate
 from api.graphql.pickup import mutations as pickup
 from api.graphql.pickup.queries import PickupQuery
 from api.graphql.purchasing import mutations as purchasing
@@ -107,12 +108,13 @@ class Mutation:
     shortages_allocate = strawberry.mutation(resolver=purchasing.shortages_allocate)
     order_create = strawberry.mutation(resolver=orders.order_create)
     order_cancel = strawberry.mutation(resolver=orders.order_cancel)
+    order_compensate = strawberry.mutation(resolver=order_compensate)
     order_pay = strawberry.mutation(resolver=order_payment.order_pay)
     order_mark_paid_cash = strawberry.mutation(resolver=order_cash.order_mark_paid_cash)
     refund_retry = strawberry.mutation(resolver=refund_retry)
     payment_simulate = strawberry.mutation(
         resolver=orders.payment_simulate,
-        description="Development: pay an order through the signed-notification path.",
+        description="Development: the WeChat Pay sandbox's pay-now button (FORBIDDEN otherwise).",
     )
     vehicle_type_create = strawberry.mutation(resolver=routing.vehicle_type_create)
     vehicle_type_update = strawberry.mutation(resolver=routing.vehicle_type_update)
@@ -157,6 +159,7 @@ Query = merge_types(
         PurchasingQuery,
         OrderQuery,
         RefundQuery,
+        OrderServiceQuery,
         SortingQuery,
         RoutingQuery,
         DeliveryQuery,

@@ -30,7 +30,6 @@ from api.http.access_log import AccessLog
 from api.http.downloads import export_routes
 from api.http.health import health_routes
 from api.http.metrics import metrics_route
-from api.http.payments import wechat_notify
 from api.http.request_ids import RequestIds
 from api.http.tracing import instrument_app
 from api.http.wechatpay_notify import wechatpay_notify
@@ -149,7 +148,6 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
             Route("/graphql", graphql, methods=["GET", "POST"]),
             *health_routes(engine, settings),
             metrics_route(graphql.schema),
-            Route("/payments/wechat/notify", wechat_notify, methods=["POST"]),
             Route(TRANSACTION_NOTIFY_PATH, wechatpay_notify, methods=["POST"]),
             Route(REFUND_NOTIFY_PATH, wechatpay_refund_notify, methods=["POST"]),
             *export_routes(),

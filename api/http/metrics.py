@@ -31,6 +31,7 @@ from starlette.types import Scope
 from kernel import health, metrics
 from kernel.clock import as_utc, utcnow
 from kernel.outbox import OutboxMessage, OutboxStatus
+from kernel.wechatpay.models import REFUND_NOTIFY_PATH, TRANSACTION_NOTIFY_PATH
 
 log = logging.getLogger("tuangou.api")
 
@@ -42,7 +43,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Paths as metric labels: the app's routes, never a client's arbitrary path.
 _EXACT_ROUTES = frozenset(
-    {"/graphql", "/healthz", "/readyz", "/metrics", "/payments/wechat/notify"}
+    {"/graphql", "/healthz", "/readyz", "/metrics", TRANSACTION_NOTIFY_PATH, REFUND_NOTIFY_PATH}
 )
 _PREFIX_ROUTES = ("/exports", "/app")
 

@@ -130,3 +130,7 @@ class OrderErrorCode(Enum):
     REFUND_NOT_RETRYABLE = "REFUND_NOT_RETRYABLE"
     # The database's cap (refund_cap.py): refunds never pass what was paid.
     REFUND_EXCEEDS_PAID = "REFUND_EXCEEDS_PAID"
+    # orderCompensate: goodwill past the operator's limit for one order.
+    COMPENSATION_OVER_LIMIT = "COMPENSATION_OVER_LIMIT"
+    # orderCompensate: a compensation says why (1 to 500 characters).
+    REASON_REQUIRED = "REASON_REQUIRED"

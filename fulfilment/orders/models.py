@@ -45,6 +45,8 @@ class Order(Base):
         CheckConstraint("total_fen >= 0", name="total_non_negative"),
         Index("ix_orders_pickup_point_campaign", "pickup_point_id", "campaign_id"),
         Index("ix_orders_status_expires_at", "status", "expires_at"),
+        # Operators' search by delivery date (its campaigns), newest first.
+        Index("ix_orders_campaign_id_id", "campaign_id", "id"),
         # The database's own cap: refunds (counted into refunded_fen by a
         # trigger on every insert, fulfilment/orders/refund_cap.py) never
         # exceed what was received.
@@ -109,6 +111,9 @@ class RefundReason(Enum):
     AFTER_SALE_WRONG_ITEM = "after_sale_wrong_item"
     AFTER_SALE_MISSING = "after_sale_missing"
     AFTER_SALE_OTHER = "after_sale_other"
+    # An operator's goodwill compensation (fulfilment/orders/compensation.py):
+    # money, not units, within the operator's limit.
+    GOODWILL = "goodwill"
 
 
 class RefundState(Enum):

@@ -15,13 +15,12 @@ from typing import Any
 
 import httpx
 import openpyxl
-from sqlalchemy import select, update
+from sqlalchemy import update
 from starlette.applications import Starlette
 
 from api.graphql.reconciliation.download import reconciliation_routes
 from api.http.app import create_app
-from api.payments import signed_notification
-from fulfilment.orders.models import Order, Refund, RefundReason, RefundState
+from fulfilment.orders.models import Refund, RefundReason, RefundState
 from fulfilment.reconciliation.platform import CHINA
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
@@ -37,6 +36,7 @@ from tests.api.test_order_pay import (
 from tests.conftest import GraphQLClient, TestDB
 from tests.conftest import test_settings as settings_for
 from tests.support.factories import Shop, open_shop
+from tests.support.paying import NOTIFY, v3_notification
 from tests.support.wechatpay_sandbox import running_sandbox
 
 RUN = """
@@ -200,13 +200,12 @@ async def test_missing_on_either_side(db: TestDB, tmp_path: Path) -> None:
         _, token, _ = await wechat_customer(db, app.sandbox.state.keys.appid)
         booked = await paid_order(app, shop, token)
         lost = await paid_order(app, shop, token, notified=False)
-        # Paid through the old simulator path: booked here, never at WeChat.
+        # A genuine notification of a payment the sandbox never took (the
+        # platform's keys, no prepay there): booked here, never at WeChat.
         simulated = await place(app.gql, shop, token)
-        async with app.db.sessions() as session:
-            order = await session.scalar(select(Order).where(Order.number == simulated["number"]))
-        assert order is not None
-        body, headers = signed_notification(db.settings.payment_secret, order)
-        response = await app.gql.http.post("/payments/wechat/notify", content=body, headers=headers)
+        keys = app.sandbox.state.keys
+        body, headers = v3_notification(keys, simulated["number"], simulated["totalFen"])
+        response = await app.gql.http.post(NOTIFY, content=body, headers=headers)
         assert response.status_code in (200, 204), response.text
 
         result = await reconciled(app, shop.operator_token, today())

@@ -50,9 +50,10 @@ async def customers(db: Database, count: int) -> list[tuple[User, str]]:
 
 
 @asynccontextmanager
-async def api_client(db: Database) -> AsyncIterator[GraphQLClient]:
-    """The real app on ``db``, its lifespan running, and a client for it."""
-    app = create_app(db.settings)
+async def api_client(db: Database, **overrides: Any) -> AsyncIterator[GraphQLClient]:
+    """The real app on ``db`` (its settings plus ``overrides``), its
+    lifespan running, and a client for it."""
+    app = create_app(db.settings.model_copy(update=overrides))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

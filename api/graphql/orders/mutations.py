@@ -1,4 +1,4 @@
-"""orderCreate, orderCancel, paymentSimulate."""
+"""orderCreate, orderCancel, paymentSimulate (the sandbox's pay-now button)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.graphql.context import Info
-from api.graphql.errors import UserError, forbidden, user_error
+from api.graphql.errors import UserError, forbidden
 from api.graphql.ids import decode
+from api.graphql.orders.sandbox_pay import is_sandbox, sandbox_pays
 from api.graphql.orders.types import OrderType
 from api.graphql.permissions import can_see_order
 from api.graphql.transactions import Unit, in_plain_transaction, in_transaction
-from api.payments import process_notification, signed_notification
+from api.wechatpay_client import app_wechatpay
 from fulfilment.orders.cancelling import cancel_order
 from fulfilment.orders.errors import OrderErrorCode
 from fulfilment.orders.models import Order
@@ -130,11 +131,19 @@ async def order_cancel(info: Info, input: OrderIdInput) -> OrderPayload:
 
 
 async def payment_simulate(info: Info, input: OrderIdInput) -> OrderPayload:
-    """Pay an order as the provider would: a signed notification through the
-    same path as the real callback. Development only."""
+    """Development: the WeChat Pay sandbox's "pay now" button. The order's
+    Native prepay is opened through orderPay's own steps (if it has none),
+    the sandbox's payer pays it (``POST /sandbox/pay/{number}``), and the
+    answer waits, a few seconds at most, for the sandbox's notification to
+    book it through ``/payments/wechatpay/notify``: the very path a real
+    payment takes. Refused (FORBIDDEN) unless ``payment_simulator`` is on
+    and the configured provider is a sandbox, never WeChat Pay itself."""
     ctx = info.context
     viewer = ctx.require(Role.CUSTOMER, Role.LEADER, Role.OPERATOR)
-    if not ctx.settings.payment_simulator:
+    client = app_wechatpay(ctx.request.app.state) if ctx.request is not None else None
+    if not ctx.settings.payment_simulator or client is None:
+        raise forbidden()
+    if not is_sandbox(client.config.base_url):
         raise forbidden()
 
     async def find(session: AsyncSession) -> Order:
@@ -148,11 +157,9 @@ async def payment_simulate(info: Info, input: OrderIdInput) -> OrderPayload:
     order, errors = await in_transaction(ctx, find)
     if order is None:
         return OrderPayload(order=None, user_errors=errors)
-    body, headers = signed_notification(ctx.settings.payment_secret, order)
-    answer = await process_notification(ctx.settings, ctx.sessions, body, headers)
-    if answer.result is None or answer.result.order_id is None or answer.status != 200:
-        rejected = DomainError(OrderErrorCode.PAYMENT_REJECTED, answer.message, ["id"])
-        return OrderPayload(order=None, user_errors=[user_error(rejected)])
+    errors = await sandbox_pays(ctx, client, order)
+    if errors:
+        return OrderPayload(order=None, user_errors=errors)
     await ctx.release_reads()
-    paid = await ctx.session.get(Order, answer.result.order_id)
+    paid = await ctx.session.get(Order, order.id)
     return OrderPayload(order=OrderType.of(paid) if paid else None, user_errors=[])

@@ -1,9 +1,10 @@
 // Customer (团员), on a phone: the pickup point's open campaign (behind a
 // leader's share link /app/?share=CODE, or the point they chose nearby),
-// ordering, their orders, cancelling before the cutoff, and the pickup code
-// once an order is paid.
+// ordering, their orders, paying (a WeChat Pay QR code; in development the
+// sandbox's simulated scan), cancelling before the cutoff, and the pickup
+// code once an order is paid.
 import { busy, showUserErrors } from "./forms.js";
-import { el, gql } from "./graphql.js";
+import { ApiError, el, gql } from "./graphql.js";
 import { hhmm, yuan } from "./format.js";
 import { zh } from "./i18n.js";
 import { finder } from "./nearby.js";
@@ -18,9 +19,15 @@ const ORDERS = `{ myOrders(first: 100) { nodes { id number status totalFen
   lines { quantity product { name } } pickupCode { code } pickup { pickedUpAt } } } }`;
 const PAYLOAD = `order { id status } userErrors { field code message }`;
 const CANCEL = `mutation($input: OrderIdInput!) { orderCancel(input: $input) { ${PAYLOAD} } }`;
-// Payments come from the provider; this development button goes through the
-// same signed-notification path (the server refuses it when the simulator is off).
-const PAY = `mutation($input: OrderIdInput!) { paymentSimulate(input: $input) { ${PAYLOAD} } }`;
+// Paying: a WeChat Pay Native code (a QR the customer scans); the order is
+// paid when WeChat Pay tells the server, never by this page.
+const PAY = `mutation($input: OrderPayInput!) { orderPay(input: $input) {
+  codeUrl codeQrSvg userErrors { field code message } } }`;
+// Development: the WeChat Pay sandbox's payer scans the code (the server
+// refuses it, FORBIDDEN, unless its provider is a sandbox).
+const SIMULATE = `mutation($input: OrderIdInput!) { paymentSimulate(input: $input) { ${PAYLOAD} } }`;
+// Set once the server refused the simulated scan: no sandbox behind it.
+const NO_SANDBOX = "tuangou.noSandbox";
 
 const STATUS = {
   PENDING_PAYMENT: "待支付", PAID: "已支付", CANCELLED: "已取消", EXPIRED: "已过期", REFUNDED: "已退款",
@@ -117,16 +124,54 @@ function orderCard(box, order) {
       ? el("p", { class: "pickup-code" }, "提货码 ", el("strong", {}, order.pickupCode.code))
       : "",
     order.pickup ? el("p", { class: "picked-up" }, `已于 ${hhmm(order.pickup.pickedUpAt)} 提货`) : "",
-    order.status === "PENDING_PAYMENT" ? el("button", { type: "submit", value: "pay" }, "支付（模拟）") : "",
+    order.status === "PENDING_PAYMENT" ? el("button", { type: "submit", value: "pay" }, "微信支付") : "",
     live && open ? el("button", { type: "submit", value: "cancel" }, "取消订单") : "");
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const mutation = event.submitter.value === "pay" ? PAY : CANCEL;
-    await busy(form, async () => {
-      const r = Object.values(await gql(mutation, { input: { id: order.id } }))[0];
+  const actions = {
+    pay: () => showPayCode(form, order),
+    simulate: () => simulateScan(form, box, order),
+    cancel: async () => {
+      const r = (await gql(CANCEL, { input: { id: order.id } })).orderCancel;
       if (r.userErrors.length) return showUserErrors(form, r.userErrors, zh);
       await drawOrders(box);
-    });
+    },
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy(form, actions[event.submitter.value]);
   });
   return form;
+}
+
+/** The order's WeChat Pay QR code under it (orderPay, Native), and in
+ * development the button that has the sandbox's payer scan it. */
+async function showPayCode(form, order) {
+  const r = (await gql(PAY, { input: { orderId: order.id, channel: "NATIVE" } })).orderPay;
+  if (r.userErrors.length) return showUserErrors(form, r.userErrors, zh);
+  const qr = r.codeQrSvg
+    ? el("img", { class: "pay-qr", alt: "微信支付二维码", width: "180", height: "180",
+        src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(r.codeQrSvg)}` })
+    : "";
+  const box = el("div", { class: "pay-code", "data-code-url": r.codeUrl },
+    qr, el("p", {}, "请用微信扫码支付"), el("p", { class: "code-url" }, r.codeUrl));
+  if (sessionStorage.getItem(NO_SANDBOX) === null) {
+    box.append(el("button", { type: "submit", value: "simulate" }, "模拟扫码支付"));
+  }
+  form.querySelector(".pay-code")?.remove();
+  form.querySelector("button[value=pay]").before(box);
+}
+
+async function simulateScan(form, box, order) {
+  try {
+    const r = (await gql(SIMULATE, { input: { id: order.id } })).paymentSimulate;
+    if (r.userErrors.length) return showUserErrors(form, r.userErrors, zh);
+    await drawOrders(box);
+  } catch (error) {
+    if (error instanceof ApiError && error.errors.some((e) => e.extensions?.code === "FORBIDDEN")) {
+      // Not development: the scan is the customer's own, in WeChat.
+      sessionStorage.setItem(NO_SANDBOX, "1");
+      form.querySelector("button[value=simulate]")?.remove();
+      return null;
+    }
+    throw error;
+  }
 }

@@ -64,6 +64,8 @@ const ZH = {
   PAYMENT_UNAVAILABLE: "微信支付暂时不可用，请稍后再试",
   REFUND_NOT_RETRYABLE: "这笔退款已经退回，不能再重试",
   REFUND_EXCEEDS_PAID: "退款总额不能超过已付金额，未做任何更改",
+  // back office: goodwill compensation
+  COMPENSATION_OVER_LIMIT: "超出单笔订单的补偿额度，最多还能补偿 {remaining} 分",
   // payouts by WeChat transfer
   LEADER_NOT_WECHAT: "有团长没有绑定微信，不能转账到零钱，请改用银行付款",
   TRANSFER_UNAVAILABLE: "微信转账暂时不可用，请稍后再试",

@@ -32,6 +32,7 @@ from tests.api.test_e2e_server import env_for, free_port, serving
 from tests.conftest import TestDB
 from tests.conftest import test_settings as settings_for
 from tests.support.factories import ORDER_CREATE, open_shop, order_input
+from tests.support.paying import paying
 
 DASHBOARD = Path(__file__).parents[3] / "deploy" / "grafana" / "dashboards" / "tuangou.json"
 
@@ -88,10 +89,13 @@ async def post(http: httpx.AsyncClient, query: str, variables: Any, token: str) 
     return response.json()
 
 
-async def test_orders_payments_and_user_errors(db: TestDB) -> None:
+async def test_orders_payments_and_user_errors(db: TestDB, tmp_path: Path) -> None:
     shop = await open_shop(db, items=[{"group_price_fen": 990, "list_price_fen": 1290, "cap": 5}])
     _, token = await db.user(Role.CUSTOMER, "居民")
-    async with client(db.settings) as http:
+    # Paid through the WeChat Pay sandbox: the app is served over HTTP (in
+    # this process, so its counters are these), the sandbox notifies it.
+    async with paying(db, tmp_path) as app:
+        http = app.gql.http
         before = await scrape(http)
         first = order_input(shop, {0: 3})
         created = (await post(http, ORDER_CREATE, first, token))["data"]["orderCreate"]
@@ -114,6 +118,8 @@ async def test_orders_payments_and_user_errors(db: TestDB) -> None:
     assert moved("tuangou_http_requests_total", **ordered) == 3
     assert moved("tuangou_http_request_duration_seconds_count", operation="orderCreate") == 3
     assert moved("tuangou_http_requests_total", operation="paymentSimulate") == 1
+    notified = {"route": "/payments/wechatpay/notify", "outcome": "2xx"}
+    assert moved("tuangou_http_requests_total", **notified) == 1
     assert moved("tuangou_http_requests_total", route="/graphql", outcome="errors") == 1
     assert moved("tuangou_graphql_user_errors_total", code="SOLD_OUT") == 1
     assert moved("tuangou_orders_placed_total") == 1

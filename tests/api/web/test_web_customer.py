@@ -1,13 +1,14 @@
 """The customer's phone page behind a leader's share link, in a real browser:
 the open campaign with prices and what is left, an order refused over the
 per-customer limit (in Chinese, next to the quantity), a lost answer retried
-without ordering twice, paying, the pickup code, cancelling before cutoff."""
+without ordering twice, paying (the WeChat Pay QR code, and the embedded
+sandbox's simulated scan), the pickup code, cancelling before cutoff."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.async_api import Route
+from playwright.async_api import Locator, Page, Route
 
 from kernel.accounts import Role
 from tests.conftest import TestDB
@@ -37,6 +38,18 @@ async def shop_behind_a_share_link(db: TestDB) -> str:
         "SELECT share_code FROM pickup_points WHERE id = :p", p=shop.pickup_point_id
     )
     return share_code
+
+
+async def pay_through_the_sandbox(page: Page, order: Locator) -> None:
+    """WeChat Pay's Native QR code under the order (orderPay), then, in
+    development, the embedded sandbox's payer scans it (paymentSimulate)."""
+    await order.locator("button[value=pay]").click()
+    pay_code = order.locator(".pay-code")
+    await pay_code.wait_for()
+    assert (await pay_code.get_attribute("data-code-url") or "").startswith("weixin://")
+    assert await pay_code.locator("img.pay-qr").count() == 1
+    await screenshot(page, "customer-pay-code")
+    await pay_code.locator("button[value=simulate]").click()
 
 
 async def test_customer_orders_through_a_share_link_pays_and_cancels(
@@ -96,7 +109,7 @@ async def test_customer_orders_through_a_share_link_pays_and_cancels(
 
             mine = page.locator(f"#my-orders form.order[data-number='{number}']")
             assert "待支付" in await mine.inner_text()
-            await mine.locator("button[value=pay]").click()
+            await pay_through_the_sandbox(page, mine)
             code = page.locator(f"form.order[data-number='{number}'] .pickup-code")
             await code.wait_for()
             assert (

@@ -11,12 +11,12 @@ from tests.conftest import app_client
 from tests.fulfilment.purchasing.test_purchase_orders_api import (
     CONSOLIDATE,
     CUTOFF,
-    PAY,
     finished,
     supplier_token,
 )
 from tests.support.browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
 from tests.support.factories import ORDER_CREATE, open_shop, order_input
+from tests.support.paying import book
 
 pytestmark = needs_chromium
 
@@ -37,7 +37,7 @@ async def test_supplier_reads_revisions_confirms_in_part_and_downloads(
             for token, quantity in ((alice, 5), (bob, 3)):
                 body = await gql(ORDER_CREATE, order_input(shop, {0: quantity}), token=token)
                 orders.append(body["data"]["orderCreate"]["order"]["id"])
-                await gql(PAY, {"id": orders[-1]}, token=token)
+                await book(gql, orders[-1])
             cutoff = await gql(CUTOFF, {"id": shop.campaign_gid}, token=operator)
             await finished(gql, operator, cutoff["data"]["campaignCutoff"]["job"]["id"])
             # Alice cancels after cutoff: consolidating again makes revision 2 (8 -> 3).

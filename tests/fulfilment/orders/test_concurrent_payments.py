@@ -1,6 +1,7 @@
 """Payments racing on PostgreSQL: against cancelling and expiry, one
 notification delivered many times, several payments of one order; each
-fen booked once."""
+fen booked once. The notifications are genuine WeChat Pay v3 ones (the
+sandbox's keys, envelope and signature) posted to the v3 callback."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from api.payments import signed_notification
 from fulfilment.orders.expiry import expire_unpaid
 from fulfilment.orders.models import Order
 from kernel.clock import utcnow
@@ -21,8 +21,11 @@ from kernel.db import unit_of_work
 from tests.conftest import TestDB as Database
 from tests.support.factories import ORDER_CREATE, open_shop, order_input
 from tests.support.order_races import api_client, customers, holding_units, payload, reserved, rows
+from tests.support.paying import NOTIFY, sandbox_keys, v3_notification, wechatpay_overrides
 
 pytestmark = pytest.mark.postgres_only
+
+KEYS = sandbox_keys()
 
 
 ORDER_CANCEL = """
@@ -36,25 +39,27 @@ async def load_order(db: Database, number: str) -> Order:
 
 
 async def notify(http: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> int:
-    response = await http.post("/payments/wechat/notify", content=body, headers=headers)
+    response = await http.post(NOTIFY, content=body, headers=headers)
     return response.status_code
 
 
-async def test_payment_cancel_and_expiry_racing_book_each_fen_once(pg):
+def note(order: Order, transaction_id: str | None = None) -> tuple[bytes, dict[str, str]]:
+    """The v3 notification of paying ``order`` in full."""
+    return v3_notification(KEYS, order.number, order.total_fen, transaction_id)
+
+
+async def test_payment_cancel_and_expiry_racing_book_each_fen_once(pg, tmp_path):
     """Every order is paid, most are cancelled by their customer, and all are
     swept by the expiry job, at the same moment. Whatever wins, a closed order that was paid is
     refunded exactly once, and a paid order keeps its units."""
     shop = await open_shop(pg, items=[{"group_price_fen": 990, "list_price_fen": 1290, "cap": 500}])
     buyers = await customers(pg, 30)
-    async with api_client(pg) as gql:
+    async with api_client(pg, **wechatpay_overrides(KEYS, tmp_path)) as gql:
         created = [
             payload(await gql(ORDER_CREATE, order_input(shop, {0: 2}), token=token))["order"]
             for _, token in buyers
         ]
-        notes = [
-            signed_notification(pg.settings.payment_secret, await load_order(pg, o["number"]))
-            for o in created
-        ]
+        notes = [note(await load_order(pg, o["number"])) for o in created]
 
         async def sweep(head_start: int) -> int:
             for _ in range(head_start):  # let some requests get going first
@@ -71,7 +76,7 @@ async def test_payment_cancel_and_expiry_racing_book_each_fen_once(pg):
                 jobs.append(gql(ORDER_CANCEL, {"id": order["id"]}, token=token))
         sweeps = [sweep(n) for n in (20, 60, 200)]
         *results, _, _, _ = await asyncio.gather(*jobs, *sweeps)
-    assert all(r == 200 for r in results if isinstance(r, int)), results
+    assert all(r == 204 for r in results if isinstance(r, int)), results
     for answer in results:
         if isinstance(answer, dict):
             errors = answer["data"]["orderCancel"]["userErrors"]
@@ -100,35 +105,31 @@ async def test_payment_cancel_and_expiry_racing_book_each_fen_once(pg):
     assert await holding_units(pg, shop.item_ids[0]) == held
 
 
-async def test_one_notification_delivered_10_times_at_once_pays_once(pg):
+async def test_one_notification_delivered_10_times_at_once_pays_once(pg, tmp_path):
     shop = await open_shop(pg, items=[{"group_price_fen": 990, "list_price_fen": 1290, "cap": 5}])
     [(_, token)] = await customers(pg, 1)
-    async with api_client(pg) as gql:
+    async with api_client(pg, **wechatpay_overrides(KEYS, tmp_path)) as gql:
         order = payload(await gql(ORDER_CREATE, order_input(shop, {0: 1}), token=token))["order"]
-        body, headers = signed_notification(
-            pg.settings.payment_secret, await load_order(pg, order["number"])
-        )
+        body, headers = note(await load_order(pg, order["number"]))
         codes = await asyncio.gather(*(notify(gql.http, body, headers) for _ in range(10)))
-    assert codes == [200] * 10
+    assert codes == [204] * 10
     assert (await load_order(pg, order["number"])).status.value == "paid"
     outcomes = Counter(r[0] for r in await rows(pg, "SELECT outcome FROM payment_notifications"))
     assert outcomes == {"accepted": 1, "duplicate": 9}
     assert await pg.scalar("SELECT count(*) FROM refunds") == 0
 
 
-async def test_five_different_payments_at_once_keep_one_and_refund_four(pg):
+async def test_five_different_payments_at_once_keep_one_and_refund_four(pg, tmp_path):
     shop = await open_shop(pg, items=[{"group_price_fen": 990, "list_price_fen": 1290, "cap": 5}])
     [(_, token)] = await customers(pg, 1)
-    async with api_client(pg) as gql:
+    async with api_client(pg, **wechatpay_overrides(KEYS, tmp_path)) as gql:
         order = payload(await gql(ORDER_CREATE, order_input(shop, {0: 2}), token=token))["order"]
         stored = await load_order(pg, order["number"])
-        notes = [
-            signed_notification(pg.settings.payment_secret, stored, f"TX-{n}") for n in range(5)
-        ]
+        notes = [note(stored, f"TX-{n}") for n in range(5)]
         codes = await asyncio.gather(*(notify(gql.http, b, h) for b, h in notes))
         # And the provider retries all five.
         codes += await asyncio.gather(*(notify(gql.http, b, h) for b, h in notes))
-    assert codes == [200] * 10
+    assert codes == [204] * 10
     after = await load_order(pg, order["number"])
     assert after.status.value == "paid"
     assert after.payment_transaction_id in {f"TX-{n}" for n in range(5)}

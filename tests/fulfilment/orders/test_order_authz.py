@@ -20,6 +20,7 @@ from tests.support.factories import (
     open_shop,
     order_input,
 )
+from tests.support.paying import paying
 
 NODE = """
 query($id: ID!) {
@@ -255,16 +256,20 @@ async def test_cancelling_someone_elses_order_is_not_found_and_changes_nothing(d
     assert await db.scalar("SELECT count(*) FROM refunds") == 0
 
 
-async def test_paying_someone_elses_order_is_not_found(db, gql):
+async def test_paying_someone_elses_order_is_not_found(db, gql, tmp_path):
     _, w, _ = await world(db, gql)
     target = w.orders["alice"][0]
-    for who in ("bob", "carol", "other_leader"):
-        body = await gql(PAYMENT_SIMULATE, {"id": target["id"]}, token=w.tokens[who])
-        payload = body["data"]["paymentSimulate"]
-        assert payload["order"] is None
-        assert [e["code"] for e in payload["userErrors"]] == ["NOT_FOUND"]
+    # The pay-now button answers only on the sandbox: an app paying through one.
+    async with paying(db, tmp_path) as app:
+        for who in ("bob", "carol", "other_leader"):
+            body = await app.gql(PAYMENT_SIMULATE, {"id": target["id"]}, token=w.tokens[who])
+            payload = body["data"]["paymentSimulate"]
+            assert payload["order"] is None
+            assert [e["code"] for e in payload["userErrors"]] == ["NOT_FOUND"]
+        assert app.sandbox.state.orders == {}  # nothing was opened there either
     assert await order_status(db, target["id"]) == "pending_payment"
     assert await db.scalar("SELECT count(*) FROM payment_notifications") == 0
+    assert await db.scalar("SELECT count(*) FROM payment_prepays") == 0
 
 
 async def test_my_orders_costs_the_same_statements_for_3_or_30_orders(db, app_for, gql):

@@ -10,9 +10,7 @@ from api.graphql.ids import encode
 from kernel.accounts import Role
 from tests.conftest import GraphQLClient, app_client, error_codes
 from tests.support.factories import ORDER_CREATE, open_shop, order_input
-
-PAY = "mutation($id: ID!) { paymentSimulate(input: {id: $id}) { userErrors { code } } }"
-
+from tests.support.paying import book
 
 CUTOFF = """
 mutation($id: ID!) { campaignCutoff(input: {id: $id, early: true}) {
@@ -69,7 +67,7 @@ async def test_cutoff_job_then_the_supplier_sees_its_purchase_order(db):
     async with app_client(db.url, jobs_mode="inline") as gql:
         placed = await gql(ORDER_CREATE, order_input(shop, {0: 13, 1: 2}), token=customer)
         order_id = placed["data"]["orderCreate"]["order"]["id"]
-        await gql(PAY, {"id": order_id}, token=customer)
+        await book(gql, order_id)
 
         started = await gql(CUTOFF, {"id": shop.campaign_gid}, token=shop.operator_token)
         job = await finished(
@@ -134,7 +132,7 @@ async def test_consolidating_again_after_a_late_cancellation_makes_revision_two(
         for token, quantity in ((alice, 5), (bob, 3)):
             body = await gql(ORDER_CREATE, order_input(shop, {0: quantity}), token=token)
             ids.append(body["data"]["orderCreate"]["order"]["id"])
-            await gql(PAY, {"id": ids[-1]}, token=token)
+            await book(gql, ids[-1])
         started = await gql(CUTOFF, {"id": shop.campaign_gid}, token=shop.operator_token)
         await finished(gql, shop.operator_token, started["data"]["campaignCutoff"]["job"]["id"])
 
@@ -177,7 +175,7 @@ async def test_a_supplier_short_confirms_and_the_customers_see_why(db):
     async with app_client(db.url, jobs_mode="inline") as gql:
         for token, quantity in ((early, 4), (late, 3)):
             body = await gql(ORDER_CREATE, order_input(shop, {0: quantity}), token=token)
-            await gql(PAY, {"id": body["data"]["orderCreate"]["order"]["id"]}, token=token)
+            await book(gql, body["data"]["orderCreate"]["order"]["id"])
         started = await gql(CUTOFF, {"id": shop.campaign_gid}, token=shop.operator_token)
         await finished(gql, shop.operator_token, started["data"]["campaignCutoff"]["job"]["id"])
         supplier = await supplier_token(gql, shop.operator_token, shop.extra["supplier_id"])
