@@ -117,10 +117,6 @@ class Settings(BaseSettings):
     ready_outbox_age_s: int = Field(default=900, ge=1)
     # Unpaid orders give their units back after this long.
     payment_window_minutes: int = Field(default=15, ge=1)
-    # Signs nothing any more (payments arrive as WeChat Pay v3 notifications,
-    # checked with the platform key); kept while the production checks and
-    # their tests still name it, to be removed with them.
-    payment_secret: str = "dev-only-payment-secret"
     # Lets ``paymentSimulate`` (the WeChat Pay sandbox's pay-now button) ask
     # the sandbox to pay; it is refused whenever the provider is WeChat itself.
     payment_simulator: bool = True
@@ -255,7 +251,6 @@ def _secrets_in_use(settings: Settings) -> list[tuple[str, int]]:
     off), and the gateway secret only signs anything when its URL is set."""
     secrets = [
         ("token_secret", SECRET_MIN_BYTES),
-        ("payment_secret", SECRET_MIN_BYTES),
         ("pickup_qr_secret", SECRET_MIN_BYTES),
     ]
     if settings.notification_gateway_url:

@@ -7,9 +7,6 @@ are payment_rules.py's: on PostgreSQL one call of their SQL spelling
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,19 +19,6 @@ from fulfilment.orders.payments_sqlite import record_on_sqlite
 from kernel.db import driver_connection
 
 log = logging.getLogger(__name__)
-
-
-def signature(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
-    """HMAC-SHA256 over WeChat Pay v3's message layout:
-    ``timestamp\\nnonce\\nbody\\n``, base64-encoded."""
-    message = timestamp.encode() + b"\n" + nonce.encode() + b"\n" + body + b"\n"
-    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
-
-
-def signature_valid(secret: str, timestamp: str, nonce: str, body: bytes, given: str) -> bool:
-    # As bytes: compare_digest refuses str with non-ASCII characters, which a
-    # forged header may well contain.
-    return hmac.compare_digest(signature(secret, timestamp, nonce, body).encode(), given.encode())
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,6 @@ async def test_a_days_logs_hold_no_token_code_or_secret(db: TestDB, captured: io
         "renewed": renewed["refreshToken"],
         "leader token": shop.leader_token,
         "sms secret": server.secret,
-        "payment secret": db.settings.payment_secret,
         "token secret": db.settings.token_secret,
         "forged": "tg_forged-token-that-is-long-enough",
     }

@@ -26,7 +26,6 @@ SAFE: dict[str, Any] = {
     "env": "production",
     "database_url": "sqlite+aiosqlite:///./unused.db",
     "token_secret": "t" * 40,
-    "payment_secret": "p" * 32,
     "pickup_qr_secret": "q" * 48,
     "payment_simulator": False,
     "graphiql": False,
@@ -53,7 +52,6 @@ def test_development_defaults_are_refused_in_production() -> None:
     problems = production_problems(defaults)
     assert named(problems) == {
         "token_secret",
-        "payment_secret",
         "pickup_qr_secret",
         "payment_simulator",
     }
@@ -128,8 +126,8 @@ def test_production_refusal_names_every_setting() -> None:
 
 
 def test_the_app_is_not_built_with_unsafe_production_settings() -> None:
-    with pytest.raises(ProductionSettingsRefused, match="TUANGOU_PAYMENT_SECRET"):
-        create_app(settings(payment_secret="dev-only-payment-secret"))
+    with pytest.raises(ProductionSettingsRefused, match="TUANGOU_TOKEN_SECRET"):
+        create_app(settings(token_secret="dev-only-token-secret"))
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
