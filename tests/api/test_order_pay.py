@@ -4,138 +4,33 @@ on both databases."""
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 import socket
-import threading
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
-from starlette.applications import Starlette
 
 from api.graphql.ids import encode
 from api.http.app import create_app
 from api.sandbox.notify import envelope
 from api.sandbox.state import SandboxKeys
-from kernel.accounts import Role, User
-from kernel.db import unit_of_work
-from kernel.identity.models import WechatIdentity
+from kernel.accounts import Role
 from kernel.wechatpay import crypto
 from tests.conftest import GraphQLClient, TestDB
 from tests.conftest import test_settings as settings_for
-from tests.support.factories import ORDER_CREATE, Shop, open_shop, order_input
-from tests.support.wechatpay_sandbox import RunningSandbox, running_sandbox
+from tests.support.factories import open_shop
+from tests.support.paying import (
+    ORDER_PAY,
+    eventually,
+    paying,
+    place,
+    wechat_customer,
+    wechatpay_settings,
+)
 
 NOTIFY = "/payments/wechatpay/notify"
-
-ORDER_PAY = """
-mutation($id: ID!, $channel: PaymentChannel!) {
-  orderPay(input: {orderId: $id, channel: $channel}) {
-    jsapi { appId timeStamp nonceStr package signType paySign }
-    codeUrl
-    userErrors { field code message }
-  }
-}
-"""
-
-
-def wechatpay_settings(keys: SandboxKeys, keys_dir: Path, base_url: str) -> dict[str, Any]:
-    """The wechatpay_* settings for ``keys`` (as ``tuangou payments sandbox`` prints them)."""
-    env = keys.write(keys_dir, base_url)
-    return {name.removeprefix("TUANGOU_").lower(): value for name, value in env.items()}
-
-
-@contextmanager
-def live_app(make: Callable[[str], Starlette]) -> Iterator[str]:
-    """The app ``make(its own base URL)`` builds, under uvicorn in a thread;
-    yields the base URL (the notify URL base the sandbox reaches)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(make(base), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the app did not start")
-        time.sleep(0.01)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
-
-
-class Paying:
-    """The app on WeChat Pay, the sandbox, and a GraphQL client on the app."""
-
-    def __init__(self, db: TestDB, sandbox: RunningSandbox, base: str, gql: GraphQLClient):
-        self.db, self.sandbox, self.base, self.gql = db, sandbox, base, gql
-
-    async def pay(self, order_id: int, channel: str, token: str) -> dict[str, Any]:
-        body = await self.gql(
-            ORDER_PAY, {"id": encode("Order", order_id), "channel": channel}, token=token
-        )
-        assert "errors" not in body, body
-        result: dict[str, Any] = body["data"]["orderPay"]
-        return result
-
-    async def prepays(self, order_id: int) -> int:
-        return int(
-            await self.db.scalar(
-                "SELECT count(*) FROM payment_prepays WHERE order_id = :id", id=order_id
-            )
-        )
-
-
-@asynccontextmanager
-async def paying(db: TestDB, tmp_path: Path) -> AsyncIterator[Paying]:
-    with running_sandbox() as sandbox:
-        overrides = wechatpay_settings(sandbox.state.keys, tmp_path / "keys", sandbox.url)
-
-        def make(base: str) -> Starlette:
-            return create_app(settings_for(db.url, wechatpay_notify_url_base=base, **overrides))
-
-        with live_app(make) as base:
-            async with httpx.AsyncClient(base_url=base, timeout=20) as http:
-                yield Paying(db, sandbox, base, GraphQLClient(http))
-
-
-async def wechat_customer(db: TestDB, appid: str) -> tuple[User, str, str]:
-    """A customer who signed in with WeChat under ``appid``: (user, token, openid)."""
-    user, token = await db.user(Role.CUSTOMER)
-    openid = f"o{uuid.uuid4().hex[:27]}"
-    async with unit_of_work(db.sessions) as session:
-        session.add(WechatIdentity(user_id=user.id, appid=appid, openid=openid))
-    return user, token, openid
-
-
-async def place(gql: GraphQLClient, shop: Shop, token: str, **extra: Any) -> dict[str, Any]:
-    variables = order_input(shop, {0: 2})
-    variables["input"].update(extra)  # type: ignore[attr-defined]
-    body = await gql(ORDER_CREATE, variables, token=token)
-    created = body["data"]["orderCreate"]
-    assert created["userErrors"] == [], created
-    order: dict[str, Any] = created["order"]
-    order["db_id"] = int(base64.b64decode(order["id"]).decode().split(":")[1])
-    return order
-
-
-async def eventually(probe: Callable[[], Any], expected: Any, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while (value := await probe()) != expected:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{value!r}, wanted {expected!r}")
-        await asyncio.sleep(0.05)
 
 
 def codes(result: dict[str, Any]) -> list[str]:

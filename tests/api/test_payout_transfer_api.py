@@ -21,10 +21,10 @@ from api.http.app import create_app
 from kernel.accounts import Role
 from kernel.wechatpay import provider
 from leaders.commission import transfer_jobs
-from tests.api.test_order_pay import wechatpay_settings
 from tests.conftest import GraphQLClient, TestDB, app_client, error_codes
 from tests.conftest import test_settings as settings_for
 from tests.support.commission import Team, balances, team
+from tests.support.paying import wechatpay_settings
 from tests.support.payout_transfers import QUICK, approved, desk, earn, sign_in_with_wechat
 from tests.support.wechatpay_sandbox import RunningSandbox, running_sandbox
 

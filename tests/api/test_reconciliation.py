@@ -25,18 +25,19 @@ from fulfilment.reconciliation.platform import CHINA
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.wechatpay.client import WechatPayClient
-from tests.api.test_order_pay import (
+from tests.conftest import GraphQLClient, TestDB
+from tests.conftest import test_settings as settings_for
+from tests.support.factories import Shop, open_shop
+from tests.support.paying import (
+    NOTIFY,
     Paying,
     eventually,
     live_app,
     place,
+    v3_notification,
     wechat_customer,
     wechatpay_settings,
 )
-from tests.conftest import GraphQLClient, TestDB
-from tests.conftest import test_settings as settings_for
-from tests.support.factories import Shop, open_shop
-from tests.support.paying import NOTIFY, v3_notification
 from tests.support.wechatpay_sandbox import running_sandbox
 
 RUN = """

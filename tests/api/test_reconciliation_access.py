@@ -15,10 +15,10 @@ from api.http.app import create_app
 from fulfilment.reconciliation.platform import CHINA
 from kernel.accounts import Role
 from kernel.clock import utcnow
-from tests.api.test_order_pay import eventually
 from tests.api.test_reconciliation import READ, RUN, with_export
 from tests.conftest import GraphQLClient, TestDB, error_codes
 from tests.conftest import test_settings as settings_for
+from tests.support.paying import eventually
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
 import time
 import uuid
@@ -25,17 +26,21 @@ import httpx
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-from api.graphql.ids import decode
+from api.graphql.ids import decode, encode
 from api.http.app import create_app
 from api.payments import book_payment
 from api.sandbox.embedded import ThreadServer
 from api.sandbox.notify import envelope
 from api.sandbox.state import SandboxKeys, SandboxState, china_now
 from fulfilment.orders.models import Order
+from kernel.accounts import Role, User
+from kernel.db import unit_of_work
+from kernel.identity.models import WechatIdentity
 from kernel.wechatpay import crypto
 from kernel.wechatpay.models import TRANSACTION_NOTIFY_PATH
 from tests.conftest import GraphQLClient, TestDB
 from tests.conftest import test_settings as settings_for
+from tests.support.factories import ORDER_CREATE, Shop, order_input
 from tests.support.wechatpay_sandbox import RunningSandbox, running_sandbox
 
 NOTIFY = TRANSACTION_NOTIFY_PATH
@@ -68,6 +73,22 @@ class Paying:
     sandbox: RunningSandbox
     base: str
     gql: GraphQLClient
+
+    async def pay(self, order_id: int, channel: str, token: str) -> dict[str, Any]:
+        """``orderPay`` for the order through ``channel``, as ``token``."""
+        body = await self.gql(
+            ORDER_PAY, {"id": encode("Order", order_id), "channel": channel}, token=token
+        )
+        assert "errors" not in body, body
+        result: dict[str, Any] = body["data"]["orderPay"]
+        return result
+
+    async def prepays(self, order_id: int) -> int:
+        return int(
+            await self.db.scalar(
+                "SELECT count(*) FROM payment_prepays WHERE order_id = :id", id=order_id
+            )
+        )
 
 
 @asynccontextmanager
@@ -184,3 +205,44 @@ def wechatpay_overrides(keys: SandboxKeys, tmp_path: Path) -> dict[str, Any]:
     server: nothing is sent to it)."""
     directory = tmp_path / f"keys-{uuid.uuid4().hex[:8]}"
     return wechatpay_settings(keys, directory, "http://127.0.0.1:9")
+
+
+ORDER_PAY = """
+mutation($id: ID!, $channel: PaymentChannel!) {
+  orderPay(input: {orderId: $id, channel: $channel}) {
+    jsapi { appId timeStamp nonceStr package signType paySign }
+    codeUrl
+    userErrors { field code message }
+  }
+}
+"""
+
+
+async def wechat_customer(db: TestDB, appid: str) -> tuple[User, str, str]:
+    """A customer who signed in with WeChat under ``appid``: (user, token, openid)."""
+    user, token = await db.user(Role.CUSTOMER)
+    openid = f"o{uuid.uuid4().hex[:27]}"
+    async with unit_of_work(db.sessions) as session:
+        session.add(WechatIdentity(user_id=user.id, appid=appid, openid=openid))
+    return user, token, openid
+
+
+async def place(gql: GraphQLClient, shop: Shop, token: str, **extra: Any) -> dict[str, Any]:
+    """An order of two of the shop's first item, as ``token``; with its row id."""
+    variables = order_input(shop, {0: 2})
+    variables["input"].update(extra)  # type: ignore[attr-defined]
+    body = await gql(ORDER_CREATE, variables, token=token)
+    created = body["data"]["orderCreate"]
+    assert created["userErrors"] == [], created
+    order: dict[str, Any] = created["order"]
+    order["db_id"] = int(base64.b64decode(order["id"]).decode().split(":")[1])
+    return order
+
+
+async def eventually(probe: Callable[[], Any], expected: Any, within: float = 10.0) -> None:
+    """Wait until ``await probe()`` is ``expected`` (or fail after ``within`` s)."""
+    deadline = time.monotonic() + within
+    while (value := await probe()) != expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{value!r}, wanted {expected!r}")
+        await asyncio.sleep(0.05)

@@ -24,9 +24,9 @@ from kernel.db import unit_of_work
 from kernel.jobs.registry import JobContext
 from kernel.wechatpay import provider
 from kernel.wechatpay.client import WechatPayClient
-from tests.api.test_order_pay import Paying, eventually, paying, place, wechat_customer
 from tests.conftest import TestDB
 from tests.support.factories import Shop, open_shop
+from tests.support.paying import Paying, eventually, paying, place, wechat_customer
 
 
 @pytest.fixture(autouse=True)

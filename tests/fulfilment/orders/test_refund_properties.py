@@ -24,12 +24,12 @@ from fulfilment.orders.refund_outcomes import retry_refund
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.wechatpay import provider
-from tests.api.test_order_pay import Paying, eventually, place, wechat_customer
 from tests.conftest import TestDB
 from tests.fulfilment.orders.test_provider_check import on_the_sandbox
 from tests.fulfilment.orders.test_refund_sending import run
 from tests.support.factories import Shop, open_shop
 from tests.support.ordering import ORDER_CANCEL
+from tests.support.paying import Paying, eventually, place, wechat_customer
 
 ORDERS = 3
 pick = st.integers(0, ORDERS - 1)

@@ -26,11 +26,11 @@ from kernel.db import unit_of_work
 from kernel.jobs.registry import JobContext
 from kernel.wechatpay import crypto, provider
 from kernel.wechatpay.models import REFUND_NOTIFY_PATH
-from tests.api.test_order_pay import Paying, eventually, place, wechat_customer
 from tests.conftest import TestDB
 from tests.fulfilment.orders.test_provider_check import on_the_sandbox
 from tests.support.factories import open_shop
 from tests.support.ordering import ORDER_CANCEL
+from tests.support.paying import Paying, eventually, place, wechat_customer
 
 REFUNDS = """
 query($states: [RefundState!]) {

@@ -19,10 +19,10 @@ from kernel.db import unit_of_work
 from kernel.jobs.queue import ProcrastinateQueue
 from kernel.jobs.service import enqueue
 from kernel.wechatpay.client import WechatPayClient
-from tests.api.test_order_pay import wechatpay_settings
 from tests.conftest import TestDB
 from tests.fulfilment.orders.test_refund_cap import paid_order
 from tests.kernel.test_worker_faults import _worker
+from tests.support.paying import wechatpay_settings
 from tests.support.wechatpay_sandbox import RunningSandbox, running_sandbox
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
