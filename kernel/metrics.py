@@ -179,6 +179,10 @@ class Snapshot:
     queued_jobs: Backlog
     pending_outbox: Backlog
     failed_outbox: int
+    # Refunds on their way back (pending or processing), and those WeChat
+    # Pay could not return (abnormal or closed: an operator acts).
+    waiting_refunds: Backlog = Backlog(0, 0.0)
+    stuck_refunds: int = 0
 
 
 class _SnapshotCollector(Collector):
@@ -218,6 +222,21 @@ class _SnapshotCollector(Collector):
                 "tuangou_outbox_failed",
                 "Dead webhook deliveries: messages given up after their last attempt.",
                 snap.failed_outbox,
+            ),
+            (
+                "tuangou_refunds_waiting",
+                "Refunds booked and not yet back with the payer (pending or processing).",
+                snap.waiting_refunds.count,
+            ),
+            (
+                "tuangou_refunds_waiting_oldest_age_seconds",
+                "How long the oldest refund still on its way has waited (0 when none).",
+                snap.waiting_refunds.oldest_age_s,
+            ),
+            (
+                "tuangou_refunds_stuck",
+                "Refunds WeChat Pay could not return (abnormal or closed): an operator acts.",
+                snap.stuck_refunds,
             ),
         )
         for name, documentation, value in figures:

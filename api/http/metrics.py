@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +29,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
+from fulfilment.orders.models import Refund, RefundState
 from kernel import health, metrics
 from kernel.clock import as_utc, utcnow
 from kernel.outbox import OutboxMessage, OutboxStatus
@@ -137,12 +139,27 @@ async def _snapshot(engine: AsyncEngine) -> metrics.Snapshot:
                 ).where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
             )
         ).one()
-    oldest = 0.0 if row[1] is None else max(0.0, (now - as_utc(row[1])).total_seconds())
+        refunds = (await conn.execute(_REFUNDS)).one()
     return metrics.Snapshot(
         queued_jobs=metrics.Backlog(jobs.count, jobs.oldest_age_s or 0.0),
-        pending_outbox=metrics.Backlog(int(row[0]), oldest),
+        pending_outbox=metrics.Backlog(int(row[0]), _age(now, row[1])),
         failed_outbox=int(row[2]),
+        waiting_refunds=metrics.Backlog(int(refunds[0]), _age(now, refunds[1])),
+        stuck_refunds=int(refunds[2]),
     )
+
+
+def _age(now: datetime, since: datetime | None) -> float:
+    return 0.0 if since is None else max(0.0, (now - as_utc(since)).total_seconds())
+
+
+_WAITING = Refund.state.in_([RefundState.PENDING, RefundState.PROCESSING])
+# By state, through the sender's index: a scrape never reads settled refunds.
+_REFUNDS = select(
+    func.count().filter(_WAITING),
+    func.min(Refund.created_at).filter(_WAITING),
+    func.count().filter(~_WAITING),
+).where(Refund.state.in_([s for s in RefundState if s is not RefundState.SUCCESS]))
 
 
 async def database_snapshot(engine: AsyncEngine) -> metrics.Snapshot | None:

@@ -19,6 +19,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.http.app import create_app
+from fulfilment.orders.models import Refund, RefundReason, RefundState
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
@@ -31,6 +32,7 @@ from kernel.settings import Settings
 from tests.api.test_e2e_server import env_for, free_port, serving
 from tests.conftest import TestDB
 from tests.conftest import test_settings as settings_for
+from tests.fulfilment.orders.test_refund_cap import paid_order
 from tests.support.factories import ORDER_CREATE, open_shop, order_input
 from tests.support.paying import paying
 
@@ -152,6 +154,28 @@ async def test_backlogs_are_read_at_scrape_time(db: TestDB) -> None:
     assert value(text, "tuangou_outbox_failed") == 1
     assert value(text, "tuangou_outbox_pending_oldest_age_seconds") >= 600
     assert value(text, "tuangou_jobs_queued_oldest_age_seconds") >= 0
+
+
+async def test_refunds_waiting_and_stuck_are_read_at_scrape_time(db: TestDB) -> None:
+    """An operator's alert: money on its way back too long, or stuck."""
+    order_id, total = await paid_order(db)
+    old = utcnow() - timedelta(minutes=10)
+    async with unit_of_work(db.sessions) as session:
+        for state in RefundState:
+            session.add(
+                Refund(
+                    order_id=order_id,
+                    amount_fen=total // 10,
+                    reason=RefundReason.SHORTAGE,
+                    created_at=old,
+                    state=state,
+                )
+            )
+    async with client(db.settings, lifespan=False) as http:
+        text = await scrape(http)
+    assert value(text, "tuangou_refunds_waiting") == 2  # pending, processing
+    assert value(text, "tuangou_refunds_waiting_oldest_age_seconds") >= 600
+    assert value(text, "tuangou_refunds_stuck") == 2  # abnormal, closed
 
 
 async def test_guard_refusals_are_user_errors(db: TestDB) -> None:
