@@ -3,14 +3,15 @@ cancelling, partial refunds, refunds that fail at the provider (down, or
 abnormal) and an operator's retries, against the sandbox over real HTTP,
 checked after every step: per order, what was paid is what is kept plus
 what went back plus what is on its way back, never negative; and the
-sandbox's books (what it took, what it paid back) equal the platform's."""
+sandbox's books (what it took, what it paid back) equal the platform's, and
+after the sequence the day's reconciliation finds no mismatch."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from sqlalchemy import select, text
 
 from fulfilment.orders.models import Refund, RefundReason, RefundState
 from fulfilment.orders.refund_outcomes import retry_refund
+from fulfilment.reconciliation.platform import CHINA
+from fulfilment.reconciliation.service import reconcile
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.wechatpay import provider
@@ -217,3 +220,10 @@ async def test_money_through_the_provider_always_adds_up(app: Paying, ops: list[
     for op in ops:
         await apply(example, op)
         await check(example)
+    # And the day's trade bill agrees, line by line, with the platform.
+    async with provider.payment_provider() as client:
+        assert client is not None
+        _, outcome = await reconcile(app.db.sessions, client, datetime.now(CHINA).date())
+    assert outcome.mismatches == []
+    assert outcome.provider_paid_fen == outcome.platform_paid_fen
+    assert outcome.provider_refunded_fen == outcome.platform_refunded_fen
