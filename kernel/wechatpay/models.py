@@ -96,8 +96,8 @@ class Transaction:
         return cls(
             out_trade_no=str(data["out_trade_no"]),
             trade_state=str(data["trade_state"]),
-            total=int(amount.get("total", 0)),
-            payer_total=int(amount["payer_total"]) if "payer_total" in amount else None,
+            total=fen_field(amount.get("total", 0)),
+            payer_total=fen_field(amount["payer_total"]) if "payer_total" in amount else None,
             transaction_id=data.get("transaction_id"),
             success_time=data.get("success_time"),
             payer_openid=(data.get("payer") or {}).get("openid"),
@@ -127,8 +127,8 @@ class Refund:
             out_trade_no=str(data["out_trade_no"]),
             refund_id=str(data["refund_id"]),
             status=str(data.get("status") or data["refund_status"]),
-            refund=int(amount["refund"]),
-            total=int(amount["total"]),
+            refund=fen_field(amount["refund"]),
+            total=fen_field(amount["total"]),
             success_time=data.get("success_time"),
             raw=data,
         )
@@ -158,6 +158,14 @@ class Notification:
         if not self.event_type.startswith("REFUND."):
             return None
         return Refund.from_json(self.resource)
+
+
+def fen_field(value: object) -> int:
+    """A JSON amount in fen: v3 sends integers; "1980", 19.8 or true is not
+    one and is refused (ValueError), never read as money."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"not an amount in fen: {value!r}")
+    return value
 
 
 def fen(yuan_text: str) -> int:

@@ -28,6 +28,7 @@ from kernel.jobs.registry import JobContext, handler_for, periodic_kinds
 from tests.conftest import GraphQLClient
 from tests.conftest import TestDB as Database
 from tests.support.factories import ORDER_CREATE, Shop, open_shop, order_input
+from tests.support.ordering import ORDER_CANCEL
 from tests.support.paying import (
     NOTIFY,
     notified_client,
@@ -39,11 +40,6 @@ from tests.support.paying import (
 CAPPED: list[dict[str, int | None]] = [{"group_price_fen": 990, "list_price_fen": 1290, "cap": 10}]
 ORDER_NODE = """
 query($id: ID!) { node(id: $id) { ... on Order { id status paidAt totalFen } } }
-"""
-ORDER_CANCEL = """
-mutation($id: ID!) {
-  orderCancel(input: {id: $id}) { order { status } userErrors { code message } }
-}
 """
 # The sandbox's keys: the platform key signs, the APIv3 key encrypts.
 KEYS = SandboxKeys.generate()
@@ -309,15 +305,19 @@ async def test_malformed_body_with_valid_signature_is_refused(db, gql):
         json.dumps({"event_type": "TRANSACTION.SUCCESS", "resource": {}}).encode(),
         # Encrypted and signed, but not a whole transaction.
         envelope(state, "TRANSACTION.SUCCESS", {"out_trade_no": order["number"]}),
-        envelope(
-            state,
-            "TRANSACTION.SUCCESS",
-            {
-                "out_trade_no": order["number"],
-                "transaction_id": "T",
-                "trade_state": "SUCCESS",
-                "amount": {"total": "19.80"},  # yuan, not fen
-            },
+        # Yuan, not fen; the right fen, but as a string.
+        *(
+            envelope(
+                state,
+                "TRANSACTION.SUCCESS",
+                {
+                    "out_trade_no": order["number"],
+                    "transaction_id": "T",
+                    "trade_state": "SUCCESS",
+                    "amount": {"total": total},
+                },
+            )
+            for total in ("19.80", "1980")
         ),
     ):
         response = await post(gql.http, body, signed(body))
