@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 from kernel.db import create_engine, create_sessionmaker
 from tests.api.test_e2e_server import env_for, serving
 from tests.conftest import TOKEN_SECRET, TestDB, test_settings
+from tests.support.factories import Shop, open_shop
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -94,3 +96,32 @@ async def signed_in(
 async def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@dataclass
+class LeaderAtWork:
+    """A served shop on its own SQLite file, and its leader's phone page."""
+
+    db: TestDB
+    shop: Shop
+    base: str
+    page: Page
+
+    async def order_for_resident(self, phone: str = "13800138000", units: int = 2) -> None:
+        """Place a 代下单 order of ``units`` of the first item for ``phone``."""
+        form = self.page.locator("#resident-order-form")
+        await form.locator("input[name=customerPhone]").fill(phone)
+        await form.locator("input[data-item]").first.fill(str(units))
+        await form.locator("button[type=submit]").click()
+
+
+@asynccontextmanager
+async def leader_at_work(template: Path, tmp_path: Path) -> AsyncIterator[LeaderAtWork]:
+    """``tuangou serve`` on a fresh shop, its leader signed in on a phone,
+    the resident-order form shown."""
+    async with sqlite_file(template, tmp_path) as db:
+        shop = await open_shop(db)
+    with live_server(db, tmp_path) as base:
+        async with signed_in(base, shop.leader_token, mobile=True) as page:
+            await page.locator("#resident-order-form").wait_for()
+            yield LeaderAtWork(db, shop, base, page)
