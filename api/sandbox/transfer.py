@@ -24,7 +24,6 @@ that one, which lists these routes.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import time
@@ -36,8 +35,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.sandbox.answers import signed
 from api.sandbox.state import SandboxState, china_now
-from kernel.wechatpay import crypto
 
 Handler = Callable[[SandboxState, Request, dict[str, Any]], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -56,16 +55,6 @@ class _Refused(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def _answer(state: SandboxState, status: int, data: dict[str, Any]) -> Response:
-    # As the other v3 answers (wechatpay.signed): signed with the platform key.
-    body = json.dumps(data, ensure_ascii=False).encode()
-    headers = crypto.signed_headers(
-        state.keys.platform_key, state.keys.platform_serial, body, int(time.time())
-    )
-    headers["Request-ID"] = secrets.token_hex(16)
-    return Response(body, status_code=status, headers=headers, media_type="application/json")
-
-
 def _guarded(handler: Handler) -> Handler:
     """``handler`` with its refusals answered as v3 errors, signed."""
 
@@ -73,7 +62,7 @@ def _guarded(handler: Handler) -> Handler:
         try:
             return await handler(state, request, payload)
         except _Refused as no:
-            return _answer(state, no.status, {"code": no.code, "message": no.message})
+            return signed(state, no.status, {"code": no.code, "message": no.message})
 
     return guarded
 
@@ -264,13 +253,13 @@ def _create(desk: TransferDesk) -> Handler:
             # The same out_batch_no is the same batch: never a second transfer.
             if existing.request != payload:
                 raise _Refused(400, "INVALID_REQUEST", "商家批次单号已存在，参数不一致")
-            return _answer(state, 200, _created(existing))
+            return signed(state, 200, _created(existing))
         batch = _new_batch(state, payload)
         desk.batches[batch.out_batch_no] = batch
         if faults.transfer_lost_answers > 0:
             faults.transfer_lost_answers -= 1
             raise _Refused(500, "SYSTEM_ERROR", "系统繁忙，请稍后重试")
-        return _answer(state, 200, _created(batch))
+        return signed(state, 200, _created(batch))
 
     return _guarded(create)
 
@@ -314,7 +303,7 @@ def _query(desk: TransferDesk) -> Handler:
                 }
                 for t in chosen[offset : offset + limit]
             ]
-        return _answer(state, 200, data)
+        return signed(state, 200, data)
 
     return _guarded(query)
 
@@ -325,7 +314,7 @@ def _detail(desk: TransferDesk) -> Handler:
         wanted = request.path_params["out_detail_no"]
         for transfer in batch.transfers:
             if transfer.out_detail_no == wanted:
-                return _answer(state, 200, batch.detail(transfer, state.keys.mchid))
+                return signed(state, 200, batch.detail(transfer, state.keys.mchid))
         raise _Refused(404, "NOT_FOUND", "记录不存在")
 
     return _guarded(detail)

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.sandbox.answers import signed
 from api.sandbox.bill import trade_bill
 from api.sandbox.notify import notify
 from api.sandbox.state import SandboxOrder, SandboxRefund, SandboxState, china_now
@@ -37,17 +38,6 @@ class Refusal(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
-
-
-def signed(state: SandboxState, status: int, data: Any = None) -> Response:
-    """An answer signed with the platform key, as every v3 answer is."""
-    body = b"" if data is None else json.dumps(data, ensure_ascii=False).encode()
-    headers = crypto.signed_headers(
-        state.keys.platform_key, state.keys.platform_serial, body, int(time.time())
-    )
-    headers["Request-ID"] = secrets.token_hex(16)
-    media = "application/json" if body else None
-    return Response(body, status_code=status, headers=headers, media_type=media)
 
 
 def _authenticate(state: SandboxState, request: Request, body: bytes) -> None:
