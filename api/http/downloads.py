@@ -39,7 +39,6 @@ from starlette.routing import Route
 
 from api.graphql.context import request_viewer
 from api.graphql.ids import MAX_DB_ID, decode
-from api.graphql.reconciliation.download import reconciliation_routes
 from fulfilment.campaigns.catalog import supplier_of_user
 from fulfilment.purchasing.documents import purchase_order_pdf
 from fulfilment.purchasing.exports import (
@@ -48,6 +47,8 @@ from fulfilment.purchasing.exports import (
     purchase_order_sheet,
 )
 from fulfilment.purchasing.models import PurchaseOrder
+from fulfilment.reconciliation.exports import reconciliation_xlsx
+from fulfilment.reconciliation.queries import all_mismatches, latest_run
 from fulfilment.routing.documents.loading import loading_pdf
 from fulfilment.routing.documents.map import plan_map, plan_map_svg
 from fulfilment.routing.documents.pdf import route_sheet_pdf
@@ -347,6 +348,18 @@ async def payout_batch_file(request: Request, viewer: User, session: AsyncSessio
     )
 
 
+async def reconciliation_file(request: Request, viewer: User, session: AsyncSession) -> Response:
+    """The day's reconciliation workbook (sheets 汇总 and 差异), operators only."""
+    bill_date = _date(request)
+    run = await latest_run(session, bill_date) if viewer.role is Role.OPERATOR else None
+    if run is None:
+        raise _not_found()
+    zone = request.app.state.settings.zone
+    body = reconciliation_xlsx(run, await all_mismatches(session, run.id), zone)
+    day = bill_date.isoformat()
+    return _file(body, CONTENT_TYPES["xlsx"], f"reconciliation-{day}.xlsx", f"对账-{day}.xlsx")
+
+
 def export_routes() -> list[Route]:
     """The download routes; they read ``app.state.auth_engine``,
     ``read_sessions`` and ``settings``."""
@@ -366,5 +379,5 @@ def export_routes() -> list[Route]:
         ),
         Route("/exports/route-plans/{id}/map.svg", _endpoint(route_map_file)),
         Route("/exports/payout-batches/{id}.csv", _endpoint(payout_batch_file)),
-        *reconciliation_routes(),
+        Route("/exports/reconciliation/{date}.xlsx", _endpoint(reconciliation_file)),
     ]

@@ -18,7 +18,6 @@ import openpyxl
 from sqlalchemy import update
 from starlette.applications import Starlette
 
-from api.graphql.reconciliation.download import reconciliation_routes
 from api.http.app import create_app
 from fulfilment.orders.models import Refund, RefundReason, RefundState
 from fulfilment.reconciliation.platform import CHINA
@@ -53,13 +52,6 @@ query($date: Date!) { reconciliation(date: $date) {
 """
 
 
-def with_export(app: Starlette) -> Starlette:
-    """The app with the reconciliation export's route, if it lacks it."""
-    if not any(getattr(r, "path", "").startswith("/exports/reconciliation") for r in app.routes):
-        app.router.routes.extend(reconciliation_routes())
-    return app
-
-
 @asynccontextmanager
 async def paying(db: TestDB, tmp_path: Path) -> AsyncIterator[Paying]:
     """The app on the sandbox, running its jobs in-process on both databases."""
@@ -70,7 +62,7 @@ async def paying(db: TestDB, tmp_path: Path) -> AsyncIterator[Paying]:
             settings = settings_for(
                 db.url, wechatpay_notify_url_base=base, jobs_mode="inline", **overrides
             )
-            return with_export(create_app(settings))
+            return create_app(settings)
 
         with live_app(make) as base:
             async with httpx.AsyncClient(base_url=base, timeout=20) as http:

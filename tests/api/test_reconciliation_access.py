@@ -15,7 +15,7 @@ from api.http.app import create_app
 from fulfilment.reconciliation.platform import CHINA
 from kernel.accounts import Role
 from kernel.clock import utcnow
-from tests.api.test_reconciliation import READ, RUN, with_export
+from tests.api.test_reconciliation import READ, RUN
 from tests.conftest import GraphQLClient, TestDB, error_codes
 from tests.conftest import test_settings as settings_for
 from tests.support.paying import eventually
@@ -24,7 +24,7 @@ from tests.support.paying import eventually
 @pytest.fixture
 async def client(db: TestDB) -> AsyncIterator[GraphQLClient]:
     """The app with WeChat Pay off, its jobs in-process on both databases."""
-    app = with_export(create_app(settings_for(db.url, jobs_mode="inline")))
+    app = create_app(settings_for(db.url, jobs_mode="inline"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
