@@ -34,6 +34,8 @@ class CommonErrorCode(Enum):
     REQUIRED = "REQUIRED"
     INVALID_ID = "INVALID_ID"
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    # An edit made from a version of the row that another edit has replaced.
+    STALE = "STALE"
     # Refused at the API's edge, before any domain code runs.
     TOO_LONG = "TOO_LONG"
     OUT_OF_RANGE = "OUT_OF_RANGE"

@@ -142,6 +142,7 @@ _TEXT_BY_NAME: dict[str, Text] = {
     "qrPayload": Text(256, code=True),
     "url": Text(500),
     "baseUrl": Text(500),
+    "imageUrls": Text(500),
     "after": Text(200, code=True),
 }
 _TEXT_BY_OWNER: dict[str, Text] = {

@@ -16,6 +16,7 @@ from fulfilment.campaigns.models import (
     Campaign,
     CampaignItem,
     Product,
+    ProductCost,
     ServiceArea,
     Supplier,
     Warehouse,
@@ -121,6 +122,7 @@ class Loaders:
         self.leader_by_user = _by_column(session, lock, Leader, Leader.user_id)
         self.supplier = _by_column(session, lock, Supplier, Supplier.id)
         self.product = _by_column(session, lock, Product, Product.id)
+        self.product_costs = _grouped(session, lock, ProductCost, ProductCost.product_id)
         self.campaign = _by_column(session, lock, Campaign, Campaign.id)
         self.campaign_item = _by_column(session, lock, CampaignItem, CampaignItem.id)
         self.order = _by_column(session, lock, Order, Order.id)

@@ -10,9 +10,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fulfilment.campaigns.costs import EARLIEST
 from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.campaigns.models import (
     Product,
+    ProductCost,
     StorageZone,
     Supplier,
     SupplierMember,
@@ -103,6 +105,11 @@ async def create_product(session: AsyncSession, draft: ProductDraft) -> Product:
         storage_zone=draft.storage_zone,
     )
     session.add(product)
+    await session.flush()
+    # Its cost schedule starts with the cost it was created with (costs.py).
+    session.add(
+        ProductCost(product_id=product.id, effective_from=EARLIEST, cost_fen=product.cost_fen)
+    )
     await session.flush()
     return product
 

@@ -11,3 +11,5 @@ class CampaignErrorCode(Enum):
     DUPLICATE_ITEM = "DUPLICATE_ITEM"
     INVALID_PRICE = "INVALID_PRICE"
     CAMPAIGN_STARTED = "CAMPAIGN_STARTED"
+    # A cost change dated before today, or on a day already bought at the old cost.
+    COST_RETROACTIVE = "COST_RETROACTIVE"

@@ -54,6 +54,8 @@ class VehicleType(Base):
     max_shift_minutes: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Bumped by every edit (kernel/versioning.py).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class RoutingSettings(Base):

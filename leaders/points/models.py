@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from enum import Enum
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, Time
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
@@ -38,6 +38,8 @@ class PickupPoint(Base):
     share_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Bumped by every setup edit (kernel/versioning.py).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CustomerBinding(Base):

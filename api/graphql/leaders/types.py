@@ -78,6 +78,9 @@ class PickupPointType(relay.Node):
     location: Coordinates
     receiving_window: TimeWindow
     contact_phone: str
+    version: int = strawberry.field(
+        description="Bumped by every edit; edits name the version they were made from."
+    )
     leader_id: strawberry.Private[int]
     _share_code: strawberry.Private[str | None]
 
@@ -90,6 +93,7 @@ class PickupPointType(relay.Node):
             location=Coordinates.of(LatLon(point.lat, point.lon)),
             receiving_window=TimeWindow(start=point.window_start, end=point.window_end),
             contact_phone=point.contact_phone,
+            version=point.version,
             leader_id=point.leader_id,
             _share_code=point.share_code,
         )

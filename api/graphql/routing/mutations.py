@@ -23,6 +23,7 @@ from api.graphql.routing.types import RoutePlanType, RoutingSettingsType, Vehicl
 from api.graphql.transactions import in_transaction
 from fulfilment.routing import edits as route_edits
 from fulfilment.routing import fleet
+from fulfilment.routing.fleet_editing import edit_vehicle_type
 from fulfilment.routing.jobs import PLAN_ROUTES, planning_payload
 from fulfilment.routing.models import RoutePlan, RoutingSettings, VehicleType
 from fulfilment.routing.plans import request_plan, request_reoptimisation
@@ -51,6 +52,11 @@ class VehicleTypeCreateInput:
 @strawberry.input(description="Only the fields given change.")
 class VehicleTypeUpdateInput:
     id: strawberry.ID
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="The version the edit was made from; another edit since: STALE. "
+        "Leave out to edit whatever is current.",
+    )
     name: str | None = None
     capacity_kg: int | None = None
     capacity_totes: int | None = None
@@ -89,7 +95,7 @@ async def vehicle_type_create(info: Info, input: VehicleTypeCreateInput) -> Vehi
 
 async def vehicle_type_update(info: Info, input: VehicleTypeUpdateInput) -> VehicleTypePayload:
     """Change a vehicle type; plans already made keep what they planned."""
-    info.context.require(Role.OPERATOR)
+    operator = info.context.require(Role.OPERATOR)
     changes: dict[str, Any] = {
         f.name: getattr(input, f.name)
         for f in fields(fleet.VehicleTypeDraft)
@@ -98,7 +104,14 @@ async def vehicle_type_update(info: Info, input: VehicleTypeUpdateInput) -> Vehi
 
     async def work(session: AsyncSession) -> VehicleType:
         vehicle_type_id = decode(input.id, "VehicleType", ["id"])
-        return await fleet.update_vehicle_type(session, vehicle_type_id, changes)
+        return await edit_vehicle_type(
+            session,
+            vehicle_type_id,
+            changes,
+            expected_version=input.expected_version,
+            actor_id=operator.id,
+            now=utcnow(),
+        )
 
     return _payload(*await in_transaction(info.context, work))
 

@@ -55,6 +55,9 @@ class VehicleTypeType(relay.Node):
     cost_per_km_fen: int
     shift_start: time = strawberry.field(description="Local time the driver starts.")
     max_shift_minutes: int
+    version: int = strawberry.field(
+        description="Bumped by every edit; edits name the version they were made from."
+    )
 
     @classmethod
     def of(cls, vehicle: VehicleType) -> VehicleTypeType:
@@ -68,6 +71,7 @@ class VehicleTypeType(relay.Node):
             cost_per_km_fen=vehicle.cost_per_km_fen,
             shift_start=vehicle.shift_start,
             max_shift_minutes=vehicle.max_shift_minutes,
+            version=vehicle.version,
         )
 
     @classmethod

@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote
 
+from sqlalchemy import update
+
 from api.graphql.ids import encode
-from fulfilment.campaigns.models import Product, Supplier, Warehouse
+from fulfilment.campaigns.models import Product, ProductCost, Supplier, Warehouse
 from fulfilment.orders.cancelling import cancel_order
 from fulfilment.purchasing.consolidation import consolidate
 from fulfilment.purchasing.models import PurchaseOrder
@@ -73,6 +75,12 @@ async def priced_day(db: Any):
             product = await session.get(Product, product_id)
             assert product is not None
             product.cost_fen = cost
+            # The cost a PO takes is its schedule's (fulfilment/campaigns/costs.py).
+            await session.execute(
+                update(ProductCost)
+                .where(ProductCost.product_id == product_id)
+                .values(cost_fen=cost)
+            )
     alice, _ = await db.user(Role.CUSTOMER, "爱丽丝")
     bob, _ = await db.user(Role.CUSTOMER, "鲍勃")
     await order(db, shop, alice, {0: 3, 1: 1}, pay=True)
