@@ -15,6 +15,7 @@ from kernel.accounts import Role, User
 
 if TYPE_CHECKING:
     from api.graphql.leaders.types import LeaderType, PickupPointType
+    from api.graphql.notifications.types import NotificationConnection
 from api.graphql.permissions import can_see_pickup_point, can_see_user
 from api.graphql.sessions import SessionType
 from kernel.clock import utcnow
@@ -94,6 +95,29 @@ class UserType(relay.Node):
         async with info.context.loaders.lock:  # the session is shared with sibling fields
             rows = await list_sessions(info.context.session, viewer.id, utcnow())
         return [SessionType.of(row) for row in rows]
+
+    @strawberry.field(
+        description="Your own notifications, newest first (unreadOnly: only the unread "
+        "ones); empty for others."
+    )
+    async def notifications(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        unread_only: bool = False,
+    ) -> Annotated[NotificationConnection, strawberry.lazy("api.graphql.notifications.types")]:
+        # Imported here, like ``leader``'s type: the inbox's package reaches
+        # back to this module through the mutations' shared transaction helper.
+        from api.graphql.notifications.types import viewer_notifications
+
+        return await viewer_notifications(info, self.id, first, after, unread_only)
+
+    @strawberry.field(description="How many of your notifications are unread; 0 for others.")
+    async def unread_notifications(self, info: Info) -> int:
+        from api.graphql.notifications.types import viewer_unread_count
+
+        return await viewer_unread_count(info, self.id)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

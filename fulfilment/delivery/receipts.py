@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.delivery.models import DeliveryIssue, DeliveryIssueKind, DeliveryReceipt
 from fulfilment.delivery.stops import Delivery, leader_stop, receipt_of
 from fulfilment.orders.models import Order, OrderLineShortfall, Refund, ShortfallReason
+from fulfilment.orders.notices import tell_shortage_refunds
 from fulfilment.purchasing.shortages import AllocationScope, ShortedLine, short_latest_paid
 from fulfilment.routing.errors import RoutingErrorCode
 from fulfilment.routing.models import RouteStop
@@ -42,6 +43,8 @@ _SHORTFALL_REASONS = {
     DeliveryIssueKind.MISSING: ShortfallReason.DELIVERY_MISSING,
     DeliveryIssueKind.DAMAGED: ShortfallReason.DELIVERY_DAMAGED,
 }
+# How the refund notice words each kind (fulfilment/orders/notices.py).
+_WHY = {DeliveryIssueKind.MISSING: "配送缺失", DeliveryIssueKind.DAMAGED: "配送破损"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,9 @@ async def sign_delivery(
             # Another allocation took units between the check and now.
             raise _invalid(index, "quantity", "Fewer units are due here now; sign again.")
         reported.append(ReportedIssue(issue, refunds))
+    for kind, why in _WHY.items():
+        refund_ids = [r.refund_id for i in reported if i.issue.kind is kind for r in i.refunds]
+        await tell_shortage_refunds(session, refund_ids, why=why, gateway=gateway)
     notified = await _tell_customers(session, scope, stop, point, gateway)
     return SignedDelivery(Delivery(stop, plan, receipt), reported, notified)
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.orders.errors import OrderErrorCode
 from fulfilment.orders.models import Refund, RefundState
+from fulfilment.orders.notices import tell_refund_returned
 from kernel.errors import DomainError, NotFound
 from kernel.wechatpay.models import Refund as ProviderRefund
 
@@ -107,6 +108,8 @@ async def apply_provider_refund(
     refund.next_attempt_at = now + POLL if state is RefundState.PROCESSING else None
     if state is RefundState.SUCCESS:
         refund.succeeded_at = now
+        # Once: SUCCESS is final, so a repeated answer returns above.
+        await tell_refund_returned(session, refund, cash=False)
     return Applied(refund.id, state, True)
 
 
@@ -117,6 +120,7 @@ async def settle_in_cash(session: AsyncSession, refund_id: int, now: datetime) -
     if refund is not None and refund.state is RefundState.PENDING:
         refund.state, refund.succeeded_at = RefundState.SUCCESS, now
         refund.provider_reason, refund.next_attempt_at = CASH, None
+        await tell_refund_returned(session, refund, cash=True)
 
 
 async def record_failure(

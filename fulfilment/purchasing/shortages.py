@@ -36,6 +36,7 @@ from fulfilment.orders.models import (
     RefundReason,
     ShortfallReason,
 )
+from fulfilment.orders.notices import tell_shortage_refunds
 from fulfilment.orders.refunded import mark_refunded
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine, Receipt
 
@@ -90,6 +91,8 @@ async def allocate_shortages(
         shorted += await short_latest_paid(
             session, scope, product_id, need, reason=ShortfallReason.SUPPLIER_SHORT, now=now
         )
+    # One notice per order for the whole allocation, not one per product.
+    await tell_shortage_refunds(session, [s.refund_id for s in shorted])
     return ShortageSummary(
         len(needs),
         len(shorted),

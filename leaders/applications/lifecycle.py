@@ -19,10 +19,13 @@ from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.errors import DomainError, NotFound
 from kernel.geo import LatLon
+from kernel.notifications import Gateway, notify
 from kernel.validation import clean_phone, clean_text
 from leaders.applications.errors import LeaderErrorCode
 from leaders.points.customers import new_share_code
 from leaders.points.models import Leader, LeaderStatus, PickupPoint
+
+APPROVED_KIND = "leader.approved"
 
 
 @dataclass(frozen=True)
@@ -129,8 +132,11 @@ def _reason(reason: str) -> str:
     return clean_text(reason, ["reason"], max_len=500, code=LeaderErrorCode.REASON_REQUIRED)
 
 
-async def approve(session: AsyncSession, leader_id: int, operator: User) -> Leader:
-    """Approve a pending application; the applicant's account becomes a leader's."""
+async def approve(
+    session: AsyncSession, leader_id: int, operator: User, gateway: Gateway | None = None
+) -> Leader:
+    """Approve a pending application; the applicant's account becomes a
+    leader's, and the applicant is told."""
     leader = await _transition(
         session, leader_id, operator, LeaderStatus.PENDING, LeaderStatus.APPROVED
     )
@@ -145,6 +151,15 @@ async def approve(session: AsyncSession, leader_id: int, operator: User) -> Lead
     if point.share_code is None:
         point.share_code = new_share_code()
     await session.flush()
+    await notify(
+        session,
+        user_ids=[leader.user_id],
+        kind=APPROVED_KIND,
+        title="团长申请已通过",
+        body=f"恭喜！您的团长申请已通过，自提点「{point.name}」现在可以分享团购链接、接单了。",
+        data={"leader_id": leader.id, "pickup_point_id": point.id},
+        gateway=gateway,
+    )
     return leader
 
 

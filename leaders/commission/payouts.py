@@ -31,6 +31,7 @@ from leaders.applications.errors import LeaderErrorCode
 from leaders.commission.errors import CommissionErrorCode
 from leaders.commission.ledger import LedgerWriter, lock_accounts
 from leaders.commission.models import EntryKind, Payout, PayoutBatch, PayoutStatus
+from leaders.commission.payout_notices import tell_payouts_paid
 from leaders.points.models import Leader, PickupPoint
 
 
@@ -188,7 +189,8 @@ async def export_batch(session: AsyncSession, operator: User, now: datetime) -> 
 async def mark_batch_paid(
     session: AsyncSession, batch_id: int, operator: User, now: datetime
 ) -> PayoutBatch:
-    """The bank has paid the batch: its payouts become paid."""
+    """The bank has paid the batch: its payouts become paid, and their
+    leaders are told."""
     batch = (
         await session.execute(
             select(PayoutBatch).where(PayoutBatch.id == batch_id).with_for_update()
@@ -205,12 +207,16 @@ async def mark_batch_paid(
         )
     batch.paid_at = now
     batch.paid_by_id = operator.id
-    await session.execute(
-        update(Payout)
-        .where(Payout.batch_id == batch.id, Payout.status == PayoutStatus.APPROVED)
-        .values(status=PayoutStatus.PAID, paid_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    paid = (
+        await session.execute(
+            update(Payout)
+            .where(Payout.batch_id == batch.id, Payout.status == PayoutStatus.APPROVED)
+            .values(status=PayoutStatus.PAID, paid_at=now)
+            .returning(Payout.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalars()
+    await tell_payouts_paid(session, list(paid))
     await session.flush()
     return batch
 

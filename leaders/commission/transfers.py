@@ -39,6 +39,7 @@ from leaders.commission.models import (
     PayoutStatus,
     PayoutTransferStatus,
 )
+from leaders.commission.payout_notices import tell_payouts_paid
 from leaders.commission.payouts import export_batch, return_to_balance
 from leaders.points.models import Leader
 
@@ -283,7 +284,8 @@ async def apply_outcomes(
     batch.transfer_status = BatchTransferStatus.PROCESSING
     batch.transfer_batch_id = answer.batch_id
     details = {d.out_detail_no: d for d in answer.details}
-    paid = failed = still = 0
+    paid_ids: list[int] = []
+    failed = still = 0
     for payout in await _open_payouts(session, batch_id):
         detail = details.get(out_detail_no(payout.id))
         if detail is not None:
@@ -293,7 +295,7 @@ async def apply_outcomes(
             payout.status = PayoutStatus.PAID
             payout.transfer_status = PayoutTransferStatus.SUCCESS
             payout.paid_at = now
-            paid += 1
+            paid_ids.append(payout.id)
         elif status == "FAIL" or answer.status == "CLOSED":
             why = reasons.get(out_detail_no(payout.id)) if status == "FAIL" else None
             await fail_payout(session, payout, why or answer.close_reason or "FAIL", now)
@@ -305,7 +307,8 @@ async def apply_outcomes(
         batch.transfer_status = BatchTransferStatus.FINISHED
         batch.transfer_finished_at = now
     await session.flush()
-    return Tracked(paid, failed, still)
+    await tell_payouts_paid(session, paid_ids)
+    return Tracked(len(paid_ids), failed, still)
 
 
 async def open_batches(session: AsyncSession) -> list[int]:

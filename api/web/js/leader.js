@@ -5,6 +5,7 @@ import { busy, notice, numberedRows, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, today, yuan } from "./format.js";
 import { zh } from "./i18n.js";
+import { inboxCard } from "./inbox.js";
 import { residentOrderCard } from "./leader_order.js";
 import { ITEM_FIELDS, placedText } from "./order_form.js";
 
@@ -55,6 +56,7 @@ export async function render(view) {
   };
   view.append(
     el("h1", {}, point.name),
+    await inboxCard(),
     campaignCard(point, campaign),
     residentOrderCard(point, campaign, placed),
     verifyForm(),

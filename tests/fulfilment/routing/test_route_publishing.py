@@ -50,7 +50,7 @@ async def test_publishing_freezes_the_plan_and_tells_each_leader_their_arrival_t
 
         stale = await gql(PUBLISH, {"id": plan["id"], "v": 7}, token=dispatcher)
         assert codes(stale) == ["STALE_PLAN"]
-        assert await db.scalar("SELECT count(*) FROM notifications") == 0
+        assert await db.scalar("SELECT count(*) FROM notifications WHERE kind = 'route.eta'") == 0
 
         body = await gql(PUBLISH, {"id": plan["id"], "v": 1}, token=dispatcher)
         assert codes(body) == []
@@ -88,11 +88,15 @@ async def test_publishing_freezes_the_plan_and_tells_each_leader_their_arrival_t
         )
     assert (
         await db.scalar(
-            "SELECT count(*) FROM notifications WHERE user_id = :u", u=unserved.leader.id
+            "SELECT count(*) FROM notifications WHERE user_id = :u AND kind = 'route.eta'",
+            u=unserved.leader.id,
         )
         == 0
     )
-    body = await db.scalar("SELECT body FROM notifications WHERE user_id = :u", u=served.leader.id)
+    body = await db.scalar(
+        "SELECT body FROM notifications WHERE user_id = :u AND kind = 'route.eta'",
+        u=served.leader.id,
+    )
     local = datetime.fromisoformat(stop["serviceStartAt"]).astimezone(db.settings.zone)
     assert f"{local:%H:%M}" in body and "自提点01" in body
 
@@ -108,7 +112,7 @@ async def test_a_second_plan_for_a_published_day_cannot_be_published(db):
         still = await gql(PLAN, {"id": second["id"]}, token=day.operator)
         assert still["data"]["node"]["status"] == "DRAFT"
     assert await db.scalar("SELECT count(*) FROM route_plans WHERE status = 'published'") == 1
-    assert await db.scalar("SELECT count(*) FROM notifications") == 4
+    assert await db.scalar("SELECT count(*) FROM notifications WHERE kind = 'route.eta'") == 4
 
 
 ROUTES = """

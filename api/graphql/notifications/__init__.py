@@ -1,0 +1,2 @@
+"""The notification inbox in the API: ``viewer.notifications``,
+``viewer.unreadNotifications`` and ``notificationMarkRead``."""
