@@ -14,6 +14,8 @@
   ``/exports/route-plans/{id}/map.svg`` (the plan's picture): operators and
   dispatchers;
 * ``/exports/payout-batches/{id}.csv``: a payout batch's transfers (operators).
+* ``/exports/reports/{report}.{csv|xlsx}?start=…&end=…``: an operator's report
+  (``api/http/report_downloads.py``).
 
 IDs are the GraphQL global IDs (``PurchaseOrder.id``, ``PickupPoint.id``,
 ``Warehouse.id``, ``RoutePlan.id``: letters, digits and ``=``, safe in a
@@ -39,6 +41,7 @@ from starlette.routing import Route
 
 from api.graphql.context import request_viewer
 from api.graphql.ids import MAX_DB_ID, decode
+from api.http.report_downloads import report_file
 from fulfilment.campaigns.catalog import supplier_of_user
 from fulfilment.purchasing.documents import purchase_order_pdf
 from fulfilment.purchasing.exports import (
@@ -380,4 +383,5 @@ def export_routes() -> list[Route]:
         Route("/exports/route-plans/{id}/map.svg", _endpoint(route_map_file)),
         Route("/exports/payout-batches/{id}.csv", _endpoint(payout_batch_file)),
         Route("/exports/reconciliation/{date}.xlsx", _endpoint(reconciliation_file)),
+        Route("/exports/reports/{report}.{fmt}", _endpoint(report_file)),
     ]

@@ -8,6 +8,8 @@ import { itemFieldset, itemInputs, itemsAddForm } from "./operator_items.js";
 import { jobButton, settlementForm } from "./operator_jobs.js";
 import { drawStaff } from "./operator_staff.js";
 import { drawConsole } from "./operator_console.js";
+import { drawReports } from "./reports.js";
+import { drawCatalogue } from "./catalogue.js";
 
 const PENDING = `{ leaders(first: 100, status: PENDING) { nodes { id appliedAt user { name }
   pickupPoint { name address contactPhone } } } }`;
@@ -41,14 +43,18 @@ export async function render(view) {
   const leaders = el("section", { id: "leaders" });
   const staff = el("section", { id: "staff" });
   const jobConsole = el("section", { id: "console" });
+  const reports = el("section", { id: "reports" });
+  const catalogue = el("section", { id: "catalogue" });
   const { products } = await gql(PRODUCTS);
   const draw = () => drawCampaigns(campaigns, jobs, products.nodes);
   view.append(el("h1", {}, "Operations"), leaders, await campaignForm(products.nodes, draw), campaigns,
-    settlementForm(jobs), jobs, jobConsole, staff);
+    settlementForm(jobs), jobs, jobConsole, staff, reports, catalogue);
   await drawLeaders(leaders);
   await draw();
   await drawConsole(jobConsole);
   await drawStaff(staff);
+  await drawReports(reports);
+  await drawCatalogue(catalogue);
 }
 
 async function drawLeaders(box) {
