@@ -31,6 +31,7 @@ from api.http.downloads import export_routes
 from api.http.health import health_routes
 from api.http.metrics import metrics_route
 from api.http.request_ids import RequestIds
+from api.http.supplier_downloads import supplier_export_routes
 from api.http.tracing import instrument_app
 from api.http.wechatpay_notify import wechatpay_notify
 from api.http.wechatpay_refund_notify import wechatpay_refund_notify
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
             Route(TRANSACTION_NOTIFY_PATH, wechatpay_notify, methods=["POST"]),
             Route(REFUND_NOTIFY_PATH, wechatpay_refund_notify, methods=["POST"]),
             *export_routes(),
+            *supplier_export_routes(),
             Mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="app"),
         ],
         lifespan=_lifespan(queue, engine, freeze_startup_heap),

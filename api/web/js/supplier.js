@@ -3,6 +3,7 @@ import { saveFile } from "./downloads.js";
 import { busy, notice, showUserErrors } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { yuan } from "./format.js";
+import { renderStatements } from "./supplier_statements.js";
 
 const LIST = `{ purchaseOrders(first: 100) { nodes { id deliveryDate revision } } }`;
 const ORDER = `query($id: ID!, $r: Int) { node(id: $id) { ... on PurchaseOrder {
@@ -23,6 +24,7 @@ export async function render(view) {
     view.append(card);
     await drawOrder(card, po.id, po.revision);
   }
+  await renderStatements(view);
 }
 
 async function drawOrder(card, id, revision) {

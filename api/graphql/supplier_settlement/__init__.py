@@ -1,0 +1,1 @@
+"""Supplier settlement in the API: statements, disputes, pay batches."""

@@ -1,0 +1,19 @@
+"""Error codes of supplier settlement (surfaced as UserError codes)."""
+
+from enum import Enum
+
+
+class SupplierSettlementErrorCode(Enum):
+    # The same text as commission's: a period that has not ended yet.
+    PERIOD_NOT_CLOSED = "PERIOD_NOT_CLOSED"
+    REASON_REQUIRED = "REASON_REQUIRED"
+    NOTHING_TO_SETTLE = "NOTHING_TO_SETTLE"
+    STATEMENT_NOT_OPEN = "STATEMENT_NOT_OPEN"
+    LINE_NOT_OPEN = "LINE_NOT_OPEN"
+    LINE_NOT_DISPUTED = "LINE_NOT_DISPUTED"
+    OPEN_DISPUTES = "OPEN_DISPUTES"
+    NO_STATEMENT_TO_PAY = "NO_STATEMENT_TO_PAY"
+    BATCH_ALREADY_PAID = "BATCH_ALREADY_PAID"
+    FAULT_ALREADY_RECORDED = "FAULT_ALREADY_RECORDED"
+    BANK_ACCOUNT_MISSING = "BANK_ACCOUNT_MISSING"
+    INVALID_BANK_ACCOUNT = "INVALID_BANK_ACCOUNT"
