@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.campaigns.models import Campaign, CampaignItem, Product, Warehouse
-from fulfilment.campaigns.service_areas import warehouse_of
 from kernel.accounts import User
 from kernel.db import keyset_page
 from kernel.errors import CommonErrorCode, DomainError, NotFound
@@ -24,15 +23,19 @@ class CampaignStatus(Enum):
     SCHEDULED = "scheduled"
     OPEN = "open"
     CLOSED = "closed"
+    CANCELLED = "cancelled"  # called off before its cutoff, everything refunded
 
 
 class SaleWindow(Protocol):
     opens_at: datetime
     cutoff_at: datetime
+    cancelled_at: datetime | None
 
 
 def campaign_status(campaign: SaleWindow, now: datetime) -> CampaignStatus:
     """Derived from the clock, so no job has to flip it at the right second."""
+    if campaign.cancelled_at is not None:
+        return CampaignStatus.CANCELLED
     if now < campaign.opens_at:
         return CampaignStatus.SCHEDULED
     if now < campaign.cutoff_at:
@@ -46,22 +49,26 @@ class ItemStatus(Enum):
     SOLD_OUT = "sold_out"
     CLOSED = "closed"
     CANCELLED_BELOW_THRESHOLD = "cancelled_below_threshold"
+    WITHDRAWN = "withdrawn"  # taken off the sale by an operator
 
 
 class ItemFacts(Protocol):
     cap: int | None
     reserved: int
     cancelled_at: datetime | None
+    withdrawn_at: datetime | None
 
 
 def item_status(item: ItemFacts, campaign: SaleWindow, now: datetime) -> ItemStatus:
     """Where a campaign item stands, from its campaign's clock, its cap and
-    the cutoff's verdict; a cancellation outranks everything, and after the
-    cutoff the sale is over whatever the cap says."""
+    the cutoff's verdict; a withdrawal or a cancellation outranks everything,
+    and after the cutoff the sale is over whatever the cap says."""
+    if item.withdrawn_at is not None:
+        return ItemStatus.WITHDRAWN
     if item.cancelled_at is not None:
         return ItemStatus.CANCELLED_BELOW_THRESHOLD
     sale = campaign_status(campaign, now)
-    if sale is CampaignStatus.CLOSED:
+    if sale in (CampaignStatus.CLOSED, CampaignStatus.CANCELLED):
         return ItemStatus.CLOSED
     if sale is CampaignStatus.SCHEDULED:
         return ItemStatus.SCHEDULED
@@ -90,7 +97,8 @@ class CampaignDraft:
     pickup_end: time
 
 
-def _check_item(item: ItemDraft, field: list[str]) -> None:
+def check_item(item: ItemDraft, field: list[str]) -> None:
+    """Refuse an item whose prices or limits make no sense."""
     if item.group_price_fen <= 0 or item.list_price_fen < item.group_price_fen:
         raise DomainError(
             CampaignErrorCode.INVALID_PRICE,
@@ -155,7 +163,7 @@ async def _add_items(
                 "This product is in the campaign already.",
                 [*path, "productId"],
             )
-        _check_item(item, path)
+        check_item(item, path)
         taken.add(item.product_id)
         row = CampaignItem(
             campaign_id=campaign.id,
@@ -220,32 +228,13 @@ async def add_campaign_items(
     campaign = await session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound("Campaign", ["campaignId"])
-    if campaign_status(campaign, now) is CampaignStatus.CLOSED:
+    if campaign_status(campaign, now) in (CampaignStatus.CLOSED, CampaignStatus.CANCELLED):
         raise DomainError(
-            CampaignErrorCode.CAMPAIGN_STARTED, "The campaign has cut off.", ["campaignId"]
+            CampaignErrorCode.CAMPAIGN_STARTED,
+            "The campaign has cut off or was cancelled.",
+            ["campaignId"],
         )
     return await _add_items(session, campaign, items, "items")
-
-
-async def open_campaign_for(
-    session: AsyncSession, pickup_point_id: int, now: datetime
-) -> Campaign | None:
-    """The campaign open now at the warehouse serving the pickup point."""
-    warehouse_id = await warehouse_of(session, pickup_point_id)
-    if warehouse_id is None:
-        return None
-    return (
-        await session.execute(
-            select(Campaign)
-            .where(
-                Campaign.warehouse_id == warehouse_id,
-                Campaign.opens_at <= now,
-                Campaign.cutoff_at > now,
-            )
-            .order_by(Campaign.delivery_date)
-            .limit(1)
-        )
-    ).scalar_one_or_none()
 
 
 async def campaign_items(session: AsyncSession, campaign_ids: Sequence[int]) -> list[CampaignItem]:

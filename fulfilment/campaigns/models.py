@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
 from kernel.db import Base, BigID, UTCDateTime, enum_column
+from kernel.jobs.models import JsonType
 
 
 class Campaign(Base):
@@ -44,6 +45,9 @@ class Campaign(Base):
     # Stamped by the cutoff job when it has frozen the campaign; running the
     # job again then changes nothing.
     cutoff_processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Called off before its cutoff (fulfilment/live_campaigns/cancelling.py):
+    # every order refunded or cancelled; the cutoff is stamped with it.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CampaignItem(Base):
@@ -76,6 +80,10 @@ class CampaignItem(Base):
     reserved: Mapped[int] = mapped_column(Integer, default=0)
     # Set at cutoff when the item missed its group threshold (未成团).
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped by each live edit (fulfilment/live_campaigns/): STALE otherwise.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The operator took the item off the sale; cancelled_at is set with it.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class StorageZone(Enum):
@@ -128,6 +136,9 @@ class Product(Base):
     cost_fen: Mapped[int] = mapped_column(Integer)  # supplier cost per unit
     storage_zone: Mapped[StorageZone] = mapped_column(enum_column(StorageZone, "storage_zone"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Pictures shown to residents, by URL (kernel/versioning.py: edits bump version).
+    image_urls: Mapped[list[str]] = mapped_column(JsonType, default=list, server_default="[]")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Warehouse(Base):
@@ -145,6 +156,26 @@ class Warehouse(Base):
     lon: Mapped[float] = mapped_column(Float)  # WGS-84
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class ProductCost(Base):
+    """The supplier's agreed cost of a product from a business date on
+    (fulfilment/campaigns/costs.py): a purchase order for a delivery date
+    takes the cost of the latest row on or before it."""
+
+    __tablename__ = "product_costs"
+    __table_args__ = (
+        UniqueConstraint("product_id", "effective_from"),
+        CheckConstraint("cost_fen >= 0", name="non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    effective_from: Mapped[date] = mapped_column(Date)  # business date, platform zone
+    cost_fen: Mapped[int] = mapped_column(Integer)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ServiceArea(Base):

@@ -44,6 +44,14 @@ def item_not_found(index: int) -> DomainError:
     )
 
 
+def item_withdrawn(index: int) -> DomainError:
+    return DomainError(
+        OrderErrorCode.ITEM_WITHDRAWN,
+        "This item is no longer on sale.",
+        _line(index, "campaignItemId"),
+    )
+
+
 def mixed_campaigns() -> DomainError:
     return DomainError(
         OrderErrorCode.MIXED_CAMPAIGNS, "All lines must come from one campaign.", ["lines"]
@@ -97,6 +105,8 @@ def from_database(message: str) -> DomainError:
         return item_not_found(rule["line"])
     if code == "MIXED_CAMPAIGNS":
         return mixed_campaigns()
+    if code == "ITEM_WITHDRAWN":
+        return item_withdrawn(rule["line"])
     if code == "CAMPAIGN_CLOSED":
         return campaign_closed()
     if code == "PICKUP_POINT_NOT_SERVED":
@@ -117,6 +127,7 @@ class OrderErrorCode(Enum):
     PICKUP_POINT_NOT_SERVED = "PICKUP_POINT_NOT_SERVED"
     ITEM_NOT_FOUND = "ITEM_NOT_FOUND"
     MIXED_CAMPAIGNS = "MIXED_CAMPAIGNS"
+    ITEM_WITHDRAWN = "ITEM_WITHDRAWN"  # withdrawn from the sale, or cancelled
     NOT_CANCELLABLE = "NOT_CANCELLABLE"
     AFTER_CUTOFF = "AFTER_CUTOFF"
     NOT_A_CUSTOMER = "NOT_A_CUSTOMER"

@@ -33,12 +33,23 @@ async def expire_unpaid(session: AsyncSession, now: datetime, *, batch: int = 50
     )
     if not ids:
         return 0
+    return await close_unpaid(session, ids, now, OrderStatus.EXPIRED)
+
+
+async def close_unpaid(
+    session: AsyncSession, ids: list[int], now: datetime, status: OrderStatus
+) -> int:
+    """Close unpaid orders the caller has locked (EXPIRED, or CANCELLED when
+    their item or campaign was called off): their units go back and their
+    prepays owe the provider a close. Returns how many closed."""
+    if not ids:
+        return 0
     await release(session, ids)
-    expired = await execute_counting(
+    closed = await execute_counting(
         session,
         update(Order)
         .where(Order.id.in_(ids))
-        .values(status=OrderStatus.EXPIRED, closed_at=now)
+        .values(status=status, closed_at=now)
         .execution_options(synchronize_session=False),
     )
     await session.execute(
@@ -47,4 +58,4 @@ async def expire_unpaid(session: AsyncSession, now: datetime, *, batch: int = 50
         .values(close_due_at=now)
         .execution_options(synchronize_session=False)
     )
-    return expired
+    return closed

@@ -7,7 +7,8 @@ A line's units to hand out are its quantity less its shortfalls
 they will not reach the customer (shortages pass over collected orders,
 so none comes after the pickup):
 
-- the item missed its group threshold at cutoff (``GROUP_THRESHOLD``),
+- the item missed its group threshold at cutoff (``GROUP_THRESHOLD``) or
+  was withdrawn from the sale before it (``WITHDRAWN``),
 - the supplier confirmed or delivered short, or goods failed QC
   (``SUPPLIER_SHORT``),
 - the leader signed for fewer units than were sent, or for damaged ones

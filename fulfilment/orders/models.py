@@ -114,6 +114,8 @@ class RefundReason(Enum):
     # An operator's goodwill compensation (fulfilment/orders/compensation.py):
     # money, not units, within the operator's limit.
     GOODWILL = "goodwill"
+    # The operator withdrew the item from a live campaign (fulfilment/live_campaigns/).
+    WITHDRAWN = "withdrawn"
 
 
 class RefundState(Enum):
@@ -231,6 +233,13 @@ class ShortfallReason(Enum):
     SUPPLIER_SHORT = "supplier_short"  # short-confirmed, short-delivered or failed QC
     DELIVERY_MISSING = "delivery_missing"  # the leader signed for less than was sent
     DELIVERY_DAMAGED = "delivery_damaged"  # arrived broken or spoilt
+    WITHDRAWN = "withdrawn"  # the item was withdrawn from the sale before cutoff
+
+
+# Shortfalls known before the purchase: those units leave the purchase order
+# (consolidation); the others are the supplier's or the delivery's, and what
+# was ordered from the supplier stays ordered.
+BEFORE_PURCHASE = (ShortfallReason.GROUP_THRESHOLD, ShortfallReason.WITHDRAWN)
 
 
 class OrderLineShortfall(Base):

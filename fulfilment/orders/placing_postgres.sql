@@ -4,7 +4,7 @@
 --
 -- Migrations never run this file: they install frozen copies of their own
 -- (0010 created both functions, 0011 set plan_cache_mode, 0012 moved the
--- reservations before the lines). To change the function, change this file
+-- reservations before the lines, 0032 refused withdrawn items). To change the function, change this file
 -- AND add a migration that installs the new text as a frozen copy of its own,
 -- followed by the ALTER FUNCTION at the end of this file.
 -- tests/fulfilment/orders/test_place_order_sql.py fails while the two disagree.
@@ -127,6 +127,20 @@ BEGIN
     IF v_campaigns > 1 THEN
         RAISE EXCEPTION USING ERRCODE = 'TG001',
             MESSAGE = json_build_object('code', 'MIXED_CAMPAIGNS')::text;
+    END IF;
+
+    -- An item withdrawn from the sale (or cancelled below its threshold)
+    -- sells no more: refused here, under the item row's lock the withdrawal
+    -- took, so no order slips in beside it.
+    SELECT min(u.ord) INTO v_missing
+    FROM unnest(p_item_ids) WITH ORDINALITY AS u(item, ord)
+    JOIN campaign_items ci ON ci.id = u.item
+    WHERE ci.cancelled_at IS NOT NULL;
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'TG001',
+            MESSAGE = json_build_object(
+                'code', 'ITEM_WITHDRAWN', 'line', v_missing - 1
+            )::text;
     END IF;
 
     SELECT c.* INTO v_campaign FROM campaigns c

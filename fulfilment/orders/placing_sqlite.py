@@ -62,7 +62,8 @@ def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[tuple[Any, .
 
 
 # The request's campaign items by id: id, campaign_id, product_id,
-# group_price_fen, per_customer_limit, warehouse_id, opens_at, cutoff_at.
+# group_price_fen, per_customer_limit, warehouse_id, opens_at, cutoff_at,
+# cancelled_at (set when withdrawn or cancelled: it sells no more).
 _Items = dict[int, tuple[Any, ...]]
 
 
@@ -173,7 +174,7 @@ def _items(
     rows = _rows(
         conn,
         "SELECT ci.id, ci.campaign_id, ci.product_id, ci.group_price_fen, "
-        "ci.per_customer_limit, c.warehouse_id, c.opens_at, c.cutoff_at "
+        "ci.per_customer_limit, c.warehouse_id, c.opens_at, c.cutoff_at, ci.cancelled_at "
         "FROM campaign_items ci JOIN campaigns c ON c.id = ci.campaign_id "
         f"WHERE ci.id IN ({_marks(item_ids)})",
         *item_ids,
@@ -184,6 +185,9 @@ def _items(
             raise order_errors.item_not_found(index)
     if len({row[1] for row in rows}) > 1:
         raise order_errors.mixed_campaigns()
+    for index, item_id in enumerate(item_ids):
+        if items[item_id][8] is not None:
+            raise order_errors.item_withdrawn(index)
     campaign_id, campaign_warehouse, opens_at, cutoff_at = (
         rows[0][1],
         rows[0][5],

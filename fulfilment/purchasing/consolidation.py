@@ -2,7 +2,8 @@
 supplier, warehouse and delivery date, rounded up to whole cases.
 
 Rounding rule: cases = ⌈ordered units ÷ case pack⌉; the surplus (cases × pack −
-ordered) is bought and shown per line; cost = purchased units × supplier cost.
+ordered) is bought and shown per line; cost = purchased units × supplier cost,
+the cost in force on the delivery date (fulfilment/campaigns/costs.py).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from datetime import date, datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fulfilment.campaigns.costs import cost_on, effective_costs
 from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.campaigns.models import Campaign, Product, Supplier, Warehouse
 from fulfilment.orders.models import (
+    BEFORE_PURCHASE,
     Order,
     OrderLine,
     OrderLineShortfall,
-    ShortfallReason,
 )
 from fulfilment.orders.refunded import bought
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
@@ -58,25 +60,30 @@ class Demand:
 async def _demand(
     session: AsyncSession, warehouse_id: int, delivery_date: date
 ) -> dict[int, list[Demand]]:
-    """Paid units per supplier and product, less what cutoff refunded for
-    missed group thresholds: one grouped query over all the day's lines."""
+    """Paid units per supplier and product, less what was refunded before
+    the purchase (missed group thresholds, withdrawn items): one grouped
+    query over all the day's lines."""
     # Only what customers will not get whatever the supplier does (items that
-    # missed their threshold) leaves the PO; a supplier's own shortage does
+    # missed their threshold or were withdrawn) leaves the PO; a supplier's own shortage does
     # not revise what was ordered from it.
     shorted = (
         select(OrderLineShortfall.order_line_id, func.sum(OrderLineShortfall.quantity).label("q"))
-        .where(OrderLineShortfall.reason == ShortfallReason.GROUP_THRESHOLD)
+        .where(OrderLineShortfall.reason.in_(BEFORE_PURCHASE))
         .group_by(OrderLineShortfall.order_line_id)
         .subquery()
     )
     units = func.sum(OrderLine.quantity - func.coalesce(shorted.c.q, 0))
+    # The cost in force on the delivery date (campaigns/costs.py), not today's.
+    costs = effective_costs(delivery_date)
+    unit_cost = cost_on(costs)
     rows = await session.execute(
-        select(Product.supplier_id, Product.id, units, Product.case_pack, Product.cost_fen)
+        select(Product.supplier_id, Product.id, units, Product.case_pack, unit_cost)
         .select_from(OrderLine)
         .join(Order, Order.id == OrderLine.order_id)
         .join(Campaign, Campaign.id == Order.campaign_id)
         .join(Product, Product.id == OrderLine.product_id)
         .outerjoin(shorted, shorted.c.order_line_id == OrderLine.id)
+        .outerjoin(costs, costs.c.product_id == Product.id)
         .where(
             # Paid orders, and those refunded whole since (a supplier's or a
             # delivery's shortage of their every unit) but not cancelled:
@@ -85,7 +92,7 @@ async def _demand(
             Campaign.warehouse_id == warehouse_id,
             Campaign.delivery_date == delivery_date,
         )
-        .group_by(Product.supplier_id, Product.id, Product.case_pack, Product.cost_fen)
+        .group_by(Product.supplier_id, Product.id, Product.case_pack, unit_cost)
         .having(units > 0)
         .order_by(Product.supplier_id, Product.id)
     )

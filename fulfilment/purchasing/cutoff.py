@@ -7,24 +7,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.campaigns.models import Campaign, CampaignItem
+from fulfilment.orders.line_refunds import refund_whole_lines
 from fulfilment.orders.models import (
     Order,
     OrderLine,
-    OrderLineShortfall,
     OrderStatus,
-    Refund,
     RefundReason,
     ShortfallReason,
 )
-from fulfilment.orders.refunded import mark_refunded
+from fulfilment.orders.notices import tell_threshold_missed
 from fulfilment.orders.reservations import release
-from kernel.db import execute_counting
 from kernel.errors import DomainError, NotFound
+from kernel.notifications import Gateway
 
 # Orders per release() statement: a statement takes at most 32767 bound
 # parameters (asyncpg; SQLite 32766).
@@ -53,10 +52,16 @@ def check_cutoff_due(campaign: Campaign, now: datetime, *, early: bool) -> None:
 
 
 async def run_cutoff(
-    session: AsyncSession, campaign_id: int, now: datetime, *, early: bool = False
+    session: AsyncSession,
+    campaign_id: int,
+    now: datetime,
+    *,
+    early: bool = False,
+    gateway: Gateway | None = None,
 ) -> CutoffSummary:
     """Freeze a campaign whose cutoff time has come (``early``: an operator
-    closes it now). Idempotent: a processed campaign is left as it is."""
+    closes it now). Idempotent: a processed campaign is left as it is.
+    Customers whose lines were cancelled are told, once per order."""
     campaign = (
         await session.execute(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
     ).scalar_one_or_none()
@@ -74,7 +79,14 @@ async def run_cutoff(
         await session.execute(
             update(CampaignItem).where(CampaignItem.id.in_(cancelled)).values(cancelled_at=now)
         )
-        refunded_lines, refunded_fen = await _refund_whole_lines(session, cancelled, now)
+        refunded_lines, refunded_fen = await refund_whole_lines(
+            session,
+            cancelled,
+            now,
+            reason=RefundReason.GROUP_THRESHOLD_MISSED,
+            shortfall=ShortfallReason.GROUP_THRESHOLD,
+        )
+        await tell_threshold_missed(session, cancelled, gateway)
     campaign.cutoff_processed_at = now
     await session.flush()
     return CutoffSummary(
@@ -120,62 +132,3 @@ async def _items_below_threshold(session: AsyncSession, campaign_id: int) -> lis
         )
     )
     return list(rows.scalars())
-
-
-async def _refund_whole_lines(
-    session: AsyncSession, item_ids: list[int], now: datetime
-) -> tuple[int, int]:
-    """A refund per paid line of the items (quantity × unit price, exactly the
-    line amount), and a shortfall row pointing at each refund."""
-    lines = (
-        select(
-            OrderLine.order_id,
-            OrderLine.id,
-            OrderLine.quantity,
-            OrderLine.amount_fen,
-            literal(RefundReason.GROUP_THRESHOLD_MISSED.value),
-            literal(now, type_=Refund.created_at.type),
-        )
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(OrderLine.campaign_item_id.in_(item_ids), Order.status == OrderStatus.PAID)
-    )
-    inserted = await execute_counting(
-        session,
-        insert(Refund).from_select(
-            ["order_id", "order_line_id", "quantity", "amount_fen", "reason", "created_at"], lines
-        ),
-    )
-    refunds = (
-        select(
-            Refund.order_line_id,
-            Refund.quantity,
-            literal(ShortfallReason.GROUP_THRESHOLD.value),
-            Refund.id,
-            literal(now, type_=OrderLineShortfall.created_at.type),
-        )
-        .join(OrderLine, OrderLine.id == Refund.order_line_id)
-        .where(
-            OrderLine.campaign_item_id.in_(item_ids),
-            Refund.reason == RefundReason.GROUP_THRESHOLD_MISSED,
-        )
-    )
-    await session.execute(
-        insert(OrderLineShortfall).from_select(
-            ["order_line_id", "quantity", "reason", "refund_id", "created_at"], refunds
-        )
-    )
-    # Orders with nothing but cancelled items read REFUNDED (refunded.py).
-    await mark_refunded(
-        session, select(OrderLine.order_id).where(OrderLine.campaign_item_id.in_(item_ids))
-    )
-    total = (
-        await session.execute(
-            select(func.coalesce(func.sum(Refund.amount_fen), 0))
-            .join(OrderLine, OrderLine.id == Refund.order_line_id)
-            .where(
-                OrderLine.campaign_item_id.in_(item_ids),
-                Refund.reason == RefundReason.GROUP_THRESHOLD_MISSED,
-            )
-        )
-    ).scalar_one()
-    return inserted, int(total)

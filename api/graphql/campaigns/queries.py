@@ -11,8 +11,9 @@ from api.graphql.errors import bad_input
 from api.graphql.ids import decode
 from api.graphql.pagination import Connection, connection, page_window, paginate
 from api.graphql.permissions import can_see_pickup_point, viewer_supplier_id
-from fulfilment.campaigns.campaigns import list_campaigns, open_campaign_for
+from fulfilment.campaigns.campaigns import list_campaigns
 from fulfilment.campaigns.catalog import list_products, list_suppliers
+from fulfilment.campaigns.copying import open_campaigns_for
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.errors import DomainError
@@ -88,17 +89,41 @@ class CampaignQuery:
             CampaignType.of,
         )
 
-    @strawberry.field(description="The campaign taking orders now at a pickup point, if any.")
+    @strawberry.field(
+        description="The campaign taking orders now at a pickup point with the earliest "
+        "delivery date, if any (openCampaigns lists them all)."
+    )
     async def open_campaign(
         self, info: Info, pickup_point_id: strawberry.ID
     ) -> CampaignType | None:
-        viewer = info.context.require()
-        point = await info.context.loaders.pickup_point.load(
-            _id_or_none(pickup_point_id, "PickupPoint") or -1
-        )
-        leader = None if point is None else await info.context.loaders.leader.load(point.leader_id)
-        # A point the viewer may not see reads like one that does not exist.
-        if point is None or not can_see_pickup_point(viewer, point, leader):
+        point_id = await _visible_point(info, pickup_point_id)
+        if point_id is None:
             return None
-        campaign = await open_campaign_for(info.context.session, point.id, utcnow())
-        return None if campaign is None else CampaignType.of(campaign)
+        found = await open_campaigns_for(info.context.session, point_id, utcnow())
+        return CampaignType.of(found[0]) if found else None
+
+    @strawberry.field(
+        description="Every campaign taking orders now at a pickup point, earliest delivery "
+        "date first (次日达 beside later presale dates)."
+    )
+    async def open_campaigns(
+        self, info: Info, pickup_point_id: strawberry.ID
+    ) -> list[CampaignType]:
+        point_id = await _visible_point(info, pickup_point_id)
+        if point_id is None:
+            return []
+        found = await open_campaigns_for(info.context.session, point_id, utcnow())
+        return [CampaignType.of(c) for c in found]
+
+
+async def _visible_point(info: Info, pickup_point_id: strawberry.ID) -> int | None:
+    """The point's id, or None when it does not exist or the viewer may not
+    see it (the two read alike)."""
+    viewer = info.context.require()
+    point = await info.context.loaders.pickup_point.load(
+        _id_or_none(pickup_point_id, "PickupPoint") or -1
+    )
+    leader = None if point is None else await info.context.loaders.leader.load(point.leader_id)
+    if point is None or not can_see_pickup_point(viewer, point, leader):
+        return None
+    return point.id

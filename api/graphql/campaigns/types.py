@@ -23,11 +23,12 @@ from fulfilment.campaigns.models import (
     Campaign,
     CampaignItem,
     Product,
+    ProductCost,
     StorageZone,
     Supplier,
     Warehouse,
 )
-from kernel.clock import utcnow
+from kernel.clock import business_date, utcnow
 from kernel.geo import LatLon
 
 
@@ -38,6 +39,9 @@ class WarehouseType(relay.Node):
     address: str
     location: Coordinates
     created_at: datetime
+    version: int = strawberry.field(
+        description="Bumped by every edit; edits name the version they were made from."
+    )
 
     @classmethod
     def of(cls, warehouse: Warehouse) -> WarehouseType:
@@ -47,6 +51,7 @@ class WarehouseType(relay.Node):
             address=warehouse.address,
             location=Coordinates.of(LatLon(warehouse.lat, warehouse.lon)),
             created_at=warehouse.created_at,
+            version=warehouse.version,
         )
 
     @classmethod
@@ -93,6 +98,16 @@ class SupplierType(relay.Node):
         )
 
 
+@strawberry.type(name="ProductCost", description="A product's cost from a date on.")
+class ProductCostType:
+    effective_from: date = strawberry.field(description="Business date it applies from.")
+    cost_fen: int
+
+    @classmethod
+    def of(cls, cost: ProductCost) -> ProductCostType:
+        return cls(effective_from=cost.effective_from, cost_fen=cost.cost_fen)
+
+
 async def product_of(info: Info, product_id: int) -> ProductType | None:
     """The product behind an id, through the request's loader."""
     product = await info.context.loaders.product.load(product_id)
@@ -109,6 +124,10 @@ class ProductType(relay.Node):
     volume_ml: int
     case_pack: int
     storage_zone: StorageZoneEnum  # type: ignore[valid-type]
+    image_urls: list[str] = strawberry.field(description="Pictures of the product, by URL.")
+    version: int = strawberry.field(
+        description="Bumped by every edit; edits name the version they were made from."
+    )
     supplier_id: strawberry.Private[int]
     _cost_fen: strawberry.Private[int]
 
@@ -123,15 +142,34 @@ class ProductType(relay.Node):
             volume_ml=product.volume_ml,
             case_pack=product.case_pack,
             storage_zone=product.storage_zone,
+            image_urls=list(product.image_urls or []),
+            version=product.version,
             supplier_id=product.supplier_id,
             _cost_fen=product.cost_fen,
         )
 
-    @strawberry.field(description="Supplier cost per unit in fen: operators and the supplier.")
+    @strawberry.field(
+        description="Supplier cost per unit in fen in force today (see costs): operators "
+        "and the supplier."
+    )
     async def cost_fen(self, info: Info) -> int | None:
+        schedule = await self.costs(info)
+        if schedule is None:
+            return None
+        today = business_date(utcnow(), info.context.settings.zone)
+        current = [c.cost_fen for c in schedule if c.effective_from <= today]
+        return current[-1] if current else self._cost_fen
+
+    @strawberry.field(
+        description="The supplier's cost per unit, each from a business date on, oldest "
+        "first: operators and the supplier."
+    )
+    async def costs(self, info: Info) -> list[ProductCostType] | None:
         own = await viewer_supplier_id(info)
-        visible = can_see_supplier(info.context.viewer, self.supplier_id, own)
-        return self._cost_fen if visible else None
+        if not can_see_supplier(info.context.viewer, self.supplier_id, own):
+            return None
+        rows = await info.context.loaders.product_costs.load(self.id)
+        return [ProductCostType.of(c) for c in sorted(rows, key=lambda c: c.effective_from)]
 
     @strawberry.field
     async def supplier(self, info: Info) -> SupplierType | None:
@@ -177,9 +215,15 @@ class CampaignItemType(relay.Node):
         "an item below its threshold, or a shortage is refunded, the paid units stay counted "
         "here (refundedUnits says how many were refunded)."
     )
+    version: int = strawberry.field(
+        description="Bumped by each edit; campaignItemUpdate names the one it was made from."
+    )
     campaign_id: strawberry.Private[int]
     product_id: strawberry.Private[int]
     cancelled_at: strawberry.Private[datetime | None] = None
+    withdrawn_at: datetime | None = strawberry.field(
+        default=None, description="When an operator took the item off the sale."
+    )
 
     @classmethod
     def of(cls, item: CampaignItem) -> CampaignItemType:
@@ -191,9 +235,11 @@ class CampaignItemType(relay.Node):
             per_customer_limit=item.per_customer_limit,
             group_threshold=item.group_threshold,
             reserved=item.reserved,
+            version=item.version,
             campaign_id=item.campaign_id,
             product_id=item.product_id,
             cancelled_at=item.cancelled_at,
+            withdrawn_at=item.withdrawn_at,
         )
 
     @strawberry.field(description="Units left under the cap; null when uncapped.")
@@ -204,7 +250,9 @@ class CampaignItemType(relay.Node):
     def sold_out(self) -> bool:
         return self.cap is not None and self.reserved >= self.cap
 
-    @strawberry.field(description="On sale, sold out, closed, or cancelled below its threshold.")
+    @strawberry.field(
+        description="On sale, sold out, closed, cancelled below its threshold, or withdrawn."
+    )
     async def status(self, info: Info) -> CampaignItemStatusEnum:  # type: ignore[valid-type]
         campaign = await info.context.loaders.campaign.load(self.campaign_id)
         assert campaign is not None  # the item's campaign: a foreign key
@@ -238,6 +286,9 @@ class CampaignType(relay.Node):
     opens_at: datetime
     cutoff_at: datetime
     pickup_window: TimeWindow
+    cancelled_at: datetime | None = strawberry.field(
+        description="When an operator called the campaign off before its cutoff."
+    )
     warehouse_id: strawberry.Private[int]
 
     @classmethod
@@ -248,6 +299,7 @@ class CampaignType(relay.Node):
             opens_at=campaign.opens_at,
             cutoff_at=campaign.cutoff_at,
             pickup_window=TimeWindow(start=campaign.pickup_start, end=campaign.pickup_end),
+            cancelled_at=campaign.cancelled_at,
             warehouse_id=campaign.warehouse_id,
         )
 

@@ -34,9 +34,16 @@ async def _own_pickup_point(info: Info) -> PickupPoint | None:
 
 @strawberry.type
 class OrderQuery:
-    @strawberry.field(description="Your own orders, newest last.")
+    @strawberry.field(
+        description="Your own orders, newest last; deliveryDate narrows them to one day's "
+        "(several campaigns sell at once, each for its own delivery date)."
+    )
     async def my_orders(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        delivery_date: date | None = None,
     ) -> Connection[OrderType]:
         viewer = info.context.require(Role.CUSTOMER, Role.LEADER)
         return await paginate(
@@ -44,7 +51,11 @@ class OrderQuery:
             first,
             after,
             lambda after_id, limit: list_orders(
-                info.context.session, customer_id=viewer.id, after_id=after_id, limit=limit
+                info.context.session,
+                customer_id=viewer.id,
+                delivery_date=delivery_date,
+                after_id=after_id,
+                limit=limit,
             ),
             OrderType.of,
         )

@@ -138,6 +138,12 @@ class OrderType(relay.Node):
             campaign_id=order.campaign_id,
         )
 
+    @strawberry.field(description="The day the order is delivered: its campaign's.")
+    async def delivery_date(self, info: Info) -> date:
+        campaign = await info.context.loaders.campaign.load(self.campaign_id)
+        assert campaign is not None  # the order's campaign: a foreign key
+        return campaign.delivery_date
+
     @strawberry.field
     async def lines(self, info: Info) -> list[OrderLineType]:
         return [OrderLineType.of(ln) for ln in await info.context.loaders.order_lines.load(self.id)]

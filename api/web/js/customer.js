@@ -7,13 +7,16 @@ import { busy, showUserErrors } from "./forms.js";
 import { ApiError, el, gql } from "./graphql.js";
 import { hhmm, yuan } from "./format.js";
 import { zh } from "./i18n.js";
+import { inboxCard } from "./inbox.js";
 import { finder } from "./nearby.js";
 import { ITEM_FIELDS, orderForm, placedText } from "./order_form.js";
 
 const POINT = `query($code: String!) { pickupPointByShareCode(code: $code) { id name address } }`;
 const MINE = `{ viewer { pickupPoint { id name address } } }`;
-const CAMPAIGN = `query($p: ID!) { openCampaign(pickupPointId: $p) {
-  deliveryDate cutoffAt items { ${ITEM_FIELDS} } } }`;
+// Every campaign open at the point, earliest delivery first: 次日达 beside a
+// later presale (a weekend's), one tab per delivery date.
+const CAMPAIGNS = `query($p: ID!) { openCampaigns(pickupPointId: $p) {
+  id deliveryDate cutoffAt items { ${ITEM_FIELDS} } } }`;
 const ORDERS = `{ myOrders(first: 100) { nodes { id number status totalFen
   pickupPoint { name } campaign { deliveryDate cutoffAt }
   lines { quantity product { name } } pickupCode { code } pickup { pickedUpAt } } } }`;
@@ -39,7 +42,7 @@ export async function render(view) {
   const code = new URLSearchParams(location.search).get("share") ?? localStorage.getItem(SHARE_KEY);
   // ``slot`` holds the shop card or the finder; ``orders`` the list under it.
   const shop = { slot: el("div", { id: "shop-slot" }), orders: el("section", { id: "my-orders", class: "card" }) };
-  view.append(shop.slot, shop.orders);
+  view.append(await inboxCard(), shop.slot, shop.orders);
   if (code) await showShare(shop, code);
   else await showPoint(shop, (await gql(MINE)).viewer?.pickupPoint);
   await drawOrders(shop.orders);
@@ -72,8 +75,9 @@ async function chosen(shop, point) {
   await showPoint(shop, point);
 }
 
-async function shopCard(shop, point) {
-  const { openCampaign: campaign } = await gql(CAMPAIGN, { p: point.id });
+async function shopCard(shop, point, day = null) {
+  const { openCampaigns: campaigns } = await gql(CAMPAIGNS, { p: point.id });
+  const campaign = campaigns.find((c) => c.deliveryDate === day) ?? campaigns[0];
   const change = () => shop.slot.replaceChildren(finder({
     onChosen: (p) => chosen(shop, p),
     onCancel: () => shop.slot.replaceChildren(card),
@@ -92,17 +96,32 @@ async function shopCard(shop, point) {
     campaign,
     onPlaced: async (order) => {
       // Drawn again for what is left now, with the order's line under it.
-      const fresh = await shopCard(shop, point);
+      const fresh = await shopCard(shop, point, campaign.deliveryDate);
       card.replaceWith(fresh);
       fresh.querySelector("#order-result")?.append(el("p", { class: "notice" }, placedText(order)));
       await drawOrders(shop.orders);
     },
   });
+  if (campaigns.length > 1) card.append(dayTabs(campaigns, campaign, async (other) => {
+    card.replaceWith(await shopCard(shop, point, other));
+  }));
   card.append(
     el("p", {}, `${campaign.deliveryDate} 到货 · ${hhmm(campaign.cutoffAt)} 截单`),
     form,
     result);
   return card;
+}
+
+/** One button per open campaign's delivery date; the shown one is pressed. */
+function dayTabs(campaigns, shown, onPick) {
+  return el("nav", { class: "day-tabs", "aria-label": "到货日期" }, ...campaigns.map((c) =>
+    el("button", {
+      type: "button",
+      class: "day-tab",
+      "data-day": c.deliveryDate,
+      "aria-pressed": String(c.id === shown.id),
+      onclick: () => onPick(c.deliveryDate),
+    }, `${c.deliveryDate.slice(5)} 到货`)));
 }
 
 async function drawOrders(box) {

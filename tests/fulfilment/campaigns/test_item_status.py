@@ -1,5 +1,5 @@
 """A campaign item's status (scheduled, on sale, sold out, closed, cancelled
-below its threshold) and the units refunded on it, read through GraphQL at a
+below its threshold, withdrawn) and the units refunded on it, read through GraphQL at a
 constant cost however many items the campaign has."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ NOW = datetime(2030, 5, 1, 8, 0, tzinfo=UTC)
 class Window:
     opens_at: datetime
     cutoff_at: datetime
+    cancelled_at: datetime | None = None
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Item:
     cap: int | None = None
     reserved: int = 0
     cancelled_at: datetime | None = None
+    withdrawn_at: datetime | None = None
 
 
 OPEN = Window(NOW - timedelta(hours=1), NOW + timedelta(hours=1))
@@ -46,6 +48,10 @@ def test_the_status_follows_the_clock_the_cap_and_the_cutoffs_verdict() -> None:
     assert item_status(Item(), past, NOW) is ItemStatus.CLOSED
     cancelled = Item(cap=5, reserved=5, cancelled_at=past.cutoff_at)
     assert item_status(cancelled, past, NOW) is ItemStatus.CANCELLED_BELOW_THRESHOLD
+    withdrawn = Item(cap=5, cancelled_at=NOW, withdrawn_at=NOW)
+    assert item_status(withdrawn, OPEN, NOW) is ItemStatus.WITHDRAWN
+    called_off = Window(OPEN.opens_at, OPEN.cutoff_at, cancelled_at=NOW)
+    assert item_status(Item(cap=5), called_off, NOW) is ItemStatus.CLOSED
 
 
 ITEMS = """

@@ -1,0 +1,74 @@
+"""Two campaigns open at once at a point (tomorrow's and a weekend's
+presale): the customer's page shows one tab per delivery date, orders from
+the chosen one, and each order says its own delivery date."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from pathlib import Path
+
+from fulfilment.campaigns import campaigns
+from kernel.accounts import Role
+from kernel.clock import utcnow
+from kernel.db import unit_of_work
+from tests.support.browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
+from tests.support.factories import open_shop
+
+pytestmark = needs_chromium
+
+
+async def test_customer_picks_a_delivery_date_and_orders_from_it(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    async with sqlite_file(sqlite_template, tmp_path) as db:
+        shop = await open_shop(db)
+        weekend = shop.delivery_date + timedelta(days=3)
+        now = utcnow()
+        async with unit_of_work(db.sessions) as session:
+            await campaigns.create_campaign(
+                session,
+                campaigns.CampaignDraft(
+                    warehouse_id=shop.warehouse_id,
+                    delivery_date=weekend,
+                    opens_at=now - timedelta(minutes=5),
+                    cutoff_at=now + timedelta(days=2),
+                    pickup_start=time(9),
+                    pickup_end=time(18),
+                ),
+                [campaigns.ItemDraft(int(shop.extra["product_id"]), 1990, 2590)],
+                created_by=shop.operator,
+                zone=db.settings.zone,
+                now=now,
+            )
+        share = await db.scalar(
+            "SELECT share_code FROM pickup_points WHERE id = :p", p=shop.pickup_point_id
+        )
+        _, token = await db.user(Role.CUSTOMER, "小红")
+
+    with live_server(db, tmp_path) as base:
+        async with signed_in(base, token, mobile=True, path=f"/app/?share={share}") as page:
+            tabs = page.locator("#shop .day-tab")
+            await tabs.first.wait_for()
+            assert await tabs.count() == 2
+            assert await tabs.first.get_attribute("aria-pressed") == "true"
+            assert "¥9.90" in await page.locator("#order-form label.item").first.inner_text()
+
+            await page.click(f"#shop .day-tab[data-day='{weekend.isoformat()}']")
+            later = page.locator(f"#shop .day-tab[data-day='{weekend.isoformat()}']")
+            await page.wait_for_function(
+                "d => document.querySelector(`#shop .day-tab[data-day='${d}']`)"
+                "?.getAttribute('aria-pressed') === 'true'",
+                arg=weekend.isoformat(),
+            )
+            assert await later.get_attribute("aria-pressed") == "true"
+            assert "¥19.90" in await page.locator("#order-form label.item").first.inner_text()
+            await page.locator("#order-form input[data-item]").first.fill("2")
+            await page.click("#order-form button[type=submit]")
+            await page.locator("#order-result .notice").wait_for()
+            # The form stays on the weekend's campaign after ordering.
+            assert await later.get_attribute("aria-pressed") == "true"
+            order = page.locator("#my-orders form.order").first
+            assert f"{weekend.isoformat()} 到货" in await order.inner_text()
+            await screenshot(page, "customer-two-delivery-dates")
+    total = await db.scalar("SELECT total_fen FROM orders")
+    assert total == 3980
