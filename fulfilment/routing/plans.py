@@ -49,11 +49,11 @@ async def request_plan(
     *,
     time_limit_s: int,
     zone: ZoneInfo,
-    by: User,
+    by: User | None,
 ) -> RoutePlan:
     """A new PLANNING plan for a warehouse's delivery date, for the planning
-    job to fill in; refused when there is nothing to plan or nothing to plan
-    it with."""
+    job to fill in (``by`` None: the night's schedule asked); refused when
+    there is nothing to plan or nothing to plan it with."""
     _check_time_limit(time_limit_s)
     await day_inputs(session, warehouse_id, day, zone)  # NOTHING_TO_PLAN, NO_VEHICLES
     plan = RoutePlan(
@@ -62,7 +62,7 @@ async def request_plan(
         status=RoutePlanStatus.PLANNING,
         version=1,
         time_limit_s=time_limit_s,
-        created_by_id=by.id,
+        created_by_id=by.id if by else None,
     )
     session.add(plan)
     await session.flush()
@@ -105,7 +105,7 @@ async def request_reoptimisation(
         version=1,
         time_limit_s=time_limit_s,
         parent_id=parent.id,
-        created_by_id=by.id,
+        created_by_id=by.id if by else None,
     )
     session.add(plan)
     await session.flush()

@@ -1,0 +1,193 @@
+"""Which of the night's steps are due, per warehouse and delivery date.
+
+The cutoff and consolidation start themselves (fulfilment/purchasing/jobs.py,
+every minute) and the leaders' settlement has its own hourly job; this is
+what follows the suppliers' deliveries:
+
+1. ``sort``: shortage allocation, then sorting into pick lists and totes.
+   Due once every campaign of the day is cut off and every purchase order
+   of the day has its receiving closed, or, whatever receiving says, at the
+   latest sorting time on the delivery date (settings ``night_sort_latest``).
+2. ``plan``: a draft route plan for the dispatcher (never published: a person
+   decides). Due once ``sort`` has succeeded and the planning time has come
+   (``night_plan_at``); skipped when the day has a plan already.
+
+A step not due says why (``Waiting``); a step that is due but whose time is
+long past (an outage) is due all the same, once, in order: the schedule is
+a pure function of the day's state and the clock, so it catches up by itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fulfilment.campaigns.models import Campaign
+from fulfilment.purchasing.models import PurchaseOrder
+from fulfilment.routing.models import RoutePlan
+from kernel.jobs.models import Job, JobStatus
+
+SORT_STEP = "night.sort"
+PLAN_STEP = "night.plan"
+
+
+def step_key(step: str, warehouse_id: int, day: date) -> str:
+    """The job key of one step of one warehouse's night: each runs once."""
+    return f"{step}:{warehouse_id}:{day.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Times:
+    """When the steps are due, local time on the delivery date."""
+
+    zone: ZoneInfo
+    sort_latest: time
+    plan_at: time
+    catch_up_days: int
+
+    def on(self, day: date, at: time) -> datetime:
+        return datetime.combine(day, at, self.zone)
+
+
+@dataclass(frozen=True)
+class Due:
+    step: str
+    warehouse_id: int
+    delivery_date: date
+    late: bool  # its time passed long ago: a catch-up
+
+    @property
+    def key(self) -> str:
+        return step_key(self.step, self.warehouse_id, self.delivery_date)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    step: str
+    warehouse_id: int
+    delivery_date: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Day:
+    warehouse_id: int
+    delivery_date: date
+    open_campaigns: int
+    purchase_orders: int
+    receiving_open: int
+
+
+async def _days(session: AsyncSession, since: date) -> list[_Day]:
+    """Each warehouse's delivery dates from ``since`` on that have a
+    campaign, with what the steps depend on, in two grouped queries."""
+    campaigns = await session.execute(
+        select(
+            Campaign.warehouse_id,
+            Campaign.delivery_date,
+            func.count().filter(
+                and_(Campaign.cutoff_processed_at.is_(None), Campaign.cancelled_at.is_(None))
+            ),
+        )
+        .where(Campaign.delivery_date >= since)
+        .group_by(Campaign.warehouse_id, Campaign.delivery_date)
+        .order_by(Campaign.delivery_date, Campaign.warehouse_id)
+    )
+    pos = await session.execute(
+        select(
+            PurchaseOrder.warehouse_id,
+            PurchaseOrder.delivery_date,
+            func.count(),
+            func.count().filter(PurchaseOrder.receiving_closed_at.is_(None)),
+        )
+        .where(PurchaseOrder.delivery_date >= since)
+        .group_by(PurchaseOrder.warehouse_id, PurchaseOrder.delivery_date)
+    )
+    orders = {(w, d): (int(n), int(o)) for w, d, n, o in pos}
+    return [_Day(w, d, int(open_), *orders.get((w, d), (0, 0))) for w, d, open_ in campaigns]
+
+
+# A step that failed this many times waits for an operator's retry (the job
+# list) instead of failing again every minute.
+MAX_ATTEMPTS = 3
+
+
+async def _step_states(session: AsyncSession, keys: list[str]) -> dict[str, JobStatus]:
+    """Each started step's status; one failed too often reads as RUNNING
+    (not to be started again by the schedule)."""
+    if not keys:
+        return {}
+    rows = await session.execute(select(Job.key, Job.status, Job.attempts).where(Job.key.in_(keys)))
+    return {
+        str(key): JobStatus.RUNNING
+        if status is JobStatus.FAILED and attempts >= MAX_ATTEMPTS
+        else status
+        for key, status, attempts in rows
+    }
+
+
+async def _planned_days(session: AsyncSession, since: date) -> set[tuple[int, date]]:
+    rows = await session.execute(
+        select(RoutePlan.warehouse_id, RoutePlan.delivery_date)
+        .where(RoutePlan.delivery_date >= since)
+        .distinct()
+    )
+    return {(w, d) for w, d in rows}
+
+
+def _sort_wait(day: _Day, now: datetime, times: Times) -> str | None:
+    """Why sorting cannot start yet, or None when it is due."""
+    if day.open_campaigns:
+        return f"{day.open_campaigns} campaign(s) not cut off yet"
+    if now >= times.on(day.delivery_date, times.sort_latest):
+        return None
+    if day.receiving_open:
+        return (
+            f"receiving open on {day.receiving_open} of {day.purchase_orders} purchase orders "
+            f"(sorting starts anyway at {times.sort_latest:%H:%M})"
+        )
+    return None
+
+
+async def due_steps(
+    session: AsyncSession, now: datetime, times: Times
+) -> tuple[list[Due], list[Waiting]]:
+    """The steps to run now, in order (sorting before planning, earlier
+    days first), and the steps that wait, with why."""
+    since = now.astimezone(times.zone).date() - timedelta(days=times.catch_up_days)
+    days = [d for d in await _days(session, since) if d.purchase_orders or d.open_campaigns]
+    keys = [
+        step_key(s, d.warehouse_id, d.delivery_date) for d in days for s in (SORT_STEP, PLAN_STEP)
+    ]
+    states = await _step_states(session, keys)
+    planned = await _planned_days(session, since)
+    due: list[Due] = []
+    waiting: list[Waiting] = []
+    late_after = timedelta(hours=1)
+    for day in days:
+        if not day.purchase_orders:
+            continue  # nothing bought, nothing to sort or plan
+        where = (day.warehouse_id, day.delivery_date)
+        sort_state = states.get(step_key(SORT_STEP, *where))
+        if sort_state is not JobStatus.SUCCEEDED:
+            reason = _sort_wait(day, now, times)
+            if reason is not None:
+                waiting.append(Waiting(SORT_STEP, *where, reason))
+                continue
+            if sort_state in (None, JobStatus.QUEUED, JobStatus.FAILED):
+                late = now - times.on(day.delivery_date, times.sort_latest) > late_after
+                due.append(Due(SORT_STEP, *where, late=late))
+            continue
+        if where in planned or states.get(step_key(PLAN_STEP, *where)) is JobStatus.SUCCEEDED:
+            continue
+        plan_at = times.on(day.delivery_date, times.plan_at)
+        if now < plan_at:
+            waiting.append(Waiting(PLAN_STEP, *where, f"planning starts at {times.plan_at:%H:%M}"))
+            continue
+        if states.get(step_key(PLAN_STEP, *where)) in (None, JobStatus.QUEUED, JobStatus.FAILED):
+            due.append(Due(PLAN_STEP, *where, late=now - plan_at > late_after))
+    return due, waiting

@@ -1,0 +1,185 @@
+"""The night runs itself: after the cutoff, sorting waits for receiving (or
+its latest time), a draft route plan follows at the planning time, each step
+once per warehouse and date however many workers tick, and steps missed in
+an outage are caught up in order."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from fulfilment.night import jobs as night_jobs
+from fulfilment.night.steps import PLAN_STEP, SORT_STEP, due_steps, step_key
+from fulfilment.purchasing.consolidation import consolidate
+from fulfilment.purchasing.models import PurchaseOrder
+from fulfilment.purchasing.receiving import close_receiving, record_receipt
+from fulfilment.routing.fleet import create_vehicle_type
+from fulfilment.routing.models import RoutePlan, RoutePlanStatus
+from kernel.accounts import Role
+from kernel.clock import utcnow
+from kernel.db import unit_of_work
+from kernel.jobs.models import Job, JobStatus
+from kernel.jobs.runner import run_job
+from kernel.jobs.service import enqueue
+from tests.conftest import TestDB
+from tests.fulfilment.purchasing.test_cutoff_purchasing import cut_off, order
+from tests.support.factories import Shop, approved_pickup_point, open_shop
+from tests.support.route_plans import van
+
+
+async def _night(db: TestDB) -> Shop:
+    """A warehouse's day cut off and consolidated, two points with paid
+    orders, a van to plan with; receiving still open."""
+    shop = await open_shop(db)
+    second, _, _ = await approved_pickup_point(db, shop.operator, shop.warehouse_id)
+    for point in (shop.pickup_point_id, second):
+        customer, _ = await db.user(Role.CUSTOMER, f"居民-{uuid.uuid4().hex[:4]}")
+        await order(
+            db, dataclasses.replace(shop, pickup_point_id=point), customer, {0: 3}, pay=True
+        )
+    await cut_off(db, shop)
+    async with unit_of_work(db.sessions) as session:
+        await consolidate(session, shop.warehouse_id, shop.delivery_date, utcnow())
+        await create_vehicle_type(session, shop.warehouse_id, van(count=1))
+    return shop
+
+
+@pytest.fixture
+def settings_of(db: TestDB, monkeypatch: pytest.MonkeyPatch) -> Any:
+    settings = db.settings.model_copy(update={"routing_time_limit_s": 1})
+    monkeypatch.setattr(night_jobs, "get_settings", lambda: settings)
+    return settings
+
+
+def _local(shop: Shop, at: time, zone: Any, days: int = 0) -> datetime:
+    return datetime.combine(shop.delivery_date + timedelta(days=days), at, zone)
+
+
+async def _tick(db: TestDB) -> dict[str, Any]:
+    """One run of the schedule's periodic job, as a worker runs it."""
+    async with unit_of_work(db.sessions) as session:
+        job, _ = await enqueue(session, night_jobs.SCHEDULE, {"period": uuid.uuid4().hex})
+        job_id = job.id
+    assert await run_job(db.sessions, job_id) is JobStatus.SUCCEEDED
+    async with unit_of_work(db.sessions) as session:
+        done = await session.get(Job, job_id)
+        assert done is not None and done.result is not None
+        return dict(done.result)
+
+
+async def _steps(db: TestDB, shop: Shop) -> dict[str, tuple[JobStatus, int]]:
+    keys = [step_key(s, shop.warehouse_id, shop.delivery_date) for s in (SORT_STEP, PLAN_STEP)]
+    async with unit_of_work(db.sessions) as session:
+        rows = await session.execute(
+            select(Job.key, Job.status, Job.attempts).where(Job.key.in_(keys))
+        )
+        return {str(k).split(":")[0]: (s, a) for k, s, a in rows}
+
+
+async def _close_receiving(db: TestDB, shop: Shop) -> None:
+    """The supplier delivered a full case (6 were ordered); receiving closed."""
+    async with unit_of_work(db.sessions) as session:
+        po_id = await session.scalar(
+            select(PurchaseOrder.id).where(PurchaseOrder.warehouse_id == shop.warehouse_id)
+        )
+        assert po_id is not None
+        await record_receipt(
+            session,
+            po_id,
+            int(shop.extra["product_id"]),
+            received=12,
+            accepted=12,
+            delivery_ref="D1",
+            by=shop.operator,
+            now=utcnow(),
+        )
+        await close_receiving(session, po_id, utcnow())
+
+
+async def _plans(db: TestDB) -> list[tuple[RoutePlanStatus, int | None]]:
+    async with unit_of_work(db.sessions) as session:
+        rows = await session.execute(select(RoutePlan.status, RoutePlan.created_by_id))
+        return [(s, c) for s, c in rows]
+
+
+async def test_sorting_waits_for_receiving_then_planning_for_its_time(db, settings_of):
+    shop = await _night(db)
+    times = night_jobs.times_of(settings_of)
+    first = await _tick(db)
+    assert first["ran"] == []
+    assert [w["step"] for w in first["waiting"]] == [SORT_STEP]
+    assert "receiving open on 1 of 1" in first["waiting"][0]["reason"]
+
+    await _close_receiving(db, shop)
+    second = await _tick(db)
+    assert [r["key"] for r in second["ran"]] == [
+        step_key(SORT_STEP, shop.warehouse_id, shop.delivery_date)
+    ]
+    loads = await db.scalar(
+        "SELECT count(*) FROM pickup_point_loads WHERE warehouse_id = :w", w=shop.warehouse_id
+    )
+    assert loads == 2
+    assert [w["reason"] for w in second["waiting"]] == ["planning starts at 05:00"]
+    assert await _plans(db) == []
+
+    with time_machine.travel(_local(shop, time(5, 1), times.zone), tick=True):
+        third = await _tick(db)
+    assert [r["key"].split(":")[0] for r in third["ran"]] == [PLAN_STEP]
+    # A draft for the dispatcher, made by the schedule, not published.
+    assert await _plans(db) == [(RoutePlanStatus.DRAFT, None)]
+    assert await _steps(db, shop) == {
+        SORT_STEP: (JobStatus.SUCCEEDED, 1),
+        PLAN_STEP: (JobStatus.SUCCEEDED, 1),
+    }
+    with time_machine.travel(_local(shop, time(5, 30), times.zone), tick=True):
+        assert (await _tick(db))["ran"] == []
+
+
+async def test_after_an_outage_the_missed_steps_run_once_in_order(db, settings_of):
+    shop = await _night(db)
+    times = night_jobs.times_of(settings_of)
+    # Workers were down all night; receiving was never closed. At noon the
+    # first tick sorts (its latest time has passed) and then plans.
+    with time_machine.travel(_local(shop, time(12), times.zone), tick=True):
+        tick = await _tick(db)
+    assert [(r["key"].split(":")[0], r["caught_up"]) for r in tick["ran"]] == [
+        (SORT_STEP, True),
+        (PLAN_STEP, True),
+    ]
+    assert tick["waiting"] == []
+    assert len(await _plans(db)) == 1
+
+
+@pytest.mark.postgres_only
+async def test_two_workers_ticking_at_once_run_each_step_once(db, settings_of):
+    if db.url.startswith("sqlite"):
+        pytest.skip("two workers share a PostgreSQL database")
+    shop = await _night(db)
+    times = night_jobs.times_of(settings_of)
+    with time_machine.travel(_local(shop, time(5, 10), times.zone), tick=True):
+        await _close_receiving(db, shop)
+        first, second = await asyncio.gather(_tick(db), _tick(db))
+    outcomes = sorted(r["outcome"] for r in first["ran"] + second["ran"])
+    assert outcomes.count("succeeded") == 2  # the sort and the plan, once each
+    assert await _steps(db, shop) == {
+        SORT_STEP: (JobStatus.SUCCEEDED, 1),
+        PLAN_STEP: (JobStatus.SUCCEEDED, 1),
+    }
+    assert len(await _plans(db)) == 1
+
+
+async def test_due_steps_is_a_function_of_the_state_and_the_clock(db, settings_of):
+    shop = await _night(db)
+    times = night_jobs.times_of(settings_of)
+    async with unit_of_work(db.sessions) as session:
+        before, waiting = await due_steps(session, _local(shop, time(5, 59), times.zone), times)
+        at_latest, _ = await due_steps(session, _local(shop, time(6), times.zone), times)
+    assert before == [] and [w.step for w in waiting] == [SORT_STEP]
+    assert [(d.step, d.late) for d in at_latest] == [(SORT_STEP, False)]
