@@ -152,6 +152,16 @@ class Settings(BaseSettings):
     # Orders not collected this many days after their delivery date are
     # completed automatically (and earn the leader's commission).
     pickup_auto_complete_days: int = Field(default=3, ge=1)
+    # Customers whose delivered order is still not collected at this local
+    # time of the delivery date get one reminder (fulfilment/pickup/reminders.py).
+    pickup_reminder_at: time = time(18, 0)
+    # The night's schedule (fulfilment/night/), local times on the delivery
+    # date: sorting starts when receiving is closed, or at night_sort_latest
+    # whatever receiving says; a draft route plan at night_plan_at (after
+    # sorting). Steps missed for up to night_catch_up_days are caught up.
+    night_sort_latest: time = time(6, 0)
+    night_plan_at: time = time(5, 0)
+    night_catch_up_days: int = Field(default=3, ge=0, le=30)
     # After-sale: customers ask within this many hours of pickup; requests an
     # operator leaves unanswered this long are approved automatically.
     after_sale_window_hours: int = Field(default=48, ge=1)
@@ -171,6 +181,12 @@ class Settings(BaseSettings):
     # operator may give back on one order, all their compensations counted.
     # One limit: the platform has a single operator role.
     goodwill_limit_fen: int = Field(default=5_000, ge=0)
+    # Supplier settlement (fulfilment/supplier_settlement): the platform's
+    # service fee on a statement's goods, and the share of the agreed cost
+    # charged back per unit short after confirmation or failing QC (basis
+    # points; 10000 = the full cost).
+    supplier_service_fee_bp: int = Field(default=0, ge=0, le=10_000)
+    supplier_chargeback_bp: int = Field(default=10_000, ge=0, le=10_000)
 
     # Sign-in (kernel/identity): SMS codes, their limits, and session lifetimes.
     sign_in_code_minutes: int = Field(default=5, ge=1, le=60)

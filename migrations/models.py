@@ -9,7 +9,8 @@ from fulfilment.purchasing import models as purchasing_models
 from fulfilment.reconciliation import models as reconciliation_models
 from fulfilment.routing import models as routing_models
 from fulfilment.sorting import models as sorting_models
-from kernel import accounts, audit, notifications, outbox
+from fulfilment.supplier_settlement import models as supplier_settlement_models
+from kernel import accounts, audit, notifications, outbox, versioning
 from kernel.db import Base
 from kernel.identity import models as identity_models
 from kernel.jobs import models as job_models
@@ -37,4 +38,6 @@ __all__ = [
     "reconciliation_models",
     "routing_models",
     "sorting_models",
+    "supplier_settlement_models",
+    "versioning",
 ]

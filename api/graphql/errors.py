@@ -24,10 +24,12 @@ from api.graphql.unavailable import (
 )
 from fulfilment.after_sale.errors import AfterSaleErrorCode
 from fulfilment.campaigns.errors import CampaignErrorCode
+from fulfilment.live_campaigns.errors import LiveCampaignErrorCode
 from fulfilment.orders.errors import OrderErrorCode
 from fulfilment.pickup.errors import PickupErrorCode
 from fulfilment.purchasing.errors import PurchasingErrorCode
 from fulfilment.routing.errors import RoutingErrorCode
+from fulfilment.supplier_settlement.errors import SupplierSettlementErrorCode
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.geo import GeoErrorCode
 from kernel.identity.errors import IdentityErrorCode
@@ -49,8 +51,10 @@ DOMAIN_CODES: tuple[type[Enum], ...] = (
     LeaderErrorCode,
     CommissionErrorCode,
     CampaignErrorCode,
+    LiveCampaignErrorCode,
     OrderErrorCode,
     PurchasingErrorCode,
+    SupplierSettlementErrorCode,
     RoutingErrorCode,
     PickupErrorCode,
     PickupHelperErrorCode,

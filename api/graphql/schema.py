@@ -22,8 +22,11 @@ from api.graphql.access import AccessFacts
 from api.graphql.after_sale import mutations as after_sale
 from api.graphql.audit.hook import audit_mutations
 from api.graphql.audit.queries import AuditQuery
+from api.graphql.audit.setup_history import SetupHistoryQuery
 from api.graphql.auth import mutations as auth
 from api.graphql.auth import wechat as auth_wechat
+from api.graphql.campaigns import editing as campaign_editing
+from api.graphql.campaigns import live as live_campaigns
 from api.graphql.campaigns import mutations as campaigns
 from api.graphql.campaigns.queries import CampaignQuery
 from api.graphql.commission import mutations as commission
@@ -37,8 +40,10 @@ from api.graphql.execution import SerialRootExecutionContext
 from api.graphql.guard import guard_inputs
 from api.graphql.jobs import mutations as jobs
 from api.graphql.jobs.queries import JobQuery
+from api.graphql.leaders import editing as point_editing
 from api.graphql.leaders import mutations as leaders
 from api.graphql.leaders.queries import PointQuery
+from api.graphql.notifications.mutations import notification_mark_read
 from api.graphql.orders import cash as order_cash
 from api.graphql.orders import mutations as orders
 from api.graphql.orders import pay as order_payment
@@ -51,12 +56,15 @@ from api.graphql.purchasing import mutations as purchasing
 from api.graphql.purchasing.queries import PurchasingQuery
 from api.graphql.reconciliation import mutations as reconciliation
 from api.graphql.reconciliation.queries import ReconciliationQuery
+from api.graphql.reports.queries import ReportQuery
 from api.graphql.routing import mutations as routing
 from api.graphql.routing.queries import RoutingQuery
 from api.graphql.sorting import mutations as sorting
 from api.graphql.sorting.queries import SortingQuery
 from api.graphql.staff import mutations as staff
 from api.graphql.staff.queries import StaffQuery
+from api.graphql.supplier_settlement import mutations as supplier_settlement
+from api.graphql.supplier_settlement.queries import SupplierSettlementQuery
 from api.graphql.webhooks import mutations as webhooks
 from api.graphql.webhooks.queries import WebhookQuery
 from kernel.settings import Settings
@@ -88,9 +96,17 @@ class Mutation:
     supplier_create = strawberry.mutation(resolver=campaigns.supplier_create)
     supplier_user_create = strawberry.mutation(resolver=campaigns.supplier_user_create)
     product_create = strawberry.mutation(resolver=campaigns.product_create)
+    product_update = strawberry.mutation(resolver=campaign_editing.product_update)
+    product_cost_set = strawberry.mutation(resolver=campaign_editing.product_cost_set)
+    warehouse_update = strawberry.mutation(resolver=campaign_editing.warehouse_update)
+    pickup_point_update = strawberry.mutation(resolver=point_editing.pickup_point_update)
     supplier_webhook_set = strawberry.mutation(resolver=campaigns.supplier_webhook_set)
     campaign_create = strawberry.mutation(resolver=campaigns.campaign_create)
     campaign_items_add = strawberry.mutation(resolver=campaigns.campaign_items_add)
+    campaign_copy = strawberry.mutation(resolver=live_campaigns.campaign_copy)
+    campaign_item_update = strawberry.mutation(resolver=live_campaigns.campaign_item_update)
+    campaign_item_withdraw = strawberry.mutation(resolver=live_campaigns.campaign_item_withdraw)
+    campaign_cancel = strawberry.mutation(resolver=live_campaigns.campaign_cancel)
     pickup_point_assign_warehouse = strawberry.mutation(
         resolver=leaders.pickup_point_assign_warehouse
     )
@@ -148,6 +164,34 @@ class Mutation:
     after_sale_approve = strawberry.mutation(resolver=after_sale.after_sale_approve)
     after_sale_reject = strawberry.mutation(resolver=after_sale.after_sale_reject)
     reconciliation_run = strawberry.mutation(resolver=reconciliation.reconciliation_run)
+    supplier_statement_issue = strawberry.mutation(
+        resolver=supplier_settlement.supplier_statement_issue
+    )
+    supplier_statement_line_confirm = strawberry.mutation(
+        resolver=supplier_settlement.supplier_statement_line_confirm
+    )
+    supplier_statement_line_dispute = strawberry.mutation(
+        resolver=supplier_settlement.supplier_statement_line_dispute
+    )
+    supplier_dispute_resolve = strawberry.mutation(
+        resolver=supplier_settlement.supplier_dispute_resolve
+    )
+    supplier_statement_approve = strawberry.mutation(
+        resolver=supplier_settlement.supplier_statement_approve
+    )
+    supplier_pay_batch_create = strawberry.mutation(
+        resolver=supplier_settlement.supplier_pay_batch_create
+    )
+    supplier_pay_batch_mark_paid = strawberry.mutation(
+        resolver=supplier_settlement.supplier_pay_batch_mark_paid
+    )
+    supplier_delivery_fault_record = strawberry.mutation(
+        resolver=supplier_settlement.supplier_delivery_fault_record
+    )
+    supplier_bank_account_set = strawberry.mutation(
+        resolver=supplier_settlement.supplier_bank_account_set
+    )
+    notification_mark_read = strawberry.mutation(resolver=notification_mark_read)
 
 
 Query = merge_types(
@@ -167,9 +211,12 @@ Query = merge_types(
         CommissionQuery,
         StaffQuery,
         AuditQuery,
+        SetupHistoryQuery,
         JobQuery,
         WebhookQuery,
         ReconciliationQuery,
+        ReportQuery,
+        SupplierSettlementQuery,
     ),
 )
 
