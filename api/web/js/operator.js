@@ -4,6 +4,7 @@
 import { busy, notice, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, tomorrow, yuan } from "./format.js";
+import { copyForm } from "./operator_copy.js";
 import { itemFieldset, itemInputs, itemsAddForm } from "./operator_items.js";
 import { jobButton, settlementForm } from "./operator_jobs.js";
 import { drawStaff } from "./operator_staff.js";
@@ -142,6 +143,7 @@ async function drawCampaigns(box, jobs, products) {
           " ",
           action("Consolidate POs", CONSOLIDATE, day, c),
           " ",
-          action("Run sorting", SORT, day, c)));
+          action("Run sorting", SORT, day, c),
+          copyForm(c, redraw)));
     }))));
 }
