@@ -9,7 +9,7 @@ import { hhmm, yuan } from "./format.js";
 import { zh } from "./i18n.js";
 import { inboxCard } from "./inbox.js";
 import { finder } from "./nearby.js";
-import { ITEM_FIELDS, orderForm, placedText } from "./order_form.js";
+import { ITEM_FIELDS, dayTabs, orderForm, placedText } from "./order_form.js";
 
 const POINT = `query($code: String!) { pickupPointByShareCode(code: $code) { id name address } }`;
 const MINE = `{ viewer { pickupPoint { id name address } } }`;
@@ -110,18 +110,6 @@ async function shopCard(shop, point, day = null) {
     form,
     result);
   return card;
-}
-
-/** One button per open campaign's delivery date; the shown one is pressed. */
-function dayTabs(campaigns, shown, onPick) {
-  return el("nav", { class: "day-tabs", "aria-label": "到货日期" }, ...campaigns.map((c) =>
-    el("button", {
-      type: "button",
-      class: "day-tab",
-      "data-day": c.deliveryDate,
-      "aria-pressed": String(c.id === shown.id),
-      onclick: () => onPick(c.deliveryDate),
-    }, `${c.deliveryDate.slice(5)} 到货`)));
 }
 
 async function drawOrders(box) {

@@ -7,13 +7,15 @@ import { hhmm, today, yuan } from "./format.js";
 import { zh } from "./i18n.js";
 import { inboxCard } from "./inbox.js";
 import { residentOrderCard } from "./leader_order.js";
-import { ITEM_FIELDS, placedText } from "./order_form.js";
+import { ITEM_FIELDS, dayTabs, placedText } from "./order_form.js";
 
 // The QR code encodes the link under the address this page was loaded from.
 const POINT = `query($base: String!) { viewer { leader { status pickupPoint {
   id name address shareCode shareQrSvg(baseUrl: $base) } } } }`;
-const CAMPAIGN = `query($p: ID!) { openCampaign(pickupPointId: $p) {
-  deliveryDate cutoffAt items { ${ITEM_FIELDS} } } }`;
+// Every campaign open at the point, earliest delivery first (次日达 beside a
+// later presale): one tab per delivery date above the campaign.
+const CAMPAIGNS = `query($p: ID!) { openCampaigns(pickupPointId: $p) {
+  id deliveryDate cutoffAt items { ${ITEM_FIELDS} } } }`;
 // Asked one at a time: leaderDelivery and pickList in one request fail on the
 // server (INTERNAL_SERVER_ERROR, reported with issue 8).
 const TOTALS = `query($d: Date!) { pickupPointTotals(deliveryDate: $d) {
@@ -40,14 +42,27 @@ export async function render(view) {
   const day = el("input", { id: "day", type: "date", value: today() });
   const dayBox = el("div", { id: "day-view" });
   day.addEventListener("change", () => drawDay(dayBox, point, day.value));
-  const { openCampaign: campaign } = await gql(CAMPAIGN, { p: point.id });
+  // The delivery date shown (null: the earliest), kept across redraws.
+  let shownDay = null;
+  const load = async () => {
+    const { openCampaigns: all } = await gql(CAMPAIGNS, { p: point.id });
+    return { all, campaign: all.find((c) => c.deliveryDate === shownDay) ?? all[0] ?? null };
+  };
+  const cards = ({ all, campaign }) => [
+    campaignCard(point, campaign, all, async (picked) => {
+      shownDay = picked;
+      const [shop, order] = cards(await load());
+      view.querySelector("#campaign").replaceWith(shop);
+      view.querySelector("#resident-order").replaceWith(order);
+    }),
+    residentOrderCard(point, campaign, placed),
+  ];
   // After an order for a resident: the campaign again, for what is left now
   // (an item that sold out is shown so, and cannot be ordered), then the
   // order's line under the fresh form, and the day's totals.
   const placed = async (order) => {
-    const { openCampaign: fresh } = await gql(CAMPAIGN, { p: point.id });
-    const orderCard = residentOrderCard(point, fresh, placed);
-    view.querySelector("#campaign").replaceWith(campaignCard(point, fresh));
+    const [shop, orderCard] = cards(await load());
+    view.querySelector("#campaign").replaceWith(shop);
     view.querySelector("#resident-order").replaceWith(orderCard);
     const form = orderCard.querySelector("form");
     if (form) notice(form, placedText(order));
@@ -57,8 +72,7 @@ export async function render(view) {
   view.append(
     el("h1", {}, point.name),
     await inboxCard(),
-    campaignCard(point, campaign),
-    residentOrderCard(point, campaign, placed),
+    ...cards(await load()),
     verifyForm(),
     el("p", {}, el("label", {}, "配送日期 ", day)),
     dayBox,
@@ -67,7 +81,7 @@ export async function render(view) {
   await drawDay(dayBox, point, day.value);
 }
 
-function campaignCard(point, campaign) {
+function campaignCard(point, campaign, all, onPick) {
   const link = `${location.origin}/app/?share=${encodeURIComponent(point.shareCode ?? "")}`;
   const items = campaign
     ? [
@@ -82,6 +96,7 @@ function campaignCard(point, campaign) {
     : [el("p", {}, "现在没有进行中的团购。")];
   return el("section", { id: "campaign", class: "card" },
     el("h2", {}, "今日团购"),
+    all.length > 1 ? dayTabs(all, campaign, onPick) : "",
     el("p", {}, "分享码 ", el("strong", { class: "share-code" }, point.shareCode ?? "")),
     el("p", {}, "分享链接 ", el("a", { class: "share-link", href: link }, link)),
     point.shareQrSvg

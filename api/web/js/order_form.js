@@ -65,3 +65,15 @@ export function orderForm({ id, pointId, campaign, fields = [], extra = () => ({
 
 /** The line shown once an order is placed. */
 export const placedText = (order) => `下单成功：订单 ${order.number}，合计 ¥${yuan(order.totalFen)}`;
+
+/** One button per open campaign's delivery date; the shown one is pressed. */
+export function dayTabs(campaigns, shown, onPick) {
+  return el("nav", { class: "day-tabs", "aria-label": "到货日期" }, ...campaigns.map((c) =>
+    el("button", {
+      type: "button",
+      class: "day-tab",
+      "data-day": c.deliveryDate,
+      "aria-pressed": String(c.id === shown.id),
+      onclick: () => onPick(c.deliveryDate),
+    }, `${c.deliveryDate.slice(5)} 到货`)));
+}

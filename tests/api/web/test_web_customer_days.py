@@ -1,45 +1,52 @@
 """Two campaigns open at once at a point (tomorrow's and a weekend's
-presale): the customer's page shows one tab per delivery date, orders from
-the chosen one, and each order says its own delivery date."""
+presale): the customer's and the leader's pages show one tab per delivery
+date and sell from the chosen one; each order says its own delivery date."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from fulfilment.campaigns import campaigns
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
+from tests.conftest import TestDB
 from tests.support.browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
-from tests.support.factories import open_shop
+from tests.support.factories import Shop, open_shop
 
 pytestmark = needs_chromium
+
+
+async def two_open_campaigns(db: TestDB) -> tuple[Shop, date]:
+    """The shop's campaign (9.90) and a weekend's (19.90) open at its point."""
+    shop = await open_shop(db)
+    weekend = shop.delivery_date + timedelta(days=3)
+    now = utcnow()
+    async with unit_of_work(db.sessions) as session:
+        await campaigns.create_campaign(
+            session,
+            campaigns.CampaignDraft(
+                warehouse_id=shop.warehouse_id,
+                delivery_date=weekend,
+                opens_at=now - timedelta(minutes=5),
+                cutoff_at=now + timedelta(days=2),
+                pickup_start=time(9),
+                pickup_end=time(18),
+            ),
+            [campaigns.ItemDraft(int(shop.extra["product_id"]), 1990, 2590)],
+            created_by=shop.operator,
+            zone=db.settings.zone,
+            now=now,
+        )
+    return shop, weekend
 
 
 async def test_customer_picks_a_delivery_date_and_orders_from_it(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
     async with sqlite_file(sqlite_template, tmp_path) as db:
-        shop = await open_shop(db)
-        weekend = shop.delivery_date + timedelta(days=3)
-        now = utcnow()
-        async with unit_of_work(db.sessions) as session:
-            await campaigns.create_campaign(
-                session,
-                campaigns.CampaignDraft(
-                    warehouse_id=shop.warehouse_id,
-                    delivery_date=weekend,
-                    opens_at=now - timedelta(minutes=5),
-                    cutoff_at=now + timedelta(days=2),
-                    pickup_start=time(9),
-                    pickup_end=time(18),
-                ),
-                [campaigns.ItemDraft(int(shop.extra["product_id"]), 1990, 2590)],
-                created_by=shop.operator,
-                zone=db.settings.zone,
-                now=now,
-            )
+        shop, weekend = await two_open_campaigns(db)
         share = await db.scalar(
             "SELECT share_code FROM pickup_points WHERE id = :p", p=shop.pickup_point_id
         )
@@ -72,3 +79,27 @@ async def test_customer_picks_a_delivery_date_and_orders_from_it(
             await screenshot(page, "customer-two-delivery-dates")
     total = await db.scalar("SELECT total_fen FROM orders")
     assert total == 3980
+
+
+async def test_the_leader_switches_between_delivery_dates(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    async with sqlite_file(sqlite_template, tmp_path) as db:
+        shop, weekend = await two_open_campaigns(db)
+
+    with live_server(db, tmp_path) as base:
+        async with signed_in(base, shop.leader_token, mobile=True) as page:
+            tabs = page.locator("#campaign .day-tab")
+            await tabs.first.wait_for()
+            assert await tabs.count() == 2
+            assert "¥9.90" in await page.locator("#campaign table").inner_text()
+            await page.click(f"#campaign .day-tab[data-day='{weekend.isoformat()}']")
+            await page.wait_for_function(
+                "d => document.querySelector(`#campaign .day-tab[data-day='${d}']`)"
+                "?.getAttribute('aria-pressed') === 'true'",
+                arg=weekend.isoformat(),
+            )
+            assert "¥19.90" in await page.locator("#campaign table").inner_text()
+            # The resident's order form sells the weekend's campaign now.
+            form_items = await page.locator("#resident-order-form label.item").first.inner_text()
+            assert "¥19.90" in form_items
