@@ -143,6 +143,7 @@ _TEXT_BY_NAME: dict[str, Text] = {
     "url": Text(500),
     "baseUrl": Text(500),
     "imageUrls": Text(500),
+    "photoUrls": Text(500),
     "after": Text(200, code=True),
 }
 _TEXT_BY_OWNER: dict[str, Text] = {

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
 from kernel.db import Base, BigID, UTCDateTime, enum_column
+from kernel.jobs.models import JsonType
 
 
 class AfterSaleReason(Enum):
@@ -46,6 +47,8 @@ class AfterSaleRequest(Base):
         enum_column(AfterSaleReason, "after_sale_reason")
     )
     note: Mapped[str | None] = mapped_column(Text)
+    # What went wrong, by URL (the client uploads the pictures elsewhere).
+    photo_urls: Mapped[list[str]] = mapped_column(JsonType, default=list, server_default="[]")
     status: Mapped[AfterSaleStatus] = mapped_column(
         enum_column(AfterSaleStatus, "after_sale_status")
     )

@@ -1,10 +1,10 @@
 """After-sale (售后): refunds of collected goods.
 
 A customer asks for some units of a line of their collected order back,
-with a reason, within ``window`` of the pickup (customers judge goods once
-they have them; an order completed automatically counts from then). The
-units asked for are held: pending and approved requests together never
-exceed what the line handed out.
+with a reason (and photos of the problem, by URL), within ``window`` of the
+pickup (customers judge goods once they have them; an order completed
+automatically counts from then). The units asked for are held: pending and
+approved requests together never exceed what the line handed out.
 
 An operator approves or rejects (saying why); requests left unanswered for
 ``auto_approve_after`` are approved by a periodic job. Approval books a
@@ -35,6 +35,7 @@ from fulfilment.after_sale.models import (
     AfterSaleStatus,
     SupplierChargeback,
 )
+from fulfilment.campaigns.editing import clean_image_urls
 from fulfilment.campaigns.models import Campaign, Product
 from fulfilment.orders.models import Order, OrderLine, OrderPickup, PickupLine, Refund, RefundReason
 from fulfilment.orders.refunded import mark_refunded
@@ -87,9 +88,11 @@ async def request_after_sale(
     note: str | None,
     now: datetime,
     window: timedelta,
+    photo_urls: Sequence[str] = (),
 ) -> AfterSaleRequest:
     """The customer asks for ``quantity`` units of the line of ``product_id``
-    in their collected order back. Another customer's order reads as missing."""
+    in their collected order back (with photos by URL, at most ten). Another
+    customer's order reads as missing."""
     line = (
         await session.execute(
             select(OrderLine)
@@ -104,6 +107,7 @@ async def request_after_sale(
     if line is None:
         raise NotFound("Order line", ["productId"])
     note = _checked_note(note)
+    photos = clean_image_urls(photo_urls, "photoUrls")
     await _lock_order(session, order_id)
     handed = (
         await session.execute(
@@ -125,14 +129,7 @@ async def request_after_sale(
             f"After-sale requests are taken within {_hours(window)} hours of pickup.",
             ["orderId"],
         )
-    held = (
-        await session.execute(
-            select(func.coalesce(func.sum(AfterSaleRequest.quantity), 0)).where(
-                AfterSaleRequest.order_line_id == line.id, AfterSaleRequest.status.in_(HOLDING)
-            )
-        )
-    ).scalar_one()
-    left = handed_units - int(held)
+    left = handed_units - await _held(session, line.id)
     if quantity < 1:
         raise DomainError(CommonErrorCode.INVALID, "Ask for at least one unit.", ["quantity"])
     if quantity > left:
@@ -149,12 +146,26 @@ async def request_after_sale(
         quantity=quantity,
         reason=reason,
         note=note,
+        photo_urls=photos,
         status=AfterSaleStatus.PENDING,
         requested_at=now,
     )
     session.add(request)
     await session.flush()
     return request
+
+
+async def _held(session: AsyncSession, order_line_id: int) -> int:
+    """Units of the line that pending and approved requests hold."""
+    held = (
+        await session.execute(
+            select(func.coalesce(func.sum(AfterSaleRequest.quantity), 0)).where(
+                AfterSaleRequest.order_line_id == order_line_id,
+                AfterSaleRequest.status.in_(HOLDING),
+            )
+        )
+    ).scalar_one()
+    return int(held)
 
 
 def _hours(window: timedelta) -> int:

@@ -57,10 +57,11 @@ _BOUNDS = (
 _TEXTS = (("name", "name", 100), ("category", "category", 50), ("unit", "unit", 30))
 
 
-def clean_image_urls(urls: Sequence[str]) -> list[str]:
-    """At most ten http(s) URLs, each with a host and without spaces."""
+def clean_image_urls(urls: Sequence[str], field: str = "imageUrls") -> list[str]:
+    """At most ten http(s) URLs, each with a host and without spaces; errors
+    name ``field`` (and the URL's place in it)."""
     if len(urls) > MAX_IMAGES:
-        raise DomainError(CommonErrorCode.INVALID, f"At most {MAX_IMAGES} images.", ["imageUrls"])
+        raise DomainError(CommonErrorCode.INVALID, f"At most {MAX_IMAGES} images.", [field])
     cleaned = []
     for index, raw in enumerate(urls):
         url = raw.strip()
@@ -74,7 +75,7 @@ def clean_image_urls(urls: Sequence[str]) -> list[str]:
             raise DomainError(
                 CommonErrorCode.INVALID,
                 f"Give an http(s) URL of at most {MAX_URL} characters.",
-                ["imageUrls", str(index)],
+                [field, str(index)],
             )
         cleaned.append(url)
     return cleaned

@@ -71,10 +71,13 @@ async def list_payouts(
     status: PayoutStatus | None,
     after_id: int | None,
     limit: int,
+    batch_id: int | None = None,
 ) -> Sequence[Payout]:
     stmt = select(Payout)
     if leader_id is not None:
         stmt = stmt.where(Payout.leader_id == leader_id)
+    if batch_id is not None:
+        stmt = stmt.where(Payout.batch_id == batch_id)
     if status is not None:
         stmt = stmt.where(Payout.status == status)
     return await _page(session, stmt, Payout.id, after_id, limit)

@@ -37,6 +37,9 @@ class AfterSaleRequestInput:
     quantity: int
     reason: AfterSaleReasonEnum  # type: ignore[valid-type]
     note: str | None = None
+    photo_urls: list[str] | None = strawberry.field(
+        default=None, description="Photos of what went wrong, by URL (at most ten)."
+    )
 
 
 @strawberry.type
@@ -73,6 +76,7 @@ async def after_sale_request(info: Info, input: AfterSaleRequestInput) -> AfterS
             note=input.note,
             now=utcnow(),
             window=timedelta(hours=ctx.settings.after_sale_window_hours),
+            photo_urls=input.photo_urls or (),
         )
 
     request, errors = await in_transaction(ctx, work)

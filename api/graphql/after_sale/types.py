@@ -32,6 +32,7 @@ class AfterSaleRequestType(relay.Node):
     quantity: int
     reason: AfterSaleReasonEnum  # type: ignore[valid-type]
     note: str | None
+    photo_urls: list[str] = strawberry.field(description="Photos of what went wrong, by URL.")
     status: AfterSaleStatusEnum  # type: ignore[valid-type]
     requested_at: datetime
     decided_at: datetime | None
@@ -49,6 +50,7 @@ class AfterSaleRequestType(relay.Node):
             quantity=request.quantity,
             reason=request.reason,
             note=request.note,
+            photo_urls=list(request.photo_urls or []),
             status=request.status,
             requested_at=request.requested_at,
             decided_at=request.decided_at,

@@ -28,7 +28,7 @@ from leaders.commission.models import (
     Settlement,
     Statement,
 )
-from leaders.commission.queries import statement_lines
+from leaders.commission.queries import list_payouts, statement_lines
 
 PayoutStatusEnum = strawberry.enum(PayoutStatus, name="PayoutStatus")
 PayoutTransferStatusEnum = strawberry.enum(
@@ -223,6 +223,25 @@ class PayoutBatchType(relay.Node):
     @strawberry.field(description="The transfer file (CSV); GET it with the same bearer token.")
     def download_url(self) -> str:
         return payout_batch_path(self.id)
+
+    @strawberry.field(description="Its payouts, in id order (the file's order).")
+    async def payouts(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[PayoutType]:
+        return await paginate(
+            info,
+            first,
+            after,
+            lambda after_id, limit: list_payouts(
+                info.context.session,
+                leader_id=None,
+                status=None,
+                after_id=after_id,
+                limit=limit,
+                batch_id=self.id,
+            ),
+            PayoutType.of,
+        )
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

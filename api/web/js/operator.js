@@ -11,6 +11,9 @@ import { drawStaff } from "./operator_staff.js";
 import { drawConsole } from "./operator_console.js";
 import { drawReports } from "./reports.js";
 import { drawCatalogue } from "./catalogue.js";
+import { drawAfterSale } from "./operator_after_sale.js";
+import { drawHelpers } from "./operator_helpers.js";
+import { drawPayouts } from "./operator_payouts.js";
 
 const PENDING = `{ leaders(first: 100, status: PENDING) { nodes { id appliedAt user { name }
   pickupPoint { name address contactPhone } } } }`;
@@ -42,15 +45,21 @@ export async function render(view) {
   const jobs = el("section", { id: "jobs" }, el("h2", {}, "Jobs"));
   const campaigns = el("section", { id: "campaigns" });
   const leaders = el("section", { id: "leaders" });
+  const helpers = el("section", { id: "helpers" });
+  const afterSale = el("section", { id: "after-sale" });
   const staff = el("section", { id: "staff" });
   const jobConsole = el("section", { id: "console" });
   const reports = el("section", { id: "reports" });
   const catalogue = el("section", { id: "catalogue" });
+  const payouts = el("section", { id: "payouts" });
   const { products } = await gql(PRODUCTS);
   const draw = () => drawCampaigns(campaigns, jobs, products.nodes);
-  view.append(el("h1", {}, "Operations"), leaders, await campaignForm(products.nodes, draw), campaigns,
-    settlementForm(jobs), jobs, jobConsole, staff, reports, catalogue);
+  view.append(el("h1", {}, "Operations"), leaders, helpers, afterSale, await campaignForm(products.nodes, draw), campaigns,
+    settlementForm(jobs), payouts, jobs, jobConsole, staff, reports, catalogue);
   await drawLeaders(leaders);
+  await drawHelpers(helpers);
+  await drawAfterSale(afterSale);
+  await drawPayouts(payouts);
   await draw();
   await drawConsole(jobConsole);
   await drawStaff(staff);
