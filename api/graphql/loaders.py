@@ -32,7 +32,7 @@ from fulfilment.orders.models import (
     Refund,
 )
 from fulfilment.orders.queries import refunded_units_by_item
-from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine, Receipt
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
 from kernel.accounts import User
 from kernel.jobs.models import Job
@@ -131,6 +131,7 @@ class Loaders:
         self.order_lines = _grouped(session, lock, OrderLine, OrderLine.order_id)
         self.purchase_order = _by_column(session, lock, PurchaseOrder, PurchaseOrder.id)
         self.revision_lines = _revision_lines(session, lock)
+        self.receipts = _grouped(session, lock, Receipt, Receipt.purchase_order_id)
         self.shortfalls = _grouped(
             session, lock, OrderLineShortfall, OrderLineShortfall.order_line_id
         )

@@ -64,12 +64,17 @@ async def browser() -> AsyncIterator[Browser]:
 
 @asynccontextmanager
 async def signed_in(
-    base: str, token: str, *, mobile: bool = False, path: str = "/app/"
+    base: str,
+    token: str,
+    *,
+    mobile: bool = False,
+    path: str = "/app/",
+    viewport: ViewportSize | None = None,
 ) -> AsyncIterator[Page]:
     """A fresh browser page at ``path`` signed in with ``token`` (a phone-sized
-    one if ``mobile``)."""
+    one if ``mobile``; ``viewport`` for another size, e.g. a tablet's)."""
     async with browser() as chromium:
-        size: ViewportSize = (
+        size: ViewportSize = viewport or (
             {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900}
         )
         context = await chromium.new_context(viewport=size, locale="zh-CN")

@@ -8,12 +8,12 @@ from datetime import date, datetime
 import strawberry
 from strawberry import relay
 
-from api.graphql.campaigns.types import ProductType, SupplierType, product_of
+from api.graphql.campaigns.types import ProductType, SupplierType, WarehouseType, product_of
 from api.graphql.context import Info
 from api.graphql.downloads import purchase_order_path
 from api.graphql.nodes import visible_nodes
 from api.graphql.permissions import can_see_purchase_order, viewer_supplier_id
-from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine, Receipt
 from fulfilment.purchasing.queries import changes
 
 
@@ -30,10 +30,12 @@ class PurchaseOrderLineType:
         description="What the supplier confirmed; null until it does."
     )
     product_id: strawberry.Private[int]
+    purchase_order_id: strawberry.Private[int]
 
     @classmethod
     def of(cls, line: PurchaseOrderLine) -> PurchaseOrderLineType:
         return cls(
+            purchase_order_id=line.purchase_order_id,
             confirmed_units=line.confirmed_units,
             ordered_units=line.ordered_units,
             case_pack=line.case_pack,
@@ -43,6 +45,41 @@ class PurchaseOrderLineType:
             unit_cost_fen=line.unit_cost_fen,
             cost_fen=line.cost_fen,
             product_id=line.product_id,
+        )
+
+    @strawberry.field
+    async def product(self, info: Info) -> ProductType | None:
+        return await product_of(info, self.product_id)
+
+    @strawberry.field(description="Units received so far, all deliveries of this product.")
+    async def received_units(self, info: Info) -> int:
+        return sum(r.received_units for r in await self._receipts(info))
+
+    @strawberry.field(description="Of the units received so far, those that passed QC.")
+    async def accepted_units(self, info: Info) -> int:
+        return sum(r.accepted_units for r in await self._receipts(info))
+
+    async def _receipts(self, info: Info) -> list[Receipt]:
+        rows = await info.context.loaders.receipts.load(self.purchase_order_id)
+        return [r for r in rows if r.product_id == self.product_id]
+
+
+@strawberry.type(name="Receipt", description="One delivery of one product, as recorded.")
+class ReceiptType:
+    received_units: int
+    accepted_units: int = strawberry.field(description="Of the units received, those passing QC.")
+    delivery_ref: str
+    created_at: datetime
+    product_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, receipt: Receipt) -> ReceiptType:
+        return cls(
+            received_units=receipt.received_units,
+            accepted_units=receipt.accepted_units,
+            delivery_ref=receipt.delivery_ref,
+            created_at=receipt.created_at,
+            product_id=receipt.product_id,
         )
 
     @strawberry.field
@@ -78,10 +115,12 @@ class PurchaseOrderType(relay.Node):
     revised_at: datetime
     receiving_closed_at: datetime | None
     supplier_id: strawberry.Private[int]
+    warehouse_id: strawberry.Private[int]
 
     @classmethod
     def of(cls, po: PurchaseOrder) -> PurchaseOrderType:
         return cls(
+            warehouse_id=po.warehouse_id,
             id=po.id,
             delivery_date=po.delivery_date,
             revision=po.revision,
@@ -126,9 +165,21 @@ class PurchaseOrderType(relay.Node):
         lines = await info.context.loaders.revision_lines.load((self.id, self.revision))
         return sum(ln.cost_fen for ln in lines)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Whoever may see the PO sees its supplier (warehouse staff receive from it)."
+    )
     async def supplier(self, info: Info) -> SupplierType | None:
-        return (await SupplierType.resolve_nodes(info=info, node_ids=[str(self.supplier_id)]))[0]
+        supplier = await info.context.loaders.supplier.load(self.supplier_id)
+        return None if supplier is None else SupplierType.of(supplier)
+
+    @strawberry.field(description="The warehouse it is delivered to.")
+    async def warehouse(self, info: Info) -> WarehouseType | None:
+        warehouse = await info.context.loaders.warehouse.load(self.warehouse_id)
+        return None if warehouse is None else WarehouseType.of(warehouse)
+
+    @strawberry.field(description="Deliveries recorded against it, oldest first.")
+    async def receipts(self, info: Info) -> list[ReceiptType]:
+        return [ReceiptType.of(r) for r in await info.context.loaders.receipts.load(self.id)]
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

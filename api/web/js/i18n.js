@@ -91,6 +91,7 @@ const ZH = {
   RECEIVING_CLOSED: "收货已结束",
   NOT_ON_PURCHASE_ORDER: "不在采购单上",
   INVALID_UNITS: "件数无效",
+  "INVALID_UNITS:acceptedUnits": "合格件数不能超过实收件数",
   // routes and delivery
   ROUTING_MATRIX_UNAVAILABLE: "暂时无法计算路线距离",
   NOTHING_TO_PLAN: "没有需要配送的自提点",

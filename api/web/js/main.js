@@ -13,9 +13,11 @@ const VIEWS = {
   OPERATOR: "./operator.js",
   CUSTOMER: "./customer.js",
   DRIVER: "./driver.js",
+  WAREHOUSE: "./warehouse.js",
 };
-// Pages for people in the neighbourhood and on the road are in Chinese.
-const CHINESE = new Set(["LEADER", "CUSTOMER", "DRIVER"]);
+// Pages for people in the neighbourhood, on the road and on the warehouse
+// floor are in Chinese.
+const CHINESE = new Set(["LEADER", "CUSTOMER", "DRIVER", "WAREHOUSE"]);
 
 const view = document.getElementById("view");
 const signInForm = document.getElementById("sign-in");
