@@ -7,6 +7,7 @@ import { hhmm, kg, tomorrow } from "./format.js";
 import { watchJob } from "./jobs.js";
 import { PLAN_FIELDS, drawPlanList, lockForm, reoptimizeForm } from "./plan_edits.js";
 import { routeDrivers } from "./route_drivers.js";
+import { drawFleet } from "./fleet.js";
 
 const WAREHOUSES = `{ warehouses(first: 100) { nodes { id name } } }`;
 const CREATE = `mutation($input: RoutePlanCreateInput!) { routePlanCreate(input: $input) {
@@ -46,7 +47,9 @@ export async function render(view) {
       if (job.status !== "SUCCEEDED") progress.append(el("p", { class: "form-error" }, job.error || job.status));
     });
   });
-  view.append(el("h1", {}, "Route planning"), form, plans, progress, planBox);
+  const fleet = el("section", { id: "fleet" });
+  view.append(el("h1", {}, "Route planning"), form, plans, progress, planBox, fleet);
+  await drawFleet(fleet, { editable: false }); // the fleet's mutations are the operators'
 }
 
 async function showPlan(box, id) {

@@ -14,6 +14,8 @@ import { drawCatalogue } from "./catalogue.js";
 import { drawAfterSale } from "./operator_after_sale.js";
 import { drawHelpers } from "./operator_helpers.js";
 import { drawPayouts } from "./operator_payouts.js";
+import { drawPoints } from "./operator_points.js";
+import { drawFleet } from "./fleet.js";
 
 const PENDING = `{ leaders(first: 100, status: PENDING) { nodes { id appliedAt user { name }
   pickupPoint { name address contactPhone } } } }`;
@@ -52,10 +54,12 @@ export async function render(view) {
   const reports = el("section", { id: "reports" });
   const catalogue = el("section", { id: "catalogue" });
   const payouts = el("section", { id: "payouts" });
+  const points = el("section", { id: "points" });
+  const fleet = el("section", { id: "fleet" });
   const { products } = await gql(PRODUCTS);
   const draw = () => drawCampaigns(campaigns, jobs, products.nodes);
   view.append(el("h1", {}, "Operations"), leaders, helpers, afterSale, await campaignForm(products.nodes, draw), campaigns,
-    settlementForm(jobs), payouts, jobs, jobConsole, staff, reports, catalogue);
+    settlementForm(jobs), payouts, jobs, jobConsole, staff, reports, catalogue, points, fleet);
   await drawLeaders(leaders);
   await drawHelpers(helpers);
   await drawAfterSale(afterSale);
@@ -65,6 +69,8 @@ export async function render(view) {
   await drawStaff(staff);
   await drawReports(reports);
   await drawCatalogue(catalogue);
+  await drawPoints(points);
+  await drawFleet(fleet);
 }
 
 async function drawLeaders(box) {
