@@ -200,6 +200,15 @@ async def app_for(db: TestDB) -> AsyncIterator[Any]:
         yield app
 
 
+async def jobs_settled(app: Any) -> None:
+    """Wait for the jobs the app started so far (on SQLite they run inline:
+    the periodic ones dispatched at startup may otherwise run in the middle
+    of a test, e.g. expire an order the test is about to expire itself)."""
+    drain = getattr(app.state.queue, "drain", None)
+    if drain is not None:
+        await drain()
+
+
 @pytest.fixture
 async def gql(app_for: Any) -> AsyncIterator[GraphQLClient]:
     transport = httpx.ASGITransport(app=app_for)

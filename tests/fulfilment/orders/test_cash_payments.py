@@ -16,7 +16,7 @@ from fulfilment.orders.payments import record_payment
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
-from tests.conftest import GraphQLClient, TestDB, error_codes
+from tests.conftest import GraphQLClient, TestDB, error_codes, jobs_settled
 from tests.support.commerce import snapshot
 from tests.support.factories import Shop, approved_pickup_point, open_shop
 from tests.support.ordering import customer, lines_input, pay, place
@@ -98,7 +98,9 @@ async def test_only_the_points_leader_may_mark_it(db: TestDB, gql: GraphQLClient
     assert await db.scalar("SELECT count(*) FROM cash_payments") == 0
 
 
-async def test_a_paid_or_expired_order_is_refused(db: TestDB, gql: GraphQLClient):
+async def test_a_paid_or_expired_order_is_refused(
+    db: TestDB, gql: GraphQLClient, app_for: Any
+) -> None:
     shop = await open_shop(db)
     paid = await resident_order(gql, shop)
     await pay(gql, paid["id"], shop.leader_token)
@@ -106,6 +108,8 @@ async def test_a_paid_or_expired_order_is_refused(db: TestDB, gql: GraphQLClient
     assert [e["code"] for e in refused["userErrors"]] == ["NOT_PAYABLE"]
 
     late = await resident_order(gql, shop)
+    # Past its window but not yet expired by the app's periodic run.
+    await jobs_settled(app_for)
     async with db.engine.begin() as conn:
         await conn.execute(
             update(Order)
