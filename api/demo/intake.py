@@ -119,7 +119,7 @@ def plan_orders(
     return list(per_customer.items())
 
 
-async def _gather_limited(jobs: Iterable[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
+async def gather_limited(jobs: Iterable[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
     """Run the coroutines ``limit`` at a time, results in order."""
     gate = asyncio.Semaphore(limit)
 
@@ -134,9 +134,11 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def _graphql(
+async def graphql_as(
     http: httpx.AsyncClient, token: str, document: str, variables: dict[str, Any]
 ) -> dict[str, Any]:
+    """``document`` as the user of ``token``; its data, or RuntimeError when
+    the API refused it (the demo's own requests must all be accepted)."""
     response = await http.post(
         "/graphql", json={"query": document, "variables": variables}, headers=_auth(token)
     )
@@ -169,7 +171,7 @@ async def place_orders(
         def send(customer: int, orders: Sequence[dict[str, Any]]) -> Callable[[], Awaitable[None]]:
             async def go() -> None:
                 variables = {f"m{i}": order for i, order in enumerate(orders)}
-                data = await _graphql(
+                data = await graphql_as(
                     http,
                     region.customers[customer].token,
                     aliased(*CREATE, len(orders)),
@@ -188,7 +190,7 @@ async def place_orders(
 
             return go
 
-        await _gather_limited((send(c, o) for c, o in requests), concurrency(settings))
+        await gather_limited((send(c, o) for c, o in requests), concurrency(settings))
         intake.requests = len(requests)
         refused = sum(intake.refused.values())
         bar.note = f"{len(intake.placed):,} placed, {refused:,} refused, {len(requests):,} requests"
@@ -215,7 +217,7 @@ async def cancel_some(
     chosen += rng.sample(unpaid, min(CANCEL_UNPAID, len(unpaid)))
     with steps.step("Cancellations (orderCancel)", total=len(chosen)) as bar:
         for placed in chosen:
-            data = await _graphql(
+            data = await graphql_as(
                 http,
                 region.customers[placed.customer].token,
                 aliased(*CANCEL, 1),

@@ -26,10 +26,10 @@ from api.demo.intake import (
     ORDERS_PER_REQUEST,
     Intake,
     Placed,
-    _gather_limited,
-    _graphql,
     aliased,
     concurrency,
+    gather_limited,
+    graphql_as,
 )
 from api.demo.region import Region
 from api.demo.steps import Steps
@@ -151,7 +151,7 @@ async def pay_orders(
                     f"m{i}": {"orderId": p.gid, "channel": "NATIVE"} for i, p in enumerate(orders)
                 }
                 token = region.customers[customer].token
-                data = await _graphql(http, token, aliased(*PAY, len(orders)), variables)
+                data = await graphql_as(http, token, aliased(*PAY, len(orders)), variables)
                 for i, placed in enumerate(orders):
                     answer = data[f"m{i}"]
                     if answer["userErrors"] or not answer["codeUrl"]:
@@ -162,7 +162,7 @@ async def pay_orders(
             return go
 
         requests = _by_customer(paying)
-        await _gather_limited((send(c, o) for c, o in requests), concurrency(pay.settings))
+        await gather_limited((send(c, o) for c, o in requests), concurrency(pay.settings))
         intake.paid = len(paying)
         bar.note = f"{len(paying):,} paid, {len(intake.placed) - len(paying):,} left unpaid"
     return paying
