@@ -24,9 +24,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from kernel.clock import utcnow
 from kernel.errors import DomainError
+from kernel.jobs.models import JobStatus
 from kernel.jobs.registry import JobContext, job_handler, periodic
+from kernel.jobs.service import job_by_key
 from kernel.wechatpay.client import WechatPayClient
 from kernel.wechatpay.errors import WechatPayError, WechatPayRefused, WechatPayUnavailable
 from kernel.wechatpay.models import TransferBatch
@@ -168,6 +172,13 @@ async def transfer_batch(ctx: JobContext, payload: dict[str, Any]) -> dict[str, 
     return {"batch_id": batch_id, "sent": sent, "paid": paid, "failed": failed, "open": left}
 
 
+async def _followed(session: AsyncSession, batch_id: int) -> bool:
+    """Whether the batch's own transfer job still has it: the sweep sending
+    it at the same time would ask WeChat Pay twice."""
+    job = await job_by_key(session, transfer_key(batch_id))
+    return job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
 @job_handler(TRANSFERS_DUE)
 async def transfers_due(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Every batch not finished: sent again if never accepted, queried once.
@@ -176,7 +187,9 @@ async def transfers_due(ctx: JobContext, payload: dict[str, Any]) -> dict[str, A
         if client is None:
             return {"skipped": "WeChat Pay is off"}
         async with ctx.step() as session:
-            batch_ids = await transfers.open_batches(session)
+            batch_ids = [
+                b for b in await transfers.open_batches(session) if not await _followed(session, b)
+            ]
         quick = Timing(retry_delays_s=(), poll_every_s=0, poll_for_s=0)
         problems: dict[str, str] = {}
         for batch_id in batch_ids:

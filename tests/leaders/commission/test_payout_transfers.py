@@ -16,9 +16,11 @@ from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.errors import DomainError
 from kernel.jobs.models import JobStatus
+from kernel.jobs.runner import run_job
+from kernel.jobs.service import enqueue
 from leaders.commission.models import BatchTransferStatus, PayoutBatch
 from leaders.commission.payouts import export_batch, mark_batch_paid
-from leaders.commission.transfer_jobs import TRANSFER, TRANSFERS_DUE
+from leaders.commission.transfer_jobs import TRANSFER, TRANSFERS_DUE, transfer_key
 from leaders.commission.transfers import out_batch_no, send_by_transfer
 from tests.conftest import TestDB
 from tests.support.commission import balances, chained, entries, team
@@ -235,4 +237,31 @@ async def test_a_provider_down_leaves_the_batch_to_the_sweep(
             break
         await run(db, TRANSFERS_DUE, {})
     assert (await payout_rows(db))[payout_id] == ("paid", "success", None)
+    assert len(desk(sandbox.url)["batches"]) == 1
+
+
+async def test_the_sweep_leaves_a_batch_to_its_own_job_until_that_job_ends(
+    db: TestDB, sandbox: RunningSandbox
+) -> None:
+    t = await team(db, 1)
+    appid = sandbox.state.keys.appid
+    await sign_in_with_wechat(db, t, appid, [0])
+    await earn(db, (t.leaders[0], 3_000))
+    await approved(db, t, [2_000])
+    batch_id = await _send(db, t.operator, appid)
+    async with unit_of_work(db.sessions) as session:
+        job, _ = await enqueue(
+            session, TRANSFER, {"batch_id": batch_id}, key=transfer_key(batch_id)
+        )
+
+    sweep = await run(db, TRANSFERS_DUE, {})
+    assert sweep.result == {"batches": 0, "problems": {}}
+    assert desk(sandbox.url)["requests"] == 0
+    assert (await _batch(db, batch_id)).transfer_status is BatchTransferStatus.SENDING
+
+    sandbox.faults(transfer_errors=100)
+    await run_job(db.sessions, job.id)
+    sandbox.faults(reset=True)
+    sweep = await run(db, TRANSFERS_DUE, {})
+    assert sweep.result == {"batches": 1, "problems": {}}
     assert len(desk(sandbox.url)["batches"]) == 1
