@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, insert, literal, select, update
+from sqlalchemy import ColumnElement, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Campaign, CampaignItem
@@ -63,6 +63,17 @@ async def _lock_unpaid(session: AsyncSession, which: ColumnElement[bool]) -> lis
     return list(rows)
 
 
+async def _customers_of(session: AsyncSession, which: ColumnElement[bool]) -> list[int]:
+    """The customers of the orders, paid or awaiting payment, that a
+    withdrawal or cancellation touches (read before it changes them)."""
+    rows = await session.scalars(
+        select(Order.customer_id).where(
+            which, Order.status.in_([OrderStatus.PAID, OrderStatus.PENDING_PAYMENT])
+        )
+    )
+    return list(rows)
+
+
 async def withdraw_item(
     session: AsyncSession,
     item_id: int,
@@ -74,13 +85,10 @@ async def withdraw_item(
     """Take a live item off the sale, made from ``expected_version``."""
     item = await locked_item(session, item_id, now)
     check_version(item.version, expected_version, "campaign item")
-    holding = select(OrderLine.order_id).where(OrderLine.campaign_item_id == item.id)
-    unpaid = await _lock_unpaid(session, Order.id.in_(holding))
-    cancelled = await close_unpaid(session, unpaid, now, OrderStatus.CANCELLED)
-    paid_customers = list(
-        await session.scalars(
-            select(Order.customer_id).where(Order.id.in_(holding), Order.status == OrderStatus.PAID)
-        )
+    holding = Order.id.in_(select(OrderLine.order_id).where(OrderLine.campaign_item_id == item.id))
+    customers = await _customers_of(session, holding)
+    cancelled = await close_unpaid(
+        session, await _lock_unpaid(session, holding), now, OrderStatus.CANCELLED
     )
     lines, fen = await refund_whole_lines(
         session, [item.id], now, reason=RefundReason.WITHDRAWN, shortfall=ShortfallReason.WITHDRAWN
@@ -88,9 +96,6 @@ async def withdraw_item(
     item.cancelled_at = item.withdrawn_at = now
     item.version += 1
     await session.flush()
-    customers = paid_customers + list(
-        await session.scalars(select(Order.customer_id).where(Order.id.in_(unpaid)))
-    )
     await notify(
         session,
         user_ids=customers,
@@ -120,13 +125,7 @@ async def cancel_campaign(
         raise NotFound("Campaign", ["campaignId"])
     check_still_selling(campaign, now, "campaignId")
     ours = Order.campaign_id == campaign.id
-    customers = list(
-        await session.scalars(
-            select(Order.customer_id).where(
-                ours, Order.status.in_([OrderStatus.PAID, OrderStatus.PENDING_PAYMENT])
-            )
-        )
-    )
+    customers = await _customers_of(session, ours)
     cancelled = await close_unpaid(
         session, await _lock_unpaid(session, ours), now, OrderStatus.CANCELLED
     )
@@ -168,7 +167,12 @@ async def _refund_rest(session: AsyncSession, paid: list[int], by: User, now: da
     if not paid:
         return 0
     rest = Order.paid_fen - Order.refunded_fen
-    owed = int(sum(await session.scalars(select(rest).where(Order.id.in_(paid), rest > 0))))
+    owed = int(
+        await session.scalar(
+            select(func.coalesce(func.sum(rest), 0)).where(Order.id.in_(paid), rest > 0)
+        )
+        or 0
+    )
     await execute_counting(
         session,
         insert(Refund).from_select(

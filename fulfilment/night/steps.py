@@ -159,7 +159,8 @@ async def due_steps(
     """The steps to run now, in order (sorting before planning, earlier
     days first), and the steps that wait, with why."""
     since = now.astimezone(times.zone).date() - timedelta(days=times.catch_up_days)
-    days = [d for d in await _days(session, since) if d.purchase_orders or d.open_campaigns]
+    # A day with nothing bought has nothing to sort or plan.
+    days = [d for d in await _days(session, since) if d.purchase_orders]
     keys = [
         step_key(s, d.warehouse_id, d.delivery_date) for d in days for s in (SORT_STEP, PLAN_STEP)
     ]
@@ -169,8 +170,6 @@ async def due_steps(
     waiting: list[Waiting] = []
     late_after = timedelta(hours=1)
     for day in days:
-        if not day.purchase_orders:
-            continue  # nothing bought, nothing to sort or plan
         where = (day.warehouse_id, day.delivery_date)
         sort_state = states.get(step_key(SORT_STEP, *where))
         if sort_state is not JobStatus.SUCCEEDED:
