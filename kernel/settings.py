@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kernel.clock import CLOCK_FILE_ENV, clock_file
+
 GeocoderName = Literal["none", "baidu", "nominatim", "arcgis"]
 
 log = logging.getLogger("tuangou.settings")
@@ -91,6 +93,10 @@ class Settings(BaseSettings):
     # worker's job is failed within a minute.
     job_stale_after_s: int = Field(default=40, ge=10)
     job_sweep_s: float = Field(default=15.0, gt=0, le=600)
+    # How often periodic jobs are started (each kind still runs once per its
+    # own period). Under a minute only for the week demo's fast clock: the
+    # workers then tick on their own beside procrastinate's minute cron.
+    periodic_tick_s: float = Field(default=60.0, gt=0, le=600)
     # A refund the sender claimed is its own for this long: a sender that
     # died mid-call leaves it to the next run after it (sent again under the
     # same out_refund_no, so never paid twice). Longer than a call can take.
@@ -305,6 +311,8 @@ def production_problems(settings: Settings) -> list[str]:
             problems.append(f"{_label(name)} is the same value as {seen[value]}")
         if value:
             seen.setdefault(value, name)
+    if clock_file() is not None:
+        problems.append(f"{CLOCK_FILE_ENV} moves the platform clock (the demo's): unset it")
     if settings.payment_simulator:
         problems.append(f"{_label('payment_simulator')} lets anyone mark orders paid: set false")
     return problems

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from kernel.clock import utcnow
 from kernel.wechatpay import crypto
 from kernel.wechatpay.models import WechatPayConfig
 
@@ -24,7 +25,7 @@ CHINA = ZoneInfo("Asia/Shanghai")
 
 def china_now() -> str:
     """Now as v3 writes it: RFC 3339, seconds, +08:00."""
-    return datetime.now(CHINA).isoformat(timespec="seconds")
+    return utcnow().astimezone(CHINA).isoformat(timespec="seconds")
 
 
 @dataclass

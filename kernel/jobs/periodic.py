@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kernel.clock import now_s as platform_now_s
 from kernel.db import unit_of_work
 from kernel.jobs.models import JobStatus
 from kernel.jobs.registry import periodic_kinds
@@ -18,7 +17,9 @@ async def enqueue_due(
     """Queue this period's job of every periodic kind; returns the ids that
     are queued and need dispatching. The period is part of the key, so many
     sweepers at once still make one job per period."""
-    now_s = time.time() if now_s is None else now_s
+    # The platform clock: moved forward (the week demo), the next period's
+    # jobs start at the next tick.
+    now_s = platform_now_s() if now_s is None else now_s
     due: list[int] = []
     async with unit_of_work(sessions) as session:
         for kind, every_s in periodic_kinds().items():

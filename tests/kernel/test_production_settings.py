@@ -164,3 +164,8 @@ def test_the_commands_refuse_to_start(tmp_path: Path, command: list[str]) -> Non
     assert "TUANGOU_TOKEN_SECRET" in done.stderr
     assert "shorter than 32 bytes" in done.stderr
     assert not (tmp_path / "tuangou.db").exists()
+
+
+def test_a_platform_clock_file_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TUANGOU_CLOCK_FILE", str(tmp_path / "clock"))
+    assert named(production_problems(settings())) == {"TUANGOU_CLOCK_FILE"}
