@@ -240,8 +240,14 @@ def demo(
     ),
     host: str = typer.Option("127.0.0.1", help="Address to serve on."),
     port: int = typer.Option(8000, help="Port to serve on."),
+    days: int = typer.Option(
+        1, min=1, max=14, help="More than 1: a week of days on a fast platform clock."
+    ),
+    workers: int = typer.Option(
+        2, min=1, max=8, help="With --days on PostgreSQL: worker processes to start."
+    ),
 ) -> None:
-    """Build a Changsha region, run one whole day, then serve it."""
+    """Build a Changsha region, run one whole day (or --days of them), then serve it."""
     from api.demo.run import DemoOptions, run_demo
     from api.sandbox.embedded import platform_url, start_sandbox, why_not_embedded
 
@@ -249,6 +255,13 @@ def demo(
     refusal = why_not_embedded(base)
     if refusal is not None:
         raise _fail(f"the demo pays through a WeChat Pay sandbox, and {refusal}")
+    if days > 1:
+        from api.cli.week import demo_week
+
+        demo_week(
+            DemoOptions(size=size, seed=seed, out=out_dir, database_url=database_url), days, workers
+        )
+        return
     # Started here, not by the run: it keeps the day's payments for the
     # API served afterwards (orders paid, refunds, the trade bill).
     sandbox = start_sandbox()

@@ -54,9 +54,18 @@ async def day_lines(session: AsyncSession, warehouse_id: int, delivery_date: dat
 
 async def run_night(day: Day) -> Counter[str]:
     """The night's steps; a tally of what they did."""
-    sessions, region, timeline = day.sessions, day.region, day.timeline
     night: Counter[str] = Counter()
     await _cutoff(day, night)
+    await supply(day, night)
+    await _allocate_and_sort(day, night)
+    return night
+
+
+async def supply(day: Day, night: Counter[str]) -> None:
+    """After the cutoff: suppliers confirm the day's purchase orders (a few
+    lines short) and the warehouse receives them (a few units failing QC)
+    and closes receiving; ``night`` tallies it."""
+    sessions, region, timeline = day.sessions, day.region, day.timeline
     async with sessions() as session:
         lines = await day_lines(session, region.warehouse_id, timeline.delivery_date)
     everything = [(po, line) for po, po_lines in lines.items() for line in po_lines]
@@ -66,8 +75,6 @@ async def run_night(day: Day) -> Counter[str]:
     failing = {line.id for _, line in picked[SHORT_CONFIRMED_LINES:]}
     confirmed = await _confirm(day, lines, short, night)
     await _receive(day, lines, confirmed, failing, night)
-    await _allocate_and_sort(day, night)
-    return night
 
 
 async def _cutoff(day: Day, night: Counter[str]) -> None:

@@ -33,6 +33,12 @@ async def plan_and_publish(day: Day, time_limit_s: int) -> RoutePlan:
         bar.note = (
             f"{plan.vehicles_used} routes, {plan.stops} stops, {plan.distance_m / 1000:,.1f} km"
         )
+    return await publish_and_assign(day, plan)
+
+
+async def publish_and_assign(day: Day, plan: RoutePlan) -> RoutePlan:
+    """The dispatcher publishes ``plan`` at 05:30 and gives each route a driver."""
+    sessions, settings, region, timeline = day.sessions, day.settings, day.region, day.timeline
     with day.steps.step("Publishing the plan") as bar:
         async with unit_of_work(sessions) as session:
             dispatcher = await session.get(User, region.dispatcher_id)

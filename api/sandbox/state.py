@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
