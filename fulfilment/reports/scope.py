@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, exists, select, text
+from sqlalchemy import Select, Subquery, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Campaign, CampaignItem, Product
@@ -115,6 +115,25 @@ def refunds_of(
     if given.leader_id is not None:
         query = query.where(Order.leader_id == given.leader_id)
     return _in_range(query, days, given)
+
+
+def refunds_per_line(reasons: tuple[RefundReason, ...] | None = None) -> Subquery:
+    """Refunds per order line (``order_line_id``, ``fen``), of ``reasons``
+    if given. Outer-joined to the lines a product-filtered report already
+    reads, it gives the refunds ``refunds_of`` would (those of the lines of
+    the filtered products) without a second pass over a month of lines.
+    Grouped first: a line refunded twice is still one row, its own amount
+    counted once."""
+    query = (
+        select(
+            Refund.order_line_id.label("order_line_id"), func.sum(Refund.amount_fen).label("fen")
+        )
+        .where(Refund.order_line_id.is_not(None))
+        .group_by(Refund.order_line_id)
+    )
+    if reasons is not None:
+        query = query.where(Refund.reason.in_(reasons))
+    return query.subquery("line_refunds")
 
 
 def ratio_bps(part: int, whole: int) -> int | None:
