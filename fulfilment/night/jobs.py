@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fulfilment.night.steps import PLAN_STEP, SORT_STEP, Due, Times, due_steps
 from fulfilment.purchasing.jobs import allocate_day
 from fulfilment.routing.jobs import plan_route_plan, planning_payload
-from fulfilment.routing.models import RoutePlan
+from fulfilment.routing.models import RoutePlan, RoutePlanStatus
 from fulfilment.routing.plans import request_plan
 from fulfilment.sorting.jobs import sort_warehouse_day
 from kernel.clock import utcnow
@@ -104,6 +104,13 @@ async def sort_night(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]
     return {"allocation": allocated, "sorting": sorted_}
 
 
+def _left_by_a_dead_run(plan: RoutePlan) -> bool:
+    """A plan the schedule requested (no person) still waiting to be planned:
+    only this step's earlier attempt makes those, and the step runs once at
+    a time, so no live run is planning it."""
+    return plan.created_by_id is None and plan.status is RoutePlanStatus.PLANNING
+
+
 @job_handler(PLAN_STEP)
 async def plan_night(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """A draft route plan for the dispatcher (not published), unless the day
@@ -113,12 +120,19 @@ async def plan_night(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]
     day = date.fromisoformat(payload["delivery_date"])
     async with ctx.step() as session:
         existing = await session.scalar(
-            select(RoutePlan.id).where(
-                RoutePlan.warehouse_id == warehouse_id, RoutePlan.delivery_date == day
-            )
+            select(RoutePlan)
+            .where(RoutePlan.warehouse_id == warehouse_id, RoutePlan.delivery_date == day)
+            .order_by(RoutePlan.id.desc())
+            .limit(1)
         )
-        if existing is not None:
-            return {"skipped": "the day has a route plan already", "plan_id": existing}
+        if existing is not None and not _left_by_a_dead_run(existing):
+            return {"skipped": "the day has a route plan already", "plan_id": existing.id}
+    if existing is not None:
+        # This step's own plan, requested by an attempt whose worker died
+        # before it was planned: plan it now rather than leave it PLANNING.
+        result = await plan_route_plan(ctx, planning_payload(existing.id, settings))
+        return {"plan_id": existing.id, "resumed": True, **(result or {})}
+    async with ctx.step() as session:
         try:
             plan = await request_plan(
                 session,

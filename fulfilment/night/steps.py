@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Campaign
 from fulfilment.purchasing.models import PurchaseOrder
-from fulfilment.routing.models import RoutePlan
+from fulfilment.routing.models import RoutePlan, RoutePlanStatus
 from kernel.jobs.models import Job, JobStatus
 
 SORT_STEP = "night.sort"
@@ -131,9 +131,14 @@ async def _step_states(session: AsyncSession, keys: list[str]) -> dict[str, JobS
 
 
 async def _planned_days(session: AsyncSession, since: date) -> set[tuple[int, date]]:
+    # A plan the schedule requested and never got planned (its worker died)
+    # does not count: the step's next attempt plans it.
+    left_planning = and_(
+        RoutePlan.created_by_id.is_(None), RoutePlan.status == RoutePlanStatus.PLANNING
+    )
     rows = await session.execute(
         select(RoutePlan.warehouse_id, RoutePlan.delivery_date)
-        .where(RoutePlan.delivery_date >= since)
+        .where(RoutePlan.delivery_date >= since, ~left_planning)
         .distinct()
     )
     return {(w, d) for w, d in rows}

@@ -22,6 +22,7 @@ from fulfilment.purchasing.models import PurchaseOrder
 from fulfilment.purchasing.receiving import close_receiving, record_receipt
 from fulfilment.routing.fleet import create_vehicle_type
 from fulfilment.routing.models import RoutePlan, RoutePlanStatus
+from fulfilment.routing.plans import request_plan
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
@@ -67,7 +68,11 @@ async def _tick(db: TestDB) -> dict[str, Any]:
     async with unit_of_work(db.sessions) as session:
         job, _ = await enqueue(session, night_jobs.SCHEDULE, {"period": uuid.uuid4().hex})
         job_id = job.id
-    assert await run_job(db.sessions, job_id) is JobStatus.SUCCEEDED
+    status = await run_job(db.sessions, job_id)
+    if status is not JobStatus.SUCCEEDED:
+        async with db.sessions() as session:
+            failed = await session.get(Job, job_id)
+            raise AssertionError(failed.error if failed else status)
     async with unit_of_work(db.sessions) as session:
         done = await session.get(Job, job_id)
         assert done is not None and done.result is not None
@@ -155,6 +160,37 @@ async def test_after_an_outage_the_missed_steps_run_once_in_order(db, settings_o
     ]
     assert tick["waiting"] == []
     assert len(await _plans(db)) == 1
+
+
+async def test_a_plan_left_planning_by_a_dead_run_is_planned_by_the_next_attempt(db, settings_of):
+    shop = await _night(db)
+    times = night_jobs.times_of(settings_of)
+    await _close_receiving(db, shop)
+    await _tick(db)  # sorted
+    key = step_key(PLAN_STEP, shop.warehouse_id, shop.delivery_date)
+    # What a worker killed mid-plan leaves: its plan requested (PLANNING)
+    # and the step's job failed as stale by the sweep.
+    async with unit_of_work(db.sessions) as session:
+        await request_plan(
+            session,
+            shop.warehouse_id,
+            shop.delivery_date,
+            time_limit_s=1,
+            zone=times.zone,
+            by=None,
+        )
+        payload = {
+            "warehouse_id": shop.warehouse_id,
+            "delivery_date": shop.delivery_date.isoformat(),
+            "time_limit_s": settings_of.routing_time_limit_s,
+        }
+        job, _ = await enqueue(session, PLAN_STEP, payload, key=key)
+        job.status, job.attempts, job.error = JobStatus.FAILED, 1, "stale: worker died"
+    with time_machine.travel(_local(shop, time(5, 1), times.zone), tick=True):
+        tick = await _tick(db)
+    assert [r["key"] for r in tick["ran"]] == [key]
+    assert await _plans(db) == [(RoutePlanStatus.DRAFT, None)]  # the same plan, planned
+    assert (await _steps(db, shop))[PLAN_STEP] == (JobStatus.SUCCEEDED, 2)
 
 
 @pytest.mark.postgres_only
