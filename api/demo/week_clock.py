@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo.run import DemoRefused
 from api.demo.steps import Bar
-from fulfilment.campaigns.models import Campaign
+from fulfilment.purchasing.jobs import CUTOFF_DUE
 from kernel.clock import as_utc, set_platform_time, utcnow
 from kernel.jobs.models import Job, JobStatus
 
@@ -46,16 +46,17 @@ class WeekClock:
 async def cut_off(
     sessions: async_sessionmaker[AsyncSession], campaign_id: int, within_s: float
 ) -> None:
-    """Wait until the campaign has been cut off (``campaigns.cutoff_due``
-    cuts off, and consolidates, inside its own run: no job of its own)."""
+    """Wait until a ``campaigns.cutoff_due`` run that cut the campaign off
+    has finished: it cuts off and consolidates inside its own run (no job
+    of its own), so the purchase orders exist once that run succeeded."""
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         async with sessions() as session:
-            done = await session.scalar(
-                select(Campaign.cutoff_processed_at).where(Campaign.id == campaign_id)
+            results = await session.scalars(
+                select(Job.result).where(Job.kind == CUTOFF_DUE, Job.status == JobStatus.SUCCEEDED)
             )
-        if done is not None:
-            return
+            if any(campaign_id in (r or {}).get("campaigns", []) for r in results):
+                return
         await asyncio.sleep(POLL_S)
     raise ScheduleStalled(f"campaign {campaign_id} was not cut off within {within_s:.0f} s")
 
