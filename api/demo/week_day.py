@@ -8,6 +8,7 @@ and the operator copies tomorrow's campaign."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -25,12 +26,14 @@ from api.demo.payments import DemoPay, pay_orders
 from api.demo.region import Region
 from api.demo.routes import publish_and_assign
 from api.demo.timeline import Timeline
-from api.demo.week_clock import WeekClock, cut_off, succeeded
+from api.demo.week_clock import WeekClock, cut_off, job_state, succeeded
 from api.demo.week_workers import Workers
 from api.graphql.ids import decode, encode
 from fulfilment.campaigns import campaigns
+from fulfilment.night.jobs import SCHEDULE
 from fulfilment.night.steps import PLAN_STEP, SORT_STEP, step_key
 from fulfilment.routing.models import RoutePlan
+from kernel.jobs.models import Job, JobStatus
 
 COPY = """mutation($input: CampaignCopyInput!) { campaignCopy(input: $input) {
   campaign { id } userErrors { code message } } }"""
@@ -123,6 +126,31 @@ async def evening(week: Week, today: date) -> Counter[str]:
     return tally
 
 
+async def kill_the_planner(week: Week, key: str) -> None:
+    """While the night's plan is being searched, kill the worker running it
+    (the step runs inside that worker's schedule tick)."""
+    sessions = week.base.sessions
+    with week.base.steps.step("The planning worker killed (SIGKILL) and replaced") as bar:
+        deadline = perf_counter() + STEP_PATIENCE_S
+        while perf_counter() < deadline:
+            step = await job_state(sessions, key)
+            if step is not None and step.status is not JobStatus.QUEUED:
+                break
+            await asyncio.sleep(0.1)
+        async with sessions() as session:
+            ticks = list(
+                await session.scalars(
+                    select(Job.id).where(Job.kind == SCHEDULE, Job.status == JobStatus.RUNNING)
+                )
+            )
+        holder = week.workers.running(ticks)
+        if holder is None:
+            bar.note = "the plan was done before a worker could be caught at it"
+            return
+        week.workers.kill(holder, dict(os.environ))
+        bar.note = f"worker {holder + 1} killed mid-plan; the step waits to be found stale"
+
+
 async def night_and_day(week: Week, delivery: date) -> float:
     """The night before ``delivery`` and the delivery day; its wall time."""
     started = perf_counter()
@@ -135,18 +163,16 @@ async def night_and_day(week: Week, delivery: date) -> float:
     week.clock.move_to(at(0, 30))
     await supply(day, Counter())
     week.clock.move_to(at(4, 1))
-    if delivery == week.kill_on and week.workers.processes:
-        with steps.step("A worker killed (SIGKILL) and replaced, mid-night") as bar:
-            week.workers.kill_one(dict(os.environ))
-            bar.note = f"{week.workers.killed} killed so far"
     title = f"{delivery:%a %m-%d} shortage allocation and sorting (schedule)"
     with steps.step(title, total=100) as bar:
         key = step_key(SORT_STEP, warehouse, delivery)
         bar.note = f"attempts: {(await succeeded(sessions, key, STEP_PATIENCE_S, bar)).attempts}"
     week.clock.move_to(at(5, 0))
+    key = step_key(PLAN_STEP, warehouse, delivery)
+    if delivery == week.kill_on and week.workers.processes:
+        await kill_the_planner(week, key)
     with steps.step(f"{delivery:%a %m-%d} draft route plan (schedule)", total=100) as bar:
-        key = step_key(PLAN_STEP, warehouse, delivery)
-        await succeeded(sessions, key, STEP_PATIENCE_S, bar)
+        bar.note = f"attempts: {(await succeeded(sessions, key, STEP_PATIENCE_S, bar)).attempts}"
     async with sessions() as session:
         plan = await session.scalar(
             select(RoutePlan)

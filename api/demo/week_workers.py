@@ -74,14 +74,32 @@ class Workers:
         command = shutil.which("tuangou") or str(Path(sys.executable).with_name("tuangou"))
         log = (self.out / f"worker-{len(self.processes) + 1}.log").open("wb")
         self.processes.append(
-            subprocess.Popen([command, "worker"], env=env, stdout=log, stderr=log)
+            # Unbuffered: the demo reads the log to see which worker runs what.
+            subprocess.Popen(
+                [command, "worker"],
+                env={**env, "PYTHONUNBUFFERED": "1"},
+                stdout=log,
+                stderr=log,
+            )
         )
 
-    def kill_one(self, env: dict[str, str]) -> None:
-        """Kill the first live worker without warning (SIGKILL, as a crash or
-        an OOM kill would) and start another in its place, as a supervisor
+    def running(self, job_ids: list[int]) -> int | None:
+        """The worker that started one of ``job_ids`` (from its log)."""
+        marks = [f"(job_id={job_id})" for job_id in job_ids]
+        for number, process in enumerate(self.processes):
+            if process.poll() is not None:
+                continue
+            log = (self.out / f"worker-{number + 1}.log").read_text(errors="replace")
+            starts = [line for line in log.splitlines() if "Starting job" in line]
+            if any(mark in line for line in starts for mark in marks):
+                return number
+        return None
+
+    def kill(self, number: int, env: dict[str, str]) -> None:
+        """Kill worker ``number`` without warning (SIGKILL, as a crash or an
+        OOM kill would) and start another in its place, as a supervisor
         would: the killed worker's job is failed as stale and run again."""
-        victim = next(p for p in self.processes if p.poll() is None)
+        victim = self.processes[number]
         victim.send_signal(signal.SIGKILL)
         victim.wait()
         self.killed += 1
