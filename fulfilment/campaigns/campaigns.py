@@ -198,12 +198,13 @@ async def create_campaign(
         select(Campaign.id).where(
             Campaign.warehouse_id == draft.warehouse_id,
             Campaign.delivery_date == draft.delivery_date,
+            Campaign.cutoff_at == draft.cutoff_at,
         )
     )
     if clash.first() is not None:
         raise DomainError(
             CampaignErrorCode.CAMPAIGN_EXISTS,
-            "This warehouse has a campaign for that delivery date already.",
+            "This warehouse has a campaign for that delivery date and cutoff already.",
             ["deliveryDate"],
         )
     campaign = Campaign(

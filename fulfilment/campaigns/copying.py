@@ -31,7 +31,8 @@ async def copy_campaign(
     warehouse and pickup window, its sale window moved by the days between
     the two delivery dates, its items with their prices and limits (none of
     them sold, none cancelled). The new campaign is checked as any other:
-    a cutoff already past or a date the warehouse sells already is refused."""
+    a cutoff already past, or a campaign the warehouse has already for that
+    date and cutoff, is refused."""
     source = await session.get(Campaign, campaign_id)
     if source is None:
         raise NotFound("Campaign", ["campaignId"])

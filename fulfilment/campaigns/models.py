@@ -24,11 +24,13 @@ from kernel.jobs.models import JsonType
 
 
 class Campaign(Base):
-    """One warehouse's sale for one delivery date."""
+    """One warehouse's sale for one delivery date. A date may have several
+    (a weekend's presale beside the next-day campaign), each with its own
+    cutoff; the day is bought once the last of them is cut off."""
 
     __tablename__ = "campaigns"
     __table_args__ = (
-        UniqueConstraint("warehouse_id", "delivery_date"),
+        UniqueConstraint("warehouse_id", "delivery_date", "cutoff_at"),
         CheckConstraint("opens_at < cutoff_at", name="open_before_cutoff"),
         CheckConstraint("pickup_start < pickup_end", name="pickup_window_order"),
     )

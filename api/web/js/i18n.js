@@ -55,7 +55,7 @@ const ZH = {
   DUPLICATE_NAME: "名称重复",
   NOT_A_SUPPLIER_ACCOUNT: "不是供应商账号",
   INVALID_TIMES: "时间无效",
-  CAMPAIGN_EXISTS: "这一天已有团购",
+  CAMPAIGN_EXISTS: "这一天同一截单时间已有团购",
   DUPLICATE_ITEM: "商品重复",
   INVALID_PRICE: "价格无效",
   CAMPAIGN_STARTED: "团购已开始，不能修改",

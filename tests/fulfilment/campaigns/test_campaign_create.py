@@ -1,5 +1,5 @@
 """campaignCreate: a campaign with its items, its times (offsets, the cutoff
-against the delivery date, the pickup window), one per warehouse and date,
+against the delivery date, the pickup window), one per warehouse, date and cutoff,
 bad items refusing the whole campaign, and operators only."""
 
 from __future__ import annotations
@@ -216,16 +216,19 @@ async def test_naive_datetime_is_refused(db, gql):
         assert await snapshot(db) == before
 
 
-async def test_second_campaign_for_same_warehouse_and_date_is_refused(db, gql):
+async def test_second_campaign_with_the_same_date_and_cutoff_is_refused(db, gql):
     operator, token, warehouse_id, (orange, pear) = await setup(db)
-    ok(
-        await gql(CAMPAIGN_CREATE, campaign_input(warehouse_id, [item(orange)]), token=token),
-        "campaignCreate",
-    )
+    first = campaign_input(warehouse_id, [item(orange)])
+    ok(await gql(CAMPAIGN_CREATE, first, token=token), "campaignCreate")
     before = await snapshot(db)
-    body = await gql(CAMPAIGN_CREATE, campaign_input(warehouse_id, [item(pear)]), token=token)
+    twice = {"input": {**first["input"], "items": [item(pear)]}}
+    body = await gql(CAMPAIGN_CREATE, twice, token=token)
     assert codes(body, "campaignCreate") == ["CAMPAIGN_EXISTS"]
     assert await snapshot(db) == before
+    # Another cutoff for the same date is another campaign (a presale).
+    earlier = datetime.fromisoformat(first["input"]["cutoffAt"]) - timedelta(minutes=30)
+    presale = {"input": {**twice["input"], "cutoffAt": earlier.isoformat()}}
+    ok(await gql(CAMPAIGN_CREATE, presale, token=token), "campaignCreate")
     # Another warehouse may sell on the same date.
     other = await make_warehouse(db, operator, name="雨花仓")
     ok(
