@@ -104,6 +104,7 @@ class Mutation:
     campaign_create = strawberry.mutation(resolver=campaigns.campaign_create)
     campaign_items_add = strawberry.mutation(resolver=campaigns.campaign_items_add)
     campaign_copy = strawberry.mutation(resolver=live_campaigns.campaign_copy)
+    campaign_update = strawberry.mutation(resolver=live_campaigns.campaign_update)
     campaign_item_update = strawberry.mutation(resolver=live_campaigns.campaign_item_update)
     campaign_item_withdraw = strawberry.mutation(resolver=live_campaigns.campaign_item_withdraw)
     campaign_cancel = strawberry.mutation(resolver=live_campaigns.campaign_cancel)

@@ -118,7 +118,9 @@ def check_item(item: ItemDraft, field: list[str]) -> None:
             )
 
 
-def _check_times(draft: CampaignDraft, zone: ZoneInfo, now: datetime) -> None:
+def check_times(draft: CampaignDraft, zone: ZoneInfo, now: datetime) -> None:
+    """A campaign's times in order: it opens, then cuts off, in the future and
+    no later than its delivery date starts; its pickup window starts first."""
     delivery_starts = datetime.combine(draft.delivery_date, time(0), zone)
     if not draft.opens_at < draft.cutoff_at <= delivery_starts:
         raise DomainError(
@@ -135,6 +137,24 @@ def _check_times(draft: CampaignDraft, zone: ZoneInfo, now: datetime) -> None:
             CampaignErrorCode.INVALID_TIMES,
             "The pickup window must start before it ends.",
             ["pickupWindow"],
+        )
+
+
+async def check_unique(session: AsyncSession, draft: CampaignDraft, field: str) -> None:
+    """Refuse a second campaign of the warehouse with the same delivery date
+    and cutoff (several for one date need several cutoffs)."""
+    clash = await session.execute(
+        select(Campaign.id).where(
+            Campaign.warehouse_id == draft.warehouse_id,
+            Campaign.delivery_date == draft.delivery_date,
+            Campaign.cutoff_at == draft.cutoff_at,
+        )
+    )
+    if clash.first() is not None:
+        raise DomainError(
+            CampaignErrorCode.CAMPAIGN_EXISTS,
+            "This warehouse has a campaign for that delivery date and cutoff already.",
+            [field],
         )
 
 
@@ -193,20 +213,8 @@ async def create_campaign(
     """A campaign for one warehouse and delivery date, with its items."""
     if await session.get(Warehouse, draft.warehouse_id) is None:
         raise NotFound("Warehouse", ["warehouseId"])
-    _check_times(draft, zone, now)
-    clash = await session.execute(
-        select(Campaign.id).where(
-            Campaign.warehouse_id == draft.warehouse_id,
-            Campaign.delivery_date == draft.delivery_date,
-            Campaign.cutoff_at == draft.cutoff_at,
-        )
-    )
-    if clash.first() is not None:
-        raise DomainError(
-            CampaignErrorCode.CAMPAIGN_EXISTS,
-            "This warehouse has a campaign for that delivery date and cutoff already.",
-            ["deliveryDate"],
-        )
+    check_times(draft, zone, now)
+    await check_unique(session, draft, "deliveryDate")
     campaign = Campaign(
         warehouse_id=draft.warehouse_id,
         delivery_date=draft.delivery_date,

@@ -50,6 +50,8 @@ class Campaign(Base):
     # Called off before its cutoff (fulfilment/live_campaigns/cancelling.py):
     # every order refunded or cancelled; the cutoff is stamped with it.
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped by every edit of the campaign's own times (kernel/versioning.py).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CampaignItem(Base):

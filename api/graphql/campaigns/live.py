@@ -1,15 +1,17 @@
-"""campaignCopy (tomorrow's campaign from today's), campaignItemUpdate (a
-live item's terms), campaignItemWithdraw and campaignCancel; operators only."""
+"""campaignCopy (tomorrow's campaign from today's), campaignUpdate (a live
+campaign's times), campaignItemUpdate (a live item's terms),
+campaignItemWithdraw and campaignCancel; operators only."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.graphql.campaigns.mutations import CampaignPayload
+from api.graphql.campaigns.mutations import CampaignPayload, aware
 from api.graphql.campaigns.types import CampaignItemType, CampaignType
+from api.graphql.common import TimeWindowInput
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.ids import decode
@@ -17,6 +19,7 @@ from api.graphql.transactions import in_transaction
 from fulfilment.campaigns.copying import copy_campaign
 from fulfilment.campaigns.models import Campaign, CampaignItem
 from fulfilment.live_campaigns.editing import EDITABLE, ItemChanges, update_campaign_item
+from fulfilment.live_campaigns.timing import TimeChanges, update_campaign_times
 from fulfilment.live_campaigns.withdrawal import CalledOff, cancel_campaign, withdraw_item
 from kernel.accounts import Role
 from kernel.clock import utcnow
@@ -44,6 +47,50 @@ async def campaign_copy(info: Info, input: CampaignCopyInput) -> CampaignPayload
             source,
             input.delivery_date,
             created_by=operator,
+            zone=ctx.settings.zone,
+            now=utcnow(),
+        )
+
+    campaign, errors = await in_transaction(ctx, work)
+    return CampaignPayload(
+        campaign=CampaignType.of(campaign) if campaign else None, user_errors=errors
+    )
+
+
+@strawberry.input
+class CampaignUpdateInput:
+    campaign_id: strawberry.ID
+    expected_version: int = strawberry.field(
+        description="The campaign's version the edit was made from."
+    )
+    opens_at: datetime | None = strawberry.field(
+        default=None, description="Only before the campaign opens."
+    )
+    cutoff_at: datetime | None = strawberry.field(
+        default=None, description="Still in the future, no later than the delivery date."
+    )
+    pickup_window: TimeWindowInput | None = None
+
+
+async def campaign_update(info: Info, input: CampaignUpdateInput) -> CampaignPayload:
+    """Move a live campaign's opening (before it opens), cutoff (before it
+    passes) or pickup window; null leaves one as it is."""
+    ctx = info.context
+    ctx.require(Role.OPERATOR)
+
+    async def work(session: AsyncSession) -> Campaign:
+        window = input.pickup_window
+        changes = TimeChanges(
+            opens_at=aware(input.opens_at, "opensAt") if input.opens_at else None,
+            cutoff_at=aware(input.cutoff_at, "cutoffAt") if input.cutoff_at else None,
+            pickup_start=window.start if window else None,
+            pickup_end=window.end if window else None,
+        )
+        return await update_campaign_times(
+            session,
+            decode(input.campaign_id, "Campaign", ["campaignId"]),
+            changes,
+            expected_version=input.expected_version,
             zone=ctx.settings.zone,
             now=utcnow(),
         )

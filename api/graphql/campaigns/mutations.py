@@ -228,7 +228,8 @@ def _drafts(items: list[CampaignItemInput]) -> list[campaigns.ItemDraft]:
     ]
 
 
-def _aware(value: datetime, field: str) -> datetime:
+def aware(value: datetime, field: str) -> datetime:
+    """``value`` when it carries its offset; a naive time is a user error."""
     if value.tzinfo is None:
         raise DomainError(
             CommonErrorCode.INVALID, "Give the time with its offset, e.g. +08:00.", [field]
@@ -260,8 +261,8 @@ async def campaign_create(info: Info, input: CampaignCreateInput) -> CampaignPay
         draft = campaigns.CampaignDraft(
             warehouse_id=decode(input.warehouse_id, "Warehouse", ["warehouseId"]),
             delivery_date=input.delivery_date,
-            opens_at=_aware(input.opens_at, "opensAt"),
-            cutoff_at=_aware(input.cutoff_at, "cutoffAt"),
+            opens_at=aware(input.opens_at, "opensAt"),
+            cutoff_at=aware(input.cutoff_at, "cutoffAt"),
             pickup_start=input.pickup_window.start,
             pickup_end=input.pickup_window.end,
         )

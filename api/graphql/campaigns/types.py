@@ -289,6 +289,7 @@ class CampaignType(relay.Node):
     cancelled_at: datetime | None = strawberry.field(
         description="When an operator called the campaign off before its cutoff."
     )
+    version: int = strawberry.field(description="campaignUpdate's expectedVersion.")
     warehouse_id: strawberry.Private[int]
 
     @classmethod
@@ -300,6 +301,7 @@ class CampaignType(relay.Node):
             cutoff_at=campaign.cutoff_at,
             pickup_window=TimeWindow(start=campaign.pickup_start, end=campaign.pickup_end),
             cancelled_at=campaign.cancelled_at,
+            version=campaign.version,
             warehouse_id=campaign.warehouse_id,
         )
 
