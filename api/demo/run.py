@@ -77,6 +77,18 @@ def demo_database(options: DemoOptions) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+async def refuse_data(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """DemoRefused unless the database is empty (no users): the demo never
+    mixes its region into someone's data."""
+    async with sessions() as session:
+        users = (await session.execute(select(func.count()).select_from(User))).scalar_one()
+    if users:
+        raise DemoRefused(
+            f"the database at {settings.database_url.split('@')[-1]} already has data; "
+            "the demo needs an empty one (or leave --database-url out)"
+        )
+
+
 async def _the_day(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -128,13 +140,7 @@ async def run_demo(options: DemoOptions, base: Settings, console: Console) -> De
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     try:
-        async with sessions() as session:
-            users = (await session.execute(select(func.count()).select_from(User))).scalar_one()
-        if users:
-            raise DemoRefused(
-                f"the database at {settings.database_url.split('@')[-1]} already has data; "
-                "the demo needs an empty one (or leave --database-url out)"
-            )
+        await refuse_data(sessions, settings)
         async with sandbox_payments(settings, options.sandbox) as pay:
             settings = pay.settings
             figures, artifacts, region, timeline = await _the_day(

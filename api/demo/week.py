@@ -17,14 +17,13 @@ from pathlib import Path
 from time import perf_counter
 
 from rich.console import Console
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
 
 from api.demo.context import Day
 from api.demo.intake import api_client
 from api.demo.payments import DemoPay, sandbox_payments
 from api.demo.region import build_region
-from api.demo.run import DemoOptions, DemoRefused, demo_database
+from api.demo.run import DemoOptions, DemoRefused, demo_database, refuse_data
 from api.demo.settlement import period_holding
 from api.demo.sizes import SCALES
 from api.demo.steps import Steps
@@ -35,7 +34,6 @@ from api.demo.week_day import Week, copy_campaign, evening, night_and_day
 from api.demo.week_workers import running_jobs
 from api.migrate import migrate
 from api.sandbox.embedded import why_not_embedded
-from kernel.accounts import User
 from kernel.clock import CLOCK_FILE_ENV, business_date, utcnow
 from kernel.db import create_engine, create_sessionmaker
 from kernel.settings import Settings
@@ -168,16 +166,6 @@ async def _run_days(week: Week, first: date, days: int) -> dict[date, float]:
     return walls
 
 
-async def _empty(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    async with sessions() as session:
-        users = (await session.execute(select(func.count()).select_from(User))).scalar_one()
-    if users:
-        raise DemoRefused(
-            f"the database at {settings.database_url.split('@')[-1]} already has data; "
-            "the demo needs an empty one (or leave --database-url out)"
-        )
-
-
 async def _week(
     options: WeekOptions, settings: Settings, pay: DemoPay, clock: WeekClock, steps: Steps
 ) -> WeekResult:
@@ -195,7 +183,7 @@ async def _week(
     sessions = create_sessionmaker(engine)
     started = perf_counter()
     try:
-        await _empty(sessions, settings)
+        await refuse_data(sessions, settings)
         rng = random.Random(options.demo.seed)
         region = await build_region(sessions, settings, scale, timeline, rng, steps)
         base = Day(sessions, settings, region, timeline, rng, steps)

@@ -23,7 +23,7 @@ from leaders.commission.payouts import export_batch, mark_batch_paid
 from leaders.commission.transfer_jobs import TRANSFER, TRANSFERS_DUE, transfer_key
 from leaders.commission.transfers import out_batch_no, send_by_transfer
 from tests.conftest import TestDB
-from tests.support.commission import balances, chained, entries, team
+from tests.support.commission import Team, balances, chained, entries, team
 from tests.support.payout_transfers import (
     approved,
     desk,
@@ -46,6 +46,15 @@ async def _send(db: TestDB, operator: object, appid: str, batch_id: int | None =
     async with unit_of_work(db.sessions) as session:
         batch = await send_by_transfer(session, batch_id, operator, appid, utcnow())  # type: ignore[arg-type]
         return batch.id
+
+
+async def _one_leader_earned(db: TestDB, sandbox: RunningSandbox) -> tuple[Team, str]:
+    """One leader signed in with WeChat, with 30 yuan earned and settled."""
+    t = await team(db, 1)
+    appid = sandbox.state.keys.appid
+    await sign_in_with_wechat(db, t, appid, [0])
+    await earn(db, (t.leaders[0], 3_000))
+    return t, appid
 
 
 async def _batch(db: TestDB, batch_id: int) -> PayoutBatch:
@@ -122,10 +131,7 @@ async def test_a_failed_transfer_returns_the_money_with_the_reason(
 async def test_500s_are_retried_and_the_batch_is_sent_once(
     db: TestDB, sandbox: RunningSandbox
 ) -> None:
-    t = await team(db, 1)
-    appid = sandbox.state.keys.appid
-    await sign_in_with_wechat(db, t, appid, [0])
-    await earn(db, (t.leaders[0], 3_000))
+    t, appid = await _one_leader_earned(db, sandbox)
     [payout_id] = await approved(db, t, [2_000])
     # Two 500s recording nothing, then one recorded whose answer is lost.
     sandbox.faults(transfer_errors=2, transfer_lost_answers=1)
@@ -214,10 +220,7 @@ async def test_a_refused_batch_fails_its_payouts_and_returns_the_money(
 async def test_a_provider_down_leaves_the_batch_to_the_sweep(
     db: TestDB, sandbox: RunningSandbox
 ) -> None:
-    t = await team(db, 1)
-    appid = sandbox.state.keys.appid
-    await sign_in_with_wechat(db, t, appid, [0])
-    await earn(db, (t.leaders[0], 3_000))
+    t, appid = await _one_leader_earned(db, sandbox)
     [payout_id] = await approved(db, t, [2_000])
     sandbox.faults(transfer_errors=100)
     batch_id = await _send(db, t.operator, appid)
@@ -243,10 +246,7 @@ async def test_a_provider_down_leaves_the_batch_to_the_sweep(
 async def test_the_sweep_leaves_a_batch_to_its_own_job_until_that_job_ends(
     db: TestDB, sandbox: RunningSandbox
 ) -> None:
-    t = await team(db, 1)
-    appid = sandbox.state.keys.appid
-    await sign_in_with_wechat(db, t, appid, [0])
-    await earn(db, (t.leaders[0], 3_000))
+    t, appid = await _one_leader_earned(db, sandbox)
     await approved(db, t, [2_000])
     batch_id = await _send(db, t.operator, appid)
     async with unit_of_work(db.sessions) as session:
