@@ -56,6 +56,11 @@ async def test_the_cutoff_and_pickup_window_move_and_orders_follow_the_new_cutof
         {"start": "15:00:00", "end": "21:00:00"},
         2,
     )
+    # In the audit log, against the campaign, like every staff edit.
+    action = await db.scalar(
+        "SELECT action FROM audit_events WHERE object_type = 'Campaign' ORDER BY id DESC"
+    )
+    assert action == "campaignUpdate"
 
     # Cut off early by an edit: ordering stops at the new time.
     soon = (utcnow() + timedelta(seconds=1)).isoformat()
