@@ -14,6 +14,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from sqlalchemy.engine import make_url
@@ -35,6 +36,24 @@ class JobQueue(Protocol):
     async def dispatch(self, job_id: int) -> None: ...
 
 
+async def start_periodic(
+    sessions: async_sessionmaker[AsyncSession],
+    dispatch: Callable[[int], Awaitable[None]],
+    stopping: asyncio.Event,
+    every_s: float,
+) -> None:
+    """Until ``stopping``, every ``every_s``: queue this period's job of each
+    periodic kind and hand the new ones to ``dispatch``."""
+    while not stopping.is_set():
+        try:
+            for job_id in await enqueue_due(sessions):
+                await dispatch(job_id)
+        except Exception:  # the database is away; the next tick tries again
+            log.exception("could not start periodic jobs")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), every_s)
+
+
 class InlineQueue:
     """Runs jobs as asyncio tasks of this process (the embedded default)."""
 
@@ -52,17 +71,10 @@ class InlineQueue:
         await fail_stale_jobs(self.sessions, 0)
         for job_id in await queued_job_ids(self.sessions):
             await self.dispatch(job_id)
-        self._ticker = asyncio.create_task(self._tick(), name="periodic-jobs")
-
-    async def _tick(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                for job_id in await enqueue_due(self.sessions):
-                    await self.dispatch(job_id)
-            except Exception:  # the next tick tries again
-                log.exception("could not start periodic jobs")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.tick_s)
+        self._ticker = asyncio.create_task(
+            start_periodic(self.sessions, self.dispatch, self._stopping, self.tick_s),
+            name="periodic-jobs",
+        )
 
     async def dispatch(self, job_id: int) -> None:
         task = asyncio.create_task(run_job(self.sessions, job_id), name=f"job-{job_id}")
@@ -165,7 +177,14 @@ class ProcrastinateQueue:
         sweeper = asyncio.create_task(self._sweeping(stopping), name="stale-job sweep")
         ticker = None
         if self.settings.periodic_tick_s < 60:
-            ticker = asyncio.create_task(self._ticking(stopping), name="periodic-jobs")
+            # procrastinate's cron ticks each minute at most; a faster
+            # platform clock (the week demo) needs periodic jobs more often.
+            ticker = asyncio.create_task(
+                start_periodic(
+                    self.sessions, self.dispatch, stopping, self.settings.periodic_tick_s
+                ),
+                name="periodic-jobs",
+            )
         try:
             await self._supervise(stopping, concurrency)
         finally:
@@ -223,18 +242,6 @@ class ProcrastinateQueue:
                 await self._sweep_stale()
             except Exception as exc:  # the database is away; the next round tries again
                 log.warning("stale-job sweep failed: %s", exc)
-
-    async def _ticking(self, stopping: asyncio.Event) -> None:
-        # procrastinate's cron ticks each minute at most; a faster platform
-        # clock (the week demo) needs periodic jobs started more often.
-        while not stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self.settings.periodic_tick_s)
-            try:
-                for job_id in await enqueue_due(self.sessions):
-                    await self.dispatch(job_id)
-            except Exception as exc:  # the database is away; the next round tries again
-                log.warning("starting periodic jobs failed: %s", exc)
 
     async def _sweep_stale(self) -> None:
         """Fail our dead workers' jobs and the queue's own rows they held."""
