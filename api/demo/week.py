@@ -5,10 +5,8 @@ process (SQLite) or by worker processes it starts (PostgreSQL)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +27,7 @@ from api.demo.sizes import SCALES
 from api.demo.steps import Steps
 from api.demo.timeline import Timeline
 from api.demo.week_books import DayBooks, day_books, render_week
-from api.demo.week_clock import WeekClock
+from api.demo.week_clock import WeekClock, until
 from api.demo.week_day import Week, copy_campaign, evening, night_and_day
 from api.demo.week_workers import running_jobs
 from api.migrate import migrate
@@ -133,17 +131,17 @@ async def _settled(week: Week, last: date) -> int:
     period_end = period_holding(last, settings)
     week.clock.move_to(closes_at(period_end, settings) + timedelta(minutes=5))
     with week.base.steps.step(f"Settlement of the period ending {period_end} (hourly job)") as bar:
-        deadline = time.monotonic() + SETTLEMENT_PATIENCE_S
-        while time.monotonic() < deadline:
+
+        async def probe() -> Settlement | None:
             async with week.base.sessions() as session:
-                done = await session.scalar(
+                return await session.scalar(
                     select(Settlement).where(Settlement.period_end == period_end)
                 )
-            if done is not None:
-                bar.note = f"{done.statement_count} statements, {done.total_fen / 100:,.2f} yuan"
-                return done.total_fen
-            await asyncio.sleep(0.5)
-    raise DemoRefused(f"the period ending {period_end} was not settled in time")
+
+        unsettled = f"the period ending {period_end} was not settled"
+        done = await until(probe, SETTLEMENT_PATIENCE_S, unsettled)
+        bar.note = f"{done.statement_count} statements, {done.total_fen / 100:,.2f} yuan"
+    return done.total_fen
 
 
 async def _run_days(week: Week, first: date, days: int) -> dict[date, float]:

@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo.run import DemoRefused
 from api.demo.steps import Bar
+from fulfilment.campaigns.models import Campaign
 from fulfilment.purchasing.jobs import CUTOFF_DUE
 from kernel.clock import as_utc, set_platform_time, utcnow
 from kernel.jobs.models import Job, JobStatus
+from kernel.jobs.service import job_by_key
 
 POLL_S = 0.25
+T = TypeVar("T")
 
 
 class ScheduleStalled(DemoRefused):
@@ -43,31 +48,39 @@ class WeekClock:
             set_platform_time(moment, str(self.path))
 
 
+async def until(probe: Callable[[], Awaitable[T | None]], within_s: float, what: str) -> T:
+    """``probe()``'s first answer that is not None, asked every POLL_S;
+    ScheduleStalled naming ``what`` after ``within_s``."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        found = await probe()
+        if found is not None:
+            return found
+        await asyncio.sleep(POLL_S)
+    raise ScheduleStalled(f"{what} within {within_s:.0f} s")
+
+
 async def cut_off(
     sessions: async_sessionmaker[AsyncSession], campaign_id: int, within_s: float
 ) -> None:
     """Wait until a ``campaigns.cutoff_due`` run that cut the campaign off
     has finished: it cuts off and consolidates inside its own run (no job
     of its own), so the purchase orders exist once that run succeeded."""
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
+    cutoff = select(Campaign.cutoff_at).where(Campaign.id == campaign_id).scalar_subquery()
+
+    async def probe() -> bool | None:
         async with sessions() as session:
+            # Only runs started after the campaign's cutoff can have cut it off.
             results = await session.scalars(
-                select(Job.result).where(Job.kind == CUTOFF_DUE, Job.status == JobStatus.SUCCEEDED)
+                select(Job.result).where(
+                    Job.kind == CUTOFF_DUE,
+                    Job.status == JobStatus.SUCCEEDED,
+                    Job.created_at >= cutoff,
+                )
             )
-            if any(campaign_id in (r or {}).get("campaigns", []) for r in results):
-                return
-        await asyncio.sleep(POLL_S)
-    raise ScheduleStalled(f"campaign {campaign_id} was not cut off within {within_s:.0f} s")
+            return any(campaign_id in (r or {}).get("campaigns", []) for r in results) or None
 
-
-async def job_state(sessions: async_sessionmaker[AsyncSession], key: str) -> Job | None:
-    """The job under ``key``, read fresh."""
-    async with sessions() as session:
-        found = await session.scalars(
-            select(Job).where(Job.key == key).execution_options(populate_existing=True)
-        )
-        return found.one_or_none()
+    await until(probe, within_s, f"campaign {campaign_id} was not cut off")
 
 
 async def succeeded(
@@ -79,15 +92,12 @@ async def succeeded(
     """Wait until the job under ``key`` has succeeded, showing its progress
     on ``bar``. A failed attempt is left to the schedule, which starts the
     step again on a later tick; after ``within_s`` the demo gives up."""
-    deadline = time.monotonic() + within_s
-    last: Job | None = None
-    while time.monotonic() < deadline:
-        last = await job_state(sessions, key)
-        if last is not None:
-            if bar is not None:
-                bar.set(last.progress * 100, 100, last.message)
-            if last.status is JobStatus.SUCCEEDED:
-                return last
-        await asyncio.sleep(POLL_S)
-    seen = "never started" if last is None else f"{last.status.value}: {last.error or ''}"
-    raise ScheduleStalled(f"{key} did not succeed within {within_s:.0f} s ({seen})")
+
+    async def probe() -> Job | None:
+        async with sessions() as session:
+            job = await job_by_key(session, key)
+        if job is not None and bar is not None:
+            bar.set(job.progress * 100, 100, job.message)
+        return job if job is not None and job.status is JobStatus.SUCCEEDED else None
+
+    return await until(probe, within_s, f"{key} did not succeed")

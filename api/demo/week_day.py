@@ -8,7 +8,6 @@ and the operator copies tomorrow's campaign."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -26,7 +25,7 @@ from api.demo.payments import DemoPay, pay_orders
 from api.demo.region import Region
 from api.demo.routes import publish_and_assign
 from api.demo.timeline import Timeline
-from api.demo.week_clock import WeekClock, cut_off, job_state, succeeded
+from api.demo.week_clock import WeekClock, cut_off, succeeded, until
 from api.demo.week_workers import Workers
 from api.graphql.ids import decode, encode
 from fulfilment.campaigns import campaigns
@@ -34,6 +33,7 @@ from fulfilment.night.jobs import SCHEDULE
 from fulfilment.night.steps import PLAN_STEP, SORT_STEP, step_key
 from fulfilment.routing.models import RoutePlan
 from kernel.jobs.models import Job, JobStatus
+from kernel.jobs.service import job_by_key
 
 COPY = """mutation($input: CampaignCopyInput!) { campaignCopy(input: $input) {
   campaign { id } userErrors { code message } } }"""
@@ -105,10 +105,9 @@ async def copy_campaign(week: Week, today: date, source: date, target: date) -> 
         bar.note = "items, prices and limits kept, nothing sold"
 
 
-async def evening(week: Week, today: date) -> Counter[str]:
+async def evening(week: Week, today: date) -> None:
     """21:00: residents order for tomorrow (and some for the day after),
     pay, and a few cancel."""
-    tally: Counter[str] = Counter()
     week.clock.move_to(week.local(today, 21))
     later = today + timedelta(days=2)
     shares = {today + timedelta(days=1): 1.0 - PRESALE_SHARE, later: PRESALE_SHARE}
@@ -121,9 +120,6 @@ async def evening(week: Week, today: date) -> Counter[str]:
         intake = await place_orders(week.http, settings, region, count, rng, steps)
         paid = await pay_orders(week.http, week.pay, region, intake, rng, steps)
         await cancel_some(week.http, region, intake, paid, rng, steps)
-        tally["placed"] += len(intake.placed)
-        tally["paid"] += intake.paid
-    return tally
 
 
 async def kill_the_planner(week: Week, key: str) -> None:
@@ -131,12 +127,13 @@ async def kill_the_planner(week: Week, key: str) -> None:
     (the step runs inside that worker's schedule tick)."""
     sessions = week.base.sessions
     with week.base.steps.step("The planning worker killed (SIGKILL) and replaced") as bar:
-        deadline = perf_counter() + STEP_PATIENCE_S
-        while perf_counter() < deadline:
-            step = await job_state(sessions, key)
-            if step is not None and step.status is not JobStatus.QUEUED:
-                break
-            await asyncio.sleep(0.1)
+
+        async def started() -> bool | None:
+            async with sessions() as session:
+                step = await job_by_key(session, key)
+            return (step is not None and step.status is not JobStatus.QUEUED) or None
+
+        await until(started, STEP_PATIENCE_S, f"{key} did not start")
         async with sessions() as session:
             ticks = list(
                 await session.scalars(
@@ -172,14 +169,10 @@ async def night_and_day(week: Week, delivery: date) -> float:
     if delivery == week.kill_on and week.workers.processes:
         await kill_the_planner(week, key)
     with steps.step(f"{delivery:%a %m-%d} draft route plan (schedule)", total=100) as bar:
-        bar.note = f"attempts: {(await succeeded(sessions, key, STEP_PATIENCE_S, bar)).attempts}"
+        planned = await succeeded(sessions, key, STEP_PATIENCE_S, bar)
+        bar.note = f"attempts: {planned.attempts}"
     async with sessions() as session:
-        plan = await session.scalar(
-            select(RoutePlan)
-            .where(RoutePlan.warehouse_id == warehouse, RoutePlan.delivery_date == delivery)
-            .order_by(RoutePlan.id.desc())
-            .limit(1)
-        )
+        plan = await session.get(RoutePlan, int((planned.result or {})["plan_id"]))
     assert plan is not None
     week.clock.move_to(at(5, 30))
     plan = await publish_and_assign(day, plan)
