@@ -57,6 +57,10 @@ def test_settings(url: str, **overrides: Any) -> Settings:
         "database_url": url,
         "token_secret": TOKEN_SECRET,
         "geocoder": "none",
+        # A test's app (jobs inline on SQLite) starts the periodic jobs once,
+        # at start-up (see jobs_settled), never again in the middle of a test
+        # that crosses a minute: a sweep would do the test's own step first.
+        "periodic_tick_s": 600.0,
     }
     return Settings(**{**defaults, **overrides})
 
