@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.campaigns.models import Campaign, CampaignItem, Product, Warehouse
 from kernel.accounts import User
+from kernel.clock import as_utc
 from kernel.db import keyset_page
 from kernel.errors import CommonErrorCode, DomainError, NotFound
 
@@ -57,20 +58,27 @@ class ItemFacts(Protocol):
     reserved: int
     cancelled_at: datetime | None
     withdrawn_at: datetime | None
+    sale_starts_at: datetime | None
+    sale_ends_at: datetime | None
 
 
 def item_status(item: ItemFacts, campaign: SaleWindow, now: datetime) -> ItemStatus:
-    """Where a campaign item stands, from its campaign's clock, its cap and
-    the cutoff's verdict; a withdrawal or a cancellation outranks everything,
-    and after the cutoff the sale is over whatever the cap says."""
+    """Where a campaign item stands, from its campaign's clock, its own sale
+    window, its cap and the cutoff's verdict; a withdrawal or a cancellation
+    outranks everything, and outside either window the sale is not on
+    whatever the cap says."""
     if item.withdrawn_at is not None:
         return ItemStatus.WITHDRAWN
     if item.cancelled_at is not None:
         return ItemStatus.CANCELLED_BELOW_THRESHOLD
     sale = campaign_status(campaign, now)
-    if sale in (CampaignStatus.CLOSED, CampaignStatus.CANCELLED):
+    if sale in (CampaignStatus.CLOSED, CampaignStatus.CANCELLED) or (
+        item.sale_ends_at is not None and now >= item.sale_ends_at
+    ):
         return ItemStatus.CLOSED
-    if sale is CampaignStatus.SCHEDULED:
+    if sale is CampaignStatus.SCHEDULED or (
+        item.sale_starts_at is not None and now < item.sale_starts_at
+    ):
         return ItemStatus.SCHEDULED
     if item.cap is not None and item.reserved >= item.cap:
         return ItemStatus.SOLD_OUT
@@ -85,6 +93,9 @@ class ItemDraft:
     cap: int | None = None
     per_customer_limit: int | None = None
     group_threshold: int | None = None
+    # The item's own sale window; None: the campaign's opening, its cutoff.
+    sale_starts_at: datetime | None = None
+    sale_ends_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,34 @@ def check_item(item: ItemDraft, field: list[str]) -> None:
                 "Must be a positive number, or left out.",
                 [*field, name],
             )
+
+
+def check_sale_window(
+    window: tuple[datetime | None, datetime | None],
+    opens_at: datetime,
+    cutoff_at: datetime,
+    field: list[str],
+) -> None:
+    """Refuse an item's sale ``window`` (start, end; None for the campaign's
+    own) that does not lie inside its campaign's, from ``opens_at`` to
+    ``cutoff_at``, or ends before it starts: the cutoff buys the day, so
+    nothing may sell after it."""
+    starts = window[0] or opens_at
+    ends = window[1] or cutoff_at
+    for name, moment in (("saleStartsAt", starts), ("saleEndsAt", ends)):
+        if not opens_at <= moment <= cutoff_at:
+            raise DomainError(
+                CampaignErrorCode.SALE_WINDOW_OUTSIDE_CAMPAIGN,
+                "An item's sale window must lie inside its campaign's, "
+                "from the opening to the cutoff.",
+                [*field, name],
+            )
+    if starts >= ends:
+        raise DomainError(
+            CampaignErrorCode.SALE_WINDOW_OUTSIDE_CAMPAIGN,
+            "An item's sale window must start before it ends.",
+            [*field, "saleEndsAt"],
+        )
 
 
 def check_times(draft: CampaignDraft, zone: ZoneInfo, now: datetime) -> None:
@@ -184,6 +223,12 @@ async def _add_items(
                 [*path, "productId"],
             )
         check_item(item, path)
+        check_sale_window(
+            (item.sale_starts_at, item.sale_ends_at),
+            as_utc(campaign.opens_at),
+            as_utc(campaign.cutoff_at),
+            path,
+        )
         taken.add(item.product_id)
         row = CampaignItem(
             campaign_id=campaign.id,
@@ -193,6 +238,8 @@ async def _add_items(
             cap=item.cap,
             per_customer_limit=item.per_customer_limit,
             group_threshold=item.group_threshold,
+            sale_starts_at=item.sale_starts_at,
+            sale_ends_at=item.sale_ends_at,
             reserved=0,
         )
         session.add(row)

@@ -18,6 +18,10 @@ from kernel.accounts import User
 from kernel.errors import NotFound
 
 
+def _moved(moment: datetime | None, shift: timedelta) -> datetime | None:
+    return None if moment is None else moment + shift
+
+
 async def copy_campaign(
     session: AsyncSession,
     campaign_id: int,
@@ -29,10 +33,10 @@ async def copy_campaign(
 ) -> Campaign:
     """A new campaign for ``delivery_date`` made from another: the same
     warehouse and pickup window, its sale window moved by the days between
-    the two delivery dates, its items with their prices and limits (none of
-    them sold, none cancelled). The new campaign is checked as any other:
-    a cutoff already past, or a campaign the warehouse has already for that
-    date and cutoff, is refused."""
+    the two delivery dates, its items with their prices, limits and own sale
+    windows (moved the same; none of them sold, none cancelled). The new
+    campaign is checked as any other: a cutoff already past, or a campaign
+    the warehouse has already for that date and cutoff, is refused."""
     source = await session.get(Campaign, campaign_id)
     if source is None:
         raise NotFound("Campaign", ["campaignId"])
@@ -56,6 +60,8 @@ async def copy_campaign(
             cap=i.cap,
             per_customer_limit=i.per_customer_limit,
             group_threshold=i.group_threshold,
+            sale_starts_at=_moved(i.sale_starts_at, shift),
+            sale_ends_at=_moved(i.sale_ends_at, shift),
         )
         for i in items
     ]

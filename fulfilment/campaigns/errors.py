@@ -11,5 +11,7 @@ class CampaignErrorCode(Enum):
     DUPLICATE_ITEM = "DUPLICATE_ITEM"
     INVALID_PRICE = "INVALID_PRICE"
     CAMPAIGN_STARTED = "CAMPAIGN_STARTED"
+    # An item's own sale window not inside its campaign's (or ending first).
+    SALE_WINDOW_OUTSIDE_CAMPAIGN = "SALE_WINDOW_OUTSIDE_CAMPAIGN"
     # A cost change dated before today, or on a day already bought at the old cost.
     COST_RETROACTIVE = "COST_RETROACTIVE"

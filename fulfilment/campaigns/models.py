@@ -88,6 +88,10 @@ class CampaignItem(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The operator took the item off the sale; cancelled_at is set with it.
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The item's own sale window inside its campaign's (a 秒杀 at 20:00, a
+    # lot sold only until noon); None: from the opening, or to the cutoff.
+    sale_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sale_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class StorageZone(Enum):

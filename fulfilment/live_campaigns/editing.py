@@ -6,6 +6,8 @@
   orders hold already (``reserved``): what is sold stays sold.
 - The per-customer limit and the group threshold apply to what happens
   next (a lower limit does not cancel orders placed under the old one).
+- The item's own sale window moves anywhere inside the campaign's; orders
+  placed outside the new window stay placed.
 
 Each edit names the item's version it was made from; the loser of two
 overlapping edits gets STALE (kernel/versioning.py) and nothing changes.
@@ -19,22 +21,38 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.campaigns.campaigns import CampaignStatus, ItemDraft, campaign_status, check_item
+from fulfilment.campaigns.campaigns import (
+    CampaignStatus,
+    ItemDraft,
+    campaign_status,
+    check_item,
+    check_sale_window,
+)
 from fulfilment.campaigns.models import Campaign, CampaignItem
 from fulfilment.live_campaigns.errors import LiveCampaignErrorCode
 from fulfilment.orders.models import OrderLine
+from kernel.clock import as_utc
 from kernel.errors import DomainError, NotFound
 from kernel.versioning import check_version
 
 EDITABLE = frozenset(
-    {"group_price_fen", "list_price_fen", "cap", "per_customer_limit", "group_threshold"}
+    {
+        "group_price_fen",
+        "list_price_fen",
+        "cap",
+        "per_customer_limit",
+        "group_threshold",
+        "sale_starts_at",
+        "sale_ends_at",
+    }
 )
 
 
 @dataclass(frozen=True)
 class ItemChanges:
     """New terms for an item: each field named in ``given`` is set (None is
-    a value: no cap, no limit, no threshold); the others stay."""
+    a value: no cap, no limit, no threshold, the campaign's own opening or
+    cutoff); the others stay."""
 
     given: frozenset[str]
     group_price_fen: int = 0
@@ -42,6 +60,8 @@ class ItemChanges:
     cap: int | None = None
     per_customer_limit: int | None = None
     group_threshold: int | None = None
+    sale_starts_at: datetime | None = None
+    sale_ends_at: datetime | None = None
 
 
 def check_still_selling(campaign: Campaign, now: datetime, field: str) -> None:
@@ -85,6 +105,8 @@ def _terms(item: CampaignItem) -> ItemDraft:
         cap=item.cap,
         per_customer_limit=item.per_customer_limit,
         group_threshold=item.group_threshold,
+        sale_starts_at=item.sale_starts_at,
+        sale_ends_at=item.sale_ends_at,
     )
 
 
@@ -104,6 +126,14 @@ async def update_campaign_item(
     if after == before:
         return item
     check_item(after, [])
+    campaign = await session.get(Campaign, item.campaign_id)
+    assert campaign is not None  # a foreign key
+    check_sale_window(
+        (after.sale_starts_at, after.sale_ends_at),
+        as_utc(campaign.opens_at),
+        as_utc(campaign.cutoff_at),
+        [],
+    )
     repriced = (after.group_price_fen, after.list_price_fen) != (
         before.group_price_fen,
         before.list_price_fen,
@@ -127,6 +157,7 @@ async def update_campaign_item(
     item.cap = after.cap
     item.per_customer_limit = after.per_customer_limit
     item.group_threshold = after.group_threshold
+    item.sale_starts_at, item.sale_ends_at = after.sale_starts_at, after.sale_ends_at
     item.version += 1
     await session.flush()
     return item

@@ -17,9 +17,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.campaigns.campaigns import CampaignDraft, check_times, check_unique
+from fulfilment.campaigns.campaigns import (
+    CampaignDraft,
+    check_sale_window,
+    check_times,
+    check_unique,
+)
 from fulfilment.campaigns.errors import CampaignErrorCode
-from fulfilment.campaigns.models import Campaign
+from fulfilment.campaigns.models import Campaign, CampaignItem
 from fulfilment.live_campaigns.editing import check_still_selling
 from kernel.clock import as_utc
 from kernel.errors import DomainError, NotFound
@@ -45,6 +50,31 @@ def _draft(campaign: Campaign) -> CampaignDraft:
         pickup_start=campaign.pickup_start,
         pickup_end=campaign.pickup_end,
     )
+
+
+async def _check_item_windows(
+    session: AsyncSession, campaign_id: int, after: CampaignDraft
+) -> None:
+    """Every item's own sale window still inside the moved campaign: an item
+    selling until 20:00 forbids a cutoff at 18:00 until the item moves."""
+    windows = await session.execute(
+        select(CampaignItem.sale_starts_at, CampaignItem.sale_ends_at).where(
+            CampaignItem.campaign_id == campaign_id,
+            (CampaignItem.sale_starts_at.is_not(None)) | (CampaignItem.sale_ends_at.is_not(None)),
+        )
+    )
+    for starts, ends in windows:
+        try:
+            check_sale_window((starts, ends), after.opens_at, after.cutoff_at, [])
+        except DomainError:
+            # Named by the campaign's time that moved past the item's window.
+            early = starts is not None and starts < after.opens_at
+            raise DomainError(
+                CampaignErrorCode.SALE_WINDOW_OUTSIDE_CAMPAIGN,
+                "An item of the campaign has its own sale window outside the new times: "
+                "move the item's window first.",
+                ["opensAt" if early else "cutoffAt"],
+            ) from None
 
 
 async def update_campaign_times(
@@ -79,6 +109,7 @@ async def update_campaign_times(
     check_times(after, zone, now)
     if after.cutoff_at != before.cutoff_at:
         await check_unique(session, after, "cutoffAt")
+    await _check_item_windows(session, campaign.id, after)
     campaign.opens_at, campaign.cutoff_at = after.opens_at, after.cutoff_at
     campaign.pickup_start, campaign.pickup_end = after.pickup_start, after.pickup_end
     campaign.version += 1

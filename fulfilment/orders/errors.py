@@ -52,6 +52,14 @@ def item_withdrawn(index: int) -> DomainError:
     )
 
 
+def item_not_on_sale(index: int) -> DomainError:
+    return DomainError(
+        OrderErrorCode.ITEM_NOT_ON_SALE,
+        "This item sells only within its own sale window, and that is not now.",
+        _line(index, "campaignItemId"),
+    )
+
+
 def mixed_campaigns() -> DomainError:
     return DomainError(
         OrderErrorCode.MIXED_CAMPAIGNS, "All lines must come from one campaign.", ["lines"]
@@ -107,6 +115,8 @@ def from_database(message: str) -> DomainError:
         return mixed_campaigns()
     if code == "ITEM_WITHDRAWN":
         return item_withdrawn(rule["line"])
+    if code == "ITEM_NOT_ON_SALE":
+        return item_not_on_sale(rule["line"])
     if code == "CAMPAIGN_CLOSED":
         return campaign_closed()
     if code == "PICKUP_POINT_NOT_SERVED":
@@ -128,6 +138,7 @@ class OrderErrorCode(Enum):
     ITEM_NOT_FOUND = "ITEM_NOT_FOUND"
     MIXED_CAMPAIGNS = "MIXED_CAMPAIGNS"
     ITEM_WITHDRAWN = "ITEM_WITHDRAWN"  # withdrawn from the sale, or cancelled
+    ITEM_NOT_ON_SALE = "ITEM_NOT_ON_SALE"  # outside the item's own sale window
     NOT_CANCELLABLE = "NOT_CANCELLABLE"
     AFTER_CUTOFF = "AFTER_CUTOFF"
     NOT_A_CUSTOMER = "NOT_A_CUSTOMER"

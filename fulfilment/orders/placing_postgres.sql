@@ -4,7 +4,8 @@
 --
 -- Migrations never run this file: they install frozen copies of their own
 -- (0010 created both functions, 0011 set plan_cache_mode, 0012 moved the
--- reservations before the lines, 0032 refused withdrawn items). To change the function, change this file
+-- reservations before the lines, 0032 refused withdrawn items, 0036 items
+-- outside their own sale window). To change the function, change this file
 -- AND add a migration that installs the new text as a frozen copy of its own,
 -- followed by the ALTER FUNCTION at the end of this file.
 -- tests/fulfilment/orders/test_place_order_sql.py fails while the two disagree.
@@ -80,6 +81,7 @@ DECLARE
     v_campaign campaigns%ROWTYPE;
     v_campaigns integer;
     v_missing integer;
+    v_withdrawn boolean;
     v_order_id bigint;
     v_line record;
     v_left integer;
@@ -131,15 +133,22 @@ BEGIN
 
     -- An item withdrawn from the sale (or cancelled below its threshold)
     -- sells no more: refused here, under the item row's lock the withdrawal
-    -- took, so no order slips in beside it.
-    SELECT min(u.ord) INTO v_missing
+    -- took, so no order slips in beside it. An item with a sale window of
+    -- its own sells only inside it (0036). The first such line is named,
+    -- a withdrawal before a window on the same line.
+    SELECT u.ord, ci.cancelled_at IS NOT NULL INTO v_missing, v_withdrawn
     FROM unnest(p_item_ids) WITH ORDINALITY AS u(item, ord)
     JOIN campaign_items ci ON ci.id = u.item
-    WHERE ci.cancelled_at IS NOT NULL;
+    WHERE ci.cancelled_at IS NOT NULL
+       OR p_now < ci.sale_starts_at
+       OR p_now >= ci.sale_ends_at
+    ORDER BY u.ord
+    LIMIT 1;
     IF v_missing IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'TG001',
             MESSAGE = json_build_object(
-                'code', 'ITEM_WITHDRAWN', 'line', v_missing - 1
+                'code', CASE WHEN v_withdrawn THEN 'ITEM_WITHDRAWN' ELSE 'ITEM_NOT_ON_SALE' END,
+                'line', v_missing - 1
             )::text;
     END IF;
 

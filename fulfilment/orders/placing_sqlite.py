@@ -174,7 +174,8 @@ def _items(
     rows = _rows(
         conn,
         "SELECT ci.id, ci.campaign_id, ci.product_id, ci.group_price_fen, "
-        "ci.per_customer_limit, c.warehouse_id, c.opens_at, c.cutoff_at, ci.cancelled_at "
+        "ci.per_customer_limit, c.warehouse_id, c.opens_at, c.cutoff_at, ci.cancelled_at, "
+        "ci.sale_starts_at, ci.sale_ends_at "
         "FROM campaign_items ci JOIN campaigns c ON c.id = ci.campaign_id "
         f"WHERE ci.id IN ({_marks(item_ids)})",
         *item_ids,
@@ -185,16 +186,23 @@ def _items(
             raise order_errors.item_not_found(index)
     if len({row[1] for row in rows}) > 1:
         raise order_errors.mixed_campaigns()
+    # Withdrawn, or outside the item's own sale window: the first such line.
+    stored_now = _stored(now)
     for index, item_id in enumerate(item_ids):
-        if items[item_id][8] is not None:
+        cancelled_at, sale_starts_at, sale_ends_at = items[item_id][8:11]
+        if cancelled_at is not None:
             raise order_errors.item_withdrawn(index)
+        if (sale_starts_at is not None and stored_now < sale_starts_at) or (
+            sale_ends_at is not None and stored_now >= sale_ends_at
+        ):
+            raise order_errors.item_not_on_sale(index)
     campaign_id, campaign_warehouse, opens_at, cutoff_at = (
         rows[0][1],
         rows[0][5],
         rows[0][6],
         rows[0][7],
     )
-    if not opens_at <= _stored(now) < cutoff_at:
+    if not opens_at <= stored_now < cutoff_at:
         raise order_errors.campaign_closed()
     if campaign_warehouse != warehouse_id:
         raise order_errors.point_not_served()

@@ -116,6 +116,12 @@ class CampaignItemUpdateInput:
     group_threshold: int | None = strawberry.field(
         default=strawberry.UNSET, description="null: no threshold."
     )
+    sale_starts_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="null: from the campaign's opening."
+    )
+    sale_ends_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="null: until the campaign's cutoff."
+    )
 
 
 @strawberry.type
@@ -131,6 +137,9 @@ def _changes(input: CampaignItemUpdateInput) -> ItemChanges:
     for price in ("group_price_fen", "list_price_fen"):
         if price in values and values[price] is None:
             values[price] = 0
+    for moment, field in (("sale_starts_at", "saleStartsAt"), ("sale_ends_at", "saleEndsAt")):
+        if values.get(moment) is not None:
+            values[moment] = aware(values[moment], field)
     return ItemChanges(given=frozenset(given), **values)
 
 

@@ -212,6 +212,18 @@ class CampaignItemInput:
     cap: int | None = None
     per_customer_limit: int | None = None
     group_threshold: int | None = None
+    sale_starts_at: datetime | None = strawberry.field(
+        default=None,
+        description="The item's own sale start, inside the campaign's; null: its opening.",
+    )
+    sale_ends_at: datetime | None = strawberry.field(
+        default=None,
+        description="The item's own sale end, inside the campaign's; null: its cutoff.",
+    )
+
+
+def _maybe_aware(value: datetime | None, field: list[str]) -> datetime | None:
+    return None if value is None else aware(value, field)
 
 
 def _drafts(items: list[CampaignItemInput]) -> list[campaigns.ItemDraft]:
@@ -223,16 +235,20 @@ def _drafts(items: list[CampaignItemInput]) -> list[campaigns.ItemDraft]:
             cap=item.cap,
             per_customer_limit=item.per_customer_limit,
             group_threshold=item.group_threshold,
+            sale_starts_at=_maybe_aware(item.sale_starts_at, ["items", str(i), "saleStartsAt"]),
+            sale_ends_at=_maybe_aware(item.sale_ends_at, ["items", str(i), "saleEndsAt"]),
         )
         for i, item in enumerate(items)
     ]
 
 
-def aware(value: datetime, field: str) -> datetime:
+def aware(value: datetime, field: str | list[str]) -> datetime:
     """``value`` when it carries its offset; a naive time is a user error."""
     if value.tzinfo is None:
         raise DomainError(
-            CommonErrorCode.INVALID, "Give the time with its offset, e.g. +08:00.", [field]
+            CommonErrorCode.INVALID,
+            "Give the time with its offset, e.g. +08:00.",
+            [field] if isinstance(field, str) else field,
         )
     return value
 

@@ -190,10 +190,11 @@ CampaignStatusEnum = strawberry.enum(CampaignStatus, name="CampaignStatus")
 CampaignItemStatusEnum = strawberry.enum(
     ItemStatus,
     name="CampaignItemStatus",
-    description="SCHEDULED: the campaign has not opened yet; ON_SALE: open, with units left "
-    "under the cap (or no cap); SOLD_OUT: open, but orders hold the whole cap; CLOSED: past "
-    "the cutoff and not cancelled, so the item goes ahead with its paid units (between the "
-    "cutoff and its job, minutes, an item still to be cancelled reads CLOSED too); "
+    description="SCHEDULED: the campaign (or the item's own sale window) has not opened "
+    "yet; ON_SALE: open, with units left under the cap (or no cap); SOLD_OUT: open, but "
+    "orders hold the whole cap; CLOSED: past the item's own sale end, or past the cutoff and "
+    "not cancelled, so the item goes ahead with its paid units (between the cutoff and its job, "
+    "minutes, an item still to be cancelled reads CLOSED too); "
     "CANCELLED_BELOW_THRESHOLD: cancelled at cutoff because fewer units were paid for than "
     "its group threshold (未成团), every paid line refunded.",
 )
@@ -224,6 +225,12 @@ class CampaignItemType(relay.Node):
     withdrawn_at: datetime | None = strawberry.field(
         default=None, description="When an operator took the item off the sale."
     )
+    sale_starts_at: datetime | None = strawberry.field(
+        default=None, description="The item's own sale start; null: the campaign's opening."
+    )
+    sale_ends_at: datetime | None = strawberry.field(
+        default=None, description="The item's own sale end; null: the campaign's cutoff."
+    )
 
     @classmethod
     def of(cls, item: CampaignItem) -> CampaignItemType:
@@ -240,6 +247,8 @@ class CampaignItemType(relay.Node):
             product_id=item.product_id,
             cancelled_at=item.cancelled_at,
             withdrawn_at=item.withdrawn_at,
+            sale_starts_at=item.sale_starts_at,
+            sale_ends_at=item.sale_ends_at,
         )
 
     @strawberry.field(description="Units left under the cap; null when uncapped.")

@@ -3,6 +3,9 @@ const ZONE = "Asia/Shanghai";
 
 export const hhmm = (iso) =>
   new Date(iso).toLocaleTimeString("en-GB", { timeZone: ZONE, hour: "2-digit", minute: "2-digit" });
+// The platform zone is UTC+8 all year (no daylight saving), so a local
+// datetime-local value becomes an instant by appending the offset.
+export const shanghai = (local) => `${local}:00+08:00`;
 export const kg = (grams) => (grams / 1000).toFixed(1);
 export const yuan = (fen) => (fen / 100).toFixed(2);
 

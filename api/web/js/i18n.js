@@ -64,6 +64,8 @@ const ZH = {
   PRICE_LOCKED: "该商品已有订单，价格不能再改",
   CAP_BELOW_SOLD: "限量不能低于已被订购的件数",
   ITEM_WITHDRAWN: "该商品已下架",
+  ITEM_NOT_ON_SALE: "该商品不在开售时间内",
+  SALE_WINDOW_OUTSIDE_CAMPAIGN: "商品开售时间须在活动开始与截单之间",
   // orders
   INVALID_QUANTITY: "数量无效（每件 1 件起）",
   SOLD_OUT: "库存不足，仅剩 {remaining} 件",

@@ -3,7 +3,7 @@
 // page started, and staff accounts.
 import { busy, notice, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
-import { hhmm, tomorrow, yuan } from "./format.js";
+import { hhmm, shanghai, tomorrow, yuan } from "./format.js";
 import { copyForm } from "./operator_copy.js";
 import { itemFieldset, itemInputs, itemsAddForm } from "./operator_items.js";
 import { jobButton, settlementForm } from "./operator_jobs.js";
@@ -38,10 +38,6 @@ const CONSOLIDATE = `mutation($input: PurchaseOrdersConsolidateInput!) { purchas
   job { id kind } userErrors { field code message } } }`;
 const SORT = `mutation($input: SortingRunInput!) { sortingRun(input: $input) {
   job { id kind } userErrors { field code message } } }`;
-
-// The platform zone is UTC+8 all year (no daylight saving), so a local
-// datetime-local value becomes an instant by appending the offset.
-const shanghai = (local) => `${local}:00+08:00`;
 
 export async function render(view) {
   const jobs = el("section", { id: "jobs" }, el("h2", {}, "Jobs"));

@@ -3,6 +3,7 @@
 // a campaign that has not cut off.
 import { busy, notice, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
+import { shanghai } from "./format.js";
 
 const ADD = `mutation($input: CampaignItemsAddInput!) { campaignItemsAdd(input: $input) {
   items { id } userErrors { field code message } } }`;
@@ -15,7 +16,11 @@ export function itemFieldset(products, i) {
       products.map((p) => el("option", { value: p.id }, `${p.name} (${p.unit})`)))),
     el("label", {}, "Group price ¥", el("input", { name: `items.${i}.groupPriceFen`, type: "number", step: "0.01", required: true })),
     el("label", {}, "List price ¥", el("input", { name: `items.${i}.listPriceFen`, type: "number", step: "0.01", required: true })),
-    el("label", {}, "Cap (optional)", el("input", { name: `items.${i}.cap`, type: "number" })));
+    el("label", {}, "Cap (optional)", el("input", { name: `items.${i}.cap`, type: "number" })),
+    el("label", {}, "Sale starts (optional, Beijing time)",
+      el("input", { name: `items.${i}.saleStartsAt`, type: "datetime-local" })),
+    el("label", {}, "Sale ends (optional, Beijing time)",
+      el("input", { name: `items.${i}.saleEndsAt`, type: "datetime-local" })));
 }
 
 /** The items of ``box``'s fieldsets as CampaignItemInput values. */
@@ -26,6 +31,8 @@ export function itemInputs(form, box) {
     groupPriceFen: Math.round(v[`items.${i}.groupPriceFen`] * 100),
     listPriceFen: Math.round(v[`items.${i}.listPriceFen`] * 100),
     cap: v[`items.${i}.cap`] ?? null,
+    saleStartsAt: v[`items.${i}.saleStartsAt`] ? shanghai(v[`items.${i}.saleStartsAt`]) : null,
+    saleEndsAt: v[`items.${i}.saleEndsAt`] ? shanghai(v[`items.${i}.saleEndsAt`]) : null,
   }));
 }
 

@@ -3,14 +3,24 @@
 // the input at fault, and one idempotency key per submit attempt.
 import { clearErrors, notice, numberedRows, showUserErrors } from "./forms.js";
 import { ApiError, el, gql } from "./graphql.js";
-import { yuan } from "./format.js";
+import { hhmm, yuan } from "./format.js";
 import { zh } from "./i18n.js";
 
 const CREATE = `mutation($input: OrderCreateInput!) { orderCreate(input: $input) {
   order { id number status totalFen } userErrors { field code message remaining } } }`;
 
 /** Item fields the form needs from openCampaign. */
-export const ITEM_FIELDS = `id groupPriceFen listPriceFen remaining soldOut perCustomerLimit product { name unit }`;
+export const ITEM_FIELDS = `id groupPriceFen listPriceFen remaining soldOut perCustomerLimit
+  status saleStartsAt saleEndsAt product { name unit }`;
+
+/** When an item with a sale window of its own sells, or that it no longer does. */
+function saleNote(item) {
+  if (item.status === "SCHEDULED" && item.saleStartsAt) return ` ${hhmm(item.saleStartsAt)} 开售`;
+  if (item.status === "CLOSED" && item.saleEndsAt) return " 已结束";
+  return item.saleEndsAt ? ` 售至 ${hhmm(item.saleEndsAt)}` : "";
+}
+
+const orderable = (item) => !item.soldOut && item.status !== "SCHEDULED" && item.status !== "CLOSED";
 
 /**
  * A form ordering from ``campaign`` at ``pointId``. ``fields`` go above the
@@ -23,7 +33,8 @@ export function orderForm({ id, pointId, campaign, fields = [], extra = () => ({
       `${item.product?.name ?? "?"} ¥${yuan(item.groupPriceFen)}/${item.product?.unit ?? ""}`,
       item.remaining === null ? "" : ` 剩 ${item.remaining}`,
       item.perCustomerLimit ? ` 限购 ${item.perCustomerLimit}` : "",
-      el("input", { type: "number", min: 0, value: 0, "data-item": item.id, disabled: item.soldOut })));
+      saleNote(item),
+      el("input", { type: "number", min: 0, value: 0, "data-item": item.id, disabled: !orderable(item) })));
   const form = el("form", { id }, ...fields, ...rows, el("button", { type: "submit" }, "下单"));
   // Kept from a submit until the server answers: a retry after a lost answer
   // sends the same key, and the server returns the first order.

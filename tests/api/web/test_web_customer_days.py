@@ -1,6 +1,7 @@
 """Two campaigns open at once at a point (tomorrow's and a weekend's
 presale): the customer's and the leader's pages show one tab per delivery
-date and sell from the chosen one; each order says its own delivery date."""
+date and sell from the chosen one; each order says its own delivery date.
+An item with a sale window of its own says when it opens."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date, time, timedelta
 from pathlib import Path
 
 from fulfilment.campaigns import campaigns
+from fulfilment.campaigns.models import CampaignItem
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
@@ -103,3 +105,29 @@ async def test_the_leader_switches_between_delivery_dates(
             # The resident's order form sells the weekend's campaign now.
             form_items = await page.locator("#resident-order-form label.item").first.inner_text()
             assert "¥19.90" in form_items
+
+
+async def test_an_item_before_its_own_sale_window_shows_when_it_opens(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    starts = (utcnow() + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    async with sqlite_file(sqlite_template, tmp_path) as db:
+        shop = await open_shop(db, items=[{"group_price_fen": 990, "list_price_fen": 1290}] * 2)
+        async with unit_of_work(db.sessions) as session:
+            flash = await session.get(CampaignItem, shop.item_ids[1])
+            assert flash is not None
+            flash.sale_starts_at = starts
+        share = await db.scalar(
+            "SELECT share_code FROM pickup_points WHERE id = :p", p=shop.pickup_point_id
+        )
+        _, token = await db.user(Role.CUSTOMER, "小红")
+
+    local = starts.astimezone(db.settings.zone).strftime("%H:%M")
+    with live_server(db, tmp_path) as base:
+        async with signed_in(base, token, mobile=True, path=f"/app/?share={share}") as page:
+            rows = page.locator("#order-form label.item")
+            await rows.first.wait_for()
+            assert f"{local} 开售" in await rows.nth(1).inner_text()
+            assert await rows.nth(1).locator("input").is_disabled()
+            assert "开售" not in await rows.nth(0).inner_text()
+            assert not await rows.nth(0).locator("input").is_disabled()

@@ -31,6 +31,8 @@ class Item:
     reserved: int = 0
     cancelled_at: datetime | None = None
     withdrawn_at: datetime | None = None
+    sale_starts_at: datetime | None = None
+    sale_ends_at: datetime | None = None
 
 
 OPEN = Window(NOW - timedelta(hours=1), NOW + timedelta(hours=1))
@@ -52,6 +54,21 @@ def test_the_status_follows_the_clock_the_cap_and_the_cutoffs_verdict() -> None:
     assert item_status(withdrawn, OPEN, NOW) is ItemStatus.WITHDRAWN
     called_off = Window(OPEN.opens_at, OPEN.cutoff_at, cancelled_at=NOW)
     assert item_status(Item(cap=5), called_off, NOW) is ItemStatus.CLOSED
+
+
+def test_an_item_with_its_own_sale_window_is_on_sale_only_inside_it() -> None:
+    eight_thirty = NOW + timedelta(minutes=30)
+    flash = Item(cap=5, sale_starts_at=eight_thirty)
+    assert item_status(flash, OPEN, NOW) is ItemStatus.SCHEDULED
+    assert item_status(flash, OPEN, eight_thirty) is ItemStatus.ON_SALE
+    morning = Item(sale_ends_at=NOW)
+    assert item_status(morning, OPEN, NOW - timedelta(seconds=1)) is ItemStatus.ON_SALE
+    # Its end, like the cutoff, is the first moment the sale is over.
+    assert item_status(morning, OPEN, NOW) is ItemStatus.CLOSED
+    # Withdrawn outranks the window.
+    assert item_status(Item(withdrawn_at=NOW, cancelled_at=NOW, sale_ends_at=NOW), OPEN, NOW) is (
+        ItemStatus.WITHDRAWN
+    )
 
 
 ITEMS = """
