@@ -3,6 +3,7 @@
 from fulfilment.after_sale import models as after_sale_models
 from fulfilment.campaigns import models as campaign_models
 from fulfilment.delivery import models as delivery_models
+from fulfilment.network import models as network_models
 from fulfilment.orders import models as order_models
 from fulfilment.pickup import models as pickup_models
 from fulfilment.purchasing import models as purchasing_models
@@ -29,6 +30,7 @@ __all__ = [
     "identity_models",
     "job_models",
     "metadata",
+    "network_models",
     "notifications",
     "order_models",
     "outbox",

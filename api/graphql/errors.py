@@ -25,6 +25,7 @@ from api.graphql.unavailable import (
 from fulfilment.after_sale.errors import AfterSaleErrorCode
 from fulfilment.campaigns.errors import CampaignErrorCode
 from fulfilment.live_campaigns.errors import LiveCampaignErrorCode
+from fulfilment.network.errors import NetworkErrorCode
 from fulfilment.orders.errors import OrderErrorCode
 from fulfilment.pickup.errors import PickupErrorCode
 from fulfilment.purchasing.errors import PurchasingErrorCode
@@ -52,6 +53,7 @@ DOMAIN_CODES: tuple[type[Enum], ...] = (
     CommissionErrorCode,
     CampaignErrorCode,
     LiveCampaignErrorCode,
+    NetworkErrorCode,
     OrderErrorCode,
     PurchasingErrorCode,
     SupplierSettlementErrorCode,

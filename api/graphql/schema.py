@@ -43,6 +43,8 @@ from api.graphql.jobs.queries import JobQuery
 from api.graphql.leaders import editing as point_editing
 from api.graphql.leaders import mutations as leaders
 from api.graphql.leaders.queries import PointQuery
+from api.graphql.network import mutations as network
+from api.graphql.network.queries import NetworkQuery
 from api.graphql.notifications.mutations import notification_mark_read
 from api.graphql.orders import cash as order_cash
 from api.graphql.orders import mutations as orders
@@ -193,6 +195,9 @@ class Mutation:
         resolver=supplier_settlement.supplier_bank_account_set
     )
     notification_mark_read = strawberry.mutation(resolver=notification_mark_read)
+    grid_warehouse_set = strawberry.mutation(resolver=network.grid_warehouse_set)
+    grid_points_assign = strawberry.mutation(resolver=network.grid_points_assign)
+    grid_points_release = strawberry.mutation(resolver=network.grid_points_release)
 
 
 Query = merge_types(
@@ -218,6 +223,7 @@ Query = merge_types(
         ReconciliationQuery,
         ReportQuery,
         SupplierSettlementQuery,
+        NetworkQuery,
     ),
 )
 

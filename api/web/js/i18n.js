@@ -66,6 +66,11 @@ const ZH = {
   ITEM_WITHDRAWN: "该商品已下架",
   ITEM_NOT_ON_SALE: "该商品不在开售时间内",
   SALE_WINDOW_OUTSIDE_CAMPAIGN: "商品开售时间须在活动开始与截单之间",
+  NOT_A_CENTRAL: "网格仓只能隶属于中心仓",
+  WAREHOUSE_IN_USE: "该仓库已有网格仓、活动或自提点，不能设为网格仓",
+  POINT_OF_ANOTHER_CENTRAL: "该自提点属于其他中心仓",
+  NOT_A_GRID: "该仓库不是网格仓",
+  INVALID_GRID_TERMS: "网格仓设置无效",
   // orders
   INVALID_QUANTITY: "数量无效（每件 1 件起）",
   SOLD_OUT: "库存不足，仅剩 {remaining} 件",

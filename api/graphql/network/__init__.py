@@ -1,0 +1,1 @@
+"""The two-tier network in the API: grid warehouses and the points they serve."""
