@@ -8,12 +8,40 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from geopy.distance import great_circle
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from fulfilment.campaigns.models import ServiceArea, Warehouse
 from fulfilment.network.models import GridPoint, GridWarehouse
 from leaders.points.models import PickupPoint
+
+
+async def buying_warehouse(session: AsyncSession, warehouse_id: int) -> int:
+    """The warehouse whose campaigns, purchasing and sorting a warehouse's
+    deliveries come from: a grid's central warehouse, else itself."""
+    central = await session.scalar(
+        select(GridWarehouse.central_id).where(GridWarehouse.warehouse_id == warehouse_id)
+    )
+    return central or warehouse_id
+
+
+def delivered_by(
+    warehouse_id: int, point_id: ColumnElement[int] | InstrumentedAttribute[int]
+) -> ColumnElement[bool]:
+    """The condition that the warehouse's own vehicles deliver to the point
+    ``point_id`` names: a grid's, the points it serves; a central's, its
+    points under no grid (with no grids, all of them, as before the tiers)."""
+    is_grid = exists().where(GridWarehouse.warehouse_id == warehouse_id)
+    return or_(
+        and_(
+            is_grid,
+            point_id.in_(
+                select(GridPoint.pickup_point_id).where(GridPoint.grid_id == warehouse_id)
+            ),
+        ),
+        and_(~is_grid, point_id.not_in(select(GridPoint.pickup_point_id))),
+    )
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Warehouse
+from fulfilment.network.queries import buying_warehouse, delivered_by
 from fulfilment.routing.errors import RoutingErrorCode
 from fulfilment.routing.fleet import routing_settings_of, vehicle_types
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
@@ -203,8 +204,10 @@ async def _inputs(
 async def day_demand(
     session: AsyncSession, warehouse_id: int, day: date
 ) -> list[tuple[int, int, int]]:
-    """(pickup point, weight g, totes) of every point with sorted goods that
-    day, all storage zones together, in pickup point order."""
+    """(pickup point, weight g, totes) of every point the warehouse's own
+    vehicles deliver to (fulfilment/network: a grid's points, sorted at its
+    central; a central's points under no grid) with sorted goods that day,
+    all storage zones together, in pickup point order."""
     rows = await session.execute(
         select(
             PickupPointLoad.pickup_point_id,
@@ -212,8 +215,9 @@ async def day_demand(
             func.sum(PickupPointLoad.totes),
         )
         .where(
-            PickupPointLoad.warehouse_id == warehouse_id,
+            PickupPointLoad.warehouse_id == await buying_warehouse(session, warehouse_id),
             PickupPointLoad.delivery_date == day,
+            delivered_by(warehouse_id, PickupPointLoad.pickup_point_id),
         )
         .group_by(PickupPointLoad.pickup_point_id)
         .order_by(PickupPointLoad.pickup_point_id)

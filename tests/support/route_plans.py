@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from api.graphql.ids import encode
 from fulfilment.campaigns.models import StorageZone, Warehouse
+from fulfilment.network.queries import buying_warehouse, delivered_by
 from fulfilment.routing.fleet import (
     VehicleTypeDraft,
     create_vehicle_type,
@@ -244,8 +245,11 @@ async def stored_rows(db: TestDB, plan_id: int) -> StoredRows:
             (
                 await session.execute(
                     select(PickupPointLoad.pickup_point_id).where(
-                        PickupPointLoad.warehouse_id == plan.warehouse_id,
+                        # A grid's goods are sorted at its central (fulfilment/network).
+                        PickupPointLoad.warehouse_id
+                        == await buying_warehouse(session, plan.warehouse_id),
                         PickupPointLoad.delivery_date == plan.delivery_date,
+                        delivered_by(plan.warehouse_id, PickupPointLoad.pickup_point_id),
                     )
                 )
             ).scalars()

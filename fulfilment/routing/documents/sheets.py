@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.catalog import products_by_id
 from fulfilment.campaigns.models import ZONE_NAMES, StorageZone, Warehouse
+from fulfilment.network.queries import buying_warehouse
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, VehicleType
 from fulfilment.sorting.models import PickupPointLoad
 from fulfilment.sorting.sorting import products_by_point
@@ -185,7 +186,9 @@ async def _zone_picks(
 ) -> dict[int, list[ZonePick]]:
     """Each point's pick list grouped by storage zone, with the zone's totes
     from the last sorting run."""
-    picks = await products_by_point(session, plan.warehouse_id, plan.delivery_date, point_ids)
+    # A grid's goods were bought and sorted at its central warehouse.
+    source = await buying_warehouse(session, plan.warehouse_id)
+    picks = await products_by_point(session, source, plan.delivery_date, point_ids)
     products = await products_by_id(
         session, {line.product_id for lines in picks.values() for line in lines}
     )
@@ -195,7 +198,7 @@ async def _zone_picks(
             select(
                 PickupPointLoad.pickup_point_id, PickupPointLoad.storage_zone, PickupPointLoad.totes
             ).where(
-                PickupPointLoad.warehouse_id == plan.warehouse_id,
+                PickupPointLoad.warehouse_id == source,
                 PickupPointLoad.delivery_date == plan.delivery_date,
                 PickupPointLoad.pickup_point_id.in_(point_ids),
             )
