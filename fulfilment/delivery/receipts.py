@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.delivery.models import DeliveryIssue, DeliveryIssueKind, DeliveryReceipt
 from fulfilment.delivery.stops import Delivery, leader_stop, receipt_of
+from fulfilment.network.queries import buying_warehouse
 from fulfilment.orders.models import Order, OrderLineShortfall, Refund, ShortfallReason
 from fulfilment.orders.notices import tell_shortage_refunds
 from fulfilment.purchasing.shortages import AllocationScope, ShortedLine, short_latest_paid
@@ -101,7 +102,9 @@ async def sign_delivery(
             RoutingErrorCode.NOT_DELIVERED, "The driver has not reported arriving here.", [field]
         )
     note = _checked_note(note)
-    scope = AllocationScope(plan.warehouse_id, plan.delivery_date, stop.pickup_point_id)
+    # A grid's deliveries are its central's orders (fulfilment/network).
+    source = await buying_warehouse(session, plan.warehouse_id)
+    scope = AllocationScope(source, plan.delivery_date, stop.pickup_point_id)
     await _check_issues(session, scope, issues)
 
     receipt = DeliveryReceipt(route_stop_id=stop.id, signed_by_id=user_id, signed_at=now, note=note)
