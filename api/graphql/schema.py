@@ -62,6 +62,7 @@ from api.graphql.reports.queries import ReportQuery
 from api.graphql.routing import mutations as routing
 from api.graphql.routing.queries import RoutingQuery
 from api.graphql.sorting import mutations as sorting
+from api.graphql.sorting.grids import GridSortingQuery
 from api.graphql.sorting.queries import SortingQuery
 from api.graphql.staff import mutations as staff
 from api.graphql.staff.queries import StaffQuery
@@ -224,6 +225,7 @@ Query = merge_types(
         ReportQuery,
         SupplierSettlementQuery,
         NetworkQuery,
+        GridSortingQuery,
     ),
 )
 

@@ -12,6 +12,8 @@ Issue 23's first step (fulfilment/network/):
   central: no rows.
 - ``grid_points``: a pickup point served through a grid; its service area
   stays at the grid's central warehouse (purchasing is central).
+- ``grid_loads``: stage one of two-tier sorting, what the central sends each
+  grid per storage zone (cases, loose units, totes, handling units).
 
 New tables only; the downgrade drops them.
 """
@@ -79,9 +81,65 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("pickup_point_id", name=op.f("pk_grid_points")),
     )
     op.create_index(op.f("ix_grid_points_grid_id"), "grid_points", ["grid_id"])
+    _grid_loads()
+
+
+def _grid_loads() -> None:
+    op.create_table(
+        "grid_loads",
+        sa.Column("id", BIGINT, nullable=False),
+        sa.Column("central_id", BIGINT, nullable=False),
+        sa.Column("delivery_date", sa.Date(), nullable=False),
+        sa.Column("grid_id", BIGINT, nullable=False),
+        sa.Column(
+            "storage_zone",
+            sa.Enum(
+                "ambient",
+                "chilled",
+                "frozen",
+                name="storage_zone",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("cases", sa.Integer(), nullable=False),
+        sa.Column("loose_units", sa.Integer(), nullable=False),
+        sa.Column("weight_g", sa.Integer(), nullable=False),
+        sa.Column("volume_ml", sa.Integer(), nullable=False),
+        sa.Column("totes", sa.Integer(), nullable=False),
+        sa.Column("handling_units", sa.Integer(), nullable=False),
+        sa.Column("sorted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "units > 0 AND cases >= 0 AND loose_units >= 0 AND totes >= 0 "
+            "AND handling_units >= 1",
+            name=op.f("ck_grid_loads_positive"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["central_id"], ["warehouses.id"], name=op.f("fk_grid_loads_central_id_warehouses")
+        ),
+        sa.ForeignKeyConstraint(
+            ["grid_id"],
+            ["grid_warehouses.warehouse_id"],
+            name=op.f("fk_grid_loads_grid_id_grid_warehouses"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_grid_loads")),
+        sa.UniqueConstraint(
+            "central_id",
+            "delivery_date",
+            "grid_id",
+            "storage_zone",
+            name=op.f("uq_grid_loads_central_id_delivery_date_grid_id_storage_zone"),
+        ),
+    )
+    op.create_index(op.f("ix_grid_loads_grid_id"), "grid_loads", ["grid_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_grid_loads_grid_id"), table_name="grid_loads")
+    op.drop_table("grid_loads")
     op.drop_index(op.f("ix_grid_points_grid_id"), table_name="grid_points")
     op.drop_table("grid_points")
     op.drop_index(op.f("ix_grid_warehouses_central_id"), table_name="grid_warehouses")

@@ -1,0 +1,100 @@
+"""Stage one of two-tier sorting in the API: what the central warehouse
+sends each grid warehouse on a delivery date, and its pick list."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from api.graphql.campaigns.types import StorageZoneEnum
+from api.graphql.context import Info
+from api.graphql.ids import decode_argument
+from api.graphql.network.types import GridWarehouseType
+from api.graphql.sorting.types import PickListLine
+from fulfilment.network.queries import grids_of
+from fulfilment.sorting.grids import grid_loads, grid_pick_list
+from kernel.accounts import Role
+
+
+@strawberry.type
+class GridZoneLoad:
+    storage_zone: StorageZoneEnum  # type: ignore[valid-type]
+    units: int
+    cases: int = strawberry.field(description="Full supplier cases, travelling as packed.")
+    loose_units: int = strawberry.field(description="Units beyond full cases, in totes.")
+    totes: int
+    handling_units: int = strawberry.field(description="Cases and totes: what the trunk carries.")
+    weight_g: int
+    volume_ml: int
+
+
+@strawberry.type
+class GridPickLine(PickListLine):
+    storage_zone: StorageZoneEnum  # type: ignore[valid-type]
+    case_pack: int
+    cases: int
+    loose_units: int
+
+
+@strawberry.type
+class GridShipment:
+    grid: GridWarehouseType
+    zones: list[GridZoneLoad] = strawberry.field(
+        description="The last sorting run's loads; empty when nothing goes to the grid."
+    )
+    delivery_date: strawberry.Private[date]
+    central_id: strawberry.Private[int]
+
+    @strawberry.field(description="Stage one's pick list for the grid, product by product.")
+    async def pick_list(self, info: Info) -> list[GridPickLine]:
+        lines = await grid_pick_list(
+            info.context.session, self.central_id, self.delivery_date, self.grid.grid_id
+        )
+        return [
+            GridPickLine(
+                units=line.units,
+                product_id=line.product_id,
+                storage_zone=line.storage_zone,
+                case_pack=line.case_pack,
+                cases=line.cases,
+                loose_units=line.loose,
+            )
+            for line in lines
+        ]
+
+
+@strawberry.type
+class GridSortingQuery:
+    @strawberry.field(
+        description="Stage one of two-tier sorting: per grid warehouse of the central, what "
+        "the central sends on the date (from the last sorting run), with a pick list."
+    )
+    async def grid_shipments(
+        self, info: Info, central_id: strawberry.ID, delivery_date: date
+    ) -> list[GridShipment]:
+        info.context.require(Role.OPERATOR, Role.DISPATCHER, Role.WAREHOUSE)
+        central = decode_argument(central_id, "Warehouse", ["centralId"])
+        session = info.context.session
+        loads = await grid_loads(session, central, delivery_date)
+        return [
+            GridShipment(
+                grid=GridWarehouseType.of_grid(grid),
+                zones=[
+                    GridZoneLoad(
+                        storage_zone=load.storage_zone,
+                        units=load.units,
+                        cases=load.cases,
+                        loose_units=load.loose_units,
+                        totes=load.totes,
+                        handling_units=load.handling_units,
+                        weight_g=load.weight_g,
+                        volume_ml=load.volume_ml,
+                    )
+                    for load in loads.get(grid.grid.warehouse_id, [])
+                ],
+                delivery_date=delivery_date,
+                central_id=central,
+            )
+            for grid in await grids_of(session, central)
+        ]

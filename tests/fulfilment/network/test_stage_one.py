@@ -1,0 +1,137 @@
+"""Two-tier sorting, stage one: the central sorts the goods of the points a
+grid serves per grid, as full supplier cases and loose units in totes; the
+points it serves directly are not in any grid's load; a central without
+grids sorts exactly as before."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import time
+
+from api.graphql.ids import encode
+from fulfilment.campaigns.warehouses import create_warehouse
+from fulfilment.network.grids import GridTerms, assign_points, set_grid
+from fulfilment.purchasing.consolidation import consolidate
+from fulfilment.sorting.grids import sort_for_grids
+from fulfilment.sorting.sorting import sort_day
+from kernel.accounts import Role
+from kernel.clock import utcnow
+from kernel.db import unit_of_work
+from kernel.geo import LatLon
+from tests.conftest import TestDB
+from tests.fulfilment.purchasing.test_cutoff_purchasing import cut_off, order
+from tests.support.factories import Shop, approved_pickup_point, open_shop
+
+SHIPMENTS = """
+query($c: ID!, $d: Date!) { gridShipments(centralId: $c, deliveryDate: $d) {
+  grid { warehouse { name } pointCount }
+  zones { storageZone units cases looseUnits totes handlingUnits weightG volumeMl }
+  pickList { units casePack cases looseUnits product { name } }
+} }
+"""
+
+# Apples come 4 to a case, milk 6; 500 g and 800 ml a unit (open_shop's products).
+ITEMS = [
+    {"group_price_fen": 990, "list_price_fen": 1290, "case_pack": 4},
+    {"group_price_fen": 350, "list_price_fen": 400, "case_pack": 6},
+]
+
+
+async def _buy(db: TestDB, shop: Shop, point: int, quantities: dict[int, int]) -> None:
+    customer, _ = await db.user(Role.CUSTOMER)
+    await order(
+        db, dataclasses.replace(shop, pickup_point_id=point), customer, quantities, pay=True
+    )
+
+
+async def _sort(db: TestDB, shop: Shop) -> tuple[int, int, int]:
+    async with unit_of_work(db.sessions) as session:
+        now = utcnow()
+        await sort_day(
+            session, shop.warehouse_id, shop.delivery_date, tote_volume_ml=40_000, now=now
+        )
+        summary = await sort_for_grids(
+            session, shop.warehouse_id, shop.delivery_date, tote_volume_ml=40_000, now=now
+        )
+    return summary.grids, summary.units, summary.handling_units
+
+
+async def _day_with_a_grid(db: TestDB) -> tuple[Shop, int]:
+    shop = await open_shop(db, items=ITEMS)
+    second, _, _ = await approved_pickup_point(db, shop.operator, shop.warehouse_id)
+    direct, _, _ = await approved_pickup_point(db, shop.operator, shop.warehouse_id)
+    await _buy(db, shop, shop.pickup_point_id, {0: 3, 1: 1})
+    await _buy(db, shop, shop.pickup_point_id, {0: 2})
+    await _buy(db, shop, second, {0: 4})
+    await _buy(db, shop, direct, {0: 2, 1: 5})
+    async with unit_of_work(db.sessions) as session:
+        grid = await create_warehouse(
+            session,
+            name="网格仓-雨花",
+            address="长沙市雨花区",
+            location=LatLon(28.1, 113.0),
+            created_by=shop.operator,
+        )
+        terms = GridTerms(shop.warehouse_id, 12, time(1), time(4), 20_000)
+        await set_grid(session, grid.id, terms, expected_version=None)
+        await assign_points(session, grid.id, [shop.pickup_point_id, second])
+    await cut_off(db, shop)
+    async with unit_of_work(db.sessions) as session:
+        await consolidate(session, shop.warehouse_id, shop.delivery_date, utcnow())
+    return shop, grid.id
+
+
+async def test_the_central_sorts_per_grid_in_cases_and_totes(db, gql):
+    shop, _ = await _day_with_a_grid(db)
+    # 9 apples and 1 milk go to the grid; the direct point's 7 units do not.
+    assert await _sort(db, shop) == (1, 10, 3)
+    # Sorting again replaces the loads, never adds to them.
+    assert await _sort(db, shop) == (1, 10, 3)
+
+    body = await gql(
+        SHIPMENTS,
+        {"c": encode("Warehouse", shop.warehouse_id), "d": shop.delivery_date.isoformat()},
+        token=shop.operator_token,
+    )
+    [shipment] = body["data"]["gridShipments"]
+    assert shipment["grid"] == {"warehouse": {"name": "网格仓-雨花"}, "pointCount": 2}
+    # Apples: 2 cases of 4 and 1 loose; milk: 1 loose. Both loose units
+    # (1,600 ml) share one 40 l tote; the trunk carries 2 cases + 1 tote.
+    assert shipment["zones"] == [
+        {
+            "storageZone": "AMBIENT",
+            "units": 10,
+            "cases": 2,
+            "looseUnits": 2,
+            "totes": 1,
+            "handlingUnits": 3,
+            "weightG": 5_000,
+            "volumeMl": 8_000,
+        }
+    ]
+    assert [
+        (
+            line["product"]["name"],
+            line["units"],
+            line["casePack"],
+            line["cases"],
+            line["looseUnits"],
+        )
+        for line in shipment["pickList"]
+    ] == [("商品0", 9, 4, 2, 1), ("商品1", 1, 6, 0, 1)]
+
+    # Warehouse staff read it too; a leader does not.
+    refused = await gql(
+        SHIPMENTS,
+        {"c": encode("Warehouse", shop.warehouse_id), "d": shop.delivery_date.isoformat()},
+        token=shop.leader_token,
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_central_without_grids_sorts_as_before(db):
+    shop = await open_shop(db, items=ITEMS)
+    await _buy(db, shop, shop.pickup_point_id, {0: 5})
+    await cut_off(db, shop)
+    assert await _sort(db, shop) == (0, 0, 0)
+    assert await db.scalar("SELECT count(*) FROM pickup_point_loads") == 1
