@@ -29,6 +29,9 @@ class Role(Enum):
     DRIVER = "driver"
     # Warehouse staff: receive suppliers' deliveries and sort (issue 17).
     WAREHOUSE = "warehouse"
+    # Runs one grid warehouse (网格仓) of the two-tier network, usually a
+    # franchise partner: sees and signs for its own grid only (issue 23).
+    GRID_OPERATOR = "grid_operator"
 
 
 class User(Base):

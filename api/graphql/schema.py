@@ -33,6 +33,7 @@ from api.graphql.commission import mutations as commission
 from api.graphql.commission.queries import CommissionQuery
 from api.graphql.core import NODE_TYPES, CoreQuery
 from api.graphql.cost import QueryCost
+from api.graphql.delivery import grid_handover
 from api.graphql.delivery import mutations as delivery
 from api.graphql.delivery.queries import DeliveryQuery
 from api.graphql.errors import ClientError, Masker
@@ -199,6 +200,8 @@ class Mutation:
     grid_warehouse_set = strawberry.mutation(resolver=network.grid_warehouse_set)
     grid_points_assign = strawberry.mutation(resolver=network.grid_points_assign)
     grid_points_release = strawberry.mutation(resolver=network.grid_points_release)
+    grid_handover_sign = strawberry.mutation(resolver=grid_handover.grid_handover_sign)
+    grid_issue_charge = strawberry.mutation(resolver=grid_handover.grid_issue_charge)
 
 
 Query = merge_types(

@@ -14,3 +14,8 @@ class NetworkErrorCode(Enum):
     POINT_OF_ANOTHER_CENTRAL = "POINT_OF_ANOTHER_CENTRAL"
     NOT_A_GRID = "NOT_A_GRID"
     INVALID_GRID_TERMS = "INVALID_GRID_TERMS"
+    # A grid operator account names the grid it runs.
+    GRID_REQUIRED = "GRID_REQUIRED"
+    # The grid's handover: nothing came that day, or it was signed already.
+    NOTHING_SENT = "NOTHING_SENT"
+    GRID_ALREADY_SIGNED = "GRID_ALREADY_SIGNED"

@@ -50,3 +50,13 @@ class GridPoint(Base):
     pickup_point_id: Mapped[int] = mapped_column(ForeignKey("pickup_points.id"), primary_key=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid_warehouses.warehouse_id"), index=True)
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GridOperator(Base):
+    """A GRID_OPERATOR account and the one grid warehouse it runs."""
+
+    __tablename__ = "grid_operators"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid_warehouses.warehouse_id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -13,8 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from fulfilment.campaigns.models import ServiceArea, Warehouse
-from fulfilment.network.models import GridPoint, GridWarehouse
+from fulfilment.network.models import GridOperator, GridPoint, GridWarehouse
 from leaders.points.models import PickupPoint
+
+
+async def operated_grid(session: AsyncSession, user_id: int) -> int | None:
+    """The grid warehouse a GRID_OPERATOR account runs, if any."""
+    return await session.scalar(select(GridOperator.grid_id).where(GridOperator.user_id == user_id))
 
 
 async def buying_warehouse(session: AsyncSession, warehouse_id: int) -> int:

@@ -13,7 +13,8 @@ line twice (goods arriving after a line was refunded stay surplus).
 
 The same rule refunds what a leader reports missing or damaged on signing
 for a delivery, limited to the orders of that leader's pickup point
-(``short_latest_paid`` with a pickup point in its scope).
+(``short_latest_paid`` with a pickup point in its scope), and what a grid
+operator reports at the grid's handover, limited to that grid's points.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import ColumnElement, Select, Subquery, case, exists, func, inse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Campaign
+from fulfilment.network.models import GridPoint
 from fulfilment.orders.models import (
     Order,
     OrderLine,
@@ -52,11 +54,13 @@ class ShortageSummary:
 @dataclass(frozen=True)
 class AllocationScope:
     """The lines a shortage may take: one warehouse's delivery date, or only
-    the orders of one pickup point in it."""
+    the orders of one pickup point in it, or of the points one grid
+    warehouse serves (fulfilment/network)."""
 
     warehouse_id: int
     delivery_date: date
     pickup_point_id: int | None = None
+    grid_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,9 @@ def _eligible_lines(scope: AllocationScope, product_id: int) -> Subquery:
     )
     if scope.pickup_point_id is not None:
         lines = lines.where(Order.pickup_point_id == scope.pickup_point_id)
+    if scope.grid_id is not None:
+        grid_points = select(GridPoint.pickup_point_id).where(GridPoint.grid_id == scope.grid_id)
+        lines = lines.where(Order.pickup_point_id.in_(grid_points))
     return lines.subquery()
 
 

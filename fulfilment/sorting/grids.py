@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, case, cast, delete, func, insert, literal, select
+from sqlalchemy import BigInteger, Select, case, cast, delete, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Product, StorageZone
@@ -33,17 +34,10 @@ class GridSortSummary:
     handling_units: int  # cases and totes, what the trunk carries
 
 
-async def sort_for_grids(
-    session: AsyncSession,
-    central_id: int,
-    delivery_date: date,
-    *,
-    tote_volume_ml: int,
-    now: datetime,
-) -> GridSortSummary:
-    """Recompute what the central sends each of its grids that day, in one
-    INSERT … SELECT (the previous run's rows are replaced). A central
-    without grids gets no rows."""
+def _grid_rows(
+    central_id: int, delivery_date: date, tote_volume_ml: int, now: datetime
+) -> Select[Any]:
+    """The rows of ``grid_loads`` for the central's day, by grid and zone."""
     lines = deliverable(central_id, delivery_date).subquery()
     by_product = (
         select(
@@ -67,7 +61,7 @@ async def sort_for_grids(
         (loose_volume == 0, 0),
         else_=(loose_volume + tote_volume_ml - 1) // tote_volume_ml,
     )
-    grouped = select(
+    return select(
         literal(central_id),
         literal(delivery_date),
         by_product.c.grid_id,
@@ -81,6 +75,20 @@ async def sort_for_grids(
         func.sum(cases) + totes,
         literal(now, type_=GridLoad.sorted_at.type),
     ).group_by(by_product.c.grid_id, by_product.c.storage_zone)
+
+
+async def sort_for_grids(
+    session: AsyncSession,
+    central_id: int,
+    delivery_date: date,
+    *,
+    tote_volume_ml: int,
+    now: datetime,
+) -> GridSortSummary:
+    """Recompute what the central sends each of its grids that day, in one
+    INSERT … SELECT (the previous run's rows are replaced). A central
+    without grids gets no rows."""
+    grouped = _grid_rows(central_id, delivery_date, tote_volume_ml, now)
     await session.execute(
         delete(GridLoad).where(
             GridLoad.central_id == central_id, GridLoad.delivery_date == delivery_date

@@ -19,10 +19,18 @@ from kernel.identity.sessions import revoke_family
 from kernel.identity.staff_errors import StaffErrorCode
 
 # Roles an operator may give when creating an account. A supplier account
-# also needs its supplier, which the caller records (kernel cannot import
-# fulfilment): see api/graphql/staff/mutations.py.
+# also needs its supplier, and a grid operator's its grid warehouse, which
+# the caller records (kernel cannot import fulfilment): see
+# api/graphql/staff/mutations.py.
 CREATABLE_ROLES = frozenset(
-    {Role.OPERATOR, Role.DISPATCHER, Role.WAREHOUSE, Role.DRIVER, Role.SUPPLIER}
+    {
+        Role.OPERATOR,
+        Role.DISPATCHER,
+        Role.WAREHOUSE,
+        Role.DRIVER,
+        Role.SUPPLIER,
+        Role.GRID_OPERATOR,
+    }
 )
 # Roles a role change may go from and to: a supplier account is tied to its
 # supplier, customers and leaders are not staff.

@@ -65,7 +65,13 @@ async def test_a_staff_change_is_recorded_with_actor_object_and_request_id(
     assert created["requestId"] == "req-create-1"
     assert created["actorRole"] == "OPERATOR" and created["actor"]["name"] == operator.name
     assert created["input"] == {
-        "input": {"name": "王司机", "role": "driver", "phone": "13900003333", "supplierId": None}
+        "input": {
+            "name": "王司机",
+            "role": "driver",
+            "phone": "13900003333",
+            "supplierId": None,
+            "gridId": None,
+        }
     }
     assert disabled["objectId"] == driver_id and disabled["requestId"] == "req-disable-1"
     at = created["at"]

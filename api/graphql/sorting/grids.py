@@ -9,10 +9,11 @@ import strawberry
 
 from api.graphql.campaigns.types import StorageZoneEnum
 from api.graphql.context import Info
+from api.graphql.errors import forbidden
 from api.graphql.ids import decode_argument
 from api.graphql.network.types import GridWarehouseType
 from api.graphql.sorting.types import PickListLine
-from fulfilment.network.queries import grids_of
+from fulfilment.network.queries import grids_of, operated_grid
 from fulfilment.sorting.grids import grid_loads, grid_pick_list
 from kernel.accounts import Role
 
@@ -68,14 +69,24 @@ class GridShipment:
 class GridSortingQuery:
     @strawberry.field(
         description="Stage one of two-tier sorting: per grid warehouse of the central, what "
-        "the central sends on the date (from the last sorting run), with a pick list."
+        "the central sends on the date (from the last sorting run), with a pick list. A grid "
+        "operator sees its own grid only (another central: FORBIDDEN)."
     )
     async def grid_shipments(
         self, info: Info, central_id: strawberry.ID, delivery_date: date
     ) -> list[GridShipment]:
-        info.context.require(Role.OPERATOR, Role.DISPATCHER, Role.WAREHOUSE)
+        viewer = info.context.require(
+            Role.OPERATOR, Role.DISPATCHER, Role.WAREHOUSE, Role.GRID_OPERATOR
+        )
         central = decode_argument(central_id, "Warehouse", ["centralId"])
         session = info.context.session
+        grids = await grids_of(session, central)
+        if viewer.role is Role.GRID_OPERATOR:
+            # A grid operator sees its own grid's shipment, of its own central.
+            own = await operated_grid(session, viewer.id)
+            grids = [g for g in grids if g.grid.warehouse_id == own]
+            if not grids:
+                raise forbidden()
         loads = await grid_loads(session, central, delivery_date)
         return [
             GridShipment(
@@ -96,5 +107,5 @@ class GridSortingQuery:
                 delivery_date=delivery_date,
                 central_id=central,
             )
-            for grid in await grids_of(session, central)
+            for grid in grids
         ]

@@ -12,6 +12,9 @@ from api.graphql.staff.types import UserCreateInput, UserIdInput, UserPayload, U
 from api.graphql.transactions import in_transaction
 from api.graphql.users import UserType
 from fulfilment.campaigns.models import Supplier, SupplierMember
+from fulfilment.network.errors import NetworkErrorCode
+from fulfilment.network.grids import grid_by_id
+from fulfilment.network.models import GridOperator
 from kernel.accounts import Role, User
 from kernel.clock import utcnow
 from kernel.errors import DomainError, NotFound
@@ -39,6 +42,19 @@ async def _supplier_of(session: AsyncSession, input: UserCreateInput) -> int | N
     return supplier_id
 
 
+async def _grid_of(session: AsyncSession, input: UserCreateInput) -> int | None:
+    """The grid warehouse a new GRID_OPERATOR account runs (checked here
+    for the same reason as a supplier's)."""
+    if input.role is not Role.GRID_OPERATOR:
+        return None
+    if input.grid_id is None:
+        raise DomainError(
+            NetworkErrorCode.GRID_REQUIRED, "Name the grid warehouse it runs.", ["gridId"]
+        )
+    grid = await grid_by_id(session, decode(input.grid_id, "Warehouse", ["gridId"]), "gridId")
+    return grid.warehouse_id
+
+
 async def user_create(info: Info, input: UserCreateInput) -> UserPayload:
     """An operator creates a staff account; the person signs in with the
     phone and an SMS code."""
@@ -46,6 +62,7 @@ async def user_create(info: Info, input: UserCreateInput) -> UserPayload:
 
     async def work(session: AsyncSession) -> User:
         supplier_id = await _supplier_of(session, input)
+        grid_id = await _grid_of(session, input)
         user = await staff.create_staff(
             session, input.name, input.role, input.phone, operator, utcnow()
         )
@@ -53,7 +70,9 @@ async def user_create(info: Info, input: UserCreateInput) -> UserPayload:
             # As fulfilment's create_supplier_user records it, without the
             # token that function makes (this person signs in by SMS).
             session.add(SupplierMember(user_id=user.id, supplier_id=supplier_id))
-            await session.flush()
+        if grid_id is not None:
+            session.add(GridOperator(user_id=user.id, grid_id=grid_id))
+        await session.flush()
         return user
 
     return await _payload(info, work)

@@ -16,6 +16,11 @@ class UserCreateInput:
     supplier_id: strawberry.ID | None = strawberry.field(
         default=None, description="Required for a SUPPLIER account: the supplier it acts for."
     )
+    grid_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Required for a GRID_OPERATOR account: the grid warehouse (a Warehouse "
+        "ID) it runs.",
+    )
 
 
 @strawberry.input

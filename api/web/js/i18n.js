@@ -71,6 +71,9 @@ const ZH = {
   POINT_OF_ANOTHER_CENTRAL: "该自提点属于其他中心仓",
   NOT_A_GRID: "该仓库不是网格仓",
   INVALID_GRID_TERMS: "网格仓设置无效",
+  GRID_REQUIRED: "请选择该账号运营的网格仓",
+  NOTHING_SENT: "中心仓当天未向该网格仓发货",
+  GRID_ALREADY_SIGNED: "该网格仓当天已签收",
   // orders
   INVALID_QUANTITY: "数量无效（每件 1 件起）",
   SOLD_OUT: "库存不足，仅剩 {remaining} 件",

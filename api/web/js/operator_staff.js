@@ -18,7 +18,7 @@ const ACTIONS = {
   enable: `mutation($input: UserIdInput!) { userEnable(input: $input) { ${PAYLOAD} } }`,
   role: `mutation($input: UserRoleSetInput!) { userRoleSet(input: $input) { ${PAYLOAD} } }`,
 };
-const ALL_ROLES = ["OPERATOR", "DISPATCHER", "WAREHOUSE", "DRIVER", "SUPPLIER", "LEADER", "CUSTOMER"];
+const ALL_ROLES = ["OPERATOR", "DISPATCHER", "WAREHOUSE", "DRIVER", "SUPPLIER", "GRID_OPERATOR", "LEADER", "CUSTOMER"];
 // As the server has them (kernel/identity/staff.py): a supplier's account
 // stays tied to its supplier, so it is made but never moved.
 const CREATABLE = ["OPERATOR", "DISPATCHER", "WAREHOUSE", "DRIVER", "SUPPLIER"];

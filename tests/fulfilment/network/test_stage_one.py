@@ -37,14 +37,15 @@ ITEMS = [
 ]
 
 
-async def _buy(db: TestDB, shop: Shop, point: int, quantities: dict[int, int]) -> None:
+async def _buy(db: TestDB, shop: Shop, point: int, quantities: dict[int, int]) -> int:
     customer, _ = await db.user(Role.CUSTOMER)
     await order(
         db, dataclasses.replace(shop, pickup_point_id=point), customer, quantities, pay=True
     )
+    return customer.id
 
 
-async def _sort(db: TestDB, shop: Shop) -> tuple[int, int, int]:
+async def sort_both_stages(db: TestDB, shop: Shop) -> tuple[int, int, int]:
     async with unit_of_work(db.sessions) as session:
         now = utcnow()
         await sort_day(
@@ -56,14 +57,20 @@ async def _sort(db: TestDB, shop: Shop) -> tuple[int, int, int]:
     return summary.grids, summary.units, summary.handling_units
 
 
-async def _day_with_a_grid(db: TestDB) -> tuple[Shop, int]:
+async def day_with_a_grid(db: TestDB) -> tuple[Shop, int, list[int]]:
+    """A central whose grid serves the shop's point and a second one, a
+    third point served directly; four customers paid in this order:
+    3 apples + 1 milk and 2 apples at the first point, 4 apples at the
+    second, 2 apples + 5 milk at the direct point (their ids, in order)."""
     shop = await open_shop(db, items=ITEMS)
     second, _, _ = await approved_pickup_point(db, shop.operator, shop.warehouse_id)
     direct, _, _ = await approved_pickup_point(db, shop.operator, shop.warehouse_id)
-    await _buy(db, shop, shop.pickup_point_id, {0: 3, 1: 1})
-    await _buy(db, shop, shop.pickup_point_id, {0: 2})
-    await _buy(db, shop, second, {0: 4})
-    await _buy(db, shop, direct, {0: 2, 1: 5})
+    customers = [
+        await _buy(db, shop, shop.pickup_point_id, {0: 3, 1: 1}),
+        await _buy(db, shop, shop.pickup_point_id, {0: 2}),
+        await _buy(db, shop, second, {0: 4}),
+        await _buy(db, shop, direct, {0: 2, 1: 5}),
+    ]
     async with unit_of_work(db.sessions) as session:
         grid = await create_warehouse(
             session,
@@ -78,15 +85,15 @@ async def _day_with_a_grid(db: TestDB) -> tuple[Shop, int]:
     await cut_off(db, shop)
     async with unit_of_work(db.sessions) as session:
         await consolidate(session, shop.warehouse_id, shop.delivery_date, utcnow())
-    return shop, grid.id
+    return shop, grid.id, customers
 
 
 async def test_the_central_sorts_per_grid_in_cases_and_totes(db, gql):
-    shop, _ = await _day_with_a_grid(db)
+    shop, _, _ = await day_with_a_grid(db)
     # 9 apples and 1 milk go to the grid; the direct point's 7 units do not.
-    assert await _sort(db, shop) == (1, 10, 3)
+    assert await sort_both_stages(db, shop) == (1, 10, 3)
     # Sorting again replaces the loads, never adds to them.
-    assert await _sort(db, shop) == (1, 10, 3)
+    assert await sort_both_stages(db, shop) == (1, 10, 3)
 
     body = await gql(
         SHIPMENTS,
@@ -133,5 +140,5 @@ async def test_a_central_without_grids_sorts_as_before(db):
     shop = await open_shop(db, items=ITEMS)
     await _buy(db, shop, shop.pickup_point_id, {0: 5})
     await cut_off(db, shop)
-    assert await _sort(db, shop) == (0, 0, 0)
+    assert await sort_both_stages(db, shop) == (0, 0, 0)
     assert await db.scalar("SELECT count(*) FROM pickup_point_loads") == 1
