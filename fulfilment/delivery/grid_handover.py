@@ -25,7 +25,7 @@ from fulfilment.delivery.receipts import IssueReport
 from fulfilment.network.errors import NetworkErrorCode
 from fulfilment.network.grids import grid_by_id
 from fulfilment.network.models import GridWarehouse
-from fulfilment.orders.models import ShortfallReason
+from fulfilment.orders.models import Refund, ShortfallReason
 from fulfilment.orders.notices import tell_shortage_refunds
 from fulfilment.purchasing.shortages import AllocationScope, ShortedLine, short_latest_paid
 from fulfilment.sorting.grids import grid_pick_list
@@ -174,3 +174,39 @@ async def charge_grid_issue(
     issue.charged_to, issue.charged_by_id, issue.charged_at = party, by, now
     await session.flush()
     return issue
+
+
+async def grid_receipt(
+    session: AsyncSession, grid_id: int, delivery_date: date
+) -> GridHandover | None:
+    """The grid's signed handover of the day, with each issue's refunds."""
+    receipt = await session.scalar(
+        select(GridReceipt).where(
+            GridReceipt.grid_id == grid_id, GridReceipt.delivery_date == delivery_date
+        )
+    )
+    if receipt is None:
+        return None
+    issues = (
+        await session.scalars(
+            select(GridIssue).where(GridIssue.receipt_id == receipt.id).order_by(GridIssue.id)
+        )
+    ).all()
+    refunds: dict[int, list[ShortedLine]] = {issue.id: [] for issue in issues}
+    rows = await session.execute(
+        select(GridIssueRefund.grid_issue_id, Refund)
+        .join(Refund, Refund.id == GridIssueRefund.refund_id)
+        .where(GridIssueRefund.grid_issue_id.in_(list(refunds)))
+        .order_by(Refund.id)
+    )
+    for issue_id, refund in rows:
+        refunds[issue_id].append(
+            ShortedLine(
+                refund.id,
+                refund.order_id,
+                refund.order_line_id or 0,
+                refund.quantity or 0,
+                refund.amount_fen,
+            )
+        )
+    return GridHandover(receipt, [(issue, refunds[issue.id]) for issue in issues])

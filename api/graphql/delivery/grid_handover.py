@@ -77,7 +77,7 @@ class GridHandoverSignPayload:
     user_errors: list[UserError]
 
 
-def _receipt(done: GridHandover) -> GridReceiptType:
+def receipt_of(done: GridHandover) -> GridReceiptType:
     return GridReceiptType(
         delivery_date=done.receipt.delivery_date,
         signed_at=done.receipt.signed_at,
@@ -118,7 +118,7 @@ async def grid_handover_sign(info: Info, input: GridHandoverSignInput) -> GridHa
             now=utcnow(),
             gateway=gateway_from(ctx.settings),
         )
-        return _receipt(done)
+        return receipt_of(done)
 
     receipt, errors = await in_transaction(ctx, work)
     return GridHandoverSignPayload(receipt=receipt, user_errors=errors)

@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy import select
 
 from api.graphql.context import Info
 from api.graphql.ids import decode_argument, encode
 from api.graphql.network.types import GridProposalType, GridWarehouseType
-from fulfilment.network.queries import grids_of, propose_grids
+from fulfilment.network.models import GridWarehouse
+from fulfilment.network.queries import grids_of, operated_grid, propose_grids
 from kernel.accounts import Role
 
 
 @strawberry.type
 class NetworkQuery:
+    @strawberry.field(description="The grid warehouse the signed-in grid operator runs.")
+    async def my_grid_warehouse(self, info: Info) -> GridWarehouseType | None:
+        viewer = info.context.require(Role.GRID_OPERATOR)
+        session = info.context.session
+        grid_id = await operated_grid(session, viewer.id)
+        central = await session.scalar(
+            select(GridWarehouse.central_id).where(GridWarehouse.warehouse_id == grid_id)
+        )
+        if central is None:
+            return None
+        return next(
+            (
+                GridWarehouseType.of_grid(g)
+                for g in await grids_of(session, central)
+                if g.grid.warehouse_id == grid_id
+            ),
+            None,
+        )
+
     @strawberry.field(
         description="The grid warehouses (网格仓) of a central warehouse, in id order."
     )

@@ -9,10 +9,12 @@ import strawberry
 
 from api.graphql.campaigns.types import StorageZoneEnum
 from api.graphql.context import Info
+from api.graphql.delivery.grid_handover import GridReceiptType, receipt_of
 from api.graphql.errors import forbidden
 from api.graphql.ids import decode_argument
 from api.graphql.network.types import GridWarehouseType
 from api.graphql.sorting.types import PickListLine
+from fulfilment.delivery.grid_handover import grid_receipt
 from fulfilment.network.queries import grids_of, operated_grid
 from fulfilment.sorting.grids import grid_loads, grid_pick_list
 from kernel.accounts import Role
@@ -46,6 +48,11 @@ class GridShipment:
     )
     delivery_date: strawberry.Private[date]
     central_id: strawberry.Private[int]
+
+    @strawberry.field(description="The grid's signature for this delivery, once signed.")
+    async def receipt(self, info: Info) -> GridReceiptType | None:
+        found = await grid_receipt(info.context.session, self.grid.grid_id, self.delivery_date)
+        return None if found is None else receipt_of(found)
 
     @strawberry.field(description="Stage one's pick list for the grid, product by product.")
     async def pick_list(self, info: Info) -> list[GridPickLine]:

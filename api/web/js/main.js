@@ -14,10 +14,11 @@ const VIEWS = {
   CUSTOMER: "./customer.js",
   DRIVER: "./driver.js",
   WAREHOUSE: "./warehouse.js",
+  GRID_OPERATOR: "./grid.js",
 };
 // Pages for people in the neighbourhood, on the road and on the warehouse
 // floor are in Chinese.
-const CHINESE = new Set(["LEADER", "CUSTOMER", "DRIVER", "WAREHOUSE"]);
+const CHINESE = new Set(["LEADER", "CUSTOMER", "DRIVER", "WAREHOUSE", "GRID_OPERATOR"]);
 
 const view = document.getElementById("view");
 const signInForm = document.getElementById("sign-in");
