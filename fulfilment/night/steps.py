@@ -10,7 +10,9 @@ what follows the suppliers' deliveries:
    latest sorting time on the delivery date (settings ``night_sort_latest``).
 2. ``plan``: a draft route plan for the dispatcher (never published: a person
    decides). Due once ``sort`` has succeeded and the planning time has come
-   (``night_plan_at``); skipped when the day has a plan already.
+   (``night_plan_at``); skipped when the day has a plan already. A central
+   warehouse's grids (fulfilment/network) each get a ``plan`` step of their
+   own then: the last-mile plan of the points they serve.
 
 A step not due says why (``Waiting``); a step that is due but whose time is
 long past (an outage) is due all the same, once, in order: the schedule is
@@ -27,6 +29,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Campaign
+from fulfilment.network.models import GridWarehouse
 from fulfilment.purchasing.models import PurchaseOrder
 from fulfilment.routing.models import RoutePlan, RoutePlanStatus
 from kernel.jobs.models import Job, JobStatus
@@ -111,6 +114,9 @@ async def _days(session: AsyncSession, since: date) -> list[_Day]:
     return [_Day(w, d, int(open_), *orders.get((w, d), (0, 0))) for w, d, open_ in campaigns]
 
 
+# A step this much past its time runs as a catch-up (said so in the job list).
+LATE_AFTER = timedelta(hours=1)
+
 # A step that failed this many times waits for an operator's retry (the job
 # list) instead of failing again every minute.
 MAX_ATTEMPTS = 3
@@ -158,40 +164,73 @@ def _sort_wait(day: _Day, now: datetime, times: Times) -> str | None:
     return None
 
 
+@dataclass
+class _Plans:
+    """Deciding the plan steps: a day's plan is due at the planning time
+    unless the day has a plan already, or its step succeeded."""
+
+    now: datetime
+    times: Times
+    planned: set[tuple[int, date]]
+    states: dict[str, JobStatus]
+    due: list[Due]
+    waiting: list[Waiting]
+
+    def consider(self, warehouse_id: int, day: date) -> None:
+        where = (warehouse_id, day)
+        state = self.states.get(step_key(PLAN_STEP, *where))
+        if where in self.planned or state is JobStatus.SUCCEEDED:
+            return
+        plan_at = self.times.on(day, self.times.plan_at)
+        if self.now < plan_at:
+            reason = f"planning starts at {self.times.plan_at:%H:%M}"
+            self.waiting.append(Waiting(PLAN_STEP, *where, reason))
+        elif state in (None, JobStatus.QUEUED, JobStatus.FAILED):
+            self.due.append(Due(PLAN_STEP, *where, late=self.now - plan_at > LATE_AFTER))
+
+
+async def _grids_by_central(session: AsyncSession) -> dict[int, list[int]]:
+    rows = await session.execute(
+        select(GridWarehouse.central_id, GridWarehouse.warehouse_id).order_by(
+            GridWarehouse.warehouse_id
+        )
+    )
+    grids: dict[int, list[int]] = {}
+    for central, grid in rows:
+        grids.setdefault(central, []).append(grid)
+    return grids
+
+
 async def due_steps(
     session: AsyncSession, now: datetime, times: Times
 ) -> tuple[list[Due], list[Waiting]]:
     """The steps to run now, in order (sorting before planning, earlier
-    days first), and the steps that wait, with why."""
+    days first), and the steps that wait, with why. Once a central
+    warehouse's day is sorted, its own plan and each of its grids' last-mile
+    plans (fulfilment/network) are due at the planning time."""
     since = now.astimezone(times.zone).date() - timedelta(days=times.catch_up_days)
     # A day with nothing bought has nothing to sort or plan.
     days = [d for d in await _days(session, since) if d.purchase_orders]
-    keys = [
-        step_key(s, d.warehouse_id, d.delivery_date) for d in days for s in (SORT_STEP, PLAN_STEP)
+    grids = await _grids_by_central(session)
+    keys = [step_key(SORT_STEP, d.warehouse_id, d.delivery_date) for d in days] + [
+        step_key(PLAN_STEP, w, d.delivery_date)
+        for d in days
+        for w in (d.warehouse_id, *grids.get(d.warehouse_id, ()))
     ]
     states = await _step_states(session, keys)
-    planned = await _planned_days(session, since)
-    due: list[Due] = []
-    waiting: list[Waiting] = []
-    late_after = timedelta(hours=1)
+    plans = _Plans(now, times, await _planned_days(session, since), states, [], [])
     for day in days:
         where = (day.warehouse_id, day.delivery_date)
         sort_state = states.get(step_key(SORT_STEP, *where))
         if sort_state is not JobStatus.SUCCEEDED:
             reason = _sort_wait(day, now, times)
             if reason is not None:
-                waiting.append(Waiting(SORT_STEP, *where, reason))
+                plans.waiting.append(Waiting(SORT_STEP, *where, reason))
                 continue
             if sort_state in (None, JobStatus.QUEUED, JobStatus.FAILED):
-                late = now - times.on(day.delivery_date, times.sort_latest) > late_after
-                due.append(Due(SORT_STEP, *where, late=late))
+                late = now - times.on(day.delivery_date, times.sort_latest) > LATE_AFTER
+                plans.due.append(Due(SORT_STEP, *where, late=late))
             continue
-        if where in planned or states.get(step_key(PLAN_STEP, *where)) is JobStatus.SUCCEEDED:
-            continue
-        plan_at = times.on(day.delivery_date, times.plan_at)
-        if now < plan_at:
-            waiting.append(Waiting(PLAN_STEP, *where, f"planning starts at {times.plan_at:%H:%M}"))
-            continue
-        if states.get(step_key(PLAN_STEP, *where)) in (None, JobStatus.QUEUED, JobStatus.FAILED):
-            due.append(Due(PLAN_STEP, *where, late=now - plan_at > late_after))
-    return due, waiting
+        for warehouse_id in (day.warehouse_id, *grids.get(day.warehouse_id, ())):
+            plans.consider(warehouse_id, day.delivery_date)
+    return plans.due, plans.waiting

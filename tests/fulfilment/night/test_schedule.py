@@ -15,6 +15,8 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from fulfilment.campaigns.warehouses import create_warehouse
+from fulfilment.network.grids import GridTerms, assign_points, set_grid
 from fulfilment.night import jobs as night_jobs
 from fulfilment.night.steps import PLAN_STEP, SORT_STEP, due_steps, step_key
 from fulfilment.purchasing.consolidation import consolidate
@@ -26,6 +28,7 @@ from fulfilment.routing.plans import request_plan
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
+from kernel.geo import LatLon
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.runner import run_job
 from kernel.jobs.service import enqueue
@@ -219,3 +222,42 @@ async def test_due_steps_is_a_function_of_the_state_and_the_clock(db, settings_o
         at_latest, _ = await due_steps(session, _local(shop, time(6), times.zone), times)
     assert before == [] and [w.step for w in waiting] == [SORT_STEP]
     assert [(d.step, d.late) for d in at_latest] == [(SORT_STEP, False)]
+
+
+async def test_a_central_with_a_grid_gets_a_last_mile_draft_for_the_grid(db, settings_of):
+    shop = await _night(db)
+    async with unit_of_work(db.sessions) as session:
+        grid = await create_warehouse(
+            session,
+            name="网格仓-夜",
+            address="长沙",
+            location=LatLon(28.2, 112.95),
+            created_by=shop.operator,
+        )
+        terms = GridTerms(shop.warehouse_id, 10, time(1), time(4), 20_000)
+        await set_grid(session, grid.id, terms, expected_version=None)
+        await assign_points(session, grid.id, [shop.pickup_point_id])
+        await create_vehicle_type(session, grid.id, van("金杯", count=1))
+    await _close_receiving(db, shop)
+    times = night_jobs.times_of(settings_of)
+    sorted_ = await _tick(db)
+    assert [w["warehouse_id"] for w in sorted_["waiting"]] == [shop.warehouse_id, grid.id]
+
+    with time_machine.travel(_local(shop, time(5, 1), times.zone), tick=True):
+        planned = await _tick(db)
+    assert [(r["key"].split(":")[0], r["key"].split(":")[1]) for r in planned["ran"]] == [
+        (PLAN_STEP, str(shop.warehouse_id)),
+        (PLAN_STEP, str(grid.id)),
+    ]
+    # Two drafts by the schedule: the central's for its direct point, the
+    # grid's for the point it serves.
+    async with db.sessions() as session:
+        rows = await session.execute(
+            select(RoutePlan.warehouse_id, RoutePlan.status, RoutePlan.stops).order_by(
+                RoutePlan.warehouse_id
+            )
+        )
+        assert [tuple(r) for r in rows] == [
+            (shop.warehouse_id, RoutePlanStatus.DRAFT, 1),
+            (grid.id, RoutePlanStatus.DRAFT, 1),
+        ]
