@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.routing.errors import RoutingErrorCode
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
-from fulfilment.routing.plans import apply_schedule, apply_visit, editable_plan, refresh_totals
+from fulfilment.routing.plans import apply_schedule, apply_visit, editable_stops, refresh_totals
 from fulfilment.routing.problem import (
     DayProblem,
     StoredPlan,
@@ -132,7 +132,7 @@ async def move_stop(
     of a route, or of a new route on an unused vehicle of
     ``vehicle_type_id`` when ``to_route_id`` is None. The routes it leaves
     and joins are rescheduled; a route left empty disappears."""
-    plan = await editable_plan(session, plan_id, version)
+    plan = await editable_stops(session, plan_id, version)
     stored = await stored_plan(session, plan.id)
     source, unserved = _stop_to_move(stored, pickup_point_id)
     if to_route_id is None:
@@ -271,7 +271,7 @@ async def lock_stops(
 ) -> RoutePlan:
     """Lock stops on their vehicle and in their place (a re-optimisation
     keeps them there), or unlock them."""
-    plan = await editable_plan(session, plan_id, version)
+    plan = await editable_stops(session, plan_id, version)
     on_routes = set(
         (
             await session.execute(

@@ -32,6 +32,9 @@ class VehicleTypeDraft:
     cost_per_km_fen: int
     shift_start: time  # local time, platform zone
     max_shift_minutes: int
+    # A central's trunk truck (to its grid warehouses, trunk.py), not a
+    # delivery vehicle: each kind of plan uses only its own.
+    trunk: bool = False
 
 
 # (field, API path, lowest, highest) of every whole-number field.
@@ -79,6 +82,7 @@ def _apply(vehicle: VehicleType, draft: VehicleTypeDraft) -> None:
     vehicle.cost_per_km_fen = draft.cost_per_km_fen
     vehicle.shift_start = draft.shift_start
     vehicle.max_shift_minutes = draft.max_shift_minutes
+    vehicle.trunk = draft.trunk
 
 
 async def create_vehicle_type(
@@ -106,6 +110,7 @@ def draft_of(vehicle: VehicleType) -> VehicleTypeDraft:
         cost_per_km_fen=vehicle.cost_per_km_fen,
         shift_start=vehicle.shift_start,
         max_shift_minutes=vehicle.max_shift_minutes,
+        trunk=vehicle.trunk,
     )
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fulfilment.routing.models import RoutePlan, RoutePlanStatus
+from fulfilment.routing.models import PlanKind, RoutePlan, RoutePlanStatus
 from fulfilment.routing.plans import mark_failed, store_result
 from fulfilment.routing.problem import (
     DayProblem,
@@ -26,6 +26,7 @@ from fulfilment.routing.problem import (
 )
 from fulfilment.routing.solver.problem import Plan, RoutingProblem
 from fulfilment.routing.solver.solver import plan_routes
+from fulfilment.routing.trunk import trunk_inputs
 from kernel.jobs.registry import JobContext, job_handler, on_abandoned
 from kernel.settings import Settings
 
@@ -56,7 +57,7 @@ class _Seed:
             for key, points in self.routes.items()
         }
         problem.locked = {
-            vehicle: [s for s in stops if day.stops[s].pickup_point_id in self.locked]
+            vehicle: [s for s in stops if day.stops[s].site_id in self.locked]
             for vehicle, stops in problem.initial_routes.items()
         }
         problem.locked = {v: stops for v, stops in problem.locked.items() if stops}
@@ -88,8 +89,12 @@ async def _plan(ctx: JobContext, plan_id: int, payload: dict[str, Any]) -> dict[
         if plan is None or plan.status is not RoutePlanStatus.PLANNING:
             return {"plan_id": plan_id, "skipped": "the plan is not waiting to be planned"}
         inputs: ProblemInputs
-        if plan.parent_id is None:
-            inputs = await day_inputs(session, plan.warehouse_id, plan.delivery_date, zone)
+        if plan.kind is PlanKind.TRUNK:
+            inputs = await trunk_inputs(session, plan.warehouse_id, plan.delivery_date, zone)
+        elif plan.parent_id is None:
+            inputs = await day_inputs(
+                session, plan.warehouse_id, plan.delivery_date, zone, plan.trunk_ready_at
+            )
         else:
             stored = await stored_plan(session, plan.parent_id)
             inputs = await plan_inputs(session, plan, stored, zone)

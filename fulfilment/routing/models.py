@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -56,6 +57,9 @@ class VehicleType(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     # Bumped by every edit (kernel/versioning.py).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # A central warehouse's trunk trucks (干线) carry goods to its grid
+    # warehouses at night; trunk plans use only these, delivery plans never.
+    trunk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class RoutingSettings(Base):
@@ -84,14 +88,20 @@ class RoutePlanStatus(Enum):
     FAILED = "failed"  # the solver job failed; see the job's error
 
 
+class PlanKind(Enum):
+    DELIVERY = "delivery"  # a warehouse's vehicles to pickup points
+    TRUNK = "trunk"  # a central's trucks to its grid warehouses (trunk.py)
+
+
 class RoutePlan(Base):
     __tablename__ = "route_plans"
     __table_args__ = (
-        # At most one published plan per warehouse and day.
+        # At most one published plan of each kind per warehouse and day.
         Index(
             "uq_route_plans_published",
             "warehouse_id",
             "delivery_date",
+            "kind",
             unique=True,
             postgresql_where=text("status = 'published'"),
             sqlite_where=text("status = 'published'"),
@@ -123,6 +133,15 @@ class RoutePlan(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[PlanKind] = mapped_column(
+        enum_column(PlanKind, "route_plan_kind"),
+        default=PlanKind.DELIVERY,
+        server_default=PlanKind.DELIVERY.value,
+    )
+    # A grid warehouse's delivery plan: when the trunk's goods are unloaded
+    # there, as the central's trunk plan had it when this plan was made (its
+    # vans start no earlier); None on a grid's plan: no trunk plan yet.
+    trunk_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Route(Base):
@@ -184,5 +203,44 @@ class UnservedStop(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("route_plans.id"))
     pickup_point_id: Mapped[int] = mapped_column(ForeignKey("pickup_points.id"))
     reason: Mapped[DropReason] = mapped_column(enum_column(DropReason, "drop_reason"))
+    weight_g: Mapped[int] = mapped_column(Integer)
+    totes: Mapped[int] = mapped_column(Integer)
+
+
+class TrunkStop(Base):
+    """A grid warehouse's place in a trunk route (``RoutePlan.kind`` TRUNK):
+    the goods stage one sorted for it, and the times the plan expects."""
+
+    __tablename__ = "trunk_stops"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "grid_id"),
+        Index("ix_trunk_stops_route_position", "route_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("route_plans.id"))
+    route_id: Mapped[int] = mapped_column(ForeignKey("routes.id"))
+    position: Mapped[int] = mapped_column(Integer)  # 1-based within the route
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid_warehouses.warehouse_id"), index=True)
+    weight_g: Mapped[int] = mapped_column(Integer)
+    totes: Mapped[int] = mapped_column(Integer)  # handling units: cases and totes
+    arrival_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    service_start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    departure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    load_g_after: Mapped[int] = mapped_column(Integer)
+    totes_after: Mapped[int] = mapped_column(Integer)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TrunkUnserved(Base):
+    """A grid warehouse with goods that the trunk plan could not serve, and why."""
+
+    __tablename__ = "trunk_unserved"
+    __table_args__ = (UniqueConstraint("plan_id", "grid_id"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("route_plans.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid_warehouses.warehouse_id"))
+    reason: Mapped[DropReason] = mapped_column(enum_column(DropReason, "trunk_drop_reason"))
     weight_g: Mapped[int] = mapped_column(Integer)
     totes: Mapped[int] = mapped_column(Integer)

@@ -15,17 +15,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fulfilment.network.models import GridWarehouse
 from fulfilment.routing.errors import RoutingErrorCode
 from fulfilment.routing.models import (
+    PlanKind,
     Route,
     RoutePlan,
     RoutePlanStatus,
     RouteStop,
+    TrunkStop,
+    TrunkUnserved,
     UnservedStop,
     VehicleType,
 )
 from fulfilment.routing.problem import DayProblem, day_inputs
 from fulfilment.routing.solver.problem import Plan, PlannedRoute
+from fulfilment.routing.trunk import trunk_inputs, trunk_ready_at
 from kernel.accounts import User
 from kernel.db import keyset_page
 from kernel.errors import CommonErrorCode, DomainError, NotFound
@@ -50,12 +55,22 @@ async def request_plan(
     time_limit_s: int,
     zone: ZoneInfo,
     by: User | None,
+    kind: PlanKind = PlanKind.DELIVERY,
 ) -> RoutePlan:
     """A new PLANNING plan for a warehouse's delivery date, for the planning
     job to fill in (``by`` None: the night's schedule asked); refused when
-    there is nothing to plan or nothing to plan it with."""
+    there is nothing to plan or nothing to plan it with. A TRUNK plan is a
+    central's trucks to its grids (trunk.py); a grid's delivery plan starts
+    when the trunk has brought its goods (None yet: a draft all the same,
+    flagged by its empty ``trunk_ready_at``)."""
     _check_time_limit(time_limit_s)
-    await day_inputs(session, warehouse_id, day, zone)  # NOTHING_TO_PLAN, NO_VEHICLES
+    ready = None
+    if kind is PlanKind.TRUNK:
+        await trunk_inputs(session, warehouse_id, day, zone)  # NOTHING_TO_PLAN, NO_VEHICLES
+    else:
+        if await session.get(GridWarehouse, warehouse_id) is not None:
+            ready = await trunk_ready_at(session, warehouse_id, day)
+        await day_inputs(session, warehouse_id, day, zone, ready)
     plan = RoutePlan(
         warehouse_id=warehouse_id,
         delivery_date=day,
@@ -63,6 +78,8 @@ async def request_plan(
         version=1,
         time_limit_s=time_limit_s,
         created_by_id=by.id if by else None,
+        kind=kind,
+        trunk_ready_at=ready,
     )
     session.add(plan)
     await session.flush()
@@ -91,13 +108,27 @@ async def editable_plan(session: AsyncSession, plan_id: int, version: int) -> Ro
     return plan
 
 
+async def editable_stops(session: AsyncSession, plan_id: int, version: int) -> RoutePlan:
+    """``editable_plan`` for changing stops one by one, or re-planning
+    around locked ones: delivery plans only (a trunk plan of a handful of
+    grids is planned again whole)."""
+    plan = await editable_plan(session, plan_id, version)
+    if plan.kind is PlanKind.TRUNK:
+        raise DomainError(
+            RoutingErrorCode.PLAN_NOT_EDITABLE,
+            "A trunk plan is changed by planning it again, not stop by stop.",
+            ["planId"],
+        )
+    return plan
+
+
 async def request_reoptimisation(
     session: AsyncSession, plan_id: int, version: int, *, time_limit_s: int, by: User
 ) -> RoutePlan:
     """A new PLANNING plan that re-plans a draft's stops around its locked
     stops (the draft itself stays as it is)."""
     _check_time_limit(time_limit_s)
-    parent = await editable_plan(session, plan_id, version)
+    parent = await editable_stops(session, plan_id, version)
     plan = RoutePlan(
         warehouse_id=parent.warehouse_id,
         delivery_date=parent.delivery_date,
@@ -106,6 +137,7 @@ async def request_reoptimisation(
         time_limit_s=time_limit_s,
         parent_id=parent.id,
         created_by_id=by.id if by else None,
+        trunk_ready_at=parent.trunk_ready_at,
     )
     session.add(plan)
     await session.flush()
@@ -133,7 +165,8 @@ async def refresh_totals(session: AsyncSession, plan: RoutePlan) -> None:
         distance += route.distance_m
         duration += int((route.return_at - route.departure_at).total_seconds())
         cost += route_cost_fen(route, vehicle)
-    stops = await session.scalar(select(func.count()).where(RouteStop.plan_id == plan.id))
+    stop = TrunkStop if plan.kind is PlanKind.TRUNK else RouteStop
+    stops = await session.scalar(select(func.count()).where(stop.plan_id == plan.id))
     plan.distance_m, plan.duration_s, plan.cost_fen = distance, duration, cost
     plan.vehicles_used, plan.stops = used, int(stops or 0)
 
@@ -147,7 +180,9 @@ def apply_schedule(day: DayProblem, route: Route, planned: PlannedRoute) -> None
     route.totes = planned.totes
 
 
-def apply_visit(day: DayProblem, stop: RouteStop, planned: PlannedRoute, position: int) -> None:
+def apply_visit(
+    day: DayProblem, stop: RouteStop | TrunkStop, planned: PlannedRoute, position: int
+) -> None:
     """Copy one scheduled visit (``position`` is 1-based) onto a stop row."""
     visit = planned.visits[position - 1]
     spec = day.problem.stops[visit.stop]
@@ -169,10 +204,14 @@ async def store_result(
     *,
     locked: frozenset[int] = frozenset(),
 ) -> RoutePlan:
-    """Write the solver's plan as routes, stops and unserved stops, and make
-    the plan a DRAFT. ``locked``: pickup points that stay locked."""
-    await session.execute(delete(RouteStop).where(RouteStop.plan_id == plan.id))
-    await session.execute(delete(UnservedStop).where(UnservedStop.plan_id == plan.id))
+    """Write the solver's plan as routes, stops and unserved stops (grids
+    on a trunk plan, pickup points otherwise), and make the plan a DRAFT.
+    ``locked``: stops that stay locked."""
+    trunk = plan.kind is PlanKind.TRUNK
+    stop_row, unserved_row = (TrunkStop, TrunkUnserved) if trunk else (RouteStop, UnservedStop)
+    site = "grid_id" if trunk else "pickup_point_id"
+    await session.execute(delete(stop_row).where(stop_row.plan_id == plan.id))
+    await session.execute(delete(unserved_row).where(unserved_row.plan_id == plan.id))
     await session.execute(delete(Route).where(Route.plan_id == plan.id))
     for number, planned in enumerate(result.routes, start=1):
         type_id, vehicle_number = day.vehicles[planned.vehicle]
@@ -183,24 +222,21 @@ async def store_result(
         session.add(route)
         await session.flush()
         for position, visit in enumerate(planned.visits, start=1):
-            point_id = day.stops[visit.stop].pickup_point_id
-            stop = RouteStop(
-                plan_id=plan.id,
-                route_id=route.id,
-                pickup_point_id=point_id,
-                locked=point_id in locked,
+            site_id = day.stops[visit.stop].site_id
+            stop = stop_row(
+                plan_id=plan.id, route_id=route.id, locked=site_id in locked, **{site: site_id}
             )
             apply_visit(day, stop, planned, position)
             session.add(stop)
     for index, reason in sorted(result.dropped.items()):
         spec = day.problem.stops[index]
         session.add(
-            UnservedStop(
+            unserved_row(
                 plan_id=plan.id,
-                pickup_point_id=day.stops[index].pickup_point_id,
                 reason=reason,
                 weight_g=spec.weight_g,
                 totes=spec.totes,
+                **{site: day.stops[index].site_id},
             )
         )
     plan.status = RoutePlanStatus.DRAFT

@@ -67,7 +67,9 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 @dataclass(frozen=True)
 class StopInput:
-    pickup_point_id: int
+    # What the stop is: a pickup point on a delivery plan, a grid warehouse
+    # on a trunk plan (fulfilment/routing/trunk.py).
+    site_id: int
     name: str
     lat: float
     lon: float
@@ -101,7 +103,7 @@ class DayProblem:
     midnight: datetime
 
     def __post_init__(self) -> None:
-        self.stop_index = {s.pickup_point_id: i for i, s in enumerate(self.stops)}
+        self.stop_index = {s.site_id: i for i, s in enumerate(self.stops)}
         self.vehicle_index = {key: i for i, key in enumerate(self.vehicles)}
 
     def at(self, seconds: int) -> datetime:
@@ -141,14 +143,53 @@ async def build_problem(inputs: ProblemInputs, provider: MatrixProvider) -> DayP
     )
 
 
-def _vehicle_spec(vehicle: VehicleType) -> VehicleSpec:
+def _vehicle_spec(vehicle: VehicleType, earliest_s: int | None = None) -> VehicleSpec:
+    """The vehicle for the solver; ``earliest_s``: it may not leave before
+    (a grid's vans wait for the trunk's goods)."""
+    start = seconds_of_day(vehicle.shift_start)
     return VehicleSpec(
         capacity_g=vehicle.capacity_g,
         capacity_totes=vehicle.capacity_totes,
         fixed_cost=vehicle.fixed_cost_fen,
         cost_per_km=vehicle.cost_per_km_fen,
-        shift_start_s=seconds_of_day(vehicle.shift_start),
+        shift_start_s=start if earliest_s is None else max(start, earliest_s),
         max_shift_s=vehicle.max_shift_minutes * 60,
+    )
+
+
+async def problem_frame(
+    session: AsyncSession,
+    warehouse_id: int,
+    day: date,
+    zone: ZoneInfo,
+    stops: list[StopInput],
+    also_vehicles: Collection[VehicleKey] = (),
+    *,
+    trunk: bool = False,
+    not_before: datetime | None = None,
+) -> ProblemInputs:
+    """Inputs for ``stops`` from the warehouse: its vehicles of the plan's
+    kind (``trunk``: its trunk trucks; else its delivery vehicles), each
+    type expanded by its count, plus ``also_vehicles`` (those a stored plan
+    uses already, even if the fleet shrank since), none leaving before
+    ``not_before``; and its stop timings."""
+    warehouse = await session.get(Warehouse, warehouse_id)
+    if warehouse is None:
+        raise NotFound("Warehouse", ["warehouseId"])
+    types = {t.id: t for t in await vehicle_types(session, warehouse_id) if t.trunk is trunk}
+    keys = {(t.id, n) for t in types.values() for n in range(1, t.count + 1)}
+    keys.update(k for k in also_vehicles if k[0] in types)
+    settings = await routing_settings_of(session, warehouse_id)
+    midnight = local_midnight(day, zone)
+    earliest = None if not_before is None else int((not_before - midnight).total_seconds())
+    return ProblemInputs(
+        depot=(warehouse.lat, warehouse.lon),
+        stops=stops,
+        vehicles=[(key, _vehicle_spec(types[key[0]], earliest)) for key in sorted(keys)],
+        loading_s=settings.loading_minutes * 60,
+        stop_fixed_s=settings.stop_fixed_s,
+        stop_per_tote_s=settings.stop_per_tote_s,
+        midnight=midnight,
     )
 
 
@@ -159,13 +200,9 @@ async def _inputs(
     zone: ZoneInfo,
     demand: Sequence[tuple[int, int, int]],
     also_vehicles: Collection[VehicleKey] = (),
+    not_before: datetime | None = None,
 ) -> ProblemInputs:
-    """Inputs for ``demand`` rows (pickup point, weight g, totes); vehicles
-    are each type expanded by its count, plus ``also_vehicles`` (those a
-    stored plan uses already, even if the fleet shrank since)."""
-    warehouse = await session.get(Warehouse, warehouse_id)
-    if warehouse is None:
-        raise NotFound("Warehouse", ["warehouseId"])
+    """Inputs for ``demand`` rows (pickup point, weight g, totes)."""
     ids = [row[0] for row in demand]
     points = {
         p.id: p
@@ -175,7 +212,7 @@ async def _inputs(
     }
     stops = [
         StopInput(
-            pickup_point_id=point_id,
+            site_id=point_id,
             name=points[point_id].name,
             lat=points[point_id].lat,
             lon=points[point_id].lon,
@@ -186,18 +223,8 @@ async def _inputs(
         )
         for point_id, weight, totes in demand
     ]
-    types = {t.id: t for t in await vehicle_types(session, warehouse_id)}
-    keys = {(t.id, n) for t in types.values() for n in range(1, t.count + 1)}
-    keys.update(k for k in also_vehicles if k[0] in types)
-    settings = await routing_settings_of(session, warehouse_id)
-    return ProblemInputs(
-        depot=(warehouse.lat, warehouse.lon),
-        stops=stops,
-        vehicles=[(key, _vehicle_spec(types[key[0]])) for key in sorted(keys)],
-        loading_s=settings.loading_minutes * 60,
-        stop_fixed_s=settings.stop_fixed_s,
-        stop_per_tote_s=settings.stop_per_tote_s,
-        midnight=local_midnight(day, zone),
+    return await problem_frame(
+        session, warehouse_id, day, zone, stops, also_vehicles, not_before=not_before
     )
 
 
@@ -226,12 +253,16 @@ async def day_demand(
 
 
 async def day_inputs(
-    session: AsyncSession, warehouse_id: int, day: date, zone: ZoneInfo
+    session: AsyncSession,
+    warehouse_id: int,
+    day: date,
+    zone: ZoneInfo,
+    not_before: datetime | None = None,
 ) -> ProblemInputs:
-    """The day's problem inputs; refuses a day with no sorted goods or a
-    warehouse without vehicles."""
+    """The day's problem inputs, no vehicle leaving before ``not_before``;
+    refuses a day with no sorted goods or a warehouse without vehicles."""
     demand = await day_demand(session, warehouse_id, day)
-    inputs = await _inputs(session, warehouse_id, day, zone, demand)
+    inputs = await _inputs(session, warehouse_id, day, zone, demand, not_before=not_before)
     if not demand:
         raise DomainError(
             RoutingErrorCode.NOTHING_TO_PLAN,
@@ -312,4 +343,6 @@ async def plan_inputs(
     if only is not None:
         demand = [row for row in demand if row[0] in only]
     used = [(r.vehicle_type_id, r.vehicle_number) for r in stored.routes]
-    return await _inputs(session, plan.warehouse_id, plan.delivery_date, zone, demand, used)
+    return await _inputs(
+        session, plan.warehouse_id, plan.delivery_date, zone, demand, used, plan.trunk_ready_at
+    )

@@ -25,7 +25,7 @@ ETA_KIND = "route.eta"
 def _day_taken() -> DomainError:
     return DomainError(
         RoutingErrorCode.DAY_ALREADY_PUBLISHED,
-        "Another plan for this warehouse and delivery date is published already.",
+        "Another plan of this kind for this warehouse and delivery date is published already.",
         ["planId"],
     )
 
@@ -40,14 +40,15 @@ async def publish_plan(
     zone: ZoneInfo,
     gateway: Gateway | None = None,
 ) -> RoutePlan:
-    """Publish a draft: no edits after this; at most one published plan per
-    warehouse and day; every leader on a route is told their stop's
-    expected arrival time."""
+    """Publish a draft: no edits after this; at most one published plan of
+    each kind (delivery, trunk) per warehouse and day; every leader on a
+    delivery route is told their stop's expected arrival time."""
     plan = await editable_plan(session, plan_id, version)
     taken = await session.execute(
         select(RoutePlan.id).where(
             RoutePlan.warehouse_id == plan.warehouse_id,
             RoutePlan.delivery_date == plan.delivery_date,
+            RoutePlan.kind == plan.kind,
             RoutePlan.status == RoutePlanStatus.PUBLISHED,
         )
     )

@@ -19,13 +19,14 @@ from api.graphql.ids import decode
 from api.graphql.jobs.mutations import queue_in_transaction
 from api.graphql.jobs.types import JobType
 from api.graphql.permissions import PLAN_READERS
+from api.graphql.routing.trunk import PlanKindEnum
 from api.graphql.routing.types import RoutePlanType, RoutingSettingsType, VehicleTypeType
 from api.graphql.transactions import in_transaction
 from fulfilment.routing import edits as route_edits
 from fulfilment.routing import fleet
 from fulfilment.routing.fleet_editing import edit_vehicle_type
 from fulfilment.routing.jobs import PLAN_ROUTES, planning_payload
-from fulfilment.routing.models import RoutePlan, RoutingSettings, VehicleType
+from fulfilment.routing.models import PlanKind, RoutePlan, RoutingSettings, VehicleType
 from fulfilment.routing.plans import request_plan, request_reoptimisation
 from fulfilment.routing.problem import matrix_provider
 from fulfilment.routing.publishing import publish_plan
@@ -47,6 +48,11 @@ class VehicleTypeCreateInput:
     cost_per_km_fen: int
     shift_start: time = strawberry.field(description="Local time the driver starts.")
     max_shift_minutes: int
+    trunk: bool = strawberry.field(
+        default=False,
+        description="A central warehouse's trunk truck to its grid warehouses: trunk plans "
+        "use only these, delivery plans never.",
+    )
 
 
 @strawberry.input(description="Only the fields given change.")
@@ -65,6 +71,7 @@ class VehicleTypeUpdateInput:
     cost_per_km_fen: int | None = None
     shift_start: time | None = None
     max_shift_minutes: int | None = None
+    trunk: bool | None = None
 
 
 @strawberry.type
@@ -164,6 +171,11 @@ class RoutePlanCreateInput:
     warehouse_id: strawberry.ID
     delivery_date: date
     time_limit_seconds: int | None = strawberry.field(default=None, description=TIME_LIMIT)
+    kind: PlanKindEnum = strawberry.field(  # type: ignore[valid-type]
+        default=PlanKind.DELIVERY,
+        description="TRUNK: the central warehouse's trunk trucks to its grid warehouses, "
+        "after stage-one sorting.",
+    )
 
 
 @strawberry.type
@@ -212,6 +224,7 @@ async def route_plan_create(info: Info, input: RoutePlanCreateInput) -> RoutePla
             time_limit_s=_time_limit(info, input.time_limit_seconds),
             zone=ctx.settings.zone,
             by=viewer,
+            kind=input.kind,
         )
 
     return await _start(info, make)

@@ -15,6 +15,13 @@ from api.graphql.jobs.types import JobType
 from api.graphql.leaders.types import PickupPointType
 from api.graphql.nodes import visible_nodes
 from api.graphql.permissions import can_see_plans
+from api.graphql.routing.trunk import (
+    PlanKindEnum,
+    TrunkStopType,
+    TrunkUnservedType,
+    trunk_stops,
+    trunk_unserved,
+)
 from api.graphql.users import UserType
 from fulfilment.routing.fleet import GRAMS_PER_KG
 from fulfilment.routing.models import (
@@ -58,6 +65,9 @@ class VehicleTypeType(relay.Node):
     version: int = strawberry.field(
         description="Bumped by every edit; edits name the version they were made from."
     )
+    trunk: bool = strawberry.field(
+        default=False, description="A trunk truck (to grid warehouses), not a delivery vehicle."
+    )
 
     @classmethod
     def of(cls, vehicle: VehicleType) -> VehicleTypeType:
@@ -72,6 +82,7 @@ class VehicleTypeType(relay.Node):
             shift_start=vehicle.shift_start,
             max_shift_minutes=vehicle.max_shift_minutes,
             version=vehicle.version,
+            trunk=vehicle.trunk,
         )
 
     @classmethod
@@ -261,6 +272,12 @@ class RoutePlanType(relay.Node):
     solve_seconds: float | None
     created_at: datetime
     published_at: datetime | None
+    kind: PlanKindEnum  # type: ignore[valid-type]
+    trunk_ready_at: datetime | None = strawberry.field(
+        description="A grid warehouse's plan: when the trunk's goods are unloaded there, as "
+        "the central's trunk plan had it when this plan was made (its vans leave no earlier); "
+        "null on a grid's plan: made before any trunk plan served the grid."
+    )
     warehouse_id: strawberry.Private[int]
     job_id: strawberry.Private[int | None]
     parent_id: strawberry.Private[int | None]
@@ -282,6 +299,8 @@ class RoutePlanType(relay.Node):
             solve_seconds=plan.solve_s,
             created_at=plan.created_at,
             published_at=plan.published_at,
+            kind=plan.kind,
+            trunk_ready_at=plan.trunk_ready_at,
             warehouse_id=plan.warehouse_id,
             job_id=plan.job_id,
             parent_id=plan.parent_id,
@@ -305,6 +324,14 @@ class RoutePlanType(relay.Node):
         return [
             UnservedStopType.of(u) for u in await info.context.loaders.plan_unserved.load(self.id)
         ]
+
+    @strawberry.field(description="A trunk plan's grid warehouses, by route and position.")
+    async def trunk_stops(self, info: Info) -> list[TrunkStopType]:
+        return await trunk_stops(info, self.id)
+
+    @strawberry.field(description="Grid warehouses with goods that no trunk route serves.")
+    async def unserved_grids(self, info: Info) -> list[TrunkUnservedType]:
+        return await trunk_unserved(info, self.id)
 
     @strawberry.field(description="The planning job: progress while PLANNING, error if FAILED.")
     async def job(self, info: Info) -> JobType | None:

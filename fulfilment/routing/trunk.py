@@ -1,0 +1,109 @@
+"""Trunk plans (干线): at night a central warehouse's trunk trucks carry what
+stage one sorted for each of its grid warehouses (fulfilment/sorting/
+grids.py: weight, and cases and totes as handling units) to the grids,
+each inside its receiving window, unloading at the central's per-stop and
+per-unit times. The same planner, plans, job and publishing as deliveries
+make them: a ``RoutePlan`` of kind TRUNK, whose stops are grids
+(``TrunkStop``) instead of pickup points.
+
+A grid's own delivery plan then starts no earlier than the trunk's goods
+are unloaded there (``trunk_ready_at``), as the central's latest trunk plan
+for the day has it (the published one if there is one)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fulfilment.campaigns.models import Warehouse
+from fulfilment.network.models import GridWarehouse
+from fulfilment.routing.errors import RoutingErrorCode
+from fulfilment.routing.models import PlanKind, RoutePlan, RoutePlanStatus, TrunkStop
+from fulfilment.routing.problem import (
+    ProblemInputs,
+    StopInput,
+    problem_frame,
+    seconds_of_day,
+)
+from fulfilment.sorting.models import GridLoad
+from kernel.errors import DomainError
+
+
+async def trunk_demand(
+    session: AsyncSession, central_id: int, day: date
+) -> list[tuple[int, int, int]]:
+    """(grid warehouse, weight g, handling units) of every grid stage one
+    sorted goods for that day, all storage zones together, in grid order."""
+    rows = await session.execute(
+        select(GridLoad.grid_id, func.sum(GridLoad.weight_g), func.sum(GridLoad.handling_units))
+        .where(GridLoad.central_id == central_id, GridLoad.delivery_date == day)
+        .group_by(GridLoad.grid_id)
+        .order_by(GridLoad.grid_id)
+    )
+    return [(int(g), int(w), int(u)) for g, w, u in rows]
+
+
+async def trunk_inputs(
+    session: AsyncSession, central_id: int, day: date, zone: ZoneInfo
+) -> ProblemInputs:
+    """The night's trunk problem: the central's trunk trucks to its grids;
+    refused before stage one has sorted anything for a grid, or when the
+    central has no trunk trucks."""
+    demand = await trunk_demand(session, central_id, day)
+    if not demand:
+        raise DomainError(
+            RoutingErrorCode.NOTHING_TO_PLAN,
+            f"No grid warehouse has goods sorted for {day.isoformat()}: run sorting first.",
+            ["deliveryDate"],
+        )
+    grids = {
+        grid.warehouse_id: (grid, warehouse)
+        for grid, warehouse in await session.execute(
+            select(GridWarehouse, Warehouse)
+            .join(Warehouse, Warehouse.id == GridWarehouse.warehouse_id)
+            .where(GridWarehouse.warehouse_id.in_([row[0] for row in demand]))
+        )
+    }
+    stops = [
+        StopInput(
+            site_id=grid_id,
+            name=grids[grid_id][1].name,
+            lat=grids[grid_id][1].lat,
+            lon=grids[grid_id][1].lon,
+            weight_g=weight,
+            totes=units,
+            window_open_s=seconds_of_day(grids[grid_id][0].receiving_start),
+            window_close_s=seconds_of_day(grids[grid_id][0].receiving_end),
+        )
+        for grid_id, weight, units in demand
+    ]
+    inputs = await problem_frame(session, central_id, day, zone, stops, trunk=True)
+    if not inputs.vehicles:
+        raise DomainError(
+            RoutingErrorCode.NO_VEHICLES,
+            "The central warehouse has no trunk trucks: add a vehicle type marked trunk.",
+            ["warehouseId"],
+        )
+    return inputs
+
+
+async def trunk_ready_at(session: AsyncSession, grid_id: int, day: date) -> datetime | None:
+    """When the trunk's goods are unloaded at the grid that day: its stop's
+    departure on the central's published trunk plan, else on the latest
+    drafted one; None when no trunk plan serves the grid."""
+    published_first = (RoutePlan.status == RoutePlanStatus.PUBLISHED).desc()
+    return await session.scalar(
+        select(TrunkStop.departure_at)
+        .join(RoutePlan, RoutePlan.id == TrunkStop.plan_id)
+        .where(
+            TrunkStop.grid_id == grid_id,
+            RoutePlan.kind == PlanKind.TRUNK,
+            RoutePlan.delivery_date == day,
+            RoutePlan.status.in_([RoutePlanStatus.DRAFT, RoutePlanStatus.PUBLISHED]),
+        )
+        .order_by(published_first, RoutePlan.id.desc())
+        .limit(1)
+    )
