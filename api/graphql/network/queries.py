@@ -19,18 +19,15 @@ class NetworkQuery:
     async def my_grid_warehouse(self, info: Info) -> GridWarehouseType | None:
         viewer = info.context.require(Role.GRID_OPERATOR)
         session = info.context.session
-        grid_id = await operated_grid(session, viewer.id)
-        central = await session.scalar(
-            select(GridWarehouse.central_id).where(GridWarehouse.warehouse_id == grid_id)
-        )
-        if central is None:
-            return None
+        # Root fields of one query run together: the session takes turns.
+        async with info.context.loaders.lock:
+            grid_id = await operated_grid(session, viewer.id)
+            central = await session.scalar(
+                select(GridWarehouse.central_id).where(GridWarehouse.warehouse_id == grid_id)
+            )
+            grids = [] if central is None else await grids_of(session, central)
         return next(
-            (
-                GridWarehouseType.of_grid(g)
-                for g in await grids_of(session, central)
-                if g.grid.warehouse_id == grid_id
-            ),
+            (GridWarehouseType.of_grid(g) for g in grids if g.grid.warehouse_id == grid_id),
             None,
         )
 
@@ -42,7 +39,8 @@ class NetworkQuery:
     ) -> list[GridWarehouseType]:
         info.context.require(Role.OPERATOR)
         central = decode_argument(central_id, "Warehouse", ["centralId"])
-        grids = await grids_of(info.context.session, central)
+        async with info.context.loaders.lock:
+            grids = await grids_of(info.context.session, central)
         return [GridWarehouseType.of_grid(g) for g in grids]
 
     @strawberry.field(
@@ -53,7 +51,8 @@ class NetworkQuery:
     async def grid_proposals(self, info: Info, central_id: strawberry.ID) -> list[GridProposalType]:
         info.context.require(Role.OPERATOR)
         central = decode_argument(central_id, "Warehouse", ["centralId"])
-        proposals = await propose_grids(info.context.session, central)
+        async with info.context.loaders.lock:
+            proposals = await propose_grids(info.context.session, central)
         return [
             GridProposalType(
                 pickup_point_id=strawberry.ID(encode("PickupPoint", p.pickup_point_id)),

@@ -53,17 +53,20 @@ class GridWarehouseType:
 
     @strawberry.field(description="The central warehouse the grid belongs to.")
     async def central(self, info: Info) -> WarehouseType:
-        central = await info.context.session.get(Warehouse, self.central_id)
+        central = await info.context.loaders.warehouse.load(self.central_id)
         assert central is not None  # a foreign key
         return WarehouseType.of(central)
 
     @strawberry.field(description="The pickup points the grid serves, in id order.")
     async def pickup_points(self, info: Info) -> list[PickupPointType]:
         session = info.context.session
-        ids = await grid_points(session, self.grid_id)
-        points = await session.scalars(
-            select(PickupPoint).where(PickupPoint.id.in_(ids)).order_by(PickupPoint.id)
-        )
+        async with info.context.loaders.lock:  # the session is shared with sibling fields
+            ids = await grid_points(session, self.grid_id)
+            points = (
+                await session.scalars(
+                    select(PickupPoint).where(PickupPoint.id.in_(ids)).order_by(PickupPoint.id)
+                )
+            ).all()
         return [PickupPointType.of(p) for p in points]
 
 

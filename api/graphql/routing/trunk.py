@@ -59,12 +59,13 @@ class TrunkUnservedType:
 
 async def trunk_stops(info: Info, plan_id: int) -> list[TrunkStopType]:
     """The plan's trunk stops by route number, then position."""
-    rows = await info.context.session.execute(
-        select(Route.number, TrunkStop)
-        .join(Route, Route.id == TrunkStop.route_id)
-        .where(TrunkStop.plan_id == plan_id)
-        .order_by(Route.number, TrunkStop.position)
-    )
+    async with info.context.loaders.lock:  # the session is shared with sibling fields
+        rows = await info.context.session.execute(
+            select(Route.number, TrunkStop)
+            .join(Route, Route.id == TrunkStop.route_id)
+            .where(TrunkStop.plan_id == plan_id)
+            .order_by(Route.number, TrunkStop.position)
+        )
     return [
         TrunkStopType(
             route_number=number,
@@ -81,11 +82,14 @@ async def trunk_stops(info: Info, plan_id: int) -> list[TrunkStopType]:
 
 
 async def trunk_unserved(info: Info, plan_id: int) -> list[TrunkUnservedType]:
-    rows = await info.context.session.scalars(
-        select(TrunkUnserved)
-        .where(TrunkUnserved.plan_id == plan_id)
-        .order_by(TrunkUnserved.grid_id)
-    )
+    async with info.context.loaders.lock:  # the session is shared with sibling fields
+        rows = (
+            await info.context.session.scalars(
+                select(TrunkUnserved)
+                .where(TrunkUnserved.plan_id == plan_id)
+                .order_by(TrunkUnserved.grid_id)
+            )
+        ).all()
     return [
         TrunkUnservedType(
             reason=u.reason, weight_g=u.weight_g, handling_units=u.totes, grid_id=u.grid_id

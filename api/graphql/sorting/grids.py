@@ -51,14 +51,16 @@ class GridShipment:
 
     @strawberry.field(description="The grid's signature for this delivery, once signed.")
     async def receipt(self, info: Info) -> GridReceiptType | None:
-        found = await grid_receipt(info.context.session, self.grid.grid_id, self.delivery_date)
+        async with info.context.loaders.lock:  # the session is shared with sibling fields
+            found = await grid_receipt(info.context.session, self.grid.grid_id, self.delivery_date)
         return None if found is None else receipt_of(found)
 
     @strawberry.field(description="Stage one's pick list for the grid, product by product.")
     async def pick_list(self, info: Info) -> list[GridPickLine]:
-        lines = await grid_pick_list(
-            info.context.session, self.central_id, self.delivery_date, self.grid.grid_id
-        )
+        async with info.context.loaders.lock:
+            lines = await grid_pick_list(
+                info.context.session, self.central_id, self.delivery_date, self.grid.grid_id
+            )
         return [
             GridPickLine(
                 units=line.units,
@@ -87,14 +89,15 @@ class GridSortingQuery:
         )
         central = decode_argument(central_id, "Warehouse", ["centralId"])
         session = info.context.session
-        grids = await grids_of(session, central)
+        async with info.context.loaders.lock:  # the session is shared with sibling fields
+            grids = await grids_of(session, central)
+            own = await operated_grid(session, viewer.id)
+            loads = await grid_loads(session, central, delivery_date)
         if viewer.role is Role.GRID_OPERATOR:
             # A grid operator sees its own grid's shipment, of its own central.
-            own = await operated_grid(session, viewer.id)
             grids = [g for g in grids if g.grid.warehouse_id == own]
             if not grids:
                 raise forbidden()
-        loads = await grid_loads(session, central, delivery_date)
         return [
             GridShipment(
                 grid=GridWarehouseType.of_grid(grid),

@@ -8,6 +8,7 @@ import { watchJob } from "./jobs.js";
 import { PLAN_FIELDS, drawPlanList, lockForm, reoptimizeForm } from "./plan_edits.js";
 import { routeDrivers } from "./route_drivers.js";
 import { drawFleet } from "./fleet.js";
+import { trunkReadiness, trunkTable } from "./trunk.js";
 
 const WAREHOUSES = `{ warehouses(first: 100) { nodes { id name } } }`;
 const CREATE = `mutation($input: RoutePlanCreateInput!) { routePlanCreate(input: $input) {
@@ -30,6 +31,9 @@ export async function render(view) {
         warehouses.nodes.map((w) => el("option", { value: w.id }, w.name)))),
     el("label", {}, "Delivery date", el("input", { name: "deliveryDate", type: "date", value: tomorrow(), required: true })),
     el("label", {}, "Time limit (s)", el("input", { name: "timeLimitSeconds", type: "number", value: 5 })),
+    el("label", {}, "Plan", el("select", { name: "kind" },
+      el("option", { value: "DELIVERY" }, "Deliveries to pickup points"),
+      el("option", { value: "TRUNK" }, "Trunk: central to its grid warehouses"))),
     el("button", { type: "submit" }, "Plan routes"),
     el("button", { type: "button", id: "plans-show", onclick: () =>
       drawPlanList(plans, form.warehouseId.value, form.deliveryDate.value, (id) => showPlan(planBox, id)) },
@@ -59,16 +63,21 @@ async function showPlan(box, id) {
 
 async function drawPlan(box, plan) {
   const map = el("img", { class: "map", alt: "Route map" });
+  const trunk = plan.kind === "TRUNK";
+  // A trunk plan of a handful of grids is planned again whole, not edited.
+  const editable = plan.status === "DRAFT" && !trunk;
   box.replaceChildren(
-    el("h2", {}, `Plan ${plan.deliveryDate}`, plan.parent ? " (re-optimised)" : ""),
+    el("h2", {}, trunk ? "Trunk plan " : "Plan ", plan.deliveryDate,
+      plan.warehouse ? ` · ${plan.warehouse.name}` : "", plan.parent ? " (re-optimised)" : ""),
     el("p", { id: "plan-summary" },
       `Status ${plan.status} · version ${plan.version} · ${plan.vehiclesUsed} vehicles · ` +
       `${plan.stopCount} stops · ${plan.km.toFixed(1)} km · ¥${(plan.costFen / 100).toFixed(2)}`),
+    trunkReadiness(plan),
     map,
-    routesTable(box, plan),
-    unservedTable(plan),
-    plan.status === "DRAFT" ? moveForm(box, plan) : "",
-    plan.status === "DRAFT" ? reoptimizeForm(plan, (id) => showPlan(box, id)) : "",
+    trunk ? trunkTable(plan) : routesTable(box, plan),
+    trunk ? "" : unservedTable(plan),
+    editable ? moveForm(box, plan) : "",
+    editable ? reoptimizeForm(plan, (id) => showPlan(box, id)) : "",
     plan.status === "DRAFT" ? publishForm(box, plan) : "",
     plan.status === "PUBLISHED" ? await routeDrivers(plan) : "",
   );

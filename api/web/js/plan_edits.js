@@ -7,14 +7,17 @@ import { hhmm } from "./format.js";
 import { watchJob } from "./jobs.js";
 
 export const PLAN_FIELDS = `id status version deliveryDate km costFen vehiclesUsed stopCount
-  downloadUrls { mapSvg } parent { id } warehouse { id }
+  kind trunkReadyAt downloadUrls { mapSvg } parent { id } warehouse { id name }
+  trunkStops { routeNumber position arrivalAt serviceStartAt departureAt weightG handlingUnits
+    gridWarehouse { name } }
+  unservedGrids { reason weightG handlingUnits gridWarehouse { name } }
   routes { id number vehicleNumber vehicleType { name } departureAt returnAt km weightG totes
     downloadUrls { csv pdf loadingPdf } driver { id name }
     stops { position arrivalAt serviceStartAt departureAt weightG totes loadWeightGAfter locked
       pickupPoint { id name } } }
   unservedStops { reason weightG totes pickupPoint { id name } }`;
 const PLANS = `query($w: ID!, $d: Date!) { routePlans(warehouseId: $w, deliveryDate: $d, first: 100) {
-  nodes { id status version createdAt km vehiclesUsed stopCount parent { id } } } }`;
+  nodes { id kind status version createdAt km vehiclesUsed stopCount parent { id } } } }`;
 const LOCK = `mutation($input: RoutePlanStopLockInput!) { routePlanStopLock(input: $input) {
   routePlan { ${PLAN_FIELDS} } userErrors { field code message } } }`;
 const REOPTIMIZE = `mutation($input: RoutePlanReoptimizeInput!) { routePlanReoptimize(input: $input) {
@@ -29,6 +32,7 @@ export async function drawPlanList(box, warehouseId, deliveryDate, open) {
     el("tr", { class: "plan-row", "data-id": p.id },
       el("td", {}, `#${i + 1} ${hhmm(p.createdAt)}`),
       el("td", { class: "status" }, p.status),
+      el("td", { class: "kind" }, p.kind === "TRUNK" ? "trunk" : ""),
       el("td", {}, p.parent ? "re-optimised" : ""),
       el("td", {}, `${p.vehiclesUsed} vehicles · ${p.stopCount} stops · ${p.km.toFixed(1)} km`),
       el("td", {}, el("button", { type: "button", onclick: () => open(p.id) }, "Open")))))));
