@@ -113,8 +113,7 @@ def _grid_loads() -> None:
         sa.Column("handling_units", sa.Integer(), nullable=False),
         sa.Column("sorted_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "units > 0 AND cases >= 0 AND loose_units >= 0 AND totes >= 0 "
-            "AND handling_units >= 1",
+            "units > 0 AND cases >= 0 AND loose_units >= 0 AND totes >= 0 AND handling_units >= 1",
             name=op.f("ck_grid_loads_positive"),
         ),
         sa.ForeignKeyConstraint(
