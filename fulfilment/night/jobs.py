@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from fulfilment.night.steps import PLAN_STEP, SORT_STEP, Due, Times, due_steps
+from fulfilment.night.steps import PLAN_STEP, SORT_STEP, TRUNK_STEP, Due, Times, due_steps
 from fulfilment.purchasing.jobs import allocate_day
 from fulfilment.routing.jobs import plan_route_plan, planning_payload
-from fulfilment.routing.models import RoutePlan, RoutePlanStatus
+from fulfilment.routing.models import PlanKind, RoutePlan, RoutePlanStatus
 from fulfilment.routing.plans import request_plan
 from fulfilment.sorting.jobs import sort_warehouse_day
 from kernel.clock import utcnow
@@ -30,8 +30,9 @@ from kernel.jobs.service import enqueue
 from kernel.settings import Settings, get_settings
 
 SCHEDULE = "night.schedule"
-# Sorting and then planning of one day can both come due in one tick.
-ROUNDS = 3
+# Sorting, then the central's and trunk plans, then the grids' plans of
+# one day can all come due in one tick.
+ROUNDS = 4
 
 periodic(SCHEDULE, every_s=60)
 
@@ -115,13 +116,27 @@ def _left_by_a_dead_run(plan: RoutePlan) -> bool:
 async def plan_night(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """A draft route plan for the dispatcher (not published), unless the day
     has a plan already or nothing to plan."""
+    return await _plan_kind(ctx, payload, PlanKind.DELIVERY)
+
+
+@job_handler(TRUNK_STEP)
+async def plan_trunk_night(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """A draft trunk plan (the central's trucks to its grids), likewise."""
+    return await _plan_kind(ctx, payload, PlanKind.TRUNK)
+
+
+async def _plan_kind(ctx: JobContext, payload: dict[str, Any], kind: PlanKind) -> dict[str, Any]:
     settings = get_settings()
     warehouse_id = int(payload["warehouse_id"])
     day = date.fromisoformat(payload["delivery_date"])
     async with ctx.step() as session:
         existing = await session.scalar(
             select(RoutePlan)
-            .where(RoutePlan.warehouse_id == warehouse_id, RoutePlan.delivery_date == day)
+            .where(
+                RoutePlan.warehouse_id == warehouse_id,
+                RoutePlan.delivery_date == day,
+                RoutePlan.kind == kind,
+            )
             .order_by(RoutePlan.id.desc())
             .limit(1)
         )
@@ -141,6 +156,7 @@ async def plan_night(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]
                 time_limit_s=int(payload["time_limit_s"]),
                 zone=settings.zone,
                 by=None,
+                kind=kind,
             )
         except DomainError as refused:
             return {"skipped": refused.message}

@@ -11,8 +11,9 @@ what follows the suppliers' deliveries:
 2. ``plan``: a draft route plan for the dispatcher (never published: a person
    decides). Due once ``sort`` has succeeded and the planning time has come
    (``night_plan_at``); skipped when the day has a plan already. A central
-   warehouse's grids (fulfilment/network) each get a ``plan`` step of their
-   own then: the last-mile plan of the points they serve.
+   warehouse with grid warehouses (fulfilment/network) also gets a ``trunk``
+   step then (its trucks to the grids), and once that is done each grid a
+   ``plan`` step of its own: the last-mile plan of the points it serves.
 
 A step not due says why (``Waiting``); a step that is due but whose time is
 long past (an outage) is due all the same, once, in order: the schedule is
@@ -31,11 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.campaigns.models import Campaign
 from fulfilment.network.models import GridWarehouse
 from fulfilment.purchasing.models import PurchaseOrder
-from fulfilment.routing.models import RoutePlan, RoutePlanStatus
+from fulfilment.routing.models import PlanKind, RoutePlan, RoutePlanStatus
 from kernel.jobs.models import Job, JobStatus
 
 SORT_STEP = "night.sort"
 PLAN_STEP = "night.plan"
+TRUNK_STEP = "night.trunk"
 
 
 def step_key(step: str, warehouse_id: int, day: date) -> str:
@@ -136,18 +138,18 @@ async def _step_states(session: AsyncSession, keys: list[str]) -> dict[str, JobS
     }
 
 
-async def _planned_days(session: AsyncSession, since: date) -> set[tuple[int, date]]:
+async def _planned_days(session: AsyncSession, since: date) -> set[tuple[int, date, PlanKind]]:
     # A plan the schedule requested and never got planned (its worker died)
     # does not count: the step's next attempt plans it.
     left_planning = and_(
         RoutePlan.created_by_id.is_(None), RoutePlan.status == RoutePlanStatus.PLANNING
     )
     rows = await session.execute(
-        select(RoutePlan.warehouse_id, RoutePlan.delivery_date)
+        select(RoutePlan.warehouse_id, RoutePlan.delivery_date, RoutePlan.kind)
         .where(RoutePlan.delivery_date >= since, ~left_planning)
         .distinct()
     )
-    return {(w, d) for w, d in rows}
+    return {(w, d, k) for w, d, k in rows}
 
 
 def _sort_wait(day: _Day, now: datetime, times: Times) -> str | None:
@@ -166,27 +168,49 @@ def _sort_wait(day: _Day, now: datetime, times: Times) -> str | None:
 
 @dataclass
 class _Plans:
-    """Deciding the plan steps: a day's plan is due at the planning time
-    unless the day has a plan already, or its step succeeded."""
+    """Deciding the plan steps: a day's plan of a kind is due at the
+    planning time unless the day has one already, or its step succeeded."""
 
     now: datetime
     times: Times
-    planned: set[tuple[int, date]]
+    planned: set[tuple[int, date, PlanKind]]
     states: dict[str, JobStatus]
     due: list[Due]
     waiting: list[Waiting]
 
-    def consider(self, warehouse_id: int, day: date) -> None:
-        where = (warehouse_id, day)
-        state = self.states.get(step_key(PLAN_STEP, *where))
-        if where in self.planned or state is JobStatus.SUCCEEDED:
+    def done(self, step: str, warehouse_id: int, day: date) -> bool:
+        kind = PlanKind.TRUNK if step == TRUNK_STEP else PlanKind.DELIVERY
+        state = self.states.get(step_key(step, warehouse_id, day))
+        return (warehouse_id, day, kind) in self.planned or state is JobStatus.SUCCEEDED
+
+    def consider(self, step: str, warehouse_id: int, day: date) -> None:
+        if self.done(step, warehouse_id, day):
             return
+        where = (warehouse_id, day)
         plan_at = self.times.on(day, self.times.plan_at)
         if self.now < plan_at:
             reason = f"planning starts at {self.times.plan_at:%H:%M}"
-            self.waiting.append(Waiting(PLAN_STEP, *where, reason))
-        elif state in (None, JobStatus.QUEUED, JobStatus.FAILED):
-            self.due.append(Due(PLAN_STEP, *where, late=self.now - plan_at > LATE_AFTER))
+            self.waiting.append(Waiting(step, *where, reason))
+        elif self.states.get(step_key(step, *where)) in (
+            None,
+            JobStatus.QUEUED,
+            JobStatus.FAILED,
+        ):
+            self.due.append(Due(step, *where, late=self.now - plan_at > LATE_AFTER))
+
+    def consider_tiers(self, central: int, grids: list[int], day: date) -> None:
+        """A central's own plan; with grids, its trunk plan, then each
+        grid's last-mile plan once the trunk is planned (its vans leave
+        when the trunk has unloaded)."""
+        self.consider(PLAN_STEP, central, day)
+        if not grids:
+            return
+        self.consider(TRUNK_STEP, central, day)
+        for grid in grids:
+            if self.done(TRUNK_STEP, central, day):
+                self.consider(PLAN_STEP, grid, day)
+            elif not self.done(PLAN_STEP, grid, day):
+                self.waiting.append(Waiting(PLAN_STEP, grid, day, "waiting for the trunk plan"))
 
 
 async def _grids_by_central(session: AsyncSession) -> dict[int, list[int]]:
@@ -206,16 +230,22 @@ async def due_steps(
 ) -> tuple[list[Due], list[Waiting]]:
     """The steps to run now, in order (sorting before planning, earlier
     days first), and the steps that wait, with why. Once a central
-    warehouse's day is sorted, its own plan and each of its grids' last-mile
-    plans (fulfilment/network) are due at the planning time."""
+    warehouse's day is sorted, its own plan, and with grid warehouses
+    (fulfilment/network) its trunk plan and then each grid's last-mile
+    plan, are due at the planning time."""
     since = now.astimezone(times.zone).date() - timedelta(days=times.catch_up_days)
     # A day with nothing bought has nothing to sort or plan.
     days = [d for d in await _days(session, since) if d.purchase_orders]
     grids = await _grids_by_central(session)
-    keys = [step_key(SORT_STEP, d.warehouse_id, d.delivery_date) for d in days] + [
-        step_key(PLAN_STEP, w, d.delivery_date)
+    keys = [
+        step_key(step, w, d.delivery_date)
         for d in days
-        for w in (d.warehouse_id, *grids.get(d.warehouse_id, ()))
+        for step, w in (
+            (SORT_STEP, d.warehouse_id),
+            (PLAN_STEP, d.warehouse_id),
+            (TRUNK_STEP, d.warehouse_id),
+            *((PLAN_STEP, g) for g in grids.get(d.warehouse_id, ())),
+        )
     ]
     states = await _step_states(session, keys)
     plans = _Plans(now, times, await _planned_days(session, since), states, [], [])
@@ -231,6 +261,5 @@ async def due_steps(
                 late = now - times.on(day.delivery_date, times.sort_latest) > LATE_AFTER
                 plans.due.append(Due(SORT_STEP, *where, late=late))
             continue
-        for warehouse_id in (day.warehouse_id, *grids.get(day.warehouse_id, ())):
-            plans.consider(warehouse_id, day.delivery_date)
+        plans.consider_tiers(day.warehouse_id, grids.get(day.warehouse_id, []), day.delivery_date)
     return plans.due, plans.waiting

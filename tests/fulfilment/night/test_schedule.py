@@ -18,12 +18,12 @@ from sqlalchemy import select
 from fulfilment.campaigns.warehouses import create_warehouse
 from fulfilment.network.grids import GridTerms, assign_points, set_grid
 from fulfilment.night import jobs as night_jobs
-from fulfilment.night.steps import PLAN_STEP, SORT_STEP, due_steps, step_key
+from fulfilment.night.steps import PLAN_STEP, SORT_STEP, TRUNK_STEP, due_steps, step_key
 from fulfilment.purchasing.consolidation import consolidate
 from fulfilment.purchasing.models import PurchaseOrder
 from fulfilment.purchasing.receiving import close_receiving, record_receipt
 from fulfilment.routing.fleet import create_vehicle_type
-from fulfilment.routing.models import RoutePlan, RoutePlanStatus
+from fulfilment.routing.models import PlanKind, RoutePlan, RoutePlanStatus
 from fulfilment.routing.plans import request_plan
 from kernel.accounts import Role
 from kernel.clock import utcnow
@@ -224,7 +224,7 @@ async def test_due_steps_is_a_function_of_the_state_and_the_clock(db, settings_o
     assert [(d.step, d.late) for d in at_latest] == [(SORT_STEP, False)]
 
 
-async def test_a_central_with_a_grid_gets_a_last_mile_draft_for_the_grid(db, settings_of):
+async def test_a_central_with_a_grid_gets_a_trunk_draft_then_the_grids(db, settings_of):
     shop = await _night(db)
     async with unit_of_work(db.sessions) as session:
         grid = await create_warehouse(
@@ -238,26 +238,40 @@ async def test_a_central_with_a_grid_gets_a_last_mile_draft_for_the_grid(db, set
         await set_grid(session, grid.id, terms, expected_version=None)
         await assign_points(session, grid.id, [shop.pickup_point_id])
         await create_vehicle_type(session, grid.id, van("金杯", count=1))
+        truck = van("干线车", count=1, shift_start=time(0), trunk=True)
+        await create_vehicle_type(session, shop.warehouse_id, truck)
     await _close_receiving(db, shop)
     times = night_jobs.times_of(settings_of)
     sorted_ = await _tick(db)
-    assert [w["warehouse_id"] for w in sorted_["waiting"]] == [shop.warehouse_id, grid.id]
+    assert [(w["step"], w["warehouse_id"]) for w in sorted_["waiting"]] == [
+        (PLAN_STEP, shop.warehouse_id),
+        (TRUNK_STEP, shop.warehouse_id),
+        (PLAN_STEP, grid.id),
+    ]
+    assert sorted_["waiting"][-1]["reason"] == "waiting for the trunk plan"
 
     with time_machine.travel(_local(shop, time(5, 1), times.zone), tick=True):
         planned = await _tick(db)
-    assert [(r["key"].split(":")[0], r["key"].split(":")[1]) for r in planned["ran"]] == [
+    assert [tuple(r["key"].split(":")[:2]) for r in planned["ran"]] == [
         (PLAN_STEP, str(shop.warehouse_id)),
+        (TRUNK_STEP, str(shop.warehouse_id)),
         (PLAN_STEP, str(grid.id)),
     ]
-    # Two drafts by the schedule: the central's for its direct point, the
-    # grid's for the point it serves.
+    # Three drafts by the schedule: the central's for its direct point, its
+    # trunk to the grid, the grid's for the point it serves, whose van
+    # leaves once the trunk has unloaded.
     async with db.sessions() as session:
         rows = await session.execute(
-            select(RoutePlan.warehouse_id, RoutePlan.status, RoutePlan.stops).order_by(
-                RoutePlan.warehouse_id
-            )
+            select(
+                RoutePlan.warehouse_id,
+                RoutePlan.kind,
+                RoutePlan.status,
+                RoutePlan.stops,
+                RoutePlan.trunk_ready_at.is_not(None),
+            ).order_by(RoutePlan.id)
         )
         assert [tuple(r) for r in rows] == [
-            (shop.warehouse_id, RoutePlanStatus.DRAFT, 1),
-            (grid.id, RoutePlanStatus.DRAFT, 1),
+            (shop.warehouse_id, PlanKind.DELIVERY, RoutePlanStatus.DRAFT, 1, False),
+            (shop.warehouse_id, PlanKind.TRUNK, RoutePlanStatus.DRAFT, 1, False),
+            (grid.id, PlanKind.DELIVERY, RoutePlanStatus.DRAFT, 1, True),
         ]
