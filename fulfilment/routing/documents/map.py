@@ -35,7 +35,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.campaigns.models import Warehouse
 from fulfilment.routing.documents.labels import Box, place_labels
 from fulfilment.routing.documents.sheets import thousandths, vehicle_label
-from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
+from fulfilment.routing.models import (
+    PlanKind,
+    Route,
+    RoutePlan,
+    RouteStop,
+    TrunkStop,
+    TrunkUnserved,
+    UnservedStop,
+    VehicleType,
+)
 from fulfilment.routing.solver.problem import DropReason
 from kernel.errors import NotFound
 from leaders.points.models import PickupPoint
@@ -72,26 +81,16 @@ DROP_REASONS = {
 
 
 MAP_SIZE = 720  # the longer side of the drawing area, px, up to 40 stops
-
-
 MAP_SIZE_MAX = 1400  # however many stops
 
 
 DOT = 4  # a stop's radius, px
-
-
 CHAR_WIDTH = 6.2  # px, a digit at LABEL_FONT in the usual sans-serif faces
 
 
 LABEL_FONT = 10  # px
-
-
 LABEL_HEIGHT = 13  # px
-
-
 MARGIN = 30
-
-
 LEGEND_WIDTH = 230
 
 
@@ -117,6 +116,9 @@ class PlanMap:
     warehouse: Place
     routes: list[MapRoute]
     unserved: list[tuple[Place, DropReason]]
+    # A trunk plan (central to grid warehouses): drawn dashed and heavier,
+    # so a trunk line is never taken for a van's route.
+    trunk: bool = False
 
 
 async def plan_map(session: AsyncSession, plan_id: int) -> PlanMap:
@@ -134,25 +136,8 @@ async def plan_map(session: AsyncSession, plan_id: int) -> PlanMap:
             .order_by(Route.number)
         )
     ).all()
-    stops = (
-        await session.execute(
-            select(RouteStop.route_id, PickupPoint)
-            .join(PickupPoint, PickupPoint.id == RouteStop.pickup_point_id)
-            .where(RouteStop.plan_id == plan.id)
-            .order_by(RouteStop.route_id, RouteStop.position)
-        )
-    ).all()
-    by_route: dict[int, list[Place]] = {}
-    for route_id, point in stops:
-        by_route.setdefault(route_id, []).append(_place(point))
-    unserved = (
-        await session.execute(
-            select(UnservedStop.reason, PickupPoint)
-            .join(PickupPoint, PickupPoint.id == UnservedStop.pickup_point_id)
-            .where(UnservedStop.plan_id == plan.id)
-            .order_by(PickupPoint.id)
-        )
-    ).all()
+    trunk = plan.kind is PlanKind.TRUNK
+    by_route, unserved = await (_trunk_sites if trunk else _point_sites)(session, plan.id)
     return PlanMap(
         plan_id=plan.id,
         delivery_date=plan.delivery_date,
@@ -166,11 +151,56 @@ async def plan_map(session: AsyncSession, plan_id: int) -> PlanMap:
             )
             for route, vehicle in routes
         ],
-        unserved=[(_place(point), reason) for reason, point in unserved],
+        unserved=unserved,
+        trunk=trunk,
     )
 
 
-def _place(point: PickupPoint) -> Place:
+Sites = tuple[dict[int, list[Place]], list[tuple[Place, DropReason]]]
+
+
+async def _point_sites(session: AsyncSession, plan_id: int) -> Sites:
+    """A delivery plan's pickup points, by route in visiting order, and
+    those it leaves out."""
+    stops = await session.execute(
+        select(RouteStop.route_id, PickupPoint)
+        .join(PickupPoint, PickupPoint.id == RouteStop.pickup_point_id)
+        .where(RouteStop.plan_id == plan_id)
+        .order_by(RouteStop.route_id, RouteStop.position)
+    )
+    by_route: dict[int, list[Place]] = {}
+    for route_id, point in stops:
+        by_route.setdefault(route_id, []).append(_place(point))
+    unserved = await session.execute(
+        select(UnservedStop.reason, PickupPoint)
+        .join(PickupPoint, PickupPoint.id == UnservedStop.pickup_point_id)
+        .where(UnservedStop.plan_id == plan_id)
+        .order_by(PickupPoint.id)
+    )
+    return by_route, [(_place(point), reason) for reason, point in unserved]
+
+
+async def _trunk_sites(session: AsyncSession, plan_id: int) -> Sites:
+    """A trunk plan's grid warehouses, likewise."""
+    stops = await session.execute(
+        select(TrunkStop.route_id, Warehouse)
+        .join(Warehouse, Warehouse.id == TrunkStop.grid_id)
+        .where(TrunkStop.plan_id == plan_id)
+        .order_by(TrunkStop.route_id, TrunkStop.position)
+    )
+    by_route: dict[int, list[Place]] = {}
+    for route_id, grid in stops:
+        by_route.setdefault(route_id, []).append(_place(grid))
+    unserved = await session.execute(
+        select(TrunkUnserved.reason, Warehouse)
+        .join(Warehouse, Warehouse.id == TrunkUnserved.grid_id)
+        .where(TrunkUnserved.plan_id == plan_id)
+        .order_by(Warehouse.id)
+    )
+    return by_route, [(_place(grid), reason) for reason, grid in unserved]
+
+
+def _place(point: PickupPoint | Warehouse) -> Place:
     return Place(point.name, point.lat, point.lon)
 
 
@@ -258,10 +288,12 @@ def plan_map_svg(plan: PlanMap) -> bytes:
             "font-size": "12",
         },
     )
-    _sub(svg, "title", f"线路图 {plan.delivery_date.isoformat()} {plan.warehouse.name}")
+    kind = "干线图" if plan.trunk else "线路图"
+    _sub(svg, "title", f"{kind} {plan.delivery_date.isoformat()} {plan.warehouse.name}")
     _sub(svg, "rect", x=0, y=0, width=width, height=height, fill="white")
 
-    lines = _sub(svg, "g", id="routes", fill="none", stroke_width=2.5, stroke_linejoin="round")
+    style = {"stroke_width": 4, "stroke_dasharray": "12 6"} if plan.trunk else {"stroke_width": 2.5}
+    lines = _sub(svg, "g", id="routes", fill="none", stroke_linejoin="round", **style)
     home = project(plan.warehouse)
     for index, route in enumerate(plan.routes):
         points = [home, *(project(s) for s in route.stops), home]
@@ -271,7 +303,7 @@ def plan_map_svg(plan: PlanMap) -> bytes:
             f"第{route.number}线 {route.vehicle}",
             points=" ".join(f"{x},{y}" for x, y in points),
             stroke=PALETTE[index % len(PALETTE)],
-            class_="route",
+            class_="trunk" if plan.trunk else "route",
             data_route=route.number,
         )
     crosses = _sub(svg, "g", id="unserved")
@@ -339,7 +371,8 @@ def _stands_off(box: Box, x: float, y: float) -> bool:
 
 def _legend(svg: ET.Element, plan: PlanMap, left: int) -> None:
     legend = _sub(svg, "g", id="legend")
-    _sub(legend, "text", f"{plan.delivery_date.isoformat()} routes", x=left, y=24, font_size=14)
+    routes = "trunk routes (dashed)" if plan.trunk else "routes"
+    _sub(legend, "text", f"{plan.delivery_date.isoformat()} {routes}", x=left, y=24, font_size=14)
     y = 48
     for index, route in enumerate(plan.routes):
         colour = PALETTE[index % len(PALETTE)]

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from api.graphql.ids import encode
+from api.graphql.ids import decode, encode
 from fulfilment.campaigns.models import StorageZone
 from fulfilment.campaigns.warehouses import create_warehouse
 from fulfilment.network.grids import GridTerms, assign_points, set_grid
+from fulfilment.routing.documents.map import plan_map, plan_map_svg
 from fulfilment.routing.fleet import create_vehicle_type
 from fulfilment.sorting.models import GridLoad
 from kernel.db import unit_of_work
@@ -143,6 +144,14 @@ async def test_the_trunk_serves_every_grid_in_its_window_and_the_grids_wait_for_
         assert last_mile["trunkReadyAt"] == unloaded
         for route in last_mile["routes"]:
             assert datetime.fromisoformat(route["departureAt"]) >= datetime.fromisoformat(unloaded)
+
+        # Its picture draws the trunk dashed, to the grids, never as a van route.
+        async with db.sessions() as session:
+            picture = plan_map_svg(await plan_map(session, decode(trunk["id"], "RoutePlan", [])))
+            vans = plan_map_svg(await plan_map(session, decode(last_mile["id"], "RoutePlan", [])))
+        assert b'class="trunk"' in picture and b'stroke-dasharray="12 6"' in picture
+        assert b'class="route"' not in picture and b'class="route"' in vans
+        assert all(name.encode() in picture for name, _, _ in GRIDS)
 
         # Published like any plan: one of each kind for the central's day.
         for plan in (trunk, delivery):
