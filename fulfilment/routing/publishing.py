@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.routing.errors import RoutingErrorCode
-from fulfilment.routing.models import Route, RoutePlan, RoutePlanStatus, RouteStop
+from fulfilment.routing.models import PlanKind, Route, RoutePlan, RoutePlanStatus, RouteStop
 from fulfilment.routing.plans import editable_plan
 from kernel.accounts import User
 from kernel.errors import DomainError
@@ -114,15 +114,18 @@ async def expected_arrival(
     return None if row is None else (row[0], row[1])
 
 
-async def published_routes(session: AsyncSession, warehouse_id: int, day: date) -> list[Route]:
-    """The routes of the warehouse's published plan for ``day``, by number
-    (none before a plan is published)."""
+async def published_routes(
+    session: AsyncSession, warehouse_id: int, day: date, kind: PlanKind = PlanKind.DELIVERY
+) -> list[Route]:
+    """The routes of the warehouse's published plan of ``kind`` for ``day``,
+    by number (none before a plan is published)."""
     rows = await session.execute(
         select(Route)
         .join(RoutePlan, RoutePlan.id == Route.plan_id)
         .where(
             RoutePlan.warehouse_id == warehouse_id,
             RoutePlan.delivery_date == day,
+            RoutePlan.kind == kind,
             RoutePlan.status == RoutePlanStatus.PUBLISHED,
         )
         .order_by(Route.number)

@@ -11,6 +11,7 @@ from api.graphql.context import Info
 from api.graphql.ids import decode_argument
 from api.graphql.pagination import Connection, paginate
 from api.graphql.permissions import PLAN_READERS
+from api.graphql.routing.trunk import PlanKindEnum
 from api.graphql.routing.types import (
     Fleet,
     RoutePlanType,
@@ -19,6 +20,7 @@ from api.graphql.routing.types import (
     VehicleTypeType,
 )
 from fulfilment.routing.fleet import routing_settings_of, vehicle_types
+from fulfilment.routing.models import PlanKind
 from fulfilment.routing.plans import list_plans
 from fulfilment.routing.publishing import published_routes
 
@@ -64,14 +66,19 @@ class RoutingQuery:
         )
 
     @strawberry.field(
-        description="Dispatchers: the routes of the day's published plan for a warehouse, "
-        "with their stops and drivers; empty until a plan is published."
+        description="Dispatchers: the routes of the day's published plan for a warehouse "
+        "(its deliveries, or with kind TRUNK its trunk), with their stops and drivers; empty "
+        "until a plan is published."
     )
     async def published_routes(
-        self, info: Info, warehouse_id: strawberry.ID, delivery_date: date
+        self,
+        info: Info,
+        warehouse_id: strawberry.ID,
+        delivery_date: date,
+        kind: PlanKindEnum = PlanKind.DELIVERY,  # type: ignore[valid-type]
     ) -> list[RouteType]:
         info.context.require(*PLAN_READERS)
         wid = _warehouse_id(warehouse_id)
         async with info.context.loaders.lock:
-            routes = await published_routes(info.context.session, wid, delivery_date)
+            routes = await published_routes(info.context.session, wid, delivery_date, kind)
         return [RouteType.of(route) for route in routes]

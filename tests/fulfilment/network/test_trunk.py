@@ -157,6 +157,14 @@ async def test_the_trunk_serves_every_grid_in_its_window_and_the_grids_wait_for_
         for plan in (trunk, delivery):
             body = await gql(PUBLISH, {"id": plan["id"], "v": plan["version"]}, token=day.operator)
             assert body["data"]["routePlanPublish"]["userErrors"] == []
+        published = (
+            "query($w: ID!, $d: Date!, $k: RoutePlanKind!) { publishedRoutes(warehouseId: $w, "
+            "deliveryDate: $d, kind: $k) { vehicleType { name } } }"
+        )
+        for kind, vehicle in (("DELIVERY", "4.2米厢式货车"), ("TRUNK", "9.6米干线车")):
+            variables = {"w": day.warehouse_gid, "d": day.day.isoformat(), "k": kind}
+            routes = (await gql(published, variables, token=day.operator))["data"]
+            assert {r["vehicleType"]["name"] for r in routes["publishedRoutes"]} == {vehicle}
 
 
 async def test_a_trunk_needs_stage_one_and_trunk_trucks_and_is_not_edited_stop_by_stop(db):
