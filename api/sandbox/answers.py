@@ -3,23 +3,45 @@ the platform key (payments, refunds and transfers alike)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
 from typing import Any
 
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from api.sandbox.state import SandboxState
 from kernel.wechatpay import crypto
 
 
+class SignedResponse(Response):
+    """A v3 answer whose ``Wechatpay-*`` headers are signed as it is sent,
+    in a thread: the RSA signature releases the GIL, so an embedded sandbox
+    (the demo's, thousands of prepays on the app's event loop) signs on
+    another core while the loop serves the app."""
+
+    def __init__(self, state: SandboxState, status: int, body: bytes) -> None:
+        media = "application/json" if body else None
+        super().__init__(body, status_code=status, media_type=media)
+        self.state, self.signed_body = state, body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        keys = self.state.keys
+        headers = await asyncio.to_thread(
+            crypto.signed_headers,
+            keys.platform_key,
+            keys.platform_serial,
+            self.signed_body,
+            int(time.time()),
+        )
+        headers["Request-ID"] = secrets.token_hex(16)
+        self.raw_headers.extend((k.lower().encode(), v.encode()) for k, v in headers.items())
+        await super().__call__(scope, receive, send)
+
+
 def signed(state: SandboxState, status: int, data: Any = None) -> Response:
     """An answer signed with the platform key, as every v3 answer is."""
     body = b"" if data is None else json.dumps(data, ensure_ascii=False).encode()
-    headers = crypto.signed_headers(
-        state.keys.platform_key, state.keys.platform_serial, body, int(time.time())
-    )
-    headers["Request-ID"] = secrets.token_hex(16)
-    media = "application/json" if body else None
-    return Response(body, status_code=status, headers=headers, media_type=media)
+    return SignedResponse(state, status, body)

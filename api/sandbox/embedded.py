@@ -21,6 +21,7 @@ Never embedded when:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
@@ -126,19 +127,31 @@ class EmbeddedSandbox:
         the caller to deliver instead of being posted. For the demo's
         thousands of payments: the sandbox opens a new HTTP client (and TLS
         context, ~30 ms) for every notification it posts."""
+        body = self._paid(out_trade_no)
+        return body, self._signed_headers(body)
+
+    async def pay_signing_aside(self, out_trade_no: str) -> tuple[bytes, dict[str, str]]:
+        """``pay``, the notification signed in a thread: the RSA signature
+        releases the GIL, so the caller's event loop goes on meanwhile."""
+        body = self._paid(out_trade_no)
+        return body, await asyncio.to_thread(self._signed_headers, body)
+
+    def _paid(self, out_trade_no: str) -> bytes:
         order = self.state.orders[out_trade_no]
         if order.trade_state != "NOTPAY":
             raise ValueError(f"order {out_trade_no} is {order.trade_state} at the sandbox")
         order.trade_state, order.success_time = "SUCCESS", china_now()
         order.transaction_id = f"4200{secrets.randbelow(10**24):024d}"
-        body = envelope(self.state, "TRANSACTION.SUCCESS", order.as_json(self.state.keys))
+        return envelope(self.state, "TRANSACTION.SUCCESS", order.as_json(self.state.keys))
+
+    def _signed_headers(self, body: bytes) -> dict[str, str]:
         keys = self.state.keys
         headers = crypto.signed_headers(
             keys.platform_key, keys.platform_serial, body, int(time.time())
         )
         headers["Content-Type"] = "application/json"
         headers["Wechatpay-Signature-Type"] = crypto.SCHEME
-        return body, headers
+        return headers
 
     def stop(self) -> None:
         """Stop serving (its keys' directory goes with the process's temp files)."""

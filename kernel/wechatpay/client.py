@@ -7,6 +7,8 @@ act on ``WechatPayRefused``, distrust the ``SignatureError`` family."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import json
 import time
@@ -113,10 +115,11 @@ class WechatPayClient:
     async def _send(self, method: str, url: str, body: bytes) -> httpx.Response:
         # The signed path is the one that travels, query and any base-URL prefix included.
         target = httpx.URL(url)
-        headers = {
-            "Accept": "application/json",
-            "User-Agent": "tuangou-wechatpay/1",
-            "Authorization": crypto.authorization(
+        # Signed in a thread: the RSA signature (most of a request's CPU
+        # here) releases the GIL, so the event loop serves others meanwhile.
+        signed = await asyncio.to_thread(
+            functools.partial(
+                crypto.authorization,
                 mchid=self.config.mchid,
                 serial_no=self.config.merchant_serial_no,
                 key=self.config.merchant_private_key,
@@ -124,7 +127,12 @@ class WechatPayClient:
                 path=target.raw_path.decode(),
                 body=body,
                 timestamp=int(self._clock()),
-            ),
+            )
+        )
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": "tuangou-wechatpay/1",
+            "Authorization": signed,
         }
         if body:
             headers["Content-Type"] = "application/json"
