@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.orders.errors import OrderErrorCode
@@ -36,8 +37,8 @@ class PayableOrder:
     reusable: PaymentPrepay | None  # a prepay of the same channel still valid
 
 
-async def _leads_the_point(session: AsyncSession, order: Order, user_id: int) -> bool:
-    point = await session.get(PickupPoint, order.pickup_point_id)
+async def _leads_the_point(session: AsyncSession, point_id: int, user_id: int) -> bool:
+    point = await session.get(PickupPoint, point_id)
     leader = await session.get(Leader, point.leader_id) if point else None
     return leader is not None and leader.user_id == user_id
 
@@ -56,10 +57,39 @@ async def payable_order(
     Native QR code (a resident's 代下单 order, scanned at the counter);
     anyone else finds no such order. Only an order awaiting payment, before
     its expiry, is payable; JSAPI needs the customer's WeChat identity."""
-    order = await session.get(Order, order_id)
+    # The order's columns and its latest reusable prepay's id in one round
+    # trip, no entity loaded: orderPay runs for every order of the evening.
+    reusable_id = (
+        select(PaymentPrepay.id)
+        .where(
+            PaymentPrepay.order_id == Order.id,
+            PaymentPrepay.channel == channel,
+            PaymentPrepay.created_at > now - PREPAY_REUSE,
+        )
+        .order_by(PaymentPrepay.created_at.desc(), PaymentPrepay.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    order = (
+        await session.execute(
+            select(
+                Order.id,
+                Order.number,
+                Order.total_fen,
+                Order.expires_at,
+                Order.status,
+                Order.customer_id,
+                Order.pickup_point_id,
+                reusable_id.label("reusable_id"),
+            ).where(Order.id == order_id)
+        )
+    ).one_or_none()
     if order is None or not (
         order.customer_id == viewer_id
-        or (channel is PaymentChannel.NATIVE and await _leads_the_point(session, order, viewer_id))
+        or (
+            channel is PaymentChannel.NATIVE
+            and await _leads_the_point(session, order.pickup_point_id, viewer_id)
+        )
     ):
         raise NotFound("Order", FIELD)
     if order.status is not OrderStatus.PENDING_PAYMENT or order.expires_at <= now:
@@ -80,16 +110,9 @@ async def payable_order(
                 "Sign in with WeChat to pay in the mini-program.",
                 FIELD,
             )
-    reusable = await session.scalar(
-        select(PaymentPrepay)
-        .where(
-            PaymentPrepay.order_id == order.id,
-            PaymentPrepay.channel == channel,
-            PaymentPrepay.created_at > now - PREPAY_REUSE,
-        )
-        .order_by(PaymentPrepay.created_at.desc(), PaymentPrepay.id.desc())
-        .limit(1)
-    )
+    reusable = None
+    if order.reusable_id is not None:
+        reusable = await session.get(PaymentPrepay, order.reusable_id)
     return PayableOrder(order.id, order.number, order.total_fen, order.expires_at, openid, reusable)
 
 
@@ -105,9 +128,16 @@ async def record_prepay(
     """Keep a prepay WeChat Pay opened: a JSAPI ``prepay_id`` or a Native
     ``code_url``. Two callers racing both keep theirs; WeChat answered both
     the same payment (same out_trade_no), so either serves."""
-    prepay = PaymentPrepay(
-        order_id=order_id, channel=channel, prepay_id=prepay_id, code_url=code_url, created_at=now
-    )
-    session.add(prepay)
-    await session.flush()
-    return prepay
+    values = {
+        "order_id": order_id,
+        "channel": channel,
+        "prepay_id": prepay_id,
+        "code_url": code_url,
+        "created_at": now,
+    }
+    # One INSERT on the table, not the ORM's add and flush (its unit-of-work
+    # machinery showed in orderPay's profile in the evening rush); the
+    # prepay handed back holds the row's values, not tracked by the session.
+    table = cast(Table, PaymentPrepay.__table__)
+    new_id = await session.scalar(insert(table).values(values).returning(table.c.id))
+    return PaymentPrepay(id=new_id, **values)
