@@ -128,16 +128,26 @@ async def kill_the_planner(week: Week, key: str) -> None:
     sessions = week.base.sessions
     with week.base.steps.step("The planning worker killed (SIGKILL) and replaced") as bar:
 
-        async def started() -> bool | None:
+        async def started() -> Job | None:
             async with sessions() as session:
                 step = await job_by_key(session, key)
-            return (step is not None and step.status is not JobStatus.QUEUED) or None
+            return step if step is not None and step.status is not JobStatus.QUEUED else None
 
-        await until(started, STEP_PATIENCE_S, f"{key} did not start")
+        step = await until(started, STEP_PATIENCE_S, f"{key} did not start")
         async with sessions() as session:
+            # The tick running the step: the last one started before the step
+            # was. Later ticks find the step running and leave it, but with
+            # several jobs a worker they may be running beside it.
             ticks = list(
                 await session.scalars(
-                    select(Job.id).where(Job.kind == SCHEDULE, Job.status == JobStatus.RUNNING)
+                    select(Job.id)
+                    .where(
+                        Job.kind == SCHEDULE,
+                        Job.status == JobStatus.RUNNING,
+                        Job.started_at <= step.started_at,
+                    )
+                    .order_by(Job.started_at.desc(), Job.id.desc())
+                    .limit(1)
                 )
             )
         holder = week.workers.running(ticks)
@@ -163,7 +173,8 @@ async def night_and_day(week: Week, delivery: date) -> float:
     title = f"{delivery:%a %m-%d} shortage allocation and sorting (schedule)"
     with steps.step(title, total=100) as bar:
         key = step_key(SORT_STEP, warehouse, delivery)
-        bar.note = f"attempts: {(await succeeded(sessions, key, STEP_PATIENCE_S, bar)).attempts}"
+        sorted_ = await succeeded(sessions, key, STEP_PATIENCE_S, bar)
+        bar.note = f"attempts: {sorted_.attempts}"
     week.clock.move_to(at(5, 0))
     key = step_key(PLAN_STEP, warehouse, delivery)
     if delivery == week.kill_on and week.workers.processes:
