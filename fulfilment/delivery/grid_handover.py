@@ -21,7 +21,12 @@ from fulfilment.delivery.models import (
     GridIssueRefund,
     GridReceipt,
 )
-from fulfilment.delivery.receipts import IssueReport
+from fulfilment.delivery.receipts import (
+    IssueReport,
+    check_reports,
+    checked_note,
+    invalid_report,
+)
 from fulfilment.network.errors import NetworkErrorCode
 from fulfilment.network.grids import grid_by_id
 from fulfilment.network.models import GridWarehouse
@@ -30,10 +35,9 @@ from fulfilment.orders.notices import tell_shortage_refunds
 from fulfilment.purchasing.shortages import AllocationScope, ShortedLine, short_latest_paid
 from fulfilment.sorting.grids import grid_pick_list
 from fulfilment.sorting.models import GridLoad
-from kernel.errors import CommonErrorCode, DomainError, NotFound
+from kernel.errors import DomainError, NotFound
 from kernel.notifications import Gateway
 
-MAX_NOTE = 500
 _REASONS = {
     DeliveryIssueKind.MISSING: (ShortfallReason.DELIVERY_MISSING, "网格仓缺件"),
     DeliveryIssueKind.DAMAGED: (ShortfallReason.DELIVERY_DAMAGED, "网格仓破损"),
@@ -44,31 +48,6 @@ _REASONS = {
 class GridHandover:
     receipt: GridReceipt
     issues: list[tuple[GridIssue, list[ShortedLine]]]
-
-
-def _invalid(index: int, field: str | None, message: str) -> DomainError:
-    path = ["issues", str(index)] + ([field] if field else [])
-    return DomainError(CommonErrorCode.INVALID, message, path)
-
-
-def _check_issues(issues: Sequence[IssueReport], due: dict[int, int]) -> None:
-    """Each product at most once per kind, and missing + damaged together
-    no more than the trunk brought of it."""
-    seen: set[tuple[int, DeliveryIssueKind]] = set()
-    reported: dict[int, int] = {}
-    for index, issue in enumerate(issues):
-        if issue.quantity <= 0:
-            raise _invalid(index, "quantity", "Report a positive number of units.")
-        if (issue.product_id, issue.kind) in seen:
-            raise _invalid(index, None, "Each product once per kind.")
-        seen.add((issue.product_id, issue.kind))
-        reported[issue.product_id] = reported.get(issue.product_id, 0) + issue.quantity
-        if reported[issue.product_id] > due.get(issue.product_id, 0):
-            raise _invalid(
-                index,
-                "quantity",
-                f"At most {due.get(issue.product_id, 0)} units of this product came to the grid.",
-            )
 
 
 async def _due_unsigned(
@@ -120,9 +99,8 @@ async def sign_grid_handover(
     sorted nothing for the grid), when the day was signed already, or for
     more units than came."""
     grid = await grid_by_id(session, grid_id, "gridId")
-    if (note := (note or "").strip() or None) and len(note) > MAX_NOTE:
-        raise DomainError(CommonErrorCode.INVALID, f"At most {MAX_NOTE} characters.", ["note"])
-    _check_issues(issues, await _due_unsigned(session, grid, delivery_date))
+    note = checked_note(note)
+    check_reports(issues, await _due_unsigned(session, grid, delivery_date), "came to the grid")
     receipt = GridReceipt(
         grid_id=grid_id,
         delivery_date=delivery_date,
@@ -149,7 +127,9 @@ async def sign_grid_handover(
         )
         if sum(r.quantity for r in refunds) != report.quantity:
             # Units collected or refunded since the pick list was read.
-            raise _invalid(index, "quantity", "Fewer units are open at the grid now; sign again.")
+            raise invalid_report(
+                index, "quantity", "Fewer units are open at the grid now; sign again."
+            )
         session.add_all(
             GridIssueRefund(refund_id=r.refund_id, grid_issue_id=issue.id) for r in refunds
         )

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
-    String,
     Text,
     UniqueConstraint,
 )
@@ -72,7 +71,7 @@ class GridReceipt(Base):
     delivery_date: Mapped[date] = mapped_column(Date)
     signed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    note: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class ChargedParty(Enum):

@@ -101,7 +101,7 @@ async def sign_delivery(
         raise DomainError(
             RoutingErrorCode.NOT_DELIVERED, "The driver has not reported arriving here.", [field]
         )
-    note = _checked_note(note)
+    note = checked_note(note)
     # A grid's deliveries are its central's orders (fulfilment/network).
     source = await buying_warehouse(session, plan.warehouse_id)
     scope = AllocationScope(source, plan.delivery_date, stop.pickup_point_id)
@@ -131,7 +131,7 @@ async def sign_delivery(
         )
         if sum(r.quantity for r in refunds) != report.quantity:
             # Another allocation took units between the check and now.
-            raise _invalid(index, "quantity", "Fewer units are due here now; sign again.")
+            raise invalid_report(index, "quantity", "Fewer units are due here now; sign again.")
         reported.append(ReportedIssue(issue, refunds))
     for kind, why in _WHY.items():
         refund_ids = [r.refund_id for i in reported if i.issue.kind is kind for r in i.refunds]
@@ -140,12 +140,14 @@ async def sign_delivery(
     return SignedDelivery(Delivery(stop, plan, receipt), reported, notified)
 
 
-def _invalid(index: int, field: str | None, message: str) -> DomainError:
+def invalid_report(index: int, field: str | None, message: str) -> DomainError:
+    """INVALID_ISSUE on the report at ``index`` (its ``field``, if one)."""
     path = ["issues", str(index)] + ([field] if field else [])
     return DomainError(RoutingErrorCode.INVALID_ISSUE, message, path)
 
 
-def _checked_note(note: str | None) -> str | None:
+def checked_note(note: str | None) -> str | None:
+    """A signature's note, trimmed (None when blank); at most MAX_NOTE characters."""
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise DomainError(
@@ -157,8 +159,7 @@ def _checked_note(note: str | None) -> str | None:
 async def _check_issues(
     session: AsyncSession, scope: AllocationScope, issues: Sequence[IssueReport]
 ) -> None:
-    """Each product at most once per kind, and missing + damaged together no
-    more than the point is still due of it."""
+    """The issues against what the point is still due."""
     assert scope.pickup_point_id is not None
     if not issues:
         return  # most signatures report nothing: no need to read what was due
@@ -170,20 +171,27 @@ async def _check_issues(
             )
         ).get(scope.pickup_point_id, [])
     }
+    check_reports(issues, due, "were due here")
+
+
+def check_reports(issues: Sequence[IssueReport], due: dict[int, int], where: str) -> None:
+    """Each product at most once per kind, and missing + damaged together no
+    more than ``due`` of it (product id → units; ``where`` words it: "were
+    due here"). The leader's signature and the grid's handover alike."""
     seen: set[tuple[int, DeliveryIssueKind]] = set()
     reported: dict[int, int] = {}
     for index, issue in enumerate(issues):
         if issue.quantity <= 0:
-            raise _invalid(index, "quantity", "Report a positive number of units.")
+            raise invalid_report(index, "quantity", "Report a positive number of units.")
         if (issue.product_id, issue.kind) in seen:
-            raise _invalid(index, None, "Each product once per kind.")
+            raise invalid_report(index, None, "Each product once per kind.")
         seen.add((issue.product_id, issue.kind))
         reported[issue.product_id] = reported.get(issue.product_id, 0) + issue.quantity
         if reported[issue.product_id] > due.get(issue.product_id, 0):
-            raise _invalid(
+            raise invalid_report(
                 index,
                 "quantity",
-                f"At most {due.get(issue.product_id, 0)} units of this product were due here.",
+                f"At most {due.get(issue.product_id, 0)} units of this product {where}.",
             )
 
 

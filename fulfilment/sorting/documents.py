@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.campaigns.catalog import products_by_id
 from fulfilment.campaigns.models import Product, ServiceArea, StorageZone
 from fulfilment.orders.models import Order, PickupCode
+from fulfilment.sorting.cases import CasePacked
 from fulfilment.sorting.models import PickupPointLoad
 from fulfilment.sorting.sorting import deliverable, products_by_point
 from kernel.accounts import User
@@ -47,7 +48,7 @@ CODE_DIGITS_SHOWN = 3
 
 
 @dataclass(frozen=True)
-class TotalLine:
+class TotalLine(CasePacked):
     """One product of a point's goods."""
 
     zone: StorageZone
@@ -56,16 +57,6 @@ class TotalLine:
     spec: str  # the selling unit, e.g. 500g/盒
     case_pack: int  # units per supplier case
     units: int
-
-    @property
-    def cases(self) -> int:
-        """Whole cases the sorter can hand over unopened."""
-        return self.units // self.case_pack
-
-    @property
-    def loose(self) -> int:
-        """Units left over after the whole cases."""
-        return self.units % self.case_pack
 
 
 @dataclass(frozen=True)

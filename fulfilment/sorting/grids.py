@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.campaigns.models import Product, StorageZone
 from fulfilment.network.models import GridPoint
+from fulfilment.sorting.cases import CasePacked
 from fulfilment.sorting.models import GridLoad
 from fulfilment.sorting.sorting import deliverable
 from kernel.db import execute_counting
@@ -127,21 +128,13 @@ async def sort_for_grids(
 
 
 @dataclass(frozen=True)
-class GridPickLine:
+class GridPickLine(CasePacked):
     """One product of a grid's stage-one pick list."""
 
     product_id: int
     storage_zone: StorageZone
     case_pack: int
     units: int
-
-    @property
-    def cases(self) -> int:
-        return self.units // self.case_pack
-
-    @property
-    def loose(self) -> int:
-        return self.units - self.cases * self.case_pack
 
 
 async def grid_pick_list(

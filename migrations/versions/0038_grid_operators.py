@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.Column("delivery_date", sa.Date(), nullable=False),
         sa.Column("signed_by_id", BIGINT, nullable=False),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["grid_id"],
             ["grid_warehouses.warehouse_id"],

@@ -4,32 +4,19 @@ at that point by the same latest-paid-first rule as a single-tier day."""
 
 from __future__ import annotations
 
-from datetime import time
-
-from fulfilment.campaigns.warehouses import create_warehouse
 from fulfilment.delivery.models import DeliveryIssueKind
 from fulfilment.delivery.receipts import IssueReport
-from fulfilment.network.grids import GridTerms, assign_points, set_grid
-from kernel.db import unit_of_work
-from kernel.geo import LatLon
 from tests.fulfilment.delivery.test_delivery import arrive, refunds, sign
+from tests.support.network import grid_of
 from tests.support.routing import A_PRICE, sorted_day, store_plan
 
 
 async def test_missing_units_at_a_grid_point_are_refunded_from_the_central_orders(db):
     day = await sorted_day(db)
-    async with unit_of_work(db.sessions) as session:
-        grid = await create_warehouse(
-            session,
-            name="网格仓-岳麓",
-            address="长沙市岳麓区",
-            location=LatLon(28.2, 112.93),
-            created_by=day.shop.operator,
-        )
-        terms = GridTerms(day.shop.warehouse_id, 12, time(1), time(4), 10_000)
-        await set_grid(session, grid.id, terms, expected_version=None)
-        await assign_points(session, grid.id, [day.shop.pickup_point_id])
-    plan = await store_plan(db, grid.id, day.shop.delivery_date, [[day.shop.pickup_point_id]])
+    grid = await grid_of(
+        db, day.shop.warehouse_id, day.shop.operator, points=[day.shop.pickup_point_id]
+    )
+    plan = await store_plan(db, grid, day.shop.delivery_date, [[day.shop.pickup_point_id]])
     await arrive(db, plan.stop_ids[day.shop.pickup_point_id])
     await sign(db, day, plan, IssueReport(day.product_a, DeliveryIssueKind.MISSING, 3))
     # Bob paid after alice: his 2 go whole, then 1 of alice's.

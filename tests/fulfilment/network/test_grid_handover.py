@@ -5,21 +5,18 @@ who is charged. A grid operator sees and signs for its own grid only."""
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Any
 
 from api.graphql.ids import encode
-from fulfilment.campaigns.warehouses import create_warehouse
-from fulfilment.network.grids import GridTerms, set_grid
 from fulfilment.network.models import GridOperator
 from kernel.accounts import Role
 from kernel.db import unit_of_work
-from kernel.geo import LatLon
 from tests.conftest import TestDB, error_codes
 from tests.fulfilment.delivery.test_delivery import refunds
 from tests.fulfilment.network.test_stage_one import SHIPMENTS, day_with_a_grid, sort_both_stages
 from tests.support.commerce import codes, ok, user_errors
 from tests.support.factories import Shop
+from tests.support.network import grid_of
 
 SIGN = """
 mutation($input: GridHandoverSignInput!) { gridHandoverSign(input: $input) {
@@ -121,21 +118,12 @@ async def test_bad_handovers_are_refused_and_change_nothing(db, gql):
     )
     zero = await gql(SIGN, sign_input(shop, grid, (0, "DAMAGED", 0)), token=token)
     for body in (too_many, twice, zero):
-        assert codes(body, "gridHandoverSign") == ["INVALID"]
+        assert codes(body, "gridHandoverSign") == ["INVALID_ISSUE"]
     assert await _counts(db) == (0, 0, 0)
 
     # Another grid's operator and a leader may not sign for this grid.
-    async with unit_of_work(db.sessions) as session:
-        other = await create_warehouse(
-            session,
-            name="网格仓-乙",
-            address="长沙",
-            location=LatLon(28.3, 113.1),
-            created_by=shop.operator,
-        )
-        terms = GridTerms(shop.warehouse_id, 10, time(1), time(4), 8_000)
-        await set_grid(session, other.id, terms, expected_version=None)
-    stranger = await grid_operator(db, other.id)
+    other = await grid_of(db, shop.warehouse_id, shop.operator, name="网格仓-乙")
+    stranger = await grid_operator(db, other)
     assert error_codes(await gql(SIGN, sign_input(shop, grid), token=stranger)) == ["FORBIDDEN"]
     assert error_codes(await gql(SIGN, sign_input(shop, grid), token=shop.leader_token)) == [
         "FORBIDDEN"
@@ -146,7 +134,7 @@ async def test_bad_handovers_are_refused_and_change_nothing(db, gql):
     variables = {"c": encode("Warehouse", shop.warehouse_id), "d": shop.delivery_date.isoformat()}
     own = await gql(SHIPMENTS, variables, token=stranger)
     assert [s["grid"]["warehouse"]["name"] for s in own["data"]["gridShipments"]] == ["网格仓-乙"]
-    elsewhere = {"c": encode("Warehouse", other.id), "d": shop.delivery_date.isoformat()}
+    elsewhere = {"c": encode("Warehouse", other), "d": shop.delivery_date.isoformat()}
     assert error_codes(await gql(SHIPMENTS, elsewhere, token=stranger)) == ["FORBIDDEN"]
 
 

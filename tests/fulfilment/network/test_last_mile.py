@@ -5,16 +5,13 @@ With no grids, a central plans every point as before the two tiers."""
 
 from __future__ import annotations
 
-from datetime import time
-
 from api.graphql.ids import decode, encode
-from fulfilment.campaigns.warehouses import create_warehouse
-from fulfilment.network.grids import GridTerms, assign_points, set_grid
 from fulfilment.routing.fleet import create_vehicle_type, set_routing_settings
 from fulfilment.routing.problem import day_demand
 from kernel.db import unit_of_work
 from kernel.geo import LatLon
 from tests.conftest import app_client
+from tests.support.network import grid_of
 from tests.support.route_plans import (
     PLAN_CREATE,
     Load,
@@ -30,23 +27,20 @@ from tests.support.route_plans import (
 
 async def _grid_of_the_first(db, day: RoutingDay, count: int = 3) -> int:
     """A grid warehouse in the city, serving the day's first ``count`` points."""
+    grid = await grid_of(
+        db,
+        day.shop.warehouse_id,
+        day.shop.operator,
+        name="网格仓-芙蓉",
+        at=LatLon(28.17, 112.97),
+        points=[p.id for p in day.points[:count]],
+    )
     async with unit_of_work(db.sessions) as session:
-        made = await create_warehouse(
-            session,
-            name="网格仓-芙蓉",
-            address="长沙市芙蓉区",
-            location=LatLon(28.17, 112.97),
-            created_by=day.shop.operator,
-        )
-        terms = GridTerms(day.shop.warehouse_id, 12, time(1), time(4), 15_000)
-        await set_grid(session, made.id, terms, expected_version=None)
-        if count:
-            await assign_points(session, made.id, [p.id for p in day.points[:count]])
-        await create_vehicle_type(session, made.id, van("金杯面包车", capacity_kg=800, count=2))
+        await create_vehicle_type(session, grid, van("金杯面包车", capacity_kg=800, count=2))
         await set_routing_settings(
-            session, made.id, loading_minutes=20, stop_fixed_s=240, stop_per_tote_s=15
+            session, grid, loading_minutes=20, stop_fixed_s=240, stop_per_tote_s=15
         )
-        return made.id
+    return grid
 
 
 async def test_a_grid_plans_its_own_points_and_the_central_keeps_the_rest(db):

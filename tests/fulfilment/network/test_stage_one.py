@@ -6,21 +6,18 @@ grids sorts exactly as before."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import time
 
 from api.graphql.ids import encode
-from fulfilment.campaigns.warehouses import create_warehouse
-from fulfilment.network.grids import GridTerms, assign_points, set_grid
 from fulfilment.purchasing.consolidation import consolidate
 from fulfilment.sorting.grids import sort_for_grids
 from fulfilment.sorting.sorting import sort_day
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
-from kernel.geo import LatLon
 from tests.conftest import TestDB
 from tests.fulfilment.purchasing.test_cutoff_purchasing import cut_off, order
 from tests.support.factories import Shop, approved_pickup_point, open_shop
+from tests.support.network import grid_of
 
 SHIPMENTS = """
 query($c: ID!, $d: Date!) { gridShipments(centralId: $c, deliveryDate: $d) {
@@ -71,21 +68,17 @@ async def day_with_a_grid(db: TestDB) -> tuple[Shop, int, list[int]]:
         await _buy(db, shop, second, {0: 4}),
         await _buy(db, shop, direct, {0: 2, 1: 5}),
     ]
-    async with unit_of_work(db.sessions) as session:
-        grid = await create_warehouse(
-            session,
-            name="网格仓-雨花",
-            address="长沙市雨花区",
-            location=LatLon(28.1, 113.0),
-            created_by=shop.operator,
-        )
-        terms = GridTerms(shop.warehouse_id, 12, time(1), time(4), 20_000)
-        await set_grid(session, grid.id, terms, expected_version=None)
-        await assign_points(session, grid.id, [shop.pickup_point_id, second])
+    grid = await grid_of(
+        db,
+        shop.warehouse_id,
+        shop.operator,
+        name="网格仓-雨花",
+        points=[shop.pickup_point_id, second],
+    )
     await cut_off(db, shop)
     async with unit_of_work(db.sessions) as session:
         await consolidate(session, shop.warehouse_id, shop.delivery_date, utcnow())
-    return shop, grid.id, customers
+    return shop, grid, customers
 
 
 async def test_the_central_sorts_per_grid_in_cases_and_totes(db, gql):

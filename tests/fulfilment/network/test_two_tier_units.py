@@ -10,32 +10,29 @@ import asyncio
 import dataclasses
 import shutil
 import uuid
-from datetime import time
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fulfilment.campaigns.warehouses import create_warehouse
 from fulfilment.delivery.grid_handover import sign_grid_handover
 from fulfilment.delivery.models import DeliveryIssueKind
 from fulfilment.delivery.receipts import IssueReport, sign_delivery
 from fulfilment.delivery.stops import record_arrival
-from fulfilment.network.grids import GridTerms, assign_points, set_grid
 from fulfilment.purchasing.consolidation import consolidate
 from fulfilment.sorting.grids import sort_for_grids
 from fulfilment.sorting.sorting import products_by_point, sort_day
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
-from kernel.geo import LatLon
 from tests.conftest import TestDB
 from tests.conftest import test_settings as settings_for
 from tests.fulfilment.network.test_stage_one import ITEMS
 from tests.fulfilment.purchasing.test_cutoff_purchasing import cut_off, order
 from tests.fulfilment.purchasing.test_night_properties import rows
 from tests.support.factories import Shop, approved_pickup_point, open_shop
+from tests.support.network import grid_of
 from tests.support.routing import store_plan
 
 KINDS = st.sampled_from([DeliveryIssueKind.MISSING, DeliveryIssueKind.DAMAGED])
@@ -86,17 +83,7 @@ async def _setup(db: TestDB, day: dict[str, Any]) -> tuple[Shop, list[int], int]
         customer, _ = await db.user(Role.CUSTOMER)
         placed = dataclasses.replace(shop, pickup_point_id=points[point])
         await order(db, placed, customer, basket, pay=True)
-    async with unit_of_work(db.sessions) as session:
-        grid = await create_warehouse(
-            session,
-            name="网格仓",
-            address="长沙",
-            location=LatLon(28.2, 113.0),
-            created_by=shop.operator,
-        )
-        terms = GridTerms(shop.warehouse_id, 10, time(1), time(4), 20_000)
-        await set_grid(session, grid.id, terms, expected_version=None)
-        await assign_points(session, grid.id, points[:2])
+    grid = await grid_of(db, shop.warehouse_id, shop.operator, points=points[:2])
     await cut_off(db, shop)
     async with unit_of_work(db.sessions) as session:
         now = utcnow()
@@ -107,7 +94,7 @@ async def _setup(db: TestDB, day: dict[str, Any]) -> tuple[Shop, list[int], int]
         await sort_for_grids(
             session, shop.warehouse_id, shop.delivery_date, tote_volume_ml=40_000, now=now
         )
-    return shop, points, grid.id
+    return shop, points, grid
 
 
 async def _lose(db: TestDB, shop: Shop, points: list[int], grid: int, day: dict[str, Any]) -> None:

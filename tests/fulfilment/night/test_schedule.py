@@ -15,8 +15,6 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from fulfilment.campaigns.warehouses import create_warehouse
-from fulfilment.network.grids import GridTerms, assign_points, set_grid
 from fulfilment.night import jobs as night_jobs
 from fulfilment.night.steps import PLAN_STEP, SORT_STEP, TRUNK_STEP, due_steps, step_key
 from fulfilment.purchasing.consolidation import consolidate
@@ -28,13 +26,13 @@ from fulfilment.routing.plans import request_plan
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
-from kernel.geo import LatLon
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.runner import run_job
 from kernel.jobs.service import enqueue
 from tests.conftest import TestDB
 from tests.fulfilment.purchasing.test_cutoff_purchasing import cut_off, order
 from tests.support.factories import Shop, approved_pickup_point, open_shop
+from tests.support.network import grid_of
 from tests.support.route_plans import van
 
 
@@ -226,18 +224,9 @@ async def test_due_steps_is_a_function_of_the_state_and_the_clock(db, settings_o
 
 async def test_a_central_with_a_grid_gets_a_trunk_draft_then_the_grids(db, settings_of):
     shop = await _night(db)
+    grid = await grid_of(db, shop.warehouse_id, shop.operator, points=[shop.pickup_point_id])
     async with unit_of_work(db.sessions) as session:
-        grid = await create_warehouse(
-            session,
-            name="网格仓-夜",
-            address="长沙",
-            location=LatLon(28.2, 112.95),
-            created_by=shop.operator,
-        )
-        terms = GridTerms(shop.warehouse_id, 10, time(1), time(4), 20_000)
-        await set_grid(session, grid.id, terms, expected_version=None)
-        await assign_points(session, grid.id, [shop.pickup_point_id])
-        await create_vehicle_type(session, grid.id, van("金杯", count=1))
+        await create_vehicle_type(session, grid, van("金杯", count=1))
         truck = van("干线车", count=1, shift_start=time(0), trunk=True)
         await create_vehicle_type(session, shop.warehouse_id, truck)
     await _close_receiving(db, shop)
@@ -246,7 +235,7 @@ async def test_a_central_with_a_grid_gets_a_trunk_draft_then_the_grids(db, setti
     assert [(w["step"], w["warehouse_id"]) for w in sorted_["waiting"]] == [
         (PLAN_STEP, shop.warehouse_id),
         (TRUNK_STEP, shop.warehouse_id),
-        (PLAN_STEP, grid.id),
+        (PLAN_STEP, grid),
     ]
     assert sorted_["waiting"][-1]["reason"] == "waiting for the trunk plan"
 
@@ -255,7 +244,7 @@ async def test_a_central_with_a_grid_gets_a_trunk_draft_then_the_grids(db, setti
     assert [tuple(r["key"].split(":")[:2]) for r in planned["ran"]] == [
         (PLAN_STEP, str(shop.warehouse_id)),
         (TRUNK_STEP, str(shop.warehouse_id)),
-        (PLAN_STEP, str(grid.id)),
+        (PLAN_STEP, str(grid)),
     ]
     # Three drafts by the schedule: the central's for its direct point, its
     # trunk to the grid, the grid's for the point it serves, whose van
@@ -273,5 +262,5 @@ async def test_a_central_with_a_grid_gets_a_trunk_draft_then_the_grids(db, setti
         assert [tuple(r) for r in rows] == [
             (shop.warehouse_id, PlanKind.DELIVERY, RoutePlanStatus.DRAFT, 1, False),
             (shop.warehouse_id, PlanKind.TRUNK, RoutePlanStatus.DRAFT, 1, False),
-            (grid.id, PlanKind.DELIVERY, RoutePlanStatus.DRAFT, 1, True),
+            (grid, PlanKind.DELIVERY, RoutePlanStatus.DRAFT, 1, True),
         ]
