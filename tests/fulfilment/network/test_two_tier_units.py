@@ -6,10 +6,7 @@ the central serves directly never lose a unit to the grid."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +22,14 @@ from fulfilment.sorting.grids import sort_for_grids
 from fulfilment.sorting.sorting import products_by_point, sort_day
 from kernel.accounts import Role
 from kernel.clock import utcnow
-from kernel.db import create_engine, create_sessionmaker, unit_of_work
+from kernel.db import unit_of_work
 from tests.conftest import TestDB
-from tests.conftest import test_settings as settings_for
 from tests.fulfilment.network.test_stage_one import ITEMS
 from tests.fulfilment.purchasing.test_cutoff_purchasing import cut_off, order
 from tests.fulfilment.purchasing.test_night_properties import rows
 from tests.support.factories import Shop, approved_pickup_point, open_shop
 from tests.support.network import grid_of
+from tests.support.properties import on_sqlite_copy
 from tests.support.routing import store_plan
 
 KINDS = st.sampled_from([DeliveryIssueKind.MISSING, DeliveryIssueKind.DAMAGED])
@@ -171,18 +168,4 @@ async def check_day(db: TestDB, day: dict[str, Any]) -> None:
 def test_every_grid_unit_is_handed_out_or_refunded_at_one_stage(
     sqlite_template: Path, tmp_path_factory: Any, day: dict[str, Any]
 ) -> None:
-    path = tmp_path_factory.mktemp("tiers") / f"{uuid.uuid4().hex}.db"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite+aiosqlite:///{path}"
-
-    async def run() -> None:
-        engine = create_engine(url)
-        try:
-            await check_day(
-                TestDB("sqlite", url, settings_for(url), engine, create_sessionmaker(engine)),
-                day,
-            )
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+    on_sqlite_copy(sqlite_template, tmp_path_factory, lambda db: check_day(db, day))

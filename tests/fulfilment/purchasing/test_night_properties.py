@@ -4,9 +4,6 @@ and re-running any step changes nothing."""
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +17,11 @@ from fulfilment.purchasing.shortages import allocate_shortages
 from fulfilment.sorting.sorting import sort_day
 from kernel.accounts import Role
 from kernel.clock import utcnow
-from kernel.db import create_engine, create_sessionmaker, unit_of_work
+from kernel.db import unit_of_work
 from tests.conftest import TestDB
-from tests.conftest import test_settings as settings_for
 from tests.fulfilment.purchasing.test_cutoff_purchasing import cut_off, order
 from tests.support.factories import open_shop
+from tests.support.properties import on_sqlite_copy
 
 products = st.lists(
     st.tuples(st.integers(1, 12), st.integers(100, 5000)),  # case pack, price in fen
@@ -160,18 +157,4 @@ async def check_day(db: TestDB, day: dict[str, Any]) -> None:
 def test_the_night_accounts_for_every_unit_and_fen(
     sqlite_template: Path, tmp_path_factory: Any, day: dict[str, Any]
 ) -> None:
-    path = tmp_path_factory.mktemp("night") / f"{uuid.uuid4().hex}.db"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite+aiosqlite:///{path}"
-
-    async def run() -> None:
-        engine = create_engine(url)
-        try:
-            await check_day(
-                TestDB("sqlite", url, settings_for(url), engine, create_sessionmaker(engine)),
-                day,
-            )
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+    on_sqlite_copy(sqlite_template, tmp_path_factory, lambda db: check_day(db, day))
