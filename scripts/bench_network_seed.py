@@ -173,11 +173,12 @@ async def _central_fleet(session: AsyncSession, region: Region) -> None:
     await create_vehicle_type(
         session, region.central_id, _van("4.2米厢式货车", vans_for(region, region.point_ids))
     )
+    # A grid's night is about 15 t: a 9.6 m truck (20 t) a grid, and two spare.
     trunk = _van(
         "9.6米干线车",
-        max(2, len(region.grid_ids) // 3),
-        capacity_kg=15_000,
-        capacity_totes=800,
+        len(region.grid_ids) + 2,
+        capacity_kg=20_000,
+        capacity_totes=1_200,
         shift_start=time(0),
         trunk=True,
     )
