@@ -27,6 +27,7 @@ from tests.fulfilment.after_sale.test_after_sale import ask, collected
 from tests.fulfilment.purchasing.test_cutoff_purchasing import order
 from tests.support.exports import supplier_user
 from tests.support.factories import open_shop
+from tests.support.network import grid_of, grid_operator
 from tests.support.pickup import helper_of, signed_with_missing
 from tests.support.routing import store_plan
 
@@ -124,6 +125,7 @@ async def seed_day(db: TestDB) -> FuzzDay:
     _, dispatcher = await db.user(Role.DISPATCHER, "调度")
     _, driver = await db.user(Role.DRIVER, "司机")
     _, warehouse = await db.user(Role.WAREHOUSE, "仓管")
+    grid = await grid_of(db, day.shop.warehouse_id, day.shop.operator, points=[day.point3])
     tokens: dict[str, str | None] = {
         ANONYMOUS: None,
         Role.OPERATOR.value: day.shop.operator_token,
@@ -133,6 +135,7 @@ async def seed_day(db: TestDB) -> FuzzDay:
         Role.CUSTOMER.value: await _token(db, day.alice),
         Role.DRIVER.value: driver,
         Role.WAREHOUSE.value: warehouse,
+        Role.GRID_OPERATOR.value: await grid_operator(db, grid),
     }
     today = utcnow().date()
     dates = sorted({day.shop.delivery_date, shop2.delivery_date, today, today - timedelta(days=1)})

@@ -7,7 +7,8 @@ from datetime import time
 
 from fulfilment.campaigns.warehouses import create_warehouse
 from fulfilment.network.grids import GridTerms, assign_points, set_grid
-from kernel.accounts import User
+from fulfilment.network.models import GridOperator
+from kernel.accounts import Role, User
 from kernel.db import unit_of_work
 from kernel.geo import LatLon
 from tests.conftest import TestDB
@@ -33,3 +34,11 @@ async def grid_of(
         if points:
             await assign_points(session, grid.id, list(points))
         return grid.id
+
+
+async def grid_operator(db: TestDB, grid_id: int) -> str:
+    """A signed-in GRID_OPERATOR account running ``grid_id``; its token."""
+    user, token = await db.user(Role.GRID_OPERATOR, "网格站长")
+    async with unit_of_work(db.sessions) as session:
+        session.add(GridOperator(user_id=user.id, grid_id=grid_id))
+    return token

@@ -11,9 +11,9 @@ from playwright.async_api import expect
 
 from tests.api.web.test_web_receiving import TABLET
 from tests.fulfilment.delivery.test_delivery import refunds
-from tests.fulfilment.network.test_grid_handover import grid_operator
 from tests.fulfilment.network.test_stage_one import day_with_a_grid, sort_both_stages
 from tests.support.browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
+from tests.support.network import grid_operator
 
 pytestmark = needs_chromium
 

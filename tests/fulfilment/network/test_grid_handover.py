@@ -8,15 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from api.graphql.ids import encode
-from fulfilment.network.models import GridOperator
-from kernel.accounts import Role
-from kernel.db import unit_of_work
 from tests.conftest import TestDB, error_codes
 from tests.fulfilment.delivery.test_delivery import refunds
 from tests.fulfilment.network.test_stage_one import SHIPMENTS, day_with_a_grid, sort_both_stages
 from tests.support.commerce import codes, ok, user_errors
 from tests.support.factories import Shop
-from tests.support.network import grid_of
+from tests.support.network import grid_of, grid_operator
 
 SIGN = """
 mutation($input: GridHandoverSignInput!) { gridHandoverSign(input: $input) {
@@ -34,14 +31,6 @@ mutation($input: UserCreateInput!) { userCreate(input: $input) {
   user { id role } userErrors { field code }
 } }
 """
-
-
-async def grid_operator(db: TestDB, grid_id: int) -> str:
-    """A signed-in GRID_OPERATOR account running ``grid_id``."""
-    user, token = await db.user(Role.GRID_OPERATOR, "网格站长")
-    async with unit_of_work(db.sessions) as session:
-        session.add(GridOperator(user_id=user.id, grid_id=grid_id))
-    return token
 
 
 def sign_input(shop: Shop, grid: int, *issues: tuple[int, str, int], **more: Any) -> dict[str, Any]:
