@@ -109,14 +109,14 @@ async def open_shop(
     async with unit_of_work(db.sessions) as session:
         warehouse = await create_warehouse(
             session,
-            name=f"仓-{uuid.uuid4().hex[:6]}",
+            name=f"仓-{uuid.uuid4().hex[:12]}",
             address="长沙市望城区",
             location=LatLon(28.35, 112.82),
             created_by=operator,
         )
         supplier = await catalog.create_supplier(
             session,
-            name=f"供应商-{uuid.uuid4().hex[:6]}",
+            name=f"供应商-{uuid.uuid4().hex[:12]}",
             contact_name="老王",
             contact_phone="13900139000",
         )
