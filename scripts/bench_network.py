@@ -51,7 +51,13 @@ import migrations  # noqa: E402
 from api.demo.week_workers import environment  # noqa: E402
 from api.handlers import load_job_handlers  # noqa: E402
 from fulfilment.routing.jobs import PLAN_ROUTES, planning_payload  # noqa: E402
-from fulfilment.routing.models import PlanKind, RoutePlan, RoutePlanStatus  # noqa: E402
+from fulfilment.routing.models import (  # noqa: E402
+    PlanKind,
+    RoutePlan,
+    RoutePlanStatus,
+    TrunkUnserved,
+    UnservedStop,
+)
 from fulfilment.routing.plans import request_plan  # noqa: E402
 from kernel.db import create_engine, create_sessionmaker, unit_of_work  # noqa: E402
 from kernel.jobs.queue import ProcrastinateQueue  # noqa: E402
@@ -117,8 +123,6 @@ async def _planned(
 
 
 async def _dropped(sessions: async_sessionmaker[AsyncSession], plan: RoutePlan) -> int:
-    from fulfilment.routing.models import TrunkUnserved, UnservedStop
-
     row = TrunkUnserved if plan.kind is PlanKind.TRUNK else UnservedStop
     async with sessions() as session:
         return len(list(await session.scalars(select(row.id).where(row.plan_id == plan.id))))

@@ -91,13 +91,13 @@ class GridSortingQuery:
         session = info.context.session
         async with info.context.loaders.lock:  # the session is shared with sibling fields
             grids = await grids_of(session, central)
-            own = await operated_grid(session, viewer.id)
-            loads = await grid_loads(session, central, delivery_date)
-        if viewer.role is Role.GRID_OPERATOR:
             # A grid operator sees its own grid's shipment, of its own central.
-            grids = [g for g in grids if g.grid.warehouse_id == own]
-            if not grids:
-                raise forbidden()
+            if viewer.role is Role.GRID_OPERATOR:
+                own = await operated_grid(session, viewer.id)
+                grids = [g for g in grids if g.grid.warehouse_id == own]
+            loads = await grid_loads(session, central, delivery_date) if grids else {}
+        if viewer.role is Role.GRID_OPERATOR and not grids:
+            raise forbidden()
         return [
             GridShipment(
                 grid=GridWarehouseType.of_grid(grid),
