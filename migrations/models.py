@@ -15,6 +15,7 @@ from kernel import accounts, audit, notifications, outbox, versioning
 from kernel.db import Base
 from kernel.identity import models as identity_models
 from kernel.jobs import models as job_models
+from leaders.commission import grid_fee_models
 from leaders.commission import models as commission_models
 from leaders.points import models as point_models
 
@@ -27,6 +28,7 @@ __all__ = [
     "campaign_models",
     "commission_models",
     "delivery_models",
+    "grid_fee_models",
     "identity_models",
     "job_models",
     "metadata",

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.clock import utcnow
 from kernel.db import insert_ignoring_conflicts
-from leaders.commission.models import CommissionAccount, EntryKind, LedgerAccount, LedgerEntry
+from leaders.commission.books import LEADERS, Book
+from leaders.commission.models import EntryKind, LedgerAccount
 
 _AVAILABLE_KINDS = {
     EntryKind.PAYOUT,
@@ -29,61 +30,52 @@ _AVAILABLE_KINDS = {
 }
 
 
-# Every entry names all of these (None where they do not apply), so one
-# executemany INSERT writes a mixed batch.
-_REFS = (
-    "base_fen",
-    "rate_bps",
-    "order_line_id",
-    "refund_id",
-    "recruit_id",
-    "reverses_id",
-    "statement_id",
-    "payout_id",
-    "cash_payment_id",
-)
-
-
 def account_of(kind: EntryKind) -> LedgerAccount:
     """Which balance an entry of ``kind`` moves (settlement moves both, in SQL)."""
     return LedgerAccount.AVAILABLE if kind in _AVAILABLE_KINDS else LedgerAccount.PENDING
 
 
 async def lock_accounts(
-    session: AsyncSession, leader_ids: Iterable[int], now: datetime
-) -> dict[int, CommissionAccount]:
-    """The leaders' account rows, created if missing and locked until the
-    transaction ends."""
-    ids = sorted(set(leader_ids))
+    session: AsyncSession, payee_ids: Iterable[int], now: datetime, book: Book = LEADERS
+) -> dict[int, Any]:
+    """The payees' account rows in ``book`` (leaders' by default), created
+    if missing and locked until the transaction ends."""
+    ids = sorted(set(payee_ids))
     if not ids:
         return {}
+    account = book.account
     await session.execute(
-        insert_ignoring_conflicts(session, CommissionAccount, ["leader_id"]),
-        [{"leader_id": i, "pending_fen": 0, "available_fen": 0, "updated_at": now} for i in ids],
+        insert_ignoring_conflicts(session, account, [book.payee]),
+        [{book.payee: i, "pending_fen": 0, "available_fen": 0, "updated_at": now} for i in ids],
     )
     rows = (
         await session.execute(
-            select(CommissionAccount)
-            .where(CommissionAccount.leader_id.in_(ids))
-            .order_by(CommissionAccount.leader_id)
+            select(account)
+            .where(book.payee_of(account).in_(ids))
+            .order_by(book.payee_of(account))
             .with_for_update()
             # The identity map may hold an older copy; the locked row wins.
             .execution_options(populate_existing=True)
         )
     ).scalars()
-    return {row.leader_id: row for row in rows}
+    return {getattr(row, book.payee): row for row in rows}
 
 
 class LedgerWriter:
-    """Entries for leaders whose accounts this transaction holds locked,
-    written in one statement by ``flush``."""
+    """Entries for payees of ``book`` (leaders' by default) whose accounts
+    this transaction holds locked, written in one statement by ``flush``."""
 
     def __init__(
-        self, session: AsyncSession, accounts: dict[int, CommissionAccount], now: datetime
+        self,
+        session: AsyncSession,
+        accounts: dict[int, Any],
+        now: datetime,
+        book: Book = LEADERS,
     ) -> None:
         self.session = session
         self.accounts = accounts
         self.now = now
+        self.book = book
         # Entries are stamped with the wall clock (settlement scans from a
         # floor of it), whatever business time ``now`` says.
         self.written_at = utcnow()
@@ -91,7 +83,7 @@ class LedgerWriter:
 
     def add(
         self,
-        leader_id: int,
+        payee_id: int,
         kind: EntryKind,
         amount_fen: int,
         *,
@@ -100,10 +92,10 @@ class LedgerWriter:
         **refs: Any,
     ) -> None:
         """Queue one entry and move the locked balance it belongs to."""
-        unknown = set(refs) - set(_REFS)
+        unknown = set(refs) - set(self.book.refs)
         if unknown:
             raise TypeError(f"unknown ledger references {sorted(unknown)}")
-        account = self.accounts[leader_id]
+        account = self.accounts[payee_id]
         which = account_of(kind)
         before = account.pending_fen if which is LedgerAccount.PENDING else account.available_fen
         after = before + amount_fen
@@ -114,7 +106,7 @@ class LedgerWriter:
         account.updated_at = self.now
         self._rows.append(
             {
-                "leader_id": leader_id,
+                self.book.payee: payee_id,
                 "kind": kind,
                 "account": which,
                 "amount_fen": amount_fen,
@@ -123,7 +115,7 @@ class LedgerWriter:
                 "basis_at": basis_at or self.now,
                 "occurred_at": occurred_at or self.now,
                 "created_at": self.written_at,
-                **dict.fromkeys(_REFS),
+                **dict.fromkeys(self.book.refs),
                 **refs,
             }
         )
@@ -133,6 +125,6 @@ class LedgerWriter:
         balances; returns how many entries were written."""
         rows, self._rows = self._rows, []
         if rows:
-            await self.session.execute(insert(LedgerEntry), rows)
+            await self.session.execute(insert(self.book.entry), rows)
         await self.session.flush()
         return len(rows)

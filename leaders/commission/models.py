@@ -301,12 +301,16 @@ class BatchTransferStatus(Enum):
 
 
 class Payout(Base):
-    """A leader's request to be paid; the money leaves the balance at once
-    (payout and fee entries) and comes back by new entries if rejected."""
+    """A payee's request to be paid: a leader's, or a grid warehouse's for
+    its fees per piece (leaders/commission/grid_fees.py), through the same
+    approval, batches and transfers. The money leaves the payee's balance at
+    once (payout and fee entries) and comes back by new entries if rejected."""
 
     __tablename__ = "commission_payouts"
     __table_args__ = (
         UniqueConstraint("leader_id", "idempotency_key"),
+        UniqueConstraint("grid_id", "idempotency_key"),
+        CheckConstraint("(leader_id IS NULL) <> (grid_id IS NULL)", name="one_payee"),
         CheckConstraint("fee_fen >= 0 AND transfer_fen > 0", name="amounts"),
         CheckConstraint("amount_fen = transfer_fen + fee_fen", name="sum"),
         Index("ix_commission_payouts_leader_id_id", "leader_id", "id"),
@@ -314,7 +318,11 @@ class Payout(Base):
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"))
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("leaders.id"))
+    # A grid warehouse's payout (fulfilment's warehouses.id, a plain column),
+    # and its operator who asked: the user it is sent to and told about.
+    grid_id: Mapped[int | None] = mapped_column(BigInteger)
+    payee_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     idempotency_key: Mapped[str] = mapped_column(String(64))
     amount_fen: Mapped[int] = mapped_column(BigInteger)  # leaves the balance
     fee_fen: Mapped[int] = mapped_column(BigInteger)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.money import yuan
@@ -21,12 +21,19 @@ PAID_KIND = "payout.paid"
 async def tell_payouts_paid(
     session: AsyncSession, payout_ids: Sequence[int], gateway: Gateway | None = None
 ) -> int:
-    """Each paid payout's leader hears that the money was sent, once per payout."""
+    """Each paid payout's payee (the leader, or the grid operator who asked)
+    hears that the money was sent, once per payout."""
     if not payout_ids:
         return 0
     rows = await session.execute(
-        select(Payout.id, Payout.transfer_fen, Payout.batch_id, Leader.id, Leader.user_id)
-        .join(Leader, Leader.id == Payout.leader_id)
+        select(
+            Payout.id,
+            Payout.transfer_fen,
+            Payout.batch_id,
+            Leader.id,
+            func.coalesce(Leader.user_id, Payout.payee_user_id),
+        )
+        .outerjoin(Leader, Leader.id == Payout.leader_id)
         .where(Payout.id.in_(payout_ids))
         .order_by(Payout.id)
     )

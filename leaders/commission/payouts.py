@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts import User
@@ -28,6 +28,7 @@ from kernel.errors import CommonErrorCode, DomainError, NotFound
 from kernel.settings import Settings
 from kernel.validation import clean_text
 from leaders.applications.errors import LeaderErrorCode
+from leaders.commission.books import GRIDS, LEADERS, Book
 from leaders.commission.errors import CommissionErrorCode
 from leaders.commission.ledger import LedgerWriter, lock_accounts
 from leaders.commission.models import EntryKind, Payout, PayoutBatch, PayoutStatus
@@ -45,6 +46,33 @@ async def request_payout(
 ) -> Payout:
     """Take ``amount_fen`` (the fee included) from the leader's available
     balance. The same key returns the first request and changes nothing."""
+    return await take_payout(
+        session, LEADERS, leader_id, amount_fen, idempotency_key, now, settings
+    )
+
+
+def book_of(payout: Payout) -> tuple[Book, int]:
+    """The book a payout's money came from, and its payee there."""
+    if payout.grid_id is not None:
+        return GRIDS, payout.grid_id
+    assert payout.leader_id is not None
+    return LEADERS, payout.leader_id
+
+
+async def take_payout(
+    session: AsyncSession,
+    book: Book,
+    payee_id: int,
+    amount_fen: int,
+    idempotency_key: str,
+    now: datetime,
+    settings: Settings,
+    *,
+    payee_user_id: int | None = None,
+) -> Payout:
+    """Take ``amount_fen`` (the fee included) from the available balance of
+    ``payee_id`` in ``book``; one rule for leaders and grids. The same key
+    returns the first request and changes nothing."""
     key = clean_text(idempotency_key, ["idempotencyKey"], max_len=64)
     fee = settings.payout_fee_fen
     if amount_fen < settings.payout_min_fen or amount_fen <= fee:
@@ -53,11 +81,11 @@ async def request_payout(
             f"A payout must be at least {max(settings.payout_min_fen, fee + 1)} fen.",
             ["amountFen"],
         )
-    accounts = await lock_accounts(session, [leader_id], now)
+    accounts = await lock_accounts(session, [payee_id], now, book)
     # Under the lock: a retry of this request has committed by now.
     earlier = (
         await session.execute(
-            select(Payout).where(Payout.leader_id == leader_id, Payout.idempotency_key == key)
+            select(Payout).where(book.payee_of(Payout) == payee_id, Payout.idempotency_key == key)
         )
     ).scalar_one_or_none()
     if earlier is not None:
@@ -68,7 +96,7 @@ async def request_payout(
                 ["idempotencyKey"],
             )
         return earlier
-    available = accounts[leader_id].available_fen
+    available = accounts[payee_id].available_fen
     if amount_fen > available:
         raise DomainError(
             CommissionErrorCode.INSUFFICIENT_BALANCE,
@@ -77,7 +105,8 @@ async def request_payout(
             remaining=max(available, 0),
         )
     payout = Payout(
-        leader_id=leader_id,
+        **{book.payee: payee_id},
+        payee_user_id=payee_user_id,
         idempotency_key=key,
         amount_fen=amount_fen,
         fee_fen=fee,
@@ -87,10 +116,10 @@ async def request_payout(
     )
     session.add(payout)
     await session.flush()
-    ledger = LedgerWriter(session, accounts, now)
-    ledger.add(leader_id, EntryKind.PAYOUT, -payout.transfer_fen, payout_id=payout.id)
+    ledger = LedgerWriter(session, accounts, now, book)
+    ledger.add(payee_id, EntryKind.PAYOUT, -payout.transfer_fen, payout_id=payout.id)
     if fee:
-        ledger.add(leader_id, EntryKind.FEE, -fee, payout_id=payout.id)
+        ledger.add(payee_id, EntryKind.FEE, -fee, payout_id=payout.id)
     await ledger.flush()
     return payout
 
@@ -132,14 +161,16 @@ async def approve_payout(
 
 
 async def return_to_balance(session: AsyncSession, payout: Payout, now: datetime) -> None:
-    """Give a payout's amount and fee back to the leader's available balance
-    by new entries, under the account's lock. Once per payout: the ledger's
-    unique index on (payout, kind) refuses a second return."""
-    accounts = await lock_accounts(session, [payout.leader_id], now)
-    ledger = LedgerWriter(session, accounts, now)
-    ledger.add(payout.leader_id, EntryKind.PAYOUT_RETURN, payout.transfer_fen, payout_id=payout.id)
+    """Give a payout's amount and fee back to its payee's available balance
+    (a leader's or a grid's) by new entries, under the account's lock. Once
+    per payout: the book's unique index on (payout, kind) refuses a second
+    return."""
+    book, payee = book_of(payout)
+    accounts = await lock_accounts(session, [payee], now, book)
+    ledger = LedgerWriter(session, accounts, now, book)
+    ledger.add(payee, EntryKind.PAYOUT_RETURN, payout.transfer_fen, payout_id=payout.id)
     if payout.fee_fen:
-        ledger.add(payout.leader_id, EntryKind.FEE_RETURN, payout.fee_fen, payout_id=payout.id)
+        ledger.add(payee, EntryKind.FEE_RETURN, payout.fee_fen, payout_id=payout.id)
     await ledger.flush()
 
 
@@ -223,10 +254,12 @@ async def mark_batch_paid(
 
 @dataclass(frozen=True)
 class BatchRow:
-    """One transfer of a batch, as the bank file lists it."""
+    """One transfer of a batch, as the bank file lists it. A grid's payout
+    has no leader: its operator's name, "网格仓 <grid id>" for the point and
+    the operator's phone."""
 
     payout_id: int
-    leader_id: int
+    leader_id: int | None
     leader_name: str
     pickup_point: str
     phone: str
@@ -235,20 +268,20 @@ class BatchRow:
 
 
 async def batch_rows(session: AsyncSession, batch_id: int) -> Sequence[BatchRow]:
-    """The transfers of a batch in payout order."""
+    """The transfers of a batch in payout order, leaders' and grids'."""
     rows = await session.execute(
         select(
             Payout.id,
             Payout.leader_id,
             User.name,
-            PickupPoint.name,
-            PickupPoint.contact_phone,
+            func.coalesce(PickupPoint.name, "网格仓 " + cast(Payout.grid_id, String)),
+            func.coalesce(PickupPoint.contact_phone, User.phone, ""),
             Payout.transfer_fen,
             Payout.requested_at,
         )
-        .join(Leader, Leader.id == Payout.leader_id)
-        .join(User, User.id == Leader.user_id)
-        .join(PickupPoint, PickupPoint.leader_id == Leader.id)
+        .outerjoin(Leader, Leader.id == Payout.leader_id)
+        .join(User, User.id == func.coalesce(Leader.user_id, Payout.payee_user_id))
+        .outerjoin(PickupPoint, PickupPoint.leader_id == Leader.id)
         .where(Payout.batch_id == batch_id)
         .order_by(Payout.id)
     )

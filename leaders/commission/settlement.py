@@ -54,16 +54,15 @@ from kernel.clock import business_date, utcnow
 from kernel.db import UTCDateTime, insert_ignoring_conflicts
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.settings import Settings
+from leaders.commission.books import GRIDS, LEADERS, Book
 from leaders.commission.errors import CommissionErrorCode
-from leaders.commission.models import (
-    CommissionAccount,
-    EntryKind,
-    LedgerAccount,
-    LedgerEntry,
-    Settlement,
-    Statement,
-)
+from leaders.commission.models import EntryKind, LedgerAccount, Settlement, Statement
 from leaders.commission.statements import admitted, pending, previous_statements
+
+# Grid warehouses' fees per piece are settled with the leaders' commission,
+# by the same rule, in the same transaction.
+BOOKS = (LEADERS, GRIDS)
+
 
 # Periods are counted from this Monday, so weekly periods end on Mondays.
 ANCHOR = date(2024, 1, 1)
@@ -159,11 +158,14 @@ async def settle(
     ).scalar_one_or_none()
     if existing is not None:
         return existing
-    # Every account, in leader order like every other writer: from here on
-    # no entry can be written, and a concurrent settlement has committed.
-    await session.execute(
-        select(CommissionAccount.leader_id).order_by(CommissionAccount.leader_id).with_for_update()
-    )
+    # Every account of both books, in payee order like every other writer:
+    # from here on no entry can be written, and a concurrent settlement has
+    # committed.
+    for book in BOOKS:
+        account = book.account
+        await session.execute(
+            select(book.payee_of(account)).order_by(book.payee_of(account)).with_for_update()
+        )
     previous = (
         await session.execute(select(Settlement).order_by(Settlement.period_end.desc()).limit(1))
     ).scalar_one_or_none()
@@ -196,9 +198,11 @@ async def settle(
         ).scalar_one()
     settlement = await session.get(Settlement, settlement_id)
     assert settlement is not None
-    await _write_statements(session, settlement, now)
-    await _write_settlement_entries(session, settlement_id, now)
-    await _move_balances(session, settlement_id, now)
+    for book in BOOKS:
+        await _write_statements(session, settlement, now, book)
+        await _write_settlement_entries(session, settlement_id, now, book)
+        await _move_balances(session, settlement_id, now, book)
+    # The settlement's own figures are the leaders' (grids' are their statements').
     totals = (
         await session.execute(
             select(
@@ -215,9 +219,12 @@ async def settle(
     return settlement
 
 
-async def _write_statements(session: AsyncSession, settlement: Settlement, now: datetime) -> None:
-    entry, account = LedgerEntry, CommissionAccount
-    before = previous_statements(settlement.id)
+async def _write_statements(
+    session: AsyncSession, settlement: Settlement, now: datetime, book: Book
+) -> None:
+    entry, account = book.entry, book.account
+    payee = book.payee_of(entry)
+    before = previous_statements(settlement.id, book)
     new = and_(
         entry.basis_at < settlement.picked_up_before,
         entry.occurred_at < settlement.refunded_before,
@@ -247,7 +254,7 @@ async def _write_statements(session: AsyncSession, settlement: Settlement, now: 
     rows = (
         select(
             literal(settlement.id, Integer()),
-            entry.leader_id,
+            payee,
             literal(settlement.period_start, Date()),
             literal(settlement.period_end, Date()),
             account.available_fen,
@@ -261,17 +268,17 @@ async def _write_statements(session: AsyncSession, settlement: Settlement, now: 
             literal(now, UTCDateTime()),
         )
         .select_from(entry)
-        .join(account, account.leader_id == entry.leader_id)
-        .outerjoin(before, before.c.leader_id == entry.leader_id)
+        .join(account, book.payee_of(account) == payee)
+        .outerjoin(before, before.c.payee == payee)
         .where(*conditions)
-        .group_by(entry.leader_id, account.available_fen, before.c.through_entry_id)
+        .group_by(payee, account.available_fen, before.c.through_entry_id)
         .having(line_count > 0)
     )
     await session.execute(
-        insert(Statement).from_select(
+        insert(book.statement).from_select(
             [
                 "settlement_id",
-                "leader_id",
+                book.payee,
                 "period_start",
                 "period_end",
                 "opening_fen",
@@ -290,36 +297,36 @@ async def _write_statements(session: AsyncSession, settlement: Settlement, now: 
 
 
 async def _write_settlement_entries(
-    session: AsyncSession, settlement_id: int, now: datetime
+    session: AsyncSession, settlement_id: int, now: datetime, book: Book
 ) -> None:
-    account = CommissionAccount
-    kind_type = LedgerEntry.__table__.c.kind.type
-    account_type = LedgerEntry.__table__.c.account.type
+    account, statement = book.account, book.statement
+    kind_type = book.entry.__table__.c.kind.type
+    account_type = book.entry.__table__.c.account.type
     for which, balance, sign in (
         (LedgerAccount.PENDING, account.pending_fen, -1),
         (LedgerAccount.AVAILABLE, account.available_fen, 1),
     ):
         rows = (
             select(
-                Statement.leader_id,
+                book.payee_of(statement),
                 literal(EntryKind.SETTLEMENT, kind_type),
                 literal(which, account_type),
-                sign * Statement.total_fen,
+                sign * statement.total_fen,
                 balance,
-                balance + sign * Statement.total_fen,
-                Statement.id,
+                balance + sign * statement.total_fen,
+                statement.id,
                 literal(now, UTCDateTime()),
                 literal(now, UTCDateTime()),
                 literal(utcnow(), UTCDateTime()),
             )
-            .join_from(Statement, account, account.leader_id == Statement.leader_id)
-            .where(Statement.settlement_id == settlement_id)
-            .order_by(Statement.leader_id)
+            .join_from(statement, account, book.payee_of(account) == book.payee_of(statement))
+            .where(statement.settlement_id == settlement_id)
+            .order_by(book.payee_of(statement))
         )
         await session.execute(
-            insert(LedgerEntry).from_select(
+            insert(book.entry).from_select(
                 [
-                    "leader_id",
+                    book.payee,
                     "kind",
                     "account",
                     "amount_fen",
@@ -335,22 +342,25 @@ async def _write_settlement_entries(
         )
 
 
-async def _move_balances(session: AsyncSession, settlement_id: int, now: datetime) -> None:
+async def _move_balances(
+    session: AsyncSession, settlement_id: int, now: datetime, book: Book
+) -> None:
+    account, statement = book.account, book.statement
     total = (
-        select(Statement.total_fen)
+        select(statement.total_fen)
         .where(
-            Statement.settlement_id == settlement_id,
-            Statement.leader_id == CommissionAccount.leader_id,
+            statement.settlement_id == settlement_id,
+            book.payee_of(statement) == book.payee_of(account),
         )
         .scalar_subquery()
     )
-    settled = select(Statement.leader_id).where(Statement.settlement_id == settlement_id)
+    settled = select(book.payee_of(statement)).where(statement.settlement_id == settlement_id)
     await session.execute(
-        update(CommissionAccount)
-        .where(CommissionAccount.leader_id.in_(settled))
+        update(account)
+        .where(book.payee_of(account).in_(settled))
         .values(
-            pending_fen=CommissionAccount.pending_fen - total,
-            available_fen=CommissionAccount.available_fen + total,
+            pending_fen=account.pending_fen - total,
+            available_fen=account.available_fen + total,
             updated_at=now,
         )
         .execution_options(synchronize_session=False)

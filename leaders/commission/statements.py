@@ -18,13 +18,8 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from leaders.commission.models import (
-    EntryKind,
-    LedgerAccount,
-    LedgerEntry,
-    Settlement,
-    Statement,
-)
+from leaders.commission.books import LEADERS, Book
+from leaders.commission.models import EntryKind, LedgerAccount, Settlement
 
 
 def admitted(entry: Any, through_entry_id: Any, picked_up_before: Any, refunded_before: Any) -> Any:
@@ -43,46 +38,50 @@ def pending(entry: Any) -> Any:
     return and_(entry.account == LedgerAccount.PENDING, entry.kind != EntryKind.SETTLEMENT)
 
 
-def previous_statements(before_settlement_id: int) -> Any:
-    """Each leader's newest statement before the given settlement, with its
-    settlement's cut-offs."""
+def previous_statements(before_settlement_id: int, book: Book = LEADERS) -> Any:
+    """Each payee's newest statement in ``book`` before the given
+    settlement, with its settlement's cut-offs (the payee column is
+    ``payee``)."""
+    statement = book.statement
+    payee = book.payee_of(statement)
     newest = (
-        select(Statement.leader_id, func.max(Statement.settlement_id).label("settlement_id"))
-        .where(Statement.settlement_id < before_settlement_id)
-        .group_by(Statement.leader_id)
+        select(payee.label("payee"), func.max(statement.settlement_id).label("settlement_id"))
+        .where(statement.settlement_id < before_settlement_id)
+        .group_by(payee)
         .subquery()
     )
     return (
         select(
-            Statement.leader_id,
-            Statement.through_entry_id,
+            payee.label("payee"),
+            statement.through_entry_id,
             Settlement.picked_up_before,
             Settlement.refunded_before,
         )
         .join(
             newest,
             and_(
-                newest.c.leader_id == Statement.leader_id,
-                newest.c.settlement_id == Statement.settlement_id,
+                newest.c.payee == payee,
+                newest.c.settlement_id == statement.settlement_id,
             ),
         )
-        .join(Settlement, Settlement.id == Statement.settlement_id)
+        .join(Settlement, Settlement.id == statement.settlement_id)
         .subquery()
     )
 
 
-def statement_lines_query(statement: Statement, settlement: Settlement) -> Any:
-    """The ledger entries a statement settled (its lines), in id order:
-    admitted by it, not by the leader's statement before."""
-    entry = LedgerEntry
+def statement_lines_query(statement: Any, settlement: Settlement, book: Book = LEADERS) -> Any:
+    """The ledger entries a statement of ``book`` settled (its lines), in id
+    order: admitted by it, not by the payee's statement before."""
+    entry, statements = book.entry, book.statement
+    payee_id = getattr(statement, book.payee)
     previous = (
-        select(Statement.through_entry_id, Settlement.picked_up_before, Settlement.refunded_before)
-        .join(Settlement, Settlement.id == Statement.settlement_id)
+        select(statements.through_entry_id, Settlement.picked_up_before, Settlement.refunded_before)
+        .join(Settlement, Settlement.id == statements.settlement_id)
         .where(
-            Statement.leader_id == statement.leader_id,
-            Statement.settlement_id < statement.settlement_id,
+            book.payee_of(statements) == payee_id,
+            statements.settlement_id < statement.settlement_id,
         )
-        .order_by(Statement.settlement_id.desc())
+        .order_by(statements.settlement_id.desc())
         .limit(1)
         .subquery()
     )
@@ -100,7 +99,7 @@ def statement_lines_query(statement: Statement, settlement: Settlement) -> Any:
         .exists()
     )
     conditions = [
-        entry.leader_id == statement.leader_id,
+        book.payee_of(entry) == payee_id,
         pending(entry),
         admitted(
             entry,

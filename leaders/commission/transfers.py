@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts import User
@@ -97,22 +97,28 @@ async def _open_payouts(session: AsyncSession, batch_id: int) -> Sequence[Payout
 
 async def _openids(
     session: AsyncSession, batch_id: int, appid: str
-) -> list[tuple[int, int, str | None]]:
-    """(payout id, leader id, openid or None) of the batch's approved payouts."""
+) -> list[tuple[int, str, str | None]]:
+    """(payout id, payee, openid or None) of the batch's approved payouts:
+    the leader's openid, or that of the grid operator who asked for a grid's;
+    the payee as "leader <id>" or "grid <id>"."""
+    user_id = func.coalesce(Leader.user_id, Payout.payee_user_id)
     openid = (
         select(WechatIdentity.openid)
-        .where(WechatIdentity.user_id == Leader.user_id, WechatIdentity.appid == appid)
+        .where(WechatIdentity.user_id == user_id, WechatIdentity.appid == appid)
         .order_by(WechatIdentity.id)
         .limit(1)
         .scalar_subquery()
     )
     rows = await session.execute(
-        select(Payout.id, Payout.leader_id, openid)
-        .join(Leader, Leader.id == Payout.leader_id)
+        select(Payout.id, Payout.leader_id, Payout.grid_id, openid)
+        .outerjoin(Leader, Leader.id == Payout.leader_id)
         .where(Payout.batch_id == batch_id, Payout.status == PayoutStatus.APPROVED)
         .order_by(Payout.id)
     )
-    return [(int(p), int(leader), o) for p, leader, o in rows]
+    return [
+        (int(p), f"leader {leader}" if leader is not None else f"grid {grid}", o)
+        for p, leader, grid, o in rows
+    ]
 
 
 async def send_by_transfer(
@@ -139,12 +145,12 @@ async def send_by_transfer(
     rows = await _openids(session, batch.id, appid)
     if not rows:
         raise DomainError(CommissionErrorCode.NOTHING_TO_EXPORT, "No approved payout is in it.")
-    missing = sorted({leader for _, leader, openid in rows if openid is None})
+    missing = sorted({payee for _, payee, openid in rows if openid is None})
     if missing:
         raise DomainError(
             CommissionErrorCode.LEADER_NOT_WECHAT,
-            f"{len(missing)} leader(s) never signed in with WeChat under the merchant's "
-            f"appid (leader ids {', '.join(map(str, missing[:20]))}); pay this batch by the "
+            f"{len(missing)} payee(s) never signed in with WeChat under the merchant's "
+            f"appid ({', '.join(missing[:20])}); pay this batch by the "
             "bank file, or take their payouts out.",
             ["id"],
         )
