@@ -115,6 +115,11 @@ class TestDB:
         async with self.engine.connect() as conn:
             return (await conn.execute(text(sql), params)).scalar()
 
+    async def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        """Every row of a query, as tuples."""
+        async with self.engine.connect() as conn:
+            return [tuple(r) for r in (await conn.execute(text(sql), params)).all()]
+
 
 async def _truncate_all(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:

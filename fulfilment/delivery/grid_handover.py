@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fulfilment.delivery.grid_fees import reverse_for_handover
 from fulfilment.delivery.models import (
     ChargedParty,
     DeliveryIssueKind,
@@ -134,6 +135,10 @@ async def sign_grid_handover(
             GridIssueRefund(refund_id=r.refund_id, grid_issue_id=issue.id) for r in refunds
         )
         booked.append((issue, refunds))
+    # Units of points that signed first were in the grid's fee already.
+    await reverse_for_handover(
+        session, grid_id, delivery_date, [r for _, refunds in booked for r in refunds], now
+    )
     for kind, (_, why) in _REASONS.items():
         refund_ids = [
             r.refund_id for issue, refunds in booked if issue.kind is kind for r in refunds

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fulfilment.delivery.grid_fees import accrue_for_receipt
 from fulfilment.delivery.models import DeliveryIssue, DeliveryIssueKind, DeliveryReceipt
 from fulfilment.delivery.stops import Delivery, leader_stop, receipt_of
 from fulfilment.network.queries import buying_warehouse
@@ -136,6 +137,8 @@ async def sign_delivery(
     for kind, why in _WHY.items():
         refund_ids = [r.refund_id for i in reported if i.issue.kind is kind for r in i.refunds]
         await tell_shortage_refunds(session, refund_ids, why=why, gateway=gateway)
+    # After the refunds: the grid is paid for what the point received.
+    await accrue_for_receipt(session, plan, stop, receipt, source, now)
     notified = await _tell_customers(session, scope, stop, point, gateway)
     return SignedDelivery(Delivery(stop, plan, receipt), reported, notified)
 
