@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from api.graphql.context import Info
 from fulfilment.after_sale.models import AfterSaleRequest
 from fulfilment.campaigns.catalog import supplier_of_user
+from fulfilment.network.queries import operated_grid
 from fulfilment.orders.models import Order
+from fulfilment.routing.models import PlanKind, RoutePlan
 from kernel.accounts import Role, User
 from kernel.jobs.models import Job
 from leaders.points.models import Leader, LeaderStatus, PickupHelper, PickupPoint
@@ -95,7 +97,32 @@ PLAN_READERS = (Role.OPERATOR, Role.DISPATCHER)
 
 
 def can_see_plans(viewer: User | None) -> bool:
+    """Operators and dispatchers: every plan (and they alone change plans)."""
     return viewer is not None and viewer.role in PLAN_READERS
+
+
+async def viewer_grid_id(info: Info) -> int | None:
+    """The grid warehouse a grid operator runs (None for other roles)."""
+    viewer = info.context.viewer
+    if viewer is None or viewer.role is not Role.GRID_OPERATOR:
+        return None
+    async with info.context.loaders.lock:  # the session is shared with sibling fields
+        return await operated_grid(info.context.session, viewer.id)
+
+
+def can_see_plan(viewer: User | None, plan: RoutePlan, own_grid: int | None) -> bool:
+    """Operators and dispatchers every plan; a grid operator (``own_grid``:
+    the grid it runs) its own grid's delivery plans, with their routes,
+    stops and loads; nobody else any."""
+    if can_see_plans(viewer):
+        return True
+    return (
+        viewer is not None
+        and viewer.role is Role.GRID_OPERATOR
+        and own_grid is not None
+        and plan.warehouse_id == own_grid
+        and plan.kind is PlanKind.DELIVERY
+    )
 
 
 def can_see_purchase_order(viewer: User | None, supplier_id: int, own: int | None) -> bool:
@@ -123,6 +150,25 @@ async def visible_leaders(info: Info, leader_ids: Sequence[int]) -> list[bool]:
         return [True] * len(leader_ids)
     own = await viewer_leader_id(info)
     return [own is not None and leader_id == own for leader_id in leader_ids]
+
+
+async def visible_payees(
+    info: Info, payees: Sequence[tuple[int | None, int | None] | None]
+) -> list[bool]:
+    """Whether the viewer may see each payout's payee's money, given as
+    (leader id, grid id) or None: operators all, a leader their own, a grid
+    operator its grid's, nobody else anything."""
+    viewer = info.context.viewer
+    if viewer is not None and viewer.role is Role.OPERATOR:
+        return [p is not None for p in payees]
+    if viewer is not None and viewer.role is Role.GRID_OPERATOR:
+        async with info.context.loaders.lock:
+            grid = await operated_grid(info.context.session, viewer.id)
+        return [p is not None and grid is not None and p[1] == grid for p in payees]
+    leaders = await visible_leaders(info, [p[0] if p and p[0] is not None else -1 for p in payees])
+    return [
+        p is not None and p[0] is not None and ok for p, ok in zip(payees, leaders, strict=True)
+    ]
 
 
 def can_see_helper(viewer: User | None, helper: PickupHelper, leader: Leader | None) -> bool:

@@ -44,7 +44,9 @@ from api.graphql.jobs.queries import JobQuery
 from api.graphql.leaders import editing as point_editing
 from api.graphql.leaders import mutations as leaders
 from api.graphql.leaders.queries import PointQuery
+from api.graphql.network import fees as grid_fees
 from api.graphql.network import mutations as network
+from api.graphql.network.fees import GridFeesQuery
 from api.graphql.network.queries import NetworkQuery
 from api.graphql.notifications.mutations import notification_mark_read
 from api.graphql.orders import cash as order_cash
@@ -202,6 +204,7 @@ class Mutation:
     grid_points_release = strawberry.mutation(resolver=network.grid_points_release)
     grid_handover_sign = strawberry.mutation(resolver=grid_handover.grid_handover_sign)
     grid_issue_charge = strawberry.mutation(resolver=grid_handover.grid_issue_charge)
+    grid_payout_request = strawberry.mutation(resolver=grid_fees.grid_payout_request)
 
 
 Query = merge_types(
@@ -229,6 +232,7 @@ Query = merge_types(
         SupplierSettlementQuery,
         NetworkQuery,
         GridSortingQuery,
+        GridFeesQuery,
     ),
 )
 

@@ -333,7 +333,8 @@ async def payout_batch_file(request: Request, viewer: User, session: AsyncSessio
         rows.rows.append(
             (
                 r.payout_id,
-                r.leader_id,
+                # A grid's payout: no leader; its operator and "网格仓 <id>".
+                "" if r.leader_id is None else r.leader_id,
                 r.leader_name,
                 r.pickup_point,
                 r.phone,

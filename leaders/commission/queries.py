@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import keyset_page
+from leaders.commission.grid_fee_models import GridFeeEntry, GridFeeStatement
 from leaders.commission.models import (
     CategoryRate,
     LeaderLevel,
@@ -72,10 +73,14 @@ async def list_payouts(
     after_id: int | None,
     limit: int,
     batch_id: int | None = None,
+    grid_id: int | None = None,
 ) -> Sequence[Payout]:
+    """Payouts in id order: a leader's, a grid's, a batch's, or everyone's."""
     stmt = select(Payout)
     if leader_id is not None:
         stmt = stmt.where(Payout.leader_id == leader_id)
+    if grid_id is not None:
+        stmt = stmt.where(Payout.grid_id == grid_id)
     if batch_id is not None:
         stmt = stmt.where(Payout.batch_id == batch_id)
     if status is not None:
@@ -113,3 +118,19 @@ async def levels(session: AsyncSession) -> Sequence[LeaderLevel]:
             await session.execute(select(LeaderLevel).order_by(LeaderLevel.min_monthly_sales_fen))
         ).scalars()
     )
+
+
+async def list_grid_entries(
+    session: AsyncSession, *, grid_id: int, after_id: int | None, limit: int
+) -> Sequence[GridFeeEntry]:
+    """A grid's book (its fees per piece), a page in id order."""
+    stmt = select(GridFeeEntry).where(GridFeeEntry.grid_id == grid_id)
+    return await _page(session, stmt, GridFeeEntry.id, after_id, limit)
+
+
+async def list_grid_statements(
+    session: AsyncSession, *, grid_id: int, after_id: int | None, limit: int
+) -> Sequence[GridFeeStatement]:
+    """A grid's statements, oldest first."""
+    stmt = select(GridFeeStatement).where(GridFeeStatement.grid_id == grid_id)
+    return await _page(session, stmt, GridFeeStatement.id, after_id, limit)

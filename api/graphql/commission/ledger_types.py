@@ -16,7 +16,7 @@ from api.graphql.ids import encode, node_db_ids
 from api.graphql.leaders.types import LeaderType
 from api.graphql.nodes import visible_nodes
 from api.graphql.pagination import Connection, paginate
-from api.graphql.permissions import visible_leaders
+from api.graphql.permissions import visible_leaders, visible_payees
 from kernel.accounts import Role
 from leaders.commission.models import (
     BatchTransferStatus,
@@ -148,7 +148,8 @@ class PayoutType(relay.Node):
     failed_at: datetime | None = strawberry.field(
         description="When its transfer failed and the money went back to the balance."
     )
-    leader_id: strawberry.Private[int]
+    leader_id: strawberry.Private[int | None]
+    grid_db_id: strawberry.Private[int | None]
     batch_db_id: strawberry.Private[int | None]
 
     @classmethod
@@ -166,12 +167,21 @@ class PayoutType(relay.Node):
             transfer_status=payout.transfer_status,
             failed_at=payout.failed_at,
             leader_id=payout.leader_id,
+            grid_db_id=payout.grid_id,
             batch_db_id=payout.batch_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The leader paid; null for a grid warehouse's payout.")
     async def leader(self, info: Info) -> LeaderType | None:
-        return await _leader(info, self.leader_id)
+        return None if self.leader_id is None else await _leader(info, self.leader_id)
+
+    @strawberry.field(
+        description="The grid warehouse (网格仓) paid its fees per piece; null for a leader's."
+    )
+    def grid_id(self) -> strawberry.ID | None:
+        return (
+            None if self.grid_db_id is None else strawberry.ID(encode("Warehouse", self.grid_db_id))
+        )
 
     @strawberry.field(description="The export it was paid in (operators).")
     async def batch(self, info: Info) -> PayoutBatchType | None:
@@ -184,7 +194,7 @@ class PayoutType(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[PayoutType | None]:
         rows = await info.context.loaders.payout.load_many(node_db_ids(node_ids))
-        seen = await visible_leaders(info, [r.leader_id if r else -1 for r in rows])
+        seen = await visible_payees(info, [(r.leader_id, r.grid_id) if r else None for r in rows])
         return [cls.of(r) if r and ok else None for r, ok in zip(rows, seen, strict=True)]
 
 

@@ -211,7 +211,8 @@ class PayoutBatchPayload:
     user_errors: list[UserError]
 
 
-def _payload(payout: Payout | None, errors: list[UserError]) -> PayoutPayload:
+def payout_payload(payout: Payout | None, errors: list[UserError]) -> PayoutPayload:
+    """A payout mutation's answer."""
     return PayoutPayload(payout=PayoutType.of(payout) if payout else None, user_errors=errors)
 
 
@@ -227,7 +228,7 @@ async def payout_request(info: Info, input: PayoutRequestInput) -> PayoutPayload
             session, leader_id, input.amount_fen, input.idempotency_key, utcnow(), settings
         )
 
-    return _payload(*await in_transaction(info.context, work))
+    return payout_payload(*await in_transaction(info.context, work))
 
 
 Decision = Callable[[AsyncSession, int], Awaitable[Payout]]
@@ -239,7 +240,7 @@ async def _decide(info: Info, raw_id: str, decide: Decision) -> PayoutPayload:
     async def work(session: AsyncSession) -> Payout:
         return await decide(session, decode(raw_id, "Payout", ["id"]))
 
-    return _payload(*await in_transaction(info.context, work))
+    return payout_payload(*await in_transaction(info.context, work))
 
 
 async def payout_approve(info: Info, input: PayoutIdInput) -> PayoutPayload:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+from api.graphql.ids import encode
 from fulfilment.delivery.grid_handover import sign_grid_handover
 from fulfilment.delivery.models import DeliveryIssueKind
 from fulfilment.delivery.receipts import IssueReport, sign_delivery
@@ -16,11 +17,12 @@ from kernel.db import unit_of_work
 from leaders.commission.grid_fees import request_grid_payout
 from leaders.commission.payouts import approve_payout, batch_rows, export_batch, reject_payout
 from leaders.commission.settlement import latest_closed_period, settle
-from tests.conftest import TestDB
+from tests.conftest import TestDB, error_codes
 from tests.fulfilment.delivery.test_delivery import arrive
 from tests.fulfilment.network.test_stage_one import day_with_a_grid, sort_both_stages
+from tests.support.commerce import codes, ok
 from tests.support.factories import Shop
-from tests.support.network import grid_operator
+from tests.support.network import grid_of, grid_operator
 from tests.support.routing import store_plan
 
 FEE = 300  # fen a piece: enough for a payout above the minimum
@@ -141,3 +143,68 @@ async def test_the_grids_fees_are_settled_and_paid_out_with_the_leaders(db: Test
     assert kinds == [
         "accrual", "accrual", "settlement", "settlement", "payout", "payout_return", "payout"
     ]  # fmt: skip
+
+
+FEES = """
+query($grid: ID) {
+  gridFeeBalance(gridId: $grid) { pendingFen availableFen }
+  gridFeeEntries(gridId: $grid, first: 10) { nodes { kind pieces pieceFeeFen amountFen } }
+  gridFeeStatements(gridId: $grid, first: 10) { nodes { accruedFen totalFen lineCount } }
+  gridPayouts(gridId: $grid, first: 10) { nodes { amountFen status gridId leader { id } } }
+}
+"""
+REQUEST = """
+mutation($input: PayoutRequestInput!) { gridPayoutRequest(input: $input) {
+  payout { id amountFen status gridId } userErrors { field code }
+} }
+"""
+
+
+async def test_a_grid_operator_reads_and_draws_its_own_fees_only(db: TestDB, gql):
+    shop, grid, _, stops = await _a_day_at_a_grid(db)
+    await _sign(db, shop.pickup_point_id, stops[shop.pickup_point_id])
+    token = await grid_operator(db, grid)
+    mine = await gql(FEES, {}, token=token)
+    assert mine["data"]["gridFeeBalance"] == {"pendingFen": 6 * FEE, "availableFen": 0}
+    assert mine["data"]["gridFeeEntries"]["nodes"] == [
+        {"kind": "ACCRUAL", "pieces": 6, "pieceFeeFen": FEE, "amountFen": 6 * FEE}
+    ]
+    # Nothing is settled yet: nothing to draw, and nothing changes.
+    asked = {"input": {"amountFen": 1_000, "idempotencyKey": "a"}}
+    assert codes(await gql(REQUEST, asked, token=token), "gridPayoutRequest") == [
+        "INSUFFICIENT_BALANCE"
+    ]
+    later = utcnow() + timedelta(days=15)
+    async with unit_of_work(db.sessions) as session:
+        await settle(
+            session, later, db.settings, period_end=latest_closed_period(later, db.settings)
+        )
+    small = {"input": {"amountFen": 999, "idempotencyKey": "b"}}
+    assert codes(await gql(REQUEST, small, token=token), "gridPayoutRequest") == [
+        "PAYOUT_BELOW_MINIMUM"
+    ]
+    paid = ok(await gql(REQUEST, asked, token=token), "gridPayoutRequest")["payout"]
+    again = ok(await gql(REQUEST, asked, token=token), "gridPayoutRequest")["payout"]
+    assert again == paid and paid["status"] == "REQUESTED"
+    mine = await gql(FEES, {}, token=token)
+    assert mine["data"]["gridFeeBalance"] == {"pendingFen": 0, "availableFen": 6 * FEE - 1_000}
+    assert mine["data"]["gridFeeStatements"]["nodes"] == [
+        {"accruedFen": 6 * FEE, "totalFen": 6 * FEE, "lineCount": 1}
+    ]
+    assert mine["data"]["gridPayouts"]["nodes"] == [
+        {"amountFen": 1_000, "status": "REQUESTED", "gridId": paid["gridId"], "leader": None}
+    ]
+
+    # Another grid's operator reads an empty grid; a leader cannot ask.
+    other = await grid_of(db, shop.warehouse_id, shop.operator, name="网格仓-岳麓")
+    stranger = await grid_operator(db, other)
+    theirs = await gql(FEES, {"grid": encode("Warehouse", grid)}, token=stranger)
+    assert theirs["data"]["gridFeeBalance"] is None
+    assert theirs["data"]["gridPayouts"]["nodes"] == []
+    node = "query($id: ID!) { node(id: $id) { id } }"
+    assert (await gql(node, {"id": paid["id"]}, token=stranger))["data"]["node"] is None
+    assert error_codes(await gql(REQUEST, asked, token=shop.leader_token)) == ["FORBIDDEN"]
+    # The operator sees it among the payouts and approves it as a leader's.
+    approve = "mutation($id: ID!) { payoutApprove(input: {id: $id}) { payout { status } } }"
+    approved = await gql(approve, {"id": paid["id"]}, token=shop.operator_token)
+    assert approved["data"]["payoutApprove"]["payout"]["status"] == "APPROVED"
