@@ -1,6 +1,6 @@
 // Operator (desk): leader applications, campaigns and their items, the
 // night's jobs (cutoff, consolidation, sorting), settlement, the jobs this
-// page started, and staff accounts.
+// page started, staff accounts, and the two-tier network (network.js).
 import { busy, notice, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, shanghai, tomorrow, yuan } from "./format.js";
@@ -16,6 +16,7 @@ import { drawHelpers } from "./operator_helpers.js";
 import { drawPayouts } from "./operator_payouts.js";
 import { drawPoints } from "./operator_points.js";
 import { drawFleet } from "./fleet.js";
+import { drawNetwork } from "./network.js";
 
 const PENDING = `{ leaders(first: 100, status: PENDING) { nodes { id appliedAt user { name }
   pickupPoint { name address contactPhone } } } }`;
@@ -52,10 +53,11 @@ export async function render(view) {
   const payouts = el("section", { id: "payouts" });
   const points = el("section", { id: "points" });
   const fleet = el("section", { id: "fleet" });
+  const network = el("section", { id: "network" });
   const { products } = await gql(PRODUCTS);
   const draw = () => drawCampaigns(campaigns, jobs, products.nodes);
   view.append(el("h1", {}, "Operations"), leaders, helpers, afterSale, await campaignForm(products.nodes, draw), campaigns,
-    settlementForm(jobs), payouts, jobs, jobConsole, staff, reports, catalogue, points, fleet);
+    settlementForm(jobs), payouts, jobs, jobConsole, staff, reports, catalogue, points, fleet, network);
   await drawLeaders(leaders);
   await drawHelpers(helpers);
   await drawAfterSale(afterSale);
@@ -67,6 +69,7 @@ export async function render(view) {
   await drawCatalogue(catalogue);
   await drawPoints(points);
   await drawFleet(fleet);
+  await drawNetwork(network);
 }
 
 async function drawLeaders(box) {
