@@ -2,7 +2,9 @@
 customers paid for is either still to hand out at its point, or refunded
 for units lost at exactly one stage (missing or damaged at the grid's
 handover, or at the point's signature), at its line's price; the points
-the central serves directly never lose a unit to the grid."""
+the central serves directly never lose a unit to the grid; the grid's fee
+per piece pays, net, for exactly the units its signed points received and
+kept, whether the grid signed for the trunk before or after them."""
 
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ from tests.support.routing import store_plan
 
 KINDS = st.sampled_from([DeliveryIssueKind.MISSING, DeliveryIssueKind.DAMAGED])
 # Loss shares: what fraction of what is due is reported lost, per product.
+# What tests/support/network.py's grids earn a piece.
+GRID_FEE = 12
 LOSSES = st.lists(st.tuples(st.integers(0, 1), KINDS, st.floats(0, 1)), max_size=3)
 
 
@@ -49,7 +53,13 @@ def days(draw: Any) -> dict[str, Any]:
             max_size=7,
         )
     )
-    return {"baskets": baskets, "grid": draw(LOSSES), "points": [draw(LOSSES), draw(LOSSES)]}
+    return {
+        "baskets": baskets,
+        "grid": draw(LOSSES),
+        "points": [draw(LOSSES), draw(LOSSES)],
+        # The grid signs for the trunk after its points signed for their vans.
+        "late": draw(st.booleans()),
+    }
 
 
 def _reports(losses: list[Any], due: dict[int, int], products: list[int]) -> list[IssueReport]:
@@ -94,8 +104,7 @@ async def _setup(db: TestDB, day: dict[str, Any]) -> tuple[Shop, list[int], int]
     return shop, points, grid
 
 
-async def _lose(db: TestDB, shop: Shop, points: list[int], grid: int, day: dict[str, Any]) -> None:
-    """The grid signs for the trunk, then each grid point for its van."""
+async def _grid_signs(db: TestDB, shop: Shop, points: list[int], grid: int, day: Any) -> None:
     products = [shop.extra["product_id"], shop.extra["product_id"] + 1]
     at_points = [await _due(db, shop, q) for q in points[:2]]
     due = {p: sum(units.get(p, 0) for units in at_points) for p in products}
@@ -106,6 +115,10 @@ async def _lose(db: TestDB, shop: Shop, points: list[int], grid: int, day: dict[
             await sign_grid_handover(
                 session, operator.id, grid, shop.delivery_date, reports, note=None, now=utcnow()
             )
+
+
+async def _points_sign(db: TestDB, shop: Shop, points: list[int], grid: int, day: Any) -> None:
+    products = [shop.extra["product_id"], shop.extra["product_id"] + 1]
     served = [p for p in points[:2] if await _due(db, shop, p)]
     if not served:
         return
@@ -123,6 +136,42 @@ async def _lose(db: TestDB, shop: Shop, points: list[int], grid: int, day: dict[
         async with unit_of_work(db.sessions) as session:
             await record_arrival(session, stop, utcnow())
             await sign_delivery(session, leader, route_stop_id=stop, issues=reports, now=utcnow())
+
+
+async def _lose(db: TestDB, shop: Shop, points: list[int], grid: int, day: dict[str, Any]) -> None:
+    """The grid signs for the trunk and each grid point for its van, the
+    grid first or (``late``) last."""
+    steps = [_grid_signs, _points_sign]
+    for step in reversed(steps) if day["late"] else steps:
+        await step(db, shop, points, grid, day)
+
+
+async def _check_grid_fees(db: TestDB, shop: Shop, points: list[int]) -> None:
+    """The grid is paid, net, for exactly the units its signed points still
+    have to hand out (no pickups yet), at its fee: a unit lost at the grid
+    after its point signed is taken back once, never twice, never more."""
+    signed = {
+        int(p)
+        for (p,) in await rows(
+            db,
+            "SELECT s.pickup_point_id FROM delivery_receipts r "
+            "JOIN route_stops s ON s.id = r.route_stop_id",
+        )
+    }
+    left = 0
+    for point in points[:2]:
+        if point in signed:
+            left += sum((await _due(db, shop, point)).values())
+    net = await db.scalar("SELECT coalesce(sum(amount_fen), 0) FROM grid_fee_entries")
+    assert net == GRID_FEE * left
+    pending = await db.scalar("SELECT coalesce(sum(pending_fen), 0) FROM grid_fee_accounts")
+    assert pending == net
+    for _, pieces in await rows(
+        db,
+        "SELECT a.id, a.pieces + coalesce((SELECT sum(r.pieces) FROM grid_fee_entries r "
+        "WHERE r.reverses_id = a.id), 0) FROM grid_fee_entries a WHERE a.kind = 'accrual'",
+    ):
+        assert pieces >= 0
 
 
 async def check_day(db: TestDB, day: dict[str, Any]) -> None:
@@ -161,6 +210,7 @@ async def check_day(db: TestDB, day: dict[str, Any]) -> None:
         assert left + lost == units, (point, product)
         if point == points[2]:
             assert lost == 0  # the central's own point loses nothing to the grid
+    await _check_grid_fees(db, shop, points)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
