@@ -56,6 +56,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC) + timedelta(seconds=offset_s())
 
 
+def machine_now() -> datetime:
+    """Now on the machine's clock, whatever the platform clock says: for
+    liveness (job heartbeats and the sweep that finds dead workers), which
+    moving the platform clock forward must not age."""
+    return datetime.now(UTC)
+
+
 def now_s() -> float:
     """Now on the platform clock, as seconds since the epoch."""
     return time.time() + offset_s()

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kernel.clock import utcnow
+from kernel.clock import machine_now
 from kernel.db import unit_of_work
 from kernel.jobs.models import Job, JobStatus
 
@@ -39,7 +39,7 @@ class JobContext:
                 .values(
                     progress=min(max(progress, 0.0), 1.0),
                     message=message[:500],
-                    heartbeat_at=utcnow(),
+                    heartbeat_at=machine_now(),
                 )
             )
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kernel.clock import utcnow
+from kernel.clock import machine_now, utcnow
 from kernel.db import execute_counting, unit_of_work
 from kernel.errors import DomainError
 from kernel.jobs.models import Job, JobStatus
@@ -35,7 +35,7 @@ async def claim(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Job 
                 status=JobStatus.RUNNING,
                 attempts=Job.attempts + 1,
                 started_at=now,
-                heartbeat_at=now,
+                heartbeat_at=machine_now(),
             ),
         )
         if claimed != 1:
@@ -53,7 +53,7 @@ async def _finish(
         await session.execute(
             update(Job)
             .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
-            .values(status=status, finished_at=utcnow(), heartbeat_at=utcnow(), **values)
+            .values(status=status, finished_at=utcnow(), heartbeat_at=machine_now(), **values)
         )
 
 
@@ -72,7 +72,7 @@ async def _heartbeat(sessions: async_sessionmaker[AsyncSession], job_id: int) ->
                 await session.execute(
                     update(Job)
                     .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
-                    .values(heartbeat_at=utcnow())
+                    .values(heartbeat_at=machine_now())
                 )
         except Exception:  # a missed beat is retried; the job itself goes on
             log.warning("heartbeat of job %s failed", job_id, exc_info=True)
@@ -132,8 +132,10 @@ async def fail_stale_jobs(sessions: async_sessionmaker[AsyncSession], stale_afte
     """Mark running jobs whose worker stopped sending heartbeats as failed, so
     a killed worker leaves a visible failure rather than a job stuck forever;
     what such a job owned (a plan left PLANNING) is failed by its kind's
-    ``on_abandoned`` hook in the same transaction. Returns how many."""
-    cutoff = utcnow() - timedelta(seconds=stale_after_s)
+    ``on_abandoned`` hook in the same transaction. Returns how many.
+    Heartbeats are on the machine's clock: the demo moving the platform
+    clock hours ahead does not make every running job look dead."""
+    cutoff = machine_now() - timedelta(seconds=stale_after_s)
     async with unit_of_work(sessions) as session:
         # Locked and skipped when locked: two sweeps at once fail each job once.
         stale = (

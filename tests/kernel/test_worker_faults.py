@@ -27,7 +27,7 @@ from api.migrate import migrate
 from fulfilment.routing.jobs import PLAN_ROUTES
 from fulfilment.routing.models import RoutePlan, RoutePlanStatus
 from kernel.accounts import Role, create_user
-from kernel.clock import utcnow
+from kernel.clock import set_platform_time, utcnow
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
 from kernel.jobs.diagnostics import PING
 from kernel.jobs.models import Job, JobStatus
@@ -257,3 +257,19 @@ def test_what_counts_as_the_database_being_away() -> None:
     assert database_unavailable(locked)
     missing = sa_exc.OperationalError("SELECT", {}, Exception("no such table: orders"))
     assert not database_unavailable(missing)
+
+
+async def test_moving_the_platform_clock_ahead_does_not_fail_running_jobs(
+    db: TestDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with unit_of_work(db.sessions) as session:
+        job, _ = await enqueue(session, PLAN_ROUTES, {"plan_id": 1})
+    assert await claim(db.sessions, job.id) is not None
+    # The week demo jumps from the evening into the night: hours, at once.
+    clock = tmp_path / "clock"
+    monkeypatch.setenv("TUANGOU_CLOCK_FILE", str(clock))
+    set_platform_time(utcnow() + timedelta(hours=6))
+    assert await fail_stale_jobs(db.sessions, 40) == 0
+    async with db.sessions() as session:
+        running = await session.get(Job, job.id)
+    assert running is not None and running.status is JobStatus.RUNNING
