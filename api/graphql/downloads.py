@@ -3,6 +3,8 @@ serves them; its routes spell the same paths."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from api.graphql.ids import encode
 
 
@@ -25,6 +27,11 @@ def route_loading_path(plan_id: int, number: int) -> str:
 def route_map_path(plan_id: int) -> str:
     """The relative URL of a plan's picture (SVG)."""
     return f"/exports/route-plans/{encode('RoutePlan', plan_id)}/map.svg"
+
+
+def network_map_path(central_id: int, day: date) -> str:
+    """The relative URL of a central warehouse's day with both tiers (SVG)."""
+    return f"/exports/network-maps/{encode('Warehouse', central_id)}/{day.isoformat()}.svg"
 
 
 def payout_batch_path(batch_id: int) -> str:

@@ -30,6 +30,7 @@ from api.http.access_log import AccessLog
 from api.http.downloads import export_routes
 from api.http.health import health_routes
 from api.http.metrics import metrics_route
+from api.http.network_downloads import network_export_routes
 from api.http.request_ids import RequestIds
 from api.http.supplier_downloads import supplier_export_routes
 from api.http.tracing import instrument_app
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
             Route(REFUND_NOTIFY_PATH, wechatpay_refund_notify, methods=["POST"]),
             *export_routes(),
             *supplier_export_routes(),
+            *network_export_routes(),
             Mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="app"),
         ],
         lifespan=_lifespan(queue, engine, freeze_startup_heap),

@@ -126,9 +126,15 @@ async def request_reoptimisation(
     session: AsyncSession, plan_id: int, version: int, *, time_limit_s: int, by: User
 ) -> RoutePlan:
     """A new PLANNING plan that re-plans a draft's stops around its locked
-    stops (the draft itself stays as it is)."""
+    stops (the draft itself stays as it is); a grid's vans then wait for
+    the trunk as it is planned now, not as it was for the draft."""
     _check_time_limit(time_limit_s)
     parent = await editable_stops(session, plan_id, version)
+    ready = parent.trunk_ready_at
+    if await session.get(GridWarehouse, parent.warehouse_id) is not None:
+        # Planned now, so bounded by the trunk now in force: re-planning is
+        # how a dispatcher answers a trunk that became late (trunk_delay.py).
+        ready = await trunk_ready_at(session, parent.warehouse_id, parent.delivery_date)
     plan = RoutePlan(
         warehouse_id=parent.warehouse_id,
         delivery_date=parent.delivery_date,
@@ -137,7 +143,7 @@ async def request_reoptimisation(
         time_limit_s=time_limit_s,
         parent_id=parent.id,
         created_by_id=by.id if by else None,
-        trunk_ready_at=parent.trunk_ready_at,
+        trunk_ready_at=ready,
     )
     session.add(plan)
     await session.flush()
@@ -261,3 +267,22 @@ async def list_plans(
         RoutePlan.warehouse_id == warehouse_id, RoutePlan.delivery_date == day
     )
     return (await session.execute(keyset_page(stmt, RoutePlan.id, after_id, limit))).scalars().all()
+
+
+async def plan_in_force(
+    session: AsyncSession, warehouse_id: int, day: date, kind: PlanKind = PlanKind.DELIVERY
+) -> RoutePlan | None:
+    """The plan of ``kind`` the warehouse's day runs on: the published one,
+    else the latest draft; None when it has neither (only PLANNING or
+    FAILED plans, or none)."""
+    return await session.scalar(
+        select(RoutePlan)
+        .where(
+            RoutePlan.warehouse_id == warehouse_id,
+            RoutePlan.delivery_date == day,
+            RoutePlan.kind == kind,
+            RoutePlan.status.in_([RoutePlanStatus.DRAFT, RoutePlanStatus.PUBLISHED]),
+        )
+        .order_by((RoutePlan.status == RoutePlanStatus.PUBLISHED).desc(), RoutePlan.id.desc())
+        .limit(1)
+    )

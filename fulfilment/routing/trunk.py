@@ -12,6 +12,7 @@ for the day has it (the published one if there is one)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -94,16 +95,31 @@ async def trunk_ready_at(session: AsyncSession, grid_id: int, day: date) -> date
     """When the trunk's goods are unloaded at the grid that day: its stop's
     departure on the central's published trunk plan, else on the latest
     drafted one; None when no trunk plan serves the grid."""
-    published_first = (RoutePlan.status == RoutePlanStatus.PUBLISHED).desc()
-    return await session.scalar(
-        select(TrunkStop.departure_at)
+    return (await trunk_ready_times(session, [(grid_id, day)])).get((grid_id, day))
+
+
+async def trunk_ready_times(
+    session: AsyncSession, grid_days: Collection[tuple[int, date]]
+) -> dict[tuple[int, date], datetime]:
+    """``trunk_ready_at`` of many (grid, day) pairs in one statement: the
+    trunk plan in force for each (published first, then the latest draft
+    that serves the grid); pairs no trunk plan serves are left out."""
+    if not grid_days:
+        return {}
+    rows = await session.execute(
+        select(TrunkStop.grid_id, RoutePlan.delivery_date, TrunkStop.departure_at)
         .join(RoutePlan, RoutePlan.id == TrunkStop.plan_id)
         .where(
-            TrunkStop.grid_id == grid_id,
+            TrunkStop.grid_id.in_({grid for grid, _ in grid_days}),
+            RoutePlan.delivery_date.in_({day for _, day in grid_days}),
             RoutePlan.kind == PlanKind.TRUNK,
-            RoutePlan.delivery_date == day,
             RoutePlan.status.in_([RoutePlanStatus.DRAFT, RoutePlanStatus.PUBLISHED]),
         )
-        .order_by(published_first, RoutePlan.id.desc())
-        .limit(1)
+        # The first row of each pair wins: the published plan, else the newest.
+        .order_by((RoutePlan.status == RoutePlanStatus.PUBLISHED).desc(), RoutePlan.id.desc())
     )
+    found: dict[tuple[int, date], datetime] = {}
+    for grid_id, day, ready in rows:
+        if (grid_id, day) in grid_days:
+            found.setdefault((grid_id, day), ready)
+    return found

@@ -12,6 +12,7 @@ from api.graphql.context import Info
 from api.graphql.ids import encode
 from api.graphql.leaders.types import PickupPointType
 from api.graphql.orders.types import OrderType
+from api.graphql.routing.visibility import stop_point
 from fulfilment.delivery.models import DeliveryIssueKind, DeliveryReceipt
 from fulfilment.delivery.receipts import ReportedIssue, receipt_issues
 from fulfilment.delivery.stops import Delivery, DeliveryStatus
@@ -105,9 +106,18 @@ class StopDelivery:
     signed: strawberry.Private[DeliveryReceipt | None]
     # Known when the receipt was just signed; read on demand otherwise.
     issues: strawberry.Private[list[ReportedIssue] | None] = None
+    # The viewer reached this delivery through a warehouse's deliveries it
+    # may read (stopDeliveries): it sees the point there, as on the plan.
+    point_shown: strawberry.Private[bool] = False
 
     @classmethod
-    def of(cls, delivery: Delivery, issues: list[ReportedIssue] | None = None) -> StopDelivery:
+    def of(
+        cls,
+        delivery: Delivery,
+        issues: list[ReportedIssue] | None = None,
+        *,
+        point_shown: bool = False,
+    ) -> StopDelivery:
         stop = delivery.stop
         return cls(
             route_stop_id=strawberry.ID(encode("RouteStop", stop.id)),
@@ -119,6 +129,7 @@ class StopDelivery:
             pickup_point_id=stop.pickup_point_id,
             signed=delivery.receipt,
             issues=issues,
+            point_shown=point_shown,
         )
 
     @strawberry.field(description="The leader's receipt, once signed.")
@@ -134,5 +145,7 @@ class StopDelivery:
 
     @strawberry.field
     async def pickup_point(self, info: Info) -> PickupPointType | None:
+        if self.point_shown:
+            return await stop_point(info, self.pickup_point_id)
         found = await PickupPointType.resolve_nodes(info=info, node_ids=[str(self.pickup_point_id)])
         return found[0]

@@ -10,7 +10,6 @@ from strawberry import relay
 
 from api.graphql.campaigns.types import WarehouseType
 from api.graphql.context import Info
-from api.graphql.downloads import route_loading_path, route_map_path, route_sheet_path
 from api.graphql.jobs.types import JobType
 from api.graphql.leaders.types import PickupPointType
 from api.graphql.nodes import visible_nodes
@@ -22,6 +21,9 @@ from api.graphql.routing.trunk import (
     trunk_stops,
     trunk_unserved,
 )
+from api.graphql.routing.trunk_bound import StopAtRiskType, delay_minutes, trunk_bound
+from api.graphql.routing.urls import RoutePlanUrls, RouteSheetUrls
+from api.graphql.routing.visibility import stop_point, visible_plan_parts
 from api.graphql.users import UserType
 from fulfilment.routing.fleet import GRAMS_PER_KG
 from fulfilment.routing.models import (
@@ -48,7 +50,7 @@ UnservedReasonEnum = strawberry.enum(
 
 
 async def _pickup_point(info: Info, point_id: int) -> PickupPointType | None:
-    return (await PickupPointType.resolve_nodes(info=info, node_ids=[str(point_id)]))[0]
+    return await stop_point(info, point_id)
 
 
 @strawberry.type(name="VehicleType")
@@ -159,9 +161,8 @@ class RouteStopType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[RouteStopType | None]:
-        if not can_see_plans(info.context.viewer):
-            return [None for _ in node_ids]
-        return await visible_nodes(info.context.loaders.route_stop, node_ids, cls.of)
+        loader = info.context.loaders.route_stop
+        return await visible_plan_parts(info, loader, node_ids, cls.of, lambda s: s.plan_id)
 
 
 @strawberry.type(name="Route")
@@ -230,9 +231,8 @@ class RouteType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[RouteType | None]:
-        if not can_see_plans(info.context.viewer):
-            return [None for _ in node_ids]
-        return await visible_nodes(info.context.loaders.route, node_ids, cls.of)
+        loader = info.context.loaders.route
+        return await visible_plan_parts(info, loader, node_ids, cls.of, lambda r: r.plan_id)
 
 
 @strawberry.type(name="UnservedStop", description="A pickup point with goods the plan leaves out.")
@@ -273,7 +273,7 @@ class RoutePlanType(relay.Node):
     created_at: datetime
     published_at: datetime | None
     kind: PlanKindEnum  # type: ignore[valid-type]
-    trunk_ready_at: datetime | None = strawberry.field(
+    planned_trunk_ready_at: datetime | None = strawberry.field(
         description="A grid warehouse's plan: when the trunk's goods are unloaded there, as "
         "the central's trunk plan had it when this plan was made (its vans leave no earlier); "
         "null on a grid's plan: made before any trunk plan served the grid."
@@ -300,7 +300,7 @@ class RoutePlanType(relay.Node):
             created_at=plan.created_at,
             published_at=plan.published_at,
             kind=plan.kind,
-            trunk_ready_at=plan.trunk_ready_at,
+            planned_trunk_ready_at=plan.trunk_ready_at,
             warehouse_id=plan.warehouse_id,
             job_id=plan.job_id,
             parent_id=plan.parent_id,
@@ -309,6 +309,31 @@ class RoutePlanType(relay.Node):
     @strawberry.field
     def km(self) -> float:
         return round(self.distance_m / 1000, 1)
+
+    @strawberry.field(
+        description="A grid warehouse's plan: when the trunk's goods are unloaded there now, "
+        "by the central's trunk plan in force (published, else latest draft); null when none "
+        "serves the grid, and on other plans."
+    )
+    async def trunk_ready_at(self, info: Info) -> datetime | None:
+        bound = await trunk_bound(info, self.id)
+        return None if bound is None else bound.current
+
+    @strawberry.field(
+        description="trunkReadyAt less plannedTrunkReadyAt, in minutes (rounded up): positive, "
+        "the trunk now unloads that much later than this plan assumed; null when either is."
+    )
+    async def trunk_delay_minutes(self, info: Info) -> int | None:
+        return delay_minutes(await trunk_bound(info, self.id))
+
+    @strawberry.field(
+        description="A grid's plan: the stops whose receiving window would be missed now that "
+        "the trunk unloads at trunkReadyAt (each van leaves no earlier than it, plus loading); "
+        "by route and position. Plan the grid again to start from the new time."
+    )
+    async def stops_at_risk(self, info: Info) -> list[StopAtRiskType]:
+        bound = await trunk_bound(info, self.id)
+        return [] if bound is None else [StopAtRiskType.of(s) for s in bound.stops_at_risk]
 
     @strawberry.field(description="The plan's picture (SVG).")
     def download_urls(self) -> RoutePlanUrls:
@@ -356,32 +381,5 @@ class RoutePlanType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[RoutePlanType | None]:
-        if not can_see_plans(info.context.viewer):
-            return [None for _ in node_ids]
-        return await visible_nodes(info.context.loaders.route_plan, node_ids, cls.of)
-
-
-@strawberry.type(description="Relative URLs of a route's sheet; GET them with the same token.")
-class RouteSheetUrls:
-    csv: str
-    pdf: str = strawberry.field(description="A4, for printing: the driver's stops.")
-    loading_pdf: str = strawberry.field(
-        description="A4: the loader's detail, each stop's goods by storage zone."
-    )
-
-    @classmethod
-    def of(cls, plan_id: int, number: int) -> RouteSheetUrls:
-        return cls(
-            csv=route_sheet_path(plan_id, number, "csv"),
-            pdf=route_sheet_path(plan_id, number, "pdf"),
-            loading_pdf=route_loading_path(plan_id, number),
-        )
-
-
-@strawberry.type(description="Relative URLs of a plan's picture; GET it with the same token.")
-class RoutePlanUrls:
-    map_svg: str = strawberry.field(description="The routes drawn over the pickup points.")
-
-    @classmethod
-    def of(cls, plan_id: int) -> RoutePlanUrls:
-        return cls(map_svg=route_map_path(plan_id))
+        loader = info.context.loaders.route_plan
+        return await visible_plan_parts(info, loader, node_ids, cls.of, lambda p: p.id)

@@ -1,5 +1,6 @@
 // Dispatcher (desk): plan a day's routes, watch the solver, edit, publish,
-// give each route to a driver, print.
+// give each route to a driver, print; a central's day with both tiers in
+// one picture (its trunk routes and every grid's vans).
 import { blobUrl, openFile } from "./downloads.js";
 import { busy, notice, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
@@ -16,6 +17,7 @@ const CREATE = `mutation($input: RoutePlanCreateInput!) { routePlanCreate(input:
 const PLAN = `query($id: ID!) { node(id: $id) { ... on RoutePlan { ${PLAN_FIELDS} } } }`;
 const MOVE = `mutation($input: RoutePlanStopMoveInput!) { routePlanStopMove(input: $input) {
   routePlan { ${PLAN_FIELDS} } userErrors { field code message } } }`;
+const NETWORK = `query($c: ID!, $d: Date!) { networkDownloadUrls(centralId: $c, deliveryDate: $d) { mapSvg } }`;
 const PUBLISH = `mutation($input: RoutePlanPublishInput!) { routePlanPublish(input: $input) {
   routePlan { ${PLAN_FIELDS} } userErrors { field code message } } }`;
 
@@ -38,7 +40,11 @@ export async function render(view) {
     el("button", { type: "button", id: "plans-show", onclick: () =>
       drawPlanList(plans, form.warehouseId.value, form.deliveryDate.value, (id) => showPlan(planBox, id)) },
     "Earlier plans"),
+    el("button", { type: "button", id: "network-map", onclick: () =>
+      busy(form, () => showNetwork(network, form.warehouseId.value, form.deliveryDate.value)) },
+    "Both tiers (map)"),
   );
+  const network = el("section", { id: "network" });
   const plans = el("section", { id: "plans" });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -52,8 +58,17 @@ export async function render(view) {
     });
   });
   const fleet = el("section", { id: "fleet" });
-  view.append(el("h1", {}, "Route planning"), form, plans, progress, planBox, fleet);
+  view.append(el("h1", {}, "Route planning"), form, plans, network, progress, planBox, fleet);
   await drawFleet(fleet, { editable: false }); // the fleet's mutations are the operators'
+}
+
+/** A central's day: its trunk routes (dashed) over every grid's van routes. */
+async function showNetwork(box, centralId, deliveryDate) {
+  const { networkDownloadUrls: urls } = await gql(NETWORK, { c: centralId, d: deliveryDate });
+  const src = await blobUrl(urls.mapSvg);
+  box.replaceChildren(el("h2", {}, `Trunk and van routes ${deliveryDate}`),
+    el("img", { class: "map", id: "network-map-img", alt: "Trunk and van routes", src }),
+    el("p", {}, el("button", { type: "button", onclick: () => openFile(urls.mapSvg) }, "Open the picture (SVG)")));
 }
 
 async function showPlan(box, id) {

@@ -1,8 +1,14 @@
 // The two tiers on the dispatcher's desk: a trunk plan's grid warehouses
 // (干线: the central's trucks to its grids, inside their receiving windows),
-// and, on a grid warehouse's own plan, from when its vans may leave.
-import { el } from "./graphql.js";
+// and, on a grid warehouse's own plan, from when its vans may leave; when
+// the trunk now unloads later than the plan assumed, a warning with the
+// stops whose window would be missed, and the hint to plan the grid again.
+import { el, gql } from "./graphql.js";
 import { hhmm, kg } from "./format.js";
+
+const BOUND = `query($id: ID!) { node(id: $id) { ... on RoutePlan {
+  trunkReadyAt plannedTrunkReadyAt trunkDelayMinutes
+  stopsAtRisk { routeNumber position expectedArrivalAt windowEndAt lateMinutes pickupPoint { name } } } } }`;
 
 /** The table of a trunk plan's stops, route by route. */
 export function trunkTable(plan) {
@@ -21,11 +27,33 @@ export function trunkTable(plan) {
   return el("table", { id: "trunk-stops" }, el("thead", {}, head), el("tbody", {}, [...rows, ...unserved]));
 }
 
-/** On a grid warehouse's plan: when its vans may leave, or that no trunk plan bounds them yet. */
+/** On a grid warehouse's plan: when its vans may leave, and a warning when the trunk is now late. */
 export function trunkReadiness(plan) {
   if (plan.kind !== "DELIVERY") return "";
-  if (plan.trunkReadyAt) {
-    return el("p", { id: "trunk-ready" }, `Vans leave from ${hhmm(plan.trunkReadyAt)}, once the trunk has unloaded here.`);
-  }
-  return "";
+  const box = el("div", { id: "trunk-bound" });
+  drawBound(box, plan);
+  return box;
+}
+
+async function drawBound(box, plan) {
+  const { node: bound } = await gql(BOUND, { id: plan.id });
+  if (!bound?.trunkReadyAt) return; // not a grid's plan, or no trunk plan serves the grid yet
+  box.append(el("p", { id: "trunk-ready" }, `Vans leave from ${hhmm(bound.trunkReadyAt)}, once the trunk has unloaded here.`));
+  const risk = bound.stopsAtRisk;
+  if (!(bound.trunkDelayMinutes > 0) && !risk.length) return;
+  const why = bound.plannedTrunkReadyAt
+    ? `The trunk now unloads ${bound.trunkDelayMinutes} min later than this plan assumed ` +
+      `(${hhmm(bound.plannedTrunkReadyAt)} → ${hhmm(bound.trunkReadyAt)}).`
+    : `This plan was made before any trunk plan; the trunk now unloads at ${hhmm(bound.trunkReadyAt)}.`;
+  const hint = plan.status === "DRAFT"
+    ? "Plan this grid again (Plan routes, or re-optimise) to start from the trunk's new time."
+    : "The plan is published: warn the points at risk.";
+  box.append(el("div", { id: "trunk-late", class: "card form-error" },
+    el("p", {}, why),
+    risk.length
+      ? el("ul", {}, risk.map((s) => el("li", { class: "at-risk" },
+        `${s.pickupPoint?.name ?? "?"} (route ${s.routeNumber}, stop ${s.position}): arrives ` +
+        `${hhmm(s.expectedArrivalAt)}, window closes ${hhmm(s.windowEndAt)}, ${s.lateMinutes} min late`)))
+      : el("p", {}, "Every stop still arrives inside its window."),
+    el("p", { class: "hint" }, hint)));
 }

@@ -12,9 +12,10 @@ import xml.etree.ElementTree as ET
 from datetime import date
 
 from fulfilment.campaigns.models import StorageZone
+from fulfilment.routing.documents.drawing import MapRoute, Place
 from fulfilment.routing.documents.labels import place_labels
 from fulfilment.routing.documents.loading import loading_pdf
-from fulfilment.routing.documents.map import MapRoute, Place, PlanMap, plan_map_svg
+from fulfilment.routing.documents.map import PlanMap, plan_map_svg
 from fulfilment.routing.documents.pdf import route_sheet_pdf
 from tests.fulfilment.routing.route_sheets import long_sheet
 
