@@ -2,9 +2,13 @@
 // unless ?date= says otherwise), what the central sends it (stage one: cases,
 // loose units, totes), and the handover form: per product, the units missing
 // or damaged, refunded to the grid's customers when signed. Once signed, the
-// receipt with what each issue refunded. Then the points it serves.
+// receipt with what each issue refunded. Then its vans' plan and its points'
+// receipts (grid_plans.js), the points it serves, and the grid's fees per
+// piece with its payout requests (commission.js, the leaders' money card).
+import { gridFeesCard } from "./commission.js";
 import { busy, notice, numberedRows, showUserErrors } from "./forms.js";
 import { el, gql } from "./graphql.js";
+import { drawGridPlans } from "./grid_plans.js";
 import { hhmm, today, yuan } from "./format.js";
 import { zh } from "./i18n.js";
 
@@ -27,19 +31,22 @@ export async function render(view) {
   }
   const params = new URLSearchParams(location.search);
   const shipment = el("div", { id: "shipment" });
+  const morning = el("div", { id: "grid-morning" });
   const form = el("form", { id: "grid-day", class: "inline" },
     el("label", {}, "到货日期",
       el("input", { name: "date", type: "date", value: params.get("date") || today(), required: true })),
     el("button", { type: "submit" }, "查看"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    await busy(form, () => drawShipment(shipment, grid, form.date.value));
+    await busy(form, () => Promise.all([
+      drawShipment(shipment, grid, form.date.value), drawGridPlans(morning, grid, form.date.value)]));
   });
   const points = el("section", { id: "grid-points" }, el("h2", {}, `服务的自提点（${grid.pickupPoints.length}）`),
     el("ul", {}, grid.pickupPoints.map((p) => el("li", {}, `${p.name} · ${p.address}`))));
+  const fees = await gridFeesCard();
   view.append(el("div", { id: "grid" },
     el("h1", {}, `${grid.warehouse.name} · 网格仓`), el("p", {}, `中心仓：${grid.central.name}`),
-    form, shipment, points));
+    form, shipment, morning, points, fees));
   form.requestSubmit();
 }
 

@@ -5,12 +5,17 @@ grid serves."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from playwright.async_api import expect
 
+from kernel.clock import utcnow
+from kernel.db import unit_of_work
+from leaders.commission.settlement import latest_closed_period, settle
 from tests.api.web.test_web_receiving import TABLET
 from tests.fulfilment.delivery.test_delivery import refunds
+from tests.fulfilment.network.test_grid_fees import a_day_at_a_grid, sign_at
 from tests.fulfilment.network.test_stage_one import day_with_a_grid, sort_both_stages
 from tests.support.browser import live_server, needs_chromium, screenshot, signed_in, sqlite_file
 from tests.support.network import grid_operator
@@ -54,3 +59,36 @@ async def test_a_grid_operator_sees_the_shipment_and_signs_with_units_missing(
             await screenshot(page, "grid-receipt")
     # The second point's customer paid last of the grid's customers.
     assert await refunds(db) == [(customers[2], "delivery_missing", 3, 2970)]
+
+
+async def test_a_grid_operator_sees_its_fees_and_asks_to_be_paid(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    async with sqlite_file(sqlite_template, tmp_path) as db:
+        shop, grid, second, stops = await a_day_at_a_grid(db)
+        await sign_at(db, shop.pickup_point_id, stops[shop.pickup_point_id])
+        later = utcnow() + timedelta(days=15)
+        async with unit_of_work(db.sessions) as session:
+            period = latest_closed_period(later, db.settings)
+            await settle(session, later, db.settings, period_end=period)
+        await sign_at(db, second, stops[second])  # after the settlement: still pending
+        token = await grid_operator(db, grid)
+
+    with live_server(db, tmp_path) as base:
+        async with signed_in(base, token, path="/app/", viewport=TABLET) as page:
+            card = page.locator("#grid-fees")
+            # 6 pieces settled at ¥3 each, 4 pending.
+            await expect(card.locator(".balance")).to_have_text("可提现 ¥18.00 · 待结算 ¥12.00")
+            await expect(card.locator("tr.statement")).to_contain_text("18.00")
+            await card.locator("input[name=amountFen]").fill("20")
+            await card.locator("#payout-request button").click()
+            refused = card.locator("[data-code=INSUFFICIENT_BALANCE]")
+            await expect(refused).to_be_visible()
+            await card.locator("input[name=amountFen]").fill("15")
+            await card.locator("#payout-request button").click()
+            await expect(card.locator("tr.payout")).to_contain_text("审核中")
+            await expect(card.locator(".balance")).to_have_text("可提现 ¥3.00 · 待结算 ¥12.00")
+            await screenshot(page, "grid-fees")
+    assert (
+        await db.scalar("SELECT count(*) FROM commission_payouts WHERE grid_id = :g", g=grid) == 1
+    )

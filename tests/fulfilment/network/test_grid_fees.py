@@ -37,7 +37,7 @@ async def _leader_user(db: TestDB, point_id: int) -> int:
     )
 
 
-async def _sign(db: TestDB, point: int, stop: int, *issues: IssueReport) -> None:
+async def sign_at(db: TestDB, point: int, stop: int, *issues: IssueReport) -> None:
     user = await _leader_user(db, point)
     await arrive(db, stop)
     async with unit_of_work(db.sessions) as session:
@@ -61,7 +61,7 @@ async def _apple_missing_at_grid(db: TestDB, shop: Shop, grid: int, units: int) 
         )
 
 
-async def _a_day_at_a_grid(db: TestDB) -> tuple[Shop, int, int, dict[int, int]]:
+async def a_day_at_a_grid(db: TestDB) -> tuple[Shop, int, int, dict[int, int]]:
     """The grid day of test_stage_one at FEE a piece, sorted, with the grid's
     plan to its two points and the central's to its direct one published."""
     shop, grid, _ = await day_with_a_grid(db)
@@ -79,15 +79,15 @@ async def _a_day_at_a_grid(db: TestDB) -> tuple[Shop, int, int, dict[int, int]]:
 
 
 async def test_the_grid_earns_per_piece_delivered_and_gives_back_what_it_lost(db: TestDB):
-    shop, grid, second, stops = await _a_day_at_a_grid(db)
+    shop, grid, second, stops = await a_day_at_a_grid(db)
     point = shop.pickup_point_id
     apple = shop.extra["product_id"]
     # 6 units were due at the first point; its leader got 5 (1 apple missing).
-    await _sign(db, point, stops[point], IssueReport(apple, DeliveryIssueKind.MISSING, 1))
+    await sign_at(db, point, stops[point], IssueReport(apple, DeliveryIssueKind.MISSING, 1))
     assert await _book(db) == [("accrual", 5, FEE, 5 * FEE)]
     # The central's own point earns no grid anything.
     direct = next(p for p in stops if p not in (point, second))
-    await _sign(db, direct, stops[direct])
+    await sign_at(db, direct, stops[direct])
     assert len(await _book(db)) == 1
 
     # The grid signs late, 5 apples short: the second point's 4 (not yet
@@ -96,7 +96,7 @@ async def test_the_grid_earns_per_piece_delivered_and_gives_back_what_it_lost(db
     await _apple_missing_at_grid(db, shop, grid, 5)
     assert (await _book(db))[1:] == [("reversal", -1, FEE, -FEE)]
     # The second point then signs for what it has left: nothing, no fee.
-    await _sign(db, second, stops[second])
+    await sign_at(db, second, stops[second])
     assert len(await _book(db)) == 2
     assert await db.rows("SELECT pending_fen, available_fen FROM grid_fee_accounts") == [
         (4 * FEE, 0)
@@ -104,9 +104,9 @@ async def test_the_grid_earns_per_piece_delivered_and_gives_back_what_it_lost(db
 
 
 async def test_the_grids_fees_are_settled_and_paid_out_with_the_leaders(db: TestDB):
-    shop, grid, second, stops = await _a_day_at_a_grid(db)
-    await _sign(db, shop.pickup_point_id, stops[shop.pickup_point_id])
-    await _sign(db, second, stops[second])
+    shop, grid, second, stops = await a_day_at_a_grid(db)
+    await sign_at(db, shop.pickup_point_id, stops[shop.pickup_point_id])
+    await sign_at(db, second, stops[second])
     earned = (6 + 4) * FEE
     later = utcnow() + timedelta(days=15)
     async with unit_of_work(db.sessions) as session:
@@ -161,8 +161,8 @@ mutation($input: PayoutRequestInput!) { gridPayoutRequest(input: $input) {
 
 
 async def test_a_grid_operator_reads_and_draws_its_own_fees_only(db: TestDB, gql):
-    shop, grid, _, stops = await _a_day_at_a_grid(db)
-    await _sign(db, shop.pickup_point_id, stops[shop.pickup_point_id])
+    shop, grid, _, stops = await a_day_at_a_grid(db)
+    await sign_at(db, shop.pickup_point_id, stops[shop.pickup_point_id])
     token = await grid_operator(db, grid)
     mine = await gql(FEES, {}, token=token)
     assert mine["data"]["gridFeeBalance"] == {"pendingFen": 6 * FEE, "availableFen": 0}
