@@ -34,6 +34,15 @@ def network_map_path(central_id: int, day: date) -> str:
     return f"/exports/network-maps/{encode('Warehouse', central_id)}/{day.isoformat()}.svg"
 
 
+def grid_document_path(grid_id: int, day: date, kind: str, fmt: str) -> str:
+    """The relative download URL of a grid's stage-one document: its pick
+    list (``pick-list``: csv, xlsx) or its handling units' labels (``labels``: pdf)."""
+    return (
+        f"/exports/grid-documents/{encode('Warehouse', grid_id)}/{day.isoformat()}.{fmt}"
+        f"?kind={kind}"
+    )
+
+
 def payout_batch_path(batch_id: int) -> str:
     """The relative download URL of a batch's transfer file (CSV)."""
     return f"/exports/payout-batches/{encode('PayoutBatch', batch_id)}.csv"

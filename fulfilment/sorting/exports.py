@@ -53,16 +53,17 @@ async def pick_list_document(
         handout = (await hand_out_lists(session, [pickup_point_id], delivery_date))[pickup_point_id]
         if fmt == "pdf":
             return hand_out_pdf([handout])
-        return _table(hand_out_rows(handout), fmt, f"取货清单 {day}")
+        return table_bytes(hand_out_rows(handout), fmt, f"取货清单 {day}")
     totals = (await point_totals(session, [pickup_point_id], delivery_date))[pickup_point_id]
     if kind == "labels":
         return tote_labels_pdf(tote_labels(totals))
     if fmt == "pdf":
         return point_totals_pdf([totals])
-    return _table(point_totals_rows(totals), fmt, f"分拣汇总 {day}")
+    return table_bytes(point_totals_rows(totals), fmt, f"分拣汇总 {day}")
 
 
-def _table(rows: Rows, fmt: str, title: str) -> bytes:
+def table_bytes(rows: Rows, fmt: str, title: str) -> bytes:
+    """A table as a CSV file, or an XLSX workbook whose sheet is ``title``."""
     return to_csv(rows) if fmt == "csv" else to_xlsx(rows, title)
 
 

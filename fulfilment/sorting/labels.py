@@ -51,10 +51,16 @@ _ZONE_COLOURS = {
 QR_PREFIX = "TGT1"
 
 
+# A grid's handling units (stage one of the two tiers: fulfilment/sorting/grids.py).
+GRID_QR_PREFIX = "TGG1"
+
+
 @dataclass(frozen=True)
 class ToteLabel:
     """Tote ``number`` of the point's ``count``, the ``zone_number``-th of
-    its ``zone_count`` in ``zone``."""
+    its ``zone_count`` in ``zone``. A grid's label (``grid_labels``) names
+    the grid warehouse instead of a point, and counts its handling units
+    (cases and totes, 件) with its own QR prefix."""
 
     point_id: int
     point_name: str
@@ -64,6 +70,8 @@ class ToteLabel:
     count: int
     zone_number: int
     zone_count: int
+    unit: str = "筐"
+    prefix: str = QR_PREFIX
 
     @property
     def of(self) -> str:
@@ -74,26 +82,45 @@ class ToteLabel:
     def payload(self) -> str:
         """What the QR code says: point, date, tote n/m and zone."""
         day = self.delivery_date.isoformat()
-        return f"{QR_PREFIX}|{self.point_id}|{day}|{self.of}|{self.zone.value}"
+        return f"{self.prefix}|{self.point_id}|{day}|{self.of}|{self.zone.value}"
 
 
 def tote_labels(totals: PointTotals) -> list[ToteLabel]:
     """One label per tote of the point's last sorting run, zone by zone
     (ambient, chilled, frozen); none before sorting ran."""
-    count = sum(totals.totes.values())
+    return _numbered(totals.point_id, totals.point_name, totals.delivery_date, totals.totes)
+
+
+def grid_labels(
+    grid_id: int, grid_name: str, delivery_date: date, units: dict[StorageZone, int]
+) -> list[ToteLabel]:
+    """One label per handling unit (case or tote) stage one sorted for a
+    grid warehouse, zone by zone (``units``: handling units per zone)."""
+    return _numbered(grid_id, grid_name, delivery_date, units, unit="件", prefix=GRID_QR_PREFIX)
+
+
+def _numbered(
+    owner_id: int,
+    name: str,
+    delivery_date: date,
+    per_zone: dict[StorageZone, int],
+    **kind: str,
+) -> list[ToteLabel]:
+    count = sum(per_zone.values())
     labels: list[ToteLabel] = []
-    for zone, zone_count in totals.totes.items():
+    for zone, zone_count in per_zone.items():
         for zone_number in range(1, zone_count + 1):
             labels.append(
                 ToteLabel(
-                    totals.point_id,
-                    totals.point_name,
-                    totals.delivery_date,
+                    owner_id,
+                    name,
+                    delivery_date,
                     zone,
                     len(labels) + 1,
                     count,
                     zone_number,
                     zone_count,
+                    **kind,
                 )
             )
     return labels
@@ -178,7 +205,8 @@ def _label(canvas: Canvas, font: str, label: ToteLabel, x: float, y: float) -> N
     canvas.setFont(font, of_size)
     canvas.drawCentredString(middle, block_y + 11 * mm, of)
     canvas.setFont(font, 9)
-    canvas.drawCentredString(middle, block_y + 5 * mm, f"第{label.number}筐 共{label.count}筐")
+    numbered = f"第{label.number}{label.unit} 共{label.count}{label.unit}"
+    canvas.drawCentredString(middle, block_y + 5 * mm, numbered)
     zone_of = f"{ZONE_NAMES[label.zone]} {label.zone_number}/{label.zone_count}"
     canvas.drawCentredString(middle, block_y + 1 * mm, zone_of)
     _qr(canvas, label.payload, x + LABEL_WIDTH - _PAD - _QR_SIZE, block_y)

@@ -10,6 +10,7 @@ import strawberry
 from api.graphql.campaigns.types import StorageZoneEnum
 from api.graphql.context import Info
 from api.graphql.delivery.grid_handover import GridReceiptType, receipt_of
+from api.graphql.downloads import grid_document_path
 from api.graphql.errors import forbidden
 from api.graphql.ids import decode_argument
 from api.graphql.network.types import GridWarehouseType
@@ -41,6 +42,15 @@ class GridPickLine(PickListLine):
 
 
 @strawberry.type
+class GridDocumentUrls:
+    pick_list_csv: str
+    pick_list_xlsx: str
+    labels_pdf: str = strawberry.field(
+        description="One label per case and tote: grid, date, zone, n/m and a QR code."
+    )
+
+
+@strawberry.type
 class GridShipment:
     grid: GridWarehouseType
     zones: list[GridZoneLoad] = strawberry.field(
@@ -54,6 +64,15 @@ class GridShipment:
         async with info.context.loaders.lock:  # the session is shared with sibling fields
             found = await grid_receipt(info.context.session, self.grid.grid_id, self.delivery_date)
         return None if found is None else receipt_of(found)
+
+    @strawberry.field(description="Stage one's printable pick list and labels for the grid.")
+    def download_urls(self) -> GridDocumentUrls:
+        grid, day = self.grid.grid_id, self.delivery_date
+        return GridDocumentUrls(
+            pick_list_csv=grid_document_path(grid, day, "pick-list", "csv"),
+            pick_list_xlsx=grid_document_path(grid, day, "pick-list", "xlsx"),
+            labels_pdf=grid_document_path(grid, day, "labels", "pdf"),
+        )
 
     @strawberry.field(description="Stage one's pick list for the grid, product by product.")
     async def pick_list(self, info: Info) -> list[GridPickLine]:

@@ -7,6 +7,7 @@
 // piece with its payout requests (commission.js, the leaders' money card).
 import { gridFeesCard } from "./commission.js";
 import { busy, notice, numberedRows, showUserErrors } from "./forms.js";
+import { openFile, saveFile } from "./downloads.js";
 import { el, gql } from "./graphql.js";
 import { drawGridPlans } from "./grid_plans.js";
 import { hhmm, today, yuan } from "./format.js";
@@ -17,6 +18,7 @@ const GRID = `{ myGridWarehouse { warehouse { id name } central { id name }
 const SHIPMENT = `query($c: ID!, $d: Date!) { gridShipments(centralId: $c, deliveryDate: $d) {
   zones { storageZone units cases looseUnits totes handlingUnits weightG }
   pickList { units casePack cases looseUnits product { id name unit } }
+  downloadUrls { pickListXlsx labelsPdf }
   receipt { signedAt note issues { kind quantity refundedFen product { name } } } } }`;
 const SIGN = `mutation($input: GridHandoverSignInput!) { gridHandoverSign(input: $input) {
   receipt { signedAt issues { kind quantity refundedFen } } userErrors { field code message } } }`;
@@ -62,6 +64,10 @@ async function drawShipment(box, grid, date) {
     el("tbody", {}, shipment.zones.map((z) => el("tr", {},
       [ZONES[z.storageZone], z.units, z.cases, z.looseUnits, z.totes, z.handlingUnits, (z.weightG / 1000).toFixed(1)]
         .map((v) => el("td", {}, String(v))))))));
+  const urls = shipment.downloadUrls;
+  box.append(el("p", { class: "documents" },
+    el("button", { type: "button", onclick: () => saveFile(urls.pickListXlsx, `网格仓分拣单-${date}.xlsx`) }, "分拣单 Excel"),
+    el("button", { type: "button", onclick: () => openFile(urls.labelsPdf) }, "件标签 PDF")));
   box.append(shipment.receipt ? receipt(shipment.receipt) : handover(box, grid, date, shipment));
 }
 

@@ -47,6 +47,10 @@ async def test_a_grid_operator_sees_the_shipment_and_signs_with_units_missing(
                 "5.0",
             ]
             assert await page.locator("#grid-points li").count() == 2
+            # Stage one's pick list for the grid, as the central's sorter prints it.
+            async with page.expect_download() as caught:
+                await page.get_by_role("button", name="分拣单 Excel").click()
+            assert (await caught.value).suggested_filename.endswith(".xlsx")
             apples = page.locator("#grid-handover tr[data-product]").first
             await expect(apples).to_contain_text("2 箱 × 4 + 1")
             await apples.locator("input[data-kind=MISSING]").fill("3")

@@ -1,0 +1,52 @@
+"""Stage one's documents for a grid warehouse: the central's pick list for
+the grid (whole cases and loose units, product by product) and one label
+per handling unit the trunk carries (grid, date, zone, n/m); the grid's
+own operator and the central's staff download them, another grid's
+operator gets a 404."""
+
+from __future__ import annotations
+
+from api.graphql.ids import encode
+from kernel.accounts import Role
+from tests.fulfilment.network.test_stage_one import day_with_a_grid, sort_both_stages
+from tests.support.exports import csv_rows, get
+from tests.support.network import grid_of, grid_operator
+from tests.support.pdf import pdf_pages, pdf_text
+
+URLS = """
+query($c: ID!, $d: Date!) { gridShipments(centralId: $c, deliveryDate: $d) {
+  downloadUrls { pickListCsv pickListXlsx labelsPdf }
+} }
+"""
+
+
+async def test_a_grid_gets_its_pick_list_and_a_label_per_handling_unit(db, gql):
+    shop, grid, _ = await day_with_a_grid(db)
+    await sort_both_stages(db, shop)
+    _, staff = await db.user(Role.WAREHOUSE, "仓管")
+    variables = {"c": encode("Warehouse", shop.warehouse_id), "d": shop.delivery_date.isoformat()}
+    [shipment] = (await gql(URLS, variables, token=staff))["data"]["gridShipments"]
+    urls = shipment["downloadUrls"]
+
+    listed = await get(gql, urls["pickListCsv"], staff)
+    assert listed.status_code == 200
+    rows = csv_rows(listed.content)
+    # 9 apples, 4 a case: 2 cases and 1 loose; 1 milk, loose.
+    assert [r[3:7] for r in rows[1:]] == [["4", "9", "2", "1"], ["6", "1", "0", "1"]]
+    assert (await get(gql, urls["pickListXlsx"], staff)).status_code == 200
+
+    mine = await grid_operator(db, grid)
+    labels = await get(gql, urls["labelsPdf"], mine)
+    assert labels.status_code == 200
+    # 2 cases of apples and 1 tote of loose units: 3 labels on one sheet.
+    assert pdf_pages(labels.content) == 1
+    text = pdf_text(labels.content)
+    if text is not None:
+        assert "网格仓-雨花" in text
+        assert all(f"第{n}件 共3件" in text for n in (1, 2, 3))
+        assert "第4件" not in text
+
+    other = await grid_of(db, shop.warehouse_id, shop.operator, name="网格仓-岳麓")
+    stranger = await grid_operator(db, other)
+    assert (await get(gql, urls["labelsPdf"], stranger)).status_code == 404
+    assert (await get(gql, urls["pickListCsv"], shop.leader_token)).status_code == 404
