@@ -4,8 +4,9 @@
   PO's own supplier;
 * ``/exports/pick-lists/{pickup_point_id}/{date}.{fmt}[?kind=K]``: the
   sorter's totals (``totals``, the default; ``csv``, ``xlsx`` or ``pdf``) and
-  the tote labels (``labels``, ``pdf``): operators, dispatchers and the
-  point's own leader; the hand-out list (``handout``, ``csv``, ``xlsx`` or
+  the tote labels (``labels``, ``pdf``): operators, dispatchers, warehouse
+  staff, the point's own leader and the operator of the grid serving the
+  point (stage two sorts there); the hand-out list (``handout``, ``csv``, ``xlsx`` or
   ``pdf``): operators and the point's own leader;
 * ``/exports/warehouse-totals/{warehouse_id}/{date}.{fmt}``: operators and
   dispatchers;
@@ -43,6 +44,7 @@ from api.graphql.context import request_viewer
 from api.graphql.ids import MAX_DB_ID, decode
 from api.http.report_downloads import report_file
 from fulfilment.campaigns.catalog import supplier_of_user
+from fulfilment.network.queries import grid_points, operated_grid
 from fulfilment.purchasing.documents import purchase_order_pdf
 from fulfilment.purchasing.exports import (
     purchase_order_document,
@@ -233,8 +235,9 @@ async def pick_list(request: Request, viewer: User, session: AsyncSession) -> Re
     point_id = _id(request, "pickup_point_id", "PickupPoint")
     day = _date(request)
     # The hand-out list names each resident with their order: the point's
-    # leader and operators, not the warehouse.
-    warehouse = (Role.DISPATCHER, Role.WAREHOUSE) if kind != "handout" else ()
+    # leader and operators, not the warehouse (nor a grid, which sorts the
+    # point's totes in stage two: its totals and labels, for its own points).
+    warehouse = (Role.DISPATCHER, Role.WAREHOUSE, Role.GRID_OPERATOR) if kind != "handout" else ()
     readers = (Role.OPERATOR, Role.LEADER, *warehouse)
     if viewer.role not in readers:
         raise _not_found()
@@ -244,6 +247,10 @@ async def pick_list(request: Request, viewer: User, session: AsyncSession) -> Re
     if viewer.role is Role.LEADER:
         leader = await session.get(Leader, point.leader_id)
         if leader is None or leader.user_id != viewer.id:
+            raise _not_found()
+    if viewer.role is Role.GRID_OPERATOR:
+        grid = await operated_grid(session, viewer.id)
+        if grid is None or point.id not in await grid_points(session, grid):
             raise _not_found()
     body = await pick_list_document(session, point.id, day, kind, fmt)
     ascii_name = f"{ascii_kind}-{point.id}-{day.isoformat()}.{fmt}"

@@ -44,12 +44,20 @@ export async function render(view) {
       drawShipment(shipment, grid, form.date.value), drawGridPlans(morning, grid, form.date.value)]));
   });
   const points = el("section", { id: "grid-points" }, el("h2", {}, `服务的自提点（${grid.pickupPoints.length}）`),
-    el("ul", {}, grid.pickupPoints.map((p) => el("li", {}, `${p.name} · ${p.address}`))));
+    el("ul", {}, grid.pickupPoints.map((p) => pointRow(p, () => form.date.value))));
   const fees = await gridFeesCard();
   view.append(el("div", { id: "grid" },
     el("h1", {}, `${grid.warehouse.name} · 网格仓`), el("p", {}, `中心仓：${grid.central.name}`),
     form, shipment, morning, points, fees));
   form.requestSubmit();
+}
+
+// Stage two happens here: each point's sorter totals and tote labels.
+function pointRow(point, date) {
+  const file = (kind, fmt) => `/exports/pick-lists/${encodeURIComponent(point.id)}/${date()}.${fmt}?kind=${kind}`;
+  return el("li", { "data-point": point.id }, `${point.name} · ${point.address} `,
+    el("button", { type: "button", onclick: () => saveFile(file("totals", "xlsx"), `分拣汇总-${point.name}-${date()}.xlsx`) }, "分拣单"),
+    el("button", { type: "button", onclick: () => openFile(file("labels", "pdf")) }, "周转筐标签"));
 }
 
 async function drawShipment(box, grid, date) {

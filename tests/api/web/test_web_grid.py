@@ -51,6 +51,14 @@ async def test_a_grid_operator_sees_the_shipment_and_signs_with_units_missing(
             async with page.expect_download() as caught:
                 await page.get_by_role("button", name="分拣单 Excel").click()
             assert (await caught.value).suggested_filename.endswith(".xlsx")
+            # Stage two at the grid: a point's own sorter totals.
+            async with page.expect_download() as caught:
+                await (
+                    page.locator("#grid-points li")
+                    .first.get_by_role("button", name="分拣单")
+                    .click()
+                )
+            assert (await caught.value).suggested_filename.startswith("分拣汇总-")
             apples = page.locator("#grid-handover tr[data-product]").first
             await expect(apples).to_contain_text("2 箱 × 4 + 1")
             await apples.locator("input[data-kind=MISSING]").fill("3")

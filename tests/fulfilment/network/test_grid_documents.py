@@ -50,3 +50,25 @@ async def test_a_grid_gets_its_pick_list_and_a_label_per_handling_unit(db, gql):
     stranger = await grid_operator(db, other)
     assert (await get(gql, urls["labelsPdf"], stranger)).status_code == 404
     assert (await get(gql, urls["pickListCsv"], shop.leader_token)).status_code == 404
+
+
+async def test_a_grid_operator_prints_its_own_points_stage_two_only(db, gql):
+    shop, grid, _ = await day_with_a_grid(db)
+    await sort_both_stages(db, shop)
+    mine = await grid_operator(db, grid)
+    direct = await db.scalar(
+        "SELECT max(id) FROM pickup_points"  # day_with_a_grid's point served directly
+    )
+    day = shop.delivery_date.isoformat()
+
+    def url(point: int, fmt: str, kind: str) -> str:
+        return f"/exports/pick-lists/{encode('PickupPoint', point)}/{day}.{fmt}?kind={kind}"
+
+    totals = await get(gql, url(shop.pickup_point_id, "csv", "totals"), mine)
+    assert totals.status_code == 200
+    # The point's 5 apples and 1 milk, for the grid's sorter.
+    assert sorted(r[4] for r in csv_rows(totals.content)[1:]) == ["1", "5"]
+    assert (await get(gql, url(shop.pickup_point_id, "pdf", "labels"), mine)).status_code == 200
+    # Not the residents' hand-out list, and nothing of the central's own point.
+    assert (await get(gql, url(shop.pickup_point_id, "csv", "handout"), mine)).status_code == 404
+    assert (await get(gql, url(direct, "csv", "totals"), mine)).status_code == 404
