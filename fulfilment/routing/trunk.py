@@ -13,6 +13,7 @@ for the day has it (the published one if there is one)."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.campaigns.models import Warehouse
 from fulfilment.network.models import GridWarehouse
 from fulfilment.routing.errors import RoutingErrorCode
-from fulfilment.routing.models import PlanKind, RoutePlan, RoutePlanStatus, TrunkStop
+from fulfilment.routing.models import PlanKind, Route, RoutePlan, RoutePlanStatus, TrunkStop
 from fulfilment.routing.problem import (
     ProblemInputs,
     StopInput,
@@ -98,17 +99,30 @@ async def trunk_ready_at(session: AsyncSession, grid_id: int, day: date) -> date
     return (await trunk_ready_times(session, [(grid_id, day)])).get((grid_id, day))
 
 
-async def trunk_ready_times(
+@dataclass(frozen=True)
+class IncomingTrunk:
+    """The trunk coming to a grid on a day, as the plan in force has it."""
+
+    plan_status: RoutePlanStatus
+    route_number: int
+    arrival_at: datetime
+    unloaded_at: datetime  # its stop's departure: when the grid's vans may load
+    handling_units: int
+    weight_g: int
+
+
+async def incoming_trunks(
     session: AsyncSession, grid_days: Collection[tuple[int, date]]
-) -> dict[tuple[int, date], datetime]:
-    """``trunk_ready_at`` of many (grid, day) pairs in one statement: the
-    trunk plan in force for each (published first, then the latest draft
-    that serves the grid); pairs no trunk plan serves are left out."""
+) -> dict[tuple[int, date], IncomingTrunk]:
+    """The trunk to each (grid, day) in one statement, from the trunk plan
+    in force (published first, then the latest draft that serves the grid);
+    pairs no trunk plan serves are left out."""
     if not grid_days:
         return {}
     rows = await session.execute(
-        select(TrunkStop.grid_id, RoutePlan.delivery_date, TrunkStop.departure_at)
+        select(TrunkStop, RoutePlan.delivery_date, RoutePlan.status, Route.number)
         .join(RoutePlan, RoutePlan.id == TrunkStop.plan_id)
+        .join(Route, Route.id == TrunkStop.route_id)
         .where(
             TrunkStop.grid_id.in_({grid for grid, _ in grid_days}),
             RoutePlan.delivery_date.in_({day for _, day in grid_days}),
@@ -118,8 +132,20 @@ async def trunk_ready_times(
         # The first row of each pair wins: the published plan, else the newest.
         .order_by((RoutePlan.status == RoutePlanStatus.PUBLISHED).desc(), RoutePlan.id.desc())
     )
-    found: dict[tuple[int, date], datetime] = {}
-    for grid_id, day, ready in rows:
-        if (grid_id, day) in grid_days:
-            found.setdefault((grid_id, day), ready)
+    found: dict[tuple[int, date], IncomingTrunk] = {}
+    for stop, day, status, number in rows:
+        if (stop.grid_id, day) in grid_days and (stop.grid_id, day) not in found:
+            found[(stop.grid_id, day)] = IncomingTrunk(
+                status, number, stop.arrival_at, stop.departure_at, stop.totes, stop.weight_g
+            )
     return found
+
+
+async def trunk_ready_times(
+    session: AsyncSession, grid_days: Collection[tuple[int, date]]
+) -> dict[tuple[int, date], datetime]:
+    """``trunk_ready_at`` of many (grid, day) pairs: when the trunk in force
+    has unloaded there; pairs no trunk plan serves are left out."""
+    return {
+        key: trunk.unloaded_at for key, trunk in (await incoming_trunks(session, grid_days)).items()
+    }

@@ -3,7 +3,7 @@ sends each grid warehouse on a delivery date, and its pick list."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import strawberry
 
@@ -14,9 +14,11 @@ from api.graphql.downloads import grid_document_path
 from api.graphql.errors import forbidden
 from api.graphql.ids import decode_argument
 from api.graphql.network.types import GridWarehouseType
+from api.graphql.routing.types import RoutePlanStatusEnum
 from api.graphql.sorting.types import PickListLine
 from fulfilment.delivery.grid_handover import grid_receipt
 from fulfilment.network.queries import grids_of, operated_grid
+from fulfilment.routing.trunk import incoming_trunks
 from fulfilment.sorting.grids import grid_loads, grid_pick_list
 from kernel.accounts import Role
 
@@ -50,6 +52,18 @@ class GridDocumentUrls:
     )
 
 
+@strawberry.type(name="IncomingTrunk")
+class IncomingTrunkType:
+    plan_status: RoutePlanStatusEnum  # type: ignore[valid-type]
+    route_number: int
+    arrival_at: datetime
+    unloaded_at: datetime = strawberry.field(
+        description="When the trunk's goods are unloaded: the grid's vans may load from then."
+    )
+    handling_units: int
+    weight_g: int
+
+
 @strawberry.type
 class GridShipment:
     grid: GridWarehouseType
@@ -64,6 +78,25 @@ class GridShipment:
         async with info.context.loaders.lock:  # the session is shared with sibling fields
             found = await grid_receipt(info.context.session, self.grid.grid_id, self.delivery_date)
         return None if found is None else receipt_of(found)
+
+    @strawberry.field(
+        description="The trunk bringing it, from the central's trunk plan in force (published, "
+        "else the latest draft); null before any trunk plan serves the grid."
+    )
+    async def incoming_trunk(self, info: Info) -> IncomingTrunkType | None:
+        key = (self.grid.grid_id, self.delivery_date)
+        async with info.context.loaders.lock:  # the session is shared with sibling fields
+            trunk = (await incoming_trunks(info.context.session, [key])).get(key)
+        if trunk is None:
+            return None
+        return IncomingTrunkType(
+            plan_status=trunk.plan_status,
+            route_number=trunk.route_number,
+            arrival_at=trunk.arrival_at,
+            unloaded_at=trunk.unloaded_at,
+            handling_units=trunk.handling_units,
+            weight_g=trunk.weight_g,
+        )
 
     @strawberry.field(description="Stage one's printable pick list and labels for the grid.")
     def download_urls(self) -> GridDocumentUrls:

@@ -19,6 +19,7 @@ const SHIPMENT = `query($c: ID!, $d: Date!) { gridShipments(centralId: $c, deliv
   zones { storageZone units cases looseUnits totes handlingUnits weightG }
   pickList { units casePack cases looseUnits product { id name unit } }
   downloadUrls { pickListXlsx labelsPdf }
+  incomingTrunk { planStatus routeNumber arrivalAt unloadedAt handlingUnits }
   receipt { signedAt note issues { kind quantity refundedFen product { name } } } } }`;
 const SIGN = `mutation($input: GridHandoverSignInput!) { gridHandoverSign(input: $input) {
   receipt { signedAt issues { kind quantity refundedFen } } userErrors { field code message } } }`;
@@ -72,11 +73,19 @@ async function drawShipment(box, grid, date) {
     el("tbody", {}, shipment.zones.map((z) => el("tr", {},
       [ZONES[z.storageZone], z.units, z.cases, z.looseUnits, z.totes, z.handlingUnits, (z.weightG / 1000).toFixed(1)]
         .map((v) => el("td", {}, String(v))))))));
+  box.prepend(incoming(shipment.incomingTrunk));
   const urls = shipment.downloadUrls;
   box.append(el("p", { class: "documents" },
     el("button", { type: "button", onclick: () => saveFile(urls.pickListXlsx, `网格仓分拣单-${date}.xlsx`) }, "分拣单 Excel"),
     el("button", { type: "button", onclick: () => openFile(urls.labelsPdf) }, "件标签 PDF")));
   box.append(shipment.receipt ? receipt(shipment.receipt) : handover(box, grid, date, shipment));
+}
+
+function incoming(trunk) {
+  if (!trunk) return el("p", { id: "incoming-trunk", class: "empty" }, "中心仓尚未排干线：到货时间未定。");
+  const draft = trunk.planStatus === "PUBLISHED" ? "" : "（草稿，调度尚未发布）";
+  return el("p", { id: "incoming-trunk" },
+    `干线第 ${trunk.routeNumber} 车：预计 ${hhmm(trunk.arrivalAt)} 到达，${hhmm(trunk.unloadedAt)} 卸完，共 ${trunk.handlingUnits} 件${draft}`);
 }
 
 function receipt(signed) {

@@ -47,6 +47,7 @@ async def test_a_grid_operator_sees_the_shipment_and_signs_with_units_missing(
                 "5.0",
             ]
             assert await page.locator("#grid-points li").count() == 2
+            await expect(page.locator("#incoming-trunk")).to_contain_text("尚未排干线")
             # Stage one's pick list for the grid, as the central's sorter prints it.
             async with page.expect_download() as caught:
                 await page.get_by_role("button", name="分拣单 Excel").click()

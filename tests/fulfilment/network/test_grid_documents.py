@@ -6,9 +6,13 @@ operator gets a 404."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from api.graphql.ids import encode
+from fulfilment.routing.models import RoutePlanStatus
 from kernel.accounts import Role
 from tests.fulfilment.network.test_stage_one import day_with_a_grid, sort_both_stages
+from tests.fulfilment.network.test_trunk_delay import at, grid_day, trunk_plan
 from tests.support.exports import csv_rows, get
 from tests.support.network import grid_of, grid_operator
 from tests.support.pdf import pdf_pages, pdf_text
@@ -72,3 +76,34 @@ async def test_a_grid_operator_prints_its_own_points_stage_two_only(db, gql):
     # Not the residents' hand-out list, and nothing of the central's own point.
     assert (await get(gql, url(shop.pickup_point_id, "csv", "handout"), mine)).status_code == 404
     assert (await get(gql, url(direct, "csv", "totals"), mine)).status_code == 404
+
+
+INCOMING = """
+query($c: ID!, $d: Date!) { gridShipments(centralId: $c, deliveryDate: $d) {
+  incomingTrunk { planStatus routeNumber arrivalAt unloadedAt handlingUnits }
+} }
+"""
+
+
+async def test_the_grid_sees_its_incoming_trunk_from_the_plan_in_force(db, gql):
+    day, grid, _ = await grid_day(db)
+    d, central = day.shop.delivery_date, day.shop.warehouse_id
+    mine = await grid_operator(db, grid)
+    variables = {"c": encode("Warehouse", central), "d": d.isoformat()}
+
+    async def incoming() -> dict | None:
+        [shipment] = (await gql(INCOMING, variables, token=mine))["data"]["gridShipments"]
+        return shipment["incomingTrunk"]
+
+    assert await incoming() is None  # no trunk planned yet
+    await trunk_plan(db, central, grid, d, at(db, d, 5.5))
+    draft = await incoming()
+    assert draft is not None and draft["planStatus"] == "DRAFT"
+    assert datetime.fromisoformat(draft["unloadedAt"]) == at(db, d, 5.5)
+    # A published plan is in force over a later draft.
+    await trunk_plan(db, central, grid, d, at(db, d, 4), status=RoutePlanStatus.PUBLISHED)
+    await trunk_plan(db, central, grid, d, at(db, d, 6))
+    published = await incoming()
+    assert published is not None and published["planStatus"] == "PUBLISHED"
+    assert datetime.fromisoformat(published["arrivalAt"]) == at(db, d, 4) - timedelta(minutes=40)
+    assert published["handlingUnits"] == 8
