@@ -11,12 +11,11 @@ settlement, payout, fee and their returns; pending and available).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    Date,
     ForeignKey,
     Index,
     Integer,
@@ -26,8 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
-from kernel.db import Base, BigID, UTCDateTime, enum_column
-from leaders.commission.models import EntryKind, LedgerAccount
+from kernel.db import Base, UTCDateTime, enum_column
+from leaders.commission.models import BookEntry, BookStatement, EntryKind, LedgerAccount
 
 _ACCRUALS = "kind = 'accrual'"
 
@@ -50,7 +49,7 @@ class GridFeeAccount(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class GridFeeEntry(Base):
+class GridFeeEntry(BookEntry, Base):
     """One immutable movement of a grid's fees: an accrual per point
     receipt, a reversal per refund of units found missing at the grid after
     the point signed, settlements and payouts."""
@@ -85,15 +84,11 @@ class GridFeeEntry(Base):
         Index("ix_grid_fee_entries_created_at", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(BigID, primary_key=True)
     grid_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, "grid_fee_entry_kind"))
     account: Mapped[LedgerAccount] = mapped_column(
         enum_column(LedgerAccount, "grid_fee_ledger_account")
     )
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    balance_before_fen: Mapped[int] = mapped_column(BigInteger)
-    balance_after_fen: Mapped[int] = mapped_column(BigInteger)
     # Pieces and the fee per piece the amount was computed from (pieces
     # negative for reversals).
     pieces: Mapped[int | None] = mapped_column(Integer)
@@ -106,14 +101,10 @@ class GridFeeEntry(Base):
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("grid_fee_entries.id"))
     statement_id: Mapped[int | None] = mapped_column(ForeignKey("grid_fee_statements.id"))
     payout_id: Mapped[int | None] = mapped_column(ForeignKey("commission_payouts.id"))
-    # When the point signed (reversals: the accrual's signature): settlement
-    # takes the entry with the period that signature falls in.
-    basis_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # basis_at: when the point signed (reversals: the accrual's signature).
 
 
-class GridFeeStatement(Base):
+class GridFeeStatement(BookStatement, Base):
     """A grid's statement in one settlement of the leaders' period, made by
     the same rule as a leader's (leaders/commission/settlement.py)."""
 
@@ -124,18 +115,4 @@ class GridFeeStatement(Base):
         Index("ix_grid_fee_statements_grid_id_id", "grid_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    settlement_id: Mapped[int] = mapped_column(ForeignKey("commission_settlements.id"))
     grid_id: Mapped[int] = mapped_column(BigInteger)
-    period_start: Mapped[date] = mapped_column(Date)
-    period_end: Mapped[date] = mapped_column(Date)
-    opening_fen: Mapped[int] = mapped_column(BigInteger)
-    accrued_fen: Mapped[int] = mapped_column(BigInteger)
-    reversed_fen: Mapped[int] = mapped_column(BigInteger)
-    # Always 0 for a grid (no cash is taken): the leaders' statement shape.
-    cash_held_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    total_fen: Mapped[int] = mapped_column(BigInteger)
-    closing_fen: Mapped[int] = mapped_column(BigInteger)
-    line_count: Mapped[int] = mapped_column(Integer)
-    through_entry_id: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -126,7 +126,24 @@ _CASH_HELD = "kind = 'cash_held'"
 _CASH_RETURNED = "kind = 'cash_returned'"
 
 
-class LedgerEntry(Base):
+class BookEntry:
+    """Columns every book's entries share (leaders', and grids' in
+    leaders/commission/grid_fee_models.py): an immutable movement of one
+    balance, chained by its balances before and after."""
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    balance_before_fen: Mapped[int] = mapped_column(BigInteger)
+    balance_after_fen: Mapped[int] = mapped_column(BigInteger)
+    # When what earned it happened (a pickup, a point's signature; for
+    # reversals, that of what they reverse): settlement waits for the
+    # after-sale window from here.
+    basis_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LedgerEntry(BookEntry, Base):
     """One immutable movement of a leader's money. Never updated or deleted:
     a correction is another entry pointing at what it corrects."""
 
@@ -180,15 +197,11 @@ class LedgerEntry(Base):
         Index("ix_commission_entries_created_at", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(BigID, primary_key=True)
     leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"))
     kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, "commission_entry_kind"))
     account: Mapped[LedgerAccount] = mapped_column(
         enum_column(LedgerAccount, "commission_ledger_account")
     )
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    balance_before_fen: Mapped[int] = mapped_column(BigInteger)
-    balance_after_fen: Mapped[int] = mapped_column(BigInteger)
     # The net sales the amount was computed from (negative for reversals):
     # the sales that set next month's level.
     base_fen: Mapped[int | None] = mapped_column(BigInteger)
@@ -202,11 +215,6 @@ class LedgerEntry(Base):
     payout_id: Mapped[int | None] = mapped_column(ForeignKey("commission_payouts.id"))
     # Fulfilment's cash_payments row (cash kinds; a plain column like the lines').
     cash_payment_id: Mapped[int | None] = mapped_column(BigInteger)
-    # When the accrued line was picked up (for reversals: the line's pickup):
-    # settlement waits for the after-sale window from here.
-    basis_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Settlement(Base):
@@ -233,7 +241,32 @@ class Settlement(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class Statement(Base):
+class BookStatement:
+    """Columns every book's statements share (leaders', and grids' in
+    leaders/commission/grid_fee_models.py), made by one settlement rule."""
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("commission_settlements.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    # The available balance before this statement; negative = carried forward.
+    opening_fen: Mapped[int] = mapped_column(BigInteger)
+    accrued_fen: Mapped[int] = mapped_column(BigInteger)
+    reversed_fen: Mapped[int] = mapped_column(BigInteger)  # <= 0
+    # Cash taken for orders less cash handed back for their refunds: the
+    # leader holds it, so it is deducted (total = accrued + reversed − this);
+    # always 0 for a grid.
+    cash_held_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    total_fen: Mapped[int] = mapped_column(BigInteger)  # = sum of the lines
+    closing_fen: Mapped[int] = mapped_column(BigInteger)
+    line_count: Mapped[int] = mapped_column(Integer)
+    # Every pending entry of the payee up to this id was in the ledger (and
+    # committed) when the statement was made.
+    through_entry_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Statement(BookStatement, Base):
     """A leader's statement for one settlement: the sum of its lines, added
     to the balance brought forward (negative balances carry forward).
 
@@ -249,25 +282,7 @@ class Statement(Base):
         Index("ix_commission_statements_leader_id_id", "leader_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    settlement_id: Mapped[int] = mapped_column(ForeignKey("commission_settlements.id"))
     leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"))
-    period_start: Mapped[date] = mapped_column(Date)
-    period_end: Mapped[date] = mapped_column(Date)
-    # The available balance before this statement; negative = carried forward.
-    opening_fen: Mapped[int] = mapped_column(BigInteger)
-    accrued_fen: Mapped[int] = mapped_column(BigInteger)
-    reversed_fen: Mapped[int] = mapped_column(BigInteger)  # <= 0
-    # Cash taken for orders less cash handed back for their refunds: the
-    # leader holds it, so it is deducted (total = accrued + reversed − this).
-    cash_held_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    total_fen: Mapped[int] = mapped_column(BigInteger)  # = sum of the lines
-    closing_fen: Mapped[int] = mapped_column(BigInteger)
-    line_count: Mapped[int] = mapped_column(Integer)
-    # Every pending entry of the leader up to this id was in the ledger (and
-    # committed) when the statement was made.
-    through_entry_id: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class PayoutStatus(Enum):
