@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from api.cli.app import _fail, _quiet_job_runner, _run, app, db_app, out, schema_app, users_app
-from api.demo.sizes import Size
+from api.demo.sizes import Network, Size
 from api.migrate import migrate as migrate  # re-exported: tests and scripts import it here
 from kernel.accounts import Role, create_user
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
@@ -227,6 +227,12 @@ def users_create(
     out.print(_run(create()), soft_wrap=True, highlight=False)
 
 
+_NETWORK_HELP = (
+    "single: one warehouse to its points; two-tier: a central warehouse, "
+    "6-10 grid warehouses and 600+ points (at medium)."
+)
+
+
 @app.command()
 def demo(
     size: Size = typer.Option(Size.MEDIUM, help="small (~2,000 orders), medium or large."),
@@ -246,6 +252,7 @@ def demo(
     workers: int = typer.Option(
         2, min=1, max=8, help="With --days on PostgreSQL: worker processes to start."
     ),
+    network: Network = typer.Option(Network.SINGLE, help=_NETWORK_HELP),
 ) -> None:
     """Build a Changsha region, run one whole day (or --days of them), then serve it."""
     from api.demo.run import DemoOptions, run_demo
@@ -255,6 +262,8 @@ def demo(
     refusal = why_not_embedded(base)
     if refusal is not None:
         raise _fail(f"the demo pays through a WeChat Pay sandbox, and {refusal}")
+    if days > 1 and network is not Network.SINGLE:
+        raise _fail("--days runs one tier; --network two-tier runs one day")
     if days > 1:
         from api.cli.week import demo_week
 
@@ -267,7 +276,12 @@ def demo(
     sandbox = start_sandbox()
     out.print(f"WeChat Pay sandbox (development) on {sandbox.url}", highlight=False)
     options = DemoOptions(
-        size=size, seed=seed, out=out_dir, database_url=database_url, sandbox=sandbox
+        size=size,
+        seed=seed,
+        out=out_dir,
+        database_url=database_url,
+        sandbox=sandbox,
+        network=network,
     )
     _quiet_job_runner()
     result = _run(run_demo(options, base, out))
@@ -307,6 +321,12 @@ def _print_sign_ins(result: DemoResult, host: str, port: int) -> None:
     for example in examples(result):
         out.print(f"\n[bold]{example.role}[/bold]  Authorization: Bearer {example.token}")
         out.print(f"  {example.query}", highlight=False, soft_wrap=True)
+    grid_operator = result.tokens.get("grid_operator")  # --network two-tier
+    if grid_operator:
+        out.print(f"\n[bold]grid operator[/bold]  Authorization: Bearer {grid_operator}")
+        query = "{ myGridWarehouse { warehouse { id name } pieceFeeFen serviceRadiusM } }"
+        then = "# then gridShipments(centralId: …, deliveryDate: …)"
+        out.print(f"  {query}  {then}", highlight=False, soft_wrap=True)
 
 
 def serve_command(settings: Settings, port: int = 8000) -> str:

@@ -16,12 +16,13 @@ from api.demo.artifacts import Artifacts, write_artifacts
 from api.demo.context import Day
 from api.demo.handout import run_handout
 from api.demo.intake import api_client, cancel_some, place_orders
+from api.demo.network import TwoTiers, demo_scale
 from api.demo.night import run_night
 from api.demo.payments import DemoPay, pay_orders, refunds_and_reconciliation, sandbox_payments
 from api.demo.region import Region, build_region
 from api.demo.routes import plan_and_publish
 from api.demo.settlement import run_settlement
-from api.demo.sizes import SCALES, Size
+from api.demo.sizes import Network, Size
 from api.demo.steps import Steps, Timing
 from api.demo.summary import Figures, collect, render
 from api.demo.timeline import Timeline
@@ -47,6 +48,8 @@ class DemoOptions:
     out: Path = Path("tuangou-demo")
     database_url: str | None = None  # None: a fresh SQLite file in ``out``
     route_time_limit_s: int | None = None  # None: the size's
+    # TWO_TIER: a central warehouse and grid warehouses (api/demo/network.py).
+    network: Network = Network.SINGLE
     # The WeChat Pay sandbox to pay through (``tuangou demo`` keeps its own
     # running to serve afterwards); None: one of the run's own.
     sandbox: EmbeddedSandbox | None = None
@@ -97,10 +100,13 @@ async def _the_day(
     pay: DemoPay,
 ) -> tuple[Figures, Artifacts, Region, Timeline]:
     """The region built and the day run, paying through ``pay``'s sandbox."""
-    scale = SCALES[options.size]
+    scale = demo_scale(options.size, options.network)
     rng = random.Random(options.seed)
     timeline = Timeline.starting(utcnow(), settings.zone)
     region = await build_region(sessions, settings, scale, timeline, rng, steps)
+    tiers = None
+    if options.network is Network.TWO_TIER:
+        tiers = await TwoTiers.build(sessions, settings, region, options.size, rng, steps)
     async with pay.in_process() as sandbox_http, api_client(settings, sandbox_http) as http:
         intake = await place_orders(http, settings, region, scale.orders, rng, steps)
         paid = await pay_orders(http, pay, region, intake, rng, steps)
@@ -112,7 +118,11 @@ async def _the_day(
             await refresh_statistics(session)
     day = Day(sessions, settings, region, timeline, rng, steps)
     await run_night(day)
-    plan = await plan_and_publish(day, options.route_time_limit_s or scale.route_time_limit_s)
+    time_limit_s = options.route_time_limit_s or scale.route_time_limit_s
+    if tiers is None:
+        plan = await plan_and_publish(day, time_limit_s)
+    else:
+        plan = await tiers.morning(day, time_limit_s)
     await run_handout(day, plan)
     settlement = await run_settlement(day)
     money = await refunds_and_reconciliation(day, pay)
@@ -122,6 +132,9 @@ async def _the_day(
             session, region.campaign_id, plan, settlement, intake.refused, settings.zone
         )
     figures.money = money
+    if tiers is not None:
+        async with sessions() as session:
+            figures.tiers = await tiers.figures(session, settings.zone)
     return figures, artifacts, region, timeline
 
 

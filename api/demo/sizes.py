@@ -8,6 +8,9 @@ from enum import Enum
 
 # The ``--size`` choices.
 Size = Enum("Size", [("SMALL", "small"), ("MEDIUM", "medium"), ("LARGE", "large")])
+# The ``--network`` choices: one warehouse straight to its points, or a
+# central warehouse with grid warehouses (api/demo/network*.py).
+Network = Enum("Network", [("SINGLE", "single"), ("TWO_TIER", "two-tier")])
 
 
 @dataclass(frozen=True)

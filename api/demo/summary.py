@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -21,6 +22,9 @@ from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop,
 from kernel.accounts import User
 from leaders.commission.models import EntryKind, LedgerEntry, Settlement, Statement
 from leaders.points.models import Leader, PickupPoint
+
+if TYPE_CHECKING:
+    from api.demo.network_summary import TierFigures
 
 AFTER_SALE = (
     RefundReason.AFTER_SALE_QUALITY,
@@ -69,6 +73,7 @@ class Figures:
     statements_fen: int = 0
     settlement_fen: int = 0
     money: MoneyFigures = field(default_factory=MoneyFigures)
+    tiers: TierFigures | None = None  # two-tier demos (api/demo/network_summary.py)
 
     @property
     def delivered_fen(self) -> int:
@@ -266,6 +271,9 @@ def render(console: Console, figures: Figures, timings: list[Timing], wall_s: fl
     for leader, point, lines, fen in figures.commissions:
         top.add_row(leader, point, f"{lines:,}", yuan(fen))
     console.print(top)
+
+    if figures.tiers is not None:
+        figures.tiers.render(console)
 
     totals = _table("Totals", "", "amount")
     totals.add_row("GMV (paid orders)", yuan(figures.gmv_fen))

@@ -7,6 +7,7 @@ operator gets a 404."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from api.graphql.ids import encode
 from fulfilment.routing.models import RoutePlanStatus
@@ -91,9 +92,10 @@ async def test_the_grid_sees_its_incoming_trunk_from_the_plan_in_force(db, gql):
     mine = await grid_operator(db, grid)
     variables = {"c": encode("Warehouse", central), "d": d.isoformat()}
 
-    async def incoming() -> dict | None:
+    async def incoming() -> dict[str, Any] | None:
         [shipment] = (await gql(INCOMING, variables, token=mine))["data"]["gridShipments"]
-        return shipment["incomingTrunk"]
+        found: dict[str, Any] | None = shipment["incomingTrunk"]
+        return found
 
     assert await incoming() is None  # no trunk planned yet
     await trunk_plan(db, central, grid, d, at(db, d, 5.5))
