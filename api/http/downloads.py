@@ -12,8 +12,8 @@
   dispatchers;
 * ``/exports/route-plans/{id}/routes/{number}.{csv|pdf}`` (a route sheet;
   ``.pdf?kind=loading``: the loader's loading detail) and
-  ``/exports/route-plans/{id}/map.svg`` (the plan's picture): operators and
-  dispatchers;
+  ``/exports/route-plans/{id}/map.svg`` (the plan's picture): operators,
+  dispatchers, drivers and a grid's operator (its own grid's van plans);
 * ``/exports/payout-batches/{id}.csv``: a payout batch's transfers (operators).
 * ``/exports/reports/{report}.{csv|xlsx}?start=…&end=…``: an operator's report
   (``api/http/report_downloads.py``).
@@ -42,6 +42,7 @@ from starlette.routing import Route
 
 from api.graphql.context import request_viewer
 from api.graphql.ids import MAX_DB_ID, decode
+from api.graphql.permissions import can_see_plan
 from api.http.report_downloads import report_file
 from fulfilment.campaigns.catalog import supplier_of_user
 from fulfilment.network.queries import grid_points, operated_grid
@@ -276,12 +277,16 @@ async def warehouse_totals(request: Request, viewer: User, session: AsyncSession
 
 async def _route_plan(request: Request, viewer: User, session: AsyncSession) -> RoutePlan:
     plan_id = _id(request, "id", "RoutePlan")
-    if viewer.role not in (Role.OPERATOR, Role.DISPATCHER, Role.DRIVER):
+    if viewer.role not in (Role.OPERATOR, Role.DISPATCHER, Role.DRIVER, Role.GRID_OPERATOR):
         raise _not_found()
     plan = await session.get(RoutePlan, plan_id)
     # Drivers print the sheets of the plan they drive, never a draft.
     if plan is None or (
         viewer.role is Role.DRIVER and plan.status is not RoutePlanStatus.PUBLISHED
+    ):
+        raise _not_found()
+    if viewer.role is Role.GRID_OPERATOR and not can_see_plan(
+        viewer, plan, await operated_grid(session, viewer.id)
     ):
         raise _not_found()
     return plan

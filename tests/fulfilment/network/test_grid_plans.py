@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.graphql.downloads import route_map_path, route_sheet_path
 from api.graphql.ids import encode
 from fulfilment.delivery.models import DeliveryIssueKind
 from fulfilment.delivery.receipts import IssueReport
@@ -14,6 +15,7 @@ from fulfilment.routing.models import RoutePlanStatus
 from tests.conftest import error_codes
 from tests.fulfilment.delivery.test_delivery import arrive, sign
 from tests.fulfilment.routing.test_route_publishing import PUBLISH
+from tests.support.exports import get
 from tests.support.network import grid_of, grid_operator
 from tests.support.routing import sorted_day, store_plan
 
@@ -91,3 +93,10 @@ async def test_a_grid_operator_reads_its_own_grids_plan_and_receipts_only(db, gq
     assert error_codes(body) == ["FORBIDDEN"]
     status = await db.scalar("SELECT status FROM route_plans WHERE id = :id", id=draft.plan_id)
     assert status == "draft"
+
+    # It prints its own vans' route sheets and map, nobody else's.
+    for plan_id, found in ((published.plan_id, 200), (theirs.plan_id, 404)):
+        sheet = route_sheet_path(plan_id, 1, "csv")
+        assert (await get(gql, sheet, token)).status_code == found
+        assert (await get(gql, route_map_path(plan_id), token)).status_code == found
+    assert (await get(gql, route_map_path(centrals.plan_id), token)).status_code == 404
