@@ -25,7 +25,6 @@ from fulfilment.orders.models import Order
 from fulfilment.purchasing.shortages import ShortedLine
 from fulfilment.routing.models import RoutePlan, RouteStop
 from fulfilment.sorting.sorting import products_by_point
-from leaders.commission.grid_fee_models import GridFeeEntry
 from leaders.commission.grid_fees import LateMissing, accrue_grid_fee, reverse_grid_fees
 
 
@@ -36,13 +35,13 @@ async def accrue_for_receipt(
     receipt: DeliveryReceipt,
     source_id: int,
     now: datetime,
-) -> GridFeeEntry | None:
+) -> int:
     """The grid's fee for a point's signed delivery, when ``plan`` is a
-    grid's (``source_id``: the central whose orders it delivers); None for a
-    central's own plan or a grid earning nothing."""
+    grid's (``source_id``: the central whose orders it delivers), in fen;
+    0 for a central's own plan or a grid earning nothing."""
     grid = await session.get(GridWarehouse, plan.warehouse_id)
     if grid is None:
-        return None
+        return 0
     point = stop.pickup_point_id
     lines = await products_by_point(session, source_id, plan.delivery_date, [point])
     return await accrue_grid_fee(

@@ -41,12 +41,12 @@ async def accrue_grid_fee(
     piece_fee_fen: int,
     signed_at: datetime,
     now: datetime,
-) -> GridFeeEntry | None:
+) -> int:
     """Book the grid's fee for the ``pieces`` a point signed for on
-    ``receipt_id`` (once per receipt); None when it earns nothing (no piece,
-    or a fee of zero)."""
+    ``receipt_id`` (once per receipt); returns the fen earned (0, and
+    nothing booked, for no piece or a fee of zero)."""
     if pieces <= 0 or piece_fee_fen <= 0:
-        return None
+        return 0
     accounts = await lock_accounts(session, [grid_id], now, GRIDS)
     ledger = LedgerWriter(session, accounts, now, GRIDS)
     ledger.add(
@@ -61,13 +61,7 @@ async def accrue_grid_fee(
         pickup_point_id=pickup_point_id,
     )
     await ledger.flush()
-    return (
-        await session.execute(
-            select(GridFeeEntry).where(
-                GridFeeEntry.receipt_id == receipt_id, GridFeeEntry.kind == EntryKind.ACCRUAL
-            )
-        )
-    ).scalar_one()
+    return pieces * piece_fee_fen
 
 
 @dataclass(frozen=True)
