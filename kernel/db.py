@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -24,11 +24,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
-from sqlalchemy.util import await_
 
+from kernel import sqlite
 from kernel.clock import as_utc
+from kernel.sqlite import READ_ONLY_OPTION, run_in_sqlite_thread
 
 # Stable constraint names, so Alembic can alter them later and batch mode on
 # SQLite can rebuild tables without losing them.
@@ -79,82 +80,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else as_utc(value)
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # Let SQLAlchemy's "begin" event below emit BEGIN instead of the driver.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers run beside the one writer; the busy timeout makes a
-    # second writer wait instead of failing at once.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    # A deferred transaction that reads, then writes after another writer has
-    # committed fails at once with SQLITE_BUSY, whatever the busy timeout.
-    # Units of work therefore take the write lock up front (IMMEDIATE) and
-    # queue behind each other; read-only sessions stay deferred so they never
-    # wait for writers (WAL).
-    if conn.get_execution_options().get(READ_ONLY_OPTION, False):
-        conn.info.pop(_BEGIN_PENDING, None)  # never an IMMEDIATE inside it
-        _sqlite_execute(conn, "BEGIN DEFERRED")
-        return
-    # A write transaction's BEGIN waits for the unit's first statement and
-    # goes to aiosqlite's thread with it (_sqlite_before_statement,
-    # run_in_sqlite_thread): each hop there costs ~150 us, SQLite's BEGIN ~2.
-    conn.info[_BEGIN_PENDING] = True
-
-
-_BEGIN_PENDING = "tuangou_begin_pending"
-_BEGIN_WRITE = "BEGIN IMMEDIATE"
-
-
-def _sqlite_execute(conn: Connection, sql: str) -> None:
-    # Straight to aiosqlite, one hop: through a cursor (exec_driver_sql) it
-    # was three.
-    driver = conn.connection.driver_connection
-    assert driver is not None  # the connection is checked out and open
-    await_(driver.execute_fetchall(sql))
-
-
-def _sqlite_before_statement(conn: Connection, *_: Any) -> None:
-    if conn.info.get(_BEGIN_PENDING, False):
-        _sqlite_execute(conn, _BEGIN_WRITE)
-        # Only once it has begun: after a failed BEGIN (a busy database) the
-        # next statement tries again rather than running outside a transaction.
-        del conn.info[_BEGIN_PENDING]
-
-
-def _sqlite_end(conn: Connection) -> None:
-    # Committing or rolling back a transaction that never reached the
-    # database: nothing to do there but forget the pending BEGIN. An
-    # invalidated connection (a cancelled statement) has no info to ask, and
-    # the pool starts its next connection with a fresh one.
-    if not conn.invalidated:
-        conn.info.pop(_BEGIN_PENDING, None)
-
-
-def _sqlite_reset(
-    dbapi_connection: Any, record: ConnectionPoolEntry | None, state: PoolResetState
-) -> None:
-    # The pool's own reset is a ROLLBACK on every return, a hop to aiosqlite's
-    # thread even after a commit; roll back only what is really still open.
-    if record is None:  # a detached connection: closed, not pooled
-        return
-    record.info.pop(_BEGIN_PENDING, None)
-    if state.terminate_only or not state.asyncio_safe or state.transaction_was_reset:
-        return
-    driver = record.driver_connection
-    if driver is not None and driver.in_transaction:
-        dbapi_connection.rollback()
-
-
-READ_ONLY_OPTION = "tuangou_read_only"
-
-
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url`` with the settings each database needs."""
     # Parameters may hold phone numbers, names and payment ids; an error's
@@ -162,12 +87,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, pool_reset_on_return=None, **kwargs)
-        event.listen(engine.sync_engine, "connect", _sqlite_connect)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
-        event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_before_statement)
-        event.listen(engine.sync_engine, "commit", _sqlite_end)
-        event.listen(engine.sync_engine, "rollback", _sqlite_end)
-        event.listen(engine.sync_engine.pool, "reset", _sqlite_reset)
+        sqlite.install(engine)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -258,43 +178,6 @@ async def write_in_transaction(
 
 def _run(compiled: Prepared, params: Mapping[str, Any], conn: Any) -> list[Any]:
     return compiled.run(conn, **params)
-
-
-T = TypeVar("T")
-
-
-async def run_in_sqlite_thread(session: AsyncSession, work: Callable[[Any], T]) -> T:
-    """Run ``work(sqlite3_connection)`` in aiosqlite's database thread, in one
-    hop, inside the transaction the session's unit of work has begun (when
-    nothing has reached the database yet, its BEGIN IMMEDIATE goes along in
-    the same hop, see ``_sqlite_begin``).
-    For hot paths of several statements: each aiosqlite call is a hop to that
-    thread and back, which cost more than SQLite's work. aiosqlite keeps its
-    thread's queue private (``_execute``); SQLAlchemy's aiosqlite dialect uses
-    it the same way. Pending ORM changes are flushed first, as SQLAlchemy's
-    own statements would (autoflush); objects already loaded in the session do
-    not see what ``work`` writes."""
-    await session.flush()
-    connection = await session.connection()
-    begin = connection.info.pop(_BEGIN_PENDING, False)
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None  # the connection is checked out and open
-    if not (begin or driver.in_transaction):
-        raise RuntimeError("run_in_sqlite_thread needs the unit of work's transaction")
-
-    def in_transaction(conn: Any) -> T:
-        if begin:  # the unit's first statement: its BEGIN goes in the same hop
-            conn.execute(_BEGIN_WRITE)
-        return work(conn)
-
-    try:
-        result: T = await driver._execute(in_transaction, driver._conn)
-    except Exception:
-        if begin and not driver.in_transaction:
-            # The BEGIN itself failed: the next statement tries it again.
-            connection.info[_BEGIN_PENDING] = True
-        raise
-    return result
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,12 @@ from api.http.tracing import instrument_app
 from api.http.wechatpay_notify import wechatpay_notify
 from api.http.wechatpay_refund_notify import wechatpay_refund_notify
 from api.wechatpay_client import close_wechatpay, install_wechatpay
-from kernel.db import READ_ONLY_OPTION, create_sessionmaker
+from kernel.db import create_sessionmaker
 from kernel.engines import engine_for
 from kernel.jobs.queue import JobQueue, build_queue
 from kernel.logs import configure_from
 from kernel.settings import Settings, get_settings, refuse_unsafe_production
+from kernel.sqlite import READ_ONLY_OPTION
 from kernel.wechatpay.models import REFUND_NOTIFY_PATH, TRANSACTION_NOTIFY_PATH
 
 log = logging.getLogger("tuangou.api")

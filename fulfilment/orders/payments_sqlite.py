@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.orders.models import OrderStatus
 from fulfilment.orders.payment_rules import FACTS, Decision, OrderFacts, plan
 from fulfilment.orders.pickup_codes import MAX_DRAWS, code_insert, draw_code
-from kernel.db import Prepared, prepared, run_in_sqlite_thread
+from kernel.db import Prepared, prepared
+from kernel.sqlite import run_in_sqlite_thread
 
 
 async def record_on_sqlite(

@@ -35,7 +35,8 @@ from fulfilment.orders.order_requests import (
     Placement,
 )
 from kernel.clock import as_utc
-from kernel.db import UTCDateTime, run_in_sqlite_thread
+from kernel.db import UTCDateTime
+from kernel.sqlite import run_in_sqlite_thread
 
 # The statuses whose orders hold units (the model's HOLDING), as SQL.
 HOLDING_SQL = "(" + ", ".join(f"'{status.value}'" for status in HOLDING) + ")"
