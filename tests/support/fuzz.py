@@ -20,7 +20,6 @@ generates (no shrinking: the database changes between examples anyway).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import re
 import time
@@ -34,13 +33,14 @@ import graphql
 import httpx
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import migrations.models  # noqa: F401  (every table in the metadata)
 from api.http.app import create_app
 from kernel.db import Base
 from kernel.settings import Settings
+from tests.support.fingerprint import table_digests
 from tests.support.fuzz_day import FuzzDay, id_table
 from tests.support.fuzz_inputs import Pools, Target, load_schema, targets, variables
 from tests.support.fuzz_report import Capture, Outcome, describe, judge
@@ -126,12 +126,8 @@ class Fuzzer:
 
     async def fingerprint(self) -> dict[str, str]:
         """A digest of every row of every table, in primary-key order."""
-        out = {}
         async with self.engine.connect() as conn:
-            for table in self.tables:
-                rows = (await conn.execute(select(table).order_by(*table.primary_key))).all()
-                out[table.name] = hashlib.blake2b(repr(rows).encode(), digest_size=8).hexdigest()
-        return out
+            return await table_digests(conn, self.tables)
 
     async def failed_jobs(self) -> list[tuple[int, str, str, Any]]:
         async with self.engine.connect() as conn:
