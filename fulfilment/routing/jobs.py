@@ -20,12 +20,12 @@ from fulfilment.routing.problem import (
     build_problem,
     day_inputs,
     matrix_options,
-    plan_inputs,
     provider_from_options,
-    stored_plan,
 )
+from fulfilment.routing.sites import sites_of
 from fulfilment.routing.solver.problem import Plan, RoutingProblem
 from fulfilment.routing.solver.solver import plan_routes
+from fulfilment.routing.stored import StoredPlan, plan_inputs, stored_plan
 from fulfilment.routing.trunk import trunk_inputs
 from kernel.jobs.registry import JobContext, job_handler, on_abandoned
 from kernel.settings import Settings
@@ -44,11 +44,16 @@ def planning_payload(plan_id: int, settings: Settings) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _Seed:
-    """A re-optimised plan's starting routes: pickup points per vehicle, in
-    order, and which of them are locked."""
+    """A re-optimised plan's starting routes: sites (pickup points, or a
+    trunk plan's grids) per vehicle, in order, and which of them are locked."""
 
     routes: dict[VehicleKey, list[int]]
     locked: frozenset[int]
+
+    @classmethod
+    def of(cls, stored: StoredPlan) -> _Seed:
+        routes = {(r.vehicle_type_id, r.vehicle_number): stored.sequence(r) for r in stored.routes}
+        return cls(routes=routes, locked=stored.locked())
 
     def apply(self, day: DayProblem) -> None:
         problem = day.problem
@@ -89,25 +94,16 @@ async def _plan(ctx: JobContext, plan_id: int, payload: dict[str, Any]) -> dict[
         if plan is None or plan.status is not RoutePlanStatus.PLANNING:
             return {"plan_id": plan_id, "skipped": "the plan is not waiting to be planned"}
         inputs: ProblemInputs
-        if plan.kind is PlanKind.TRUNK:
+        if plan.parent_id is not None:
+            # Re-optimised from its draft, whichever the kind: around its locked stops.
+            stored = await stored_plan(session, plan.parent_id, sites_of(plan.kind))
+            inputs = await plan_inputs(session, plan, stored, zone)
+            seed = _Seed.of(stored)
+        elif plan.kind is PlanKind.TRUNK:
             inputs = await trunk_inputs(session, plan.warehouse_id, plan.delivery_date, zone)
-        elif plan.parent_id is None:
+        else:
             inputs = await day_inputs(
                 session, plan.warehouse_id, plan.delivery_date, zone, plan.trunk_ready_at
-            )
-        else:
-            stored = await stored_plan(session, plan.parent_id)
-            inputs = await plan_inputs(session, plan, stored, zone)
-            seed = _Seed(
-                routes={
-                    (r.vehicle_type_id, r.vehicle_number): [
-                        s.pickup_point_id for s in stored.stops[r.id]
-                    ]
-                    for r in stored.routes
-                },
-                locked=frozenset(
-                    s.pickup_point_id for stops in stored.stops.values() for s in stops if s.locked
-                ),
             )
         time_limit_s = plan.time_limit_s
     await ctx.report(0.02, f"{len(inputs.stops)} stops, {len(inputs.vehicles)} vehicles")

@@ -22,13 +22,10 @@ from fulfilment.routing.models import (
     Route,
     RoutePlan,
     RoutePlanStatus,
-    RouteStop,
-    TrunkStop,
-    TrunkUnserved,
-    UnservedStop,
     VehicleType,
 )
 from fulfilment.routing.problem import DayProblem, day_inputs
+from fulfilment.routing.sites import Stop, sites_of
 from fulfilment.routing.solver.problem import Plan, PlannedRoute
 from fulfilment.routing.trunk import trunk_inputs, trunk_ready_at
 from kernel.accounts import User
@@ -108,30 +105,18 @@ async def editable_plan(session: AsyncSession, plan_id: int, version: int) -> Ro
     return plan
 
 
-async def editable_stops(session: AsyncSession, plan_id: int, version: int) -> RoutePlan:
-    """``editable_plan`` for changing stops one by one, or re-planning
-    around locked ones: delivery plans only (a trunk plan of a handful of
-    grids is planned again whole)."""
-    plan = await editable_plan(session, plan_id, version)
-    if plan.kind is PlanKind.TRUNK:
-        raise DomainError(
-            RoutingErrorCode.PLAN_NOT_EDITABLE,
-            "A trunk plan is changed by planning it again, not stop by stop.",
-            ["planId"],
-        )
-    return plan
-
-
 async def request_reoptimisation(
     session: AsyncSession, plan_id: int, version: int, *, time_limit_s: int, by: User
 ) -> RoutePlan:
-    """A new PLANNING plan that re-plans a draft's stops around its locked
-    stops (the draft itself stays as it is); a grid's vans then wait for
-    the trunk as it is planned now, not as it was for the draft."""
+    """A new PLANNING plan of the same kind that re-plans a draft's stops
+    (pickup points, or a trunk plan's grids) around its locked stops (the
+    draft itself stays as it is); a grid's vans then wait for the trunk as
+    it is planned now, not as it was for the draft."""
     _check_time_limit(time_limit_s)
-    parent = await editable_stops(session, plan_id, version)
+    parent = await editable_plan(session, plan_id, version)
     ready = parent.trunk_ready_at
-    if await session.get(GridWarehouse, parent.warehouse_id) is not None:
+    delivery = parent.kind is PlanKind.DELIVERY
+    if delivery and await session.get(GridWarehouse, parent.warehouse_id) is not None:
         # Planned now, so bounded by the trunk now in force: re-planning is
         # how a dispatcher answers a trunk that became late (trunk_delay.py).
         ready = await trunk_ready_at(session, parent.warehouse_id, parent.delivery_date)
@@ -143,6 +128,7 @@ async def request_reoptimisation(
         time_limit_s=time_limit_s,
         parent_id=parent.id,
         created_by_id=by.id if by else None,
+        kind=parent.kind,
         trunk_ready_at=ready,
     )
     session.add(plan)
@@ -171,7 +157,7 @@ async def refresh_totals(session: AsyncSession, plan: RoutePlan) -> None:
         distance += route.distance_m
         duration += int((route.return_at - route.departure_at).total_seconds())
         cost += route_cost_fen(route, vehicle)
-    stop = TrunkStop if plan.kind is PlanKind.TRUNK else RouteStop
+    stop = sites_of(plan.kind).stop
     stops = await session.scalar(select(func.count()).where(stop.plan_id == plan.id))
     plan.distance_m, plan.duration_s, plan.cost_fen = distance, duration, cost
     plan.vehicles_used, plan.stops = used, int(stops or 0)
@@ -186,9 +172,7 @@ def apply_schedule(day: DayProblem, route: Route, planned: PlannedRoute) -> None
     route.totes = planned.totes
 
 
-def apply_visit(
-    day: DayProblem, stop: RouteStop | TrunkStop, planned: PlannedRoute, position: int
-) -> None:
+def apply_visit(day: DayProblem, stop: Stop, planned: PlannedRoute, position: int) -> None:
     """Copy one scheduled visit (``position`` is 1-based) onto a stop row."""
     visit = planned.visits[position - 1]
     spec = day.problem.stops[visit.stop]
@@ -213,11 +197,9 @@ async def store_result(
     """Write the solver's plan as routes, stops and unserved stops (grids
     on a trunk plan, pickup points otherwise), and make the plan a DRAFT.
     ``locked``: stops that stay locked."""
-    trunk = plan.kind is PlanKind.TRUNK
-    stop_row, unserved_row = (TrunkStop, TrunkUnserved) if trunk else (RouteStop, UnservedStop)
-    site = "grid_id" if trunk else "pickup_point_id"
-    await session.execute(delete(stop_row).where(stop_row.plan_id == plan.id))
-    await session.execute(delete(unserved_row).where(unserved_row.plan_id == plan.id))
+    sites = sites_of(plan.kind)
+    await session.execute(delete(sites.stop).where(sites.stop.plan_id == plan.id))
+    await session.execute(delete(sites.unserved).where(sites.unserved.plan_id == plan.id))
     await session.execute(delete(Route).where(Route.plan_id == plan.id))
     for number, planned in enumerate(result.routes, start=1):
         type_id, vehicle_number = day.vehicles[planned.vehicle]
@@ -229,20 +211,19 @@ async def store_result(
         await session.flush()
         for position, visit in enumerate(planned.visits, start=1):
             site_id = day.stops[visit.stop].site_id
-            stop = stop_row(
-                plan_id=plan.id, route_id=route.id, locked=site_id in locked, **{site: site_id}
-            )
+            stop = sites.new_stop(plan.id, site_id)
+            stop.route_id, stop.locked = route.id, site_id in locked
             apply_visit(day, stop, planned, position)
             session.add(stop)
     for index, reason in sorted(result.dropped.items()):
         spec = day.problem.stops[index]
         session.add(
-            unserved_row(
+            sites.unserved(
                 plan_id=plan.id,
                 reason=reason,
                 weight_g=spec.weight_g,
                 totes=spec.totes,
-                **{site: day.stops[index].site_id},
+                **{sites.column: day.stops[index].site_id},
             )
         )
     plan.status = RoutePlanStatus.DRAFT

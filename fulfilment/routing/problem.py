@@ -23,7 +23,7 @@ from fulfilment.campaigns.models import Warehouse
 from fulfilment.network.queries import buying_warehouse, delivered_by
 from fulfilment.routing.errors import RoutingErrorCode
 from fulfilment.routing.fleet import routing_settings_of, vehicle_types
-from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
+from fulfilment.routing.models import VehicleType
 from fulfilment.routing.solver.distances import MatrixProvider, provider_from_settings
 from fulfilment.routing.solver.problem import RoutingProblem, StopSpec, VehicleSpec
 from fulfilment.sorting.models import PickupPointLoad
@@ -193,7 +193,7 @@ async def problem_frame(
     )
 
 
-async def _inputs(
+async def point_inputs(
     session: AsyncSession,
     warehouse_id: int,
     day: date,
@@ -262,7 +262,7 @@ async def day_inputs(
     """The day's problem inputs, no vehicle leaving before ``not_before``;
     refuses a day with no sorted goods or a warehouse without vehicles."""
     demand = await day_demand(session, warehouse_id, day)
-    inputs = await _inputs(session, warehouse_id, day, zone, demand, not_before=not_before)
+    inputs = await point_inputs(session, warehouse_id, day, zone, demand, not_before=not_before)
     if not demand:
         raise DomainError(
             RoutingErrorCode.NOTHING_TO_PLAN,
@@ -276,73 +276,3 @@ async def day_inputs(
             ["warehouseId"],
         )
     return inputs
-
-
-@dataclass(frozen=True)
-class StoredPlan:
-    """A stored plan's routes and stops, as read for an edit or a re-plan."""
-
-    routes: list[Route]
-    stops: dict[int, list[RouteStop]]  # route id -> its stops in order
-    unserved: list[UnservedStop]
-
-    def route_of(self, pickup_point_id: int) -> Route | None:
-        for route in self.routes:
-            if any(s.pickup_point_id == pickup_point_id for s in self.stops[route.id]):
-                return route
-        return None
-
-
-async def stored_plan(session: AsyncSession, plan_id: int) -> StoredPlan:
-    """Routes (in number order), their stops (in position order) and the
-    unserved stops of a plan: three statements whatever its size."""
-    routes = (
-        (
-            await session.execute(
-                select(Route).where(Route.plan_id == plan_id).order_by(Route.number)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    stops: dict[int, list[RouteStop]] = {r.id: [] for r in routes}
-    for stop in (
-        await session.execute(
-            select(RouteStop).where(RouteStop.plan_id == plan_id).order_by(RouteStop.position)
-        )
-    ).scalars():
-        stops[stop.route_id].append(stop)
-    unserved = (
-        (
-            await session.execute(
-                select(UnservedStop)
-                .where(UnservedStop.plan_id == plan_id)
-                .order_by(UnservedStop.pickup_point_id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    return StoredPlan(list(routes), stops, list(unserved))
-
-
-async def plan_inputs(
-    session: AsyncSession,
-    plan: RoutePlan,
-    stored: StoredPlan,
-    zone: ZoneInfo,
-    only: Collection[int] | None = None,
-) -> ProblemInputs:
-    """Inputs for a stored plan's stops with the demand the plan was made
-    for (``only``: just these pickup points, enough to check a few routes)."""
-    demand = [
-        (s.pickup_point_id, s.weight_g, s.totes)
-        for route in stored.routes
-        for s in stored.stops[route.id]
-    ] + [(u.pickup_point_id, u.weight_g, u.totes) for u in stored.unserved]
-    if only is not None:
-        demand = [row for row in demand if row[0] in only]
-    used = [(r.vehicle_type_id, r.vehicle_number) for r in stored.routes]
-    return await _inputs(
-        session, plan.warehouse_id, plan.delivery_date, zone, demand, used, plan.trunk_ready_at
-    )

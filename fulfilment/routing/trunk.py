@@ -12,7 +12,7 @@ for the day has it (the published one if there is one)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -48,6 +48,34 @@ async def trunk_demand(
     return [(int(g), int(w), int(u)) for g, w, u in rows]
 
 
+async def grid_stops(
+    session: AsyncSession, demand: Sequence[tuple[int, int, int]]
+) -> list[StopInput]:
+    """The stops of ``demand`` rows (grid warehouse, weight g, handling
+    units): where each grid is and when it receives."""
+    grids = {
+        grid.warehouse_id: (grid, warehouse)
+        for grid, warehouse in await session.execute(
+            select(GridWarehouse, Warehouse)
+            .join(Warehouse, Warehouse.id == GridWarehouse.warehouse_id)
+            .where(GridWarehouse.warehouse_id.in_([row[0] for row in demand]))
+        )
+    }
+    return [
+        StopInput(
+            site_id=grid_id,
+            name=grids[grid_id][1].name,
+            lat=grids[grid_id][1].lat,
+            lon=grids[grid_id][1].lon,
+            weight_g=weight,
+            totes=units,
+            window_open_s=seconds_of_day(grids[grid_id][0].receiving_start),
+            window_close_s=seconds_of_day(grids[grid_id][0].receiving_end),
+        )
+        for grid_id, weight, units in demand
+    ]
+
+
 async def trunk_inputs(
     session: AsyncSession, central_id: int, day: date, zone: ZoneInfo
 ) -> ProblemInputs:
@@ -61,27 +89,7 @@ async def trunk_inputs(
             f"No grid warehouse has goods sorted for {day.isoformat()}: run sorting first.",
             ["deliveryDate"],
         )
-    grids = {
-        grid.warehouse_id: (grid, warehouse)
-        for grid, warehouse in await session.execute(
-            select(GridWarehouse, Warehouse)
-            .join(Warehouse, Warehouse.id == GridWarehouse.warehouse_id)
-            .where(GridWarehouse.warehouse_id.in_([row[0] for row in demand]))
-        )
-    }
-    stops = [
-        StopInput(
-            site_id=grid_id,
-            name=grids[grid_id][1].name,
-            lat=grids[grid_id][1].lat,
-            lon=grids[grid_id][1].lon,
-            weight_g=weight,
-            totes=units,
-            window_open_s=seconds_of_day(grids[grid_id][0].receiving_start),
-            window_close_s=seconds_of_day(grids[grid_id][0].receiving_end),
-        )
-        for grid_id, weight, units in demand
-    ]
+    stops = await grid_stops(session, demand)
     inputs = await problem_frame(session, central_id, day, zone, stops, trunk=True)
     if not inputs.vehicles:
         raise DomainError(

@@ -1,7 +1,7 @@
 """Route planning mutations: the fleet (vehicleTypeCreate,
 vehicleTypeUpdate, routingSettingsSet), plans (routePlanCreate,
-routePlanReoptimize, routePlanPublish) and a dispatcher's edits
-(routePlanStopMove, routePlanStopLock)."""
+routePlanReoptimize, routePlanPublish); a dispatcher's edits
+(routePlanStopMove, routePlanStopLock) are in stop_edits.py."""
 
 from __future__ import annotations
 
@@ -19,16 +19,24 @@ from api.graphql.ids import decode
 from api.graphql.jobs.mutations import queue_in_transaction
 from api.graphql.jobs.types import JobType
 from api.graphql.permissions import PLAN_READERS
+from api.graphql.routing.stop_edits import (
+    RoutePlanPayload,
+    plan_payload,
+)
+from api.graphql.routing.stop_edits import (
+    route_plan_stop_lock as route_plan_stop_lock,  # schema.py finds them here
+)
+from api.graphql.routing.stop_edits import (
+    route_plan_stop_move as route_plan_stop_move,
+)
 from api.graphql.routing.trunk import PlanKindEnum
 from api.graphql.routing.types import RoutePlanType, RoutingSettingsType, VehicleTypeType
 from api.graphql.transactions import in_transaction
-from fulfilment.routing import edits as route_edits
 from fulfilment.routing import fleet
 from fulfilment.routing.fleet_editing import edit_vehicle_type
 from fulfilment.routing.jobs import PLAN_ROUTES, planning_payload
 from fulfilment.routing.models import PlanKind, RoutePlan, RoutingSettings, VehicleType
 from fulfilment.routing.plans import request_plan, request_reoptimisation
-from fulfilment.routing.problem import matrix_provider
 from fulfilment.routing.publishing import publish_plan
 from kernel.accounts import Role
 from kernel.clock import utcnow
@@ -257,18 +265,6 @@ async def route_plan_reoptimize(
     return await _start(info, make)
 
 
-@strawberry.type
-class RoutePlanPayload:
-    route_plan: RoutePlanType | None
-    user_errors: list[UserError]
-
-
-def plan_payload(plan: RoutePlan | None, errors: list[UserError]) -> RoutePlanPayload:
-    return RoutePlanPayload(
-        route_plan=None if plan is None else RoutePlanType.of(plan), user_errors=errors
-    )
-
-
 @strawberry.input
 class RoutePlanPublishInput:
     plan_id: strawberry.ID
@@ -290,79 +286,6 @@ async def route_plan_publish(info: Info, input: RoutePlanPublishInput) -> RouteP
             now=utcnow(),
             zone=ctx.settings.zone,
             gateway=gateway_from(ctx.settings),
-        )
-
-    return plan_payload(*await in_transaction(ctx, work))
-
-
-@strawberry.input
-class RoutePlanStopMoveInput:
-    plan_id: strawberry.ID
-    version: int = strawberry.field(description="The version you are looking at.")
-    pickup_point_id: strawberry.ID = strawberry.field(
-        description="The stop to move (or an unserved pickup point to put on a route)."
-    )
-    to_route_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Null: open a new route on an unused vehicle of vehicleTypeId."
-    )
-    vehicle_type_id: strawberry.ID | None = None
-    position: int = strawberry.field(description="1-based place in the route after the move.")
-
-
-async def route_plan_stop_move(info: Info, input: RoutePlanStopMoveInput) -> RoutePlanPayload:
-    """Move a stop; the routes it leaves and joins are rescheduled, and a
-    move that breaks a capacity, window or shift is refused."""
-    ctx = info.context
-    ctx.require(*PLAN_READERS)
-
-    async def work(session: AsyncSession) -> RoutePlan:
-        return await route_edits.move_stop(
-            session,
-            decode(input.plan_id, "RoutePlan", ["planId"]),
-            input.version,
-            decode(input.pickup_point_id, "PickupPoint", ["pickupPointId"]),
-            to_route_id=(
-                None
-                if input.to_route_id is None
-                else decode(input.to_route_id, "Route", ["toRouteId"])
-            ),
-            vehicle_type_id=(
-                None
-                if input.vehicle_type_id is None
-                else decode(input.vehicle_type_id, "VehicleType", ["vehicleTypeId"])
-            ),
-            position=input.position,
-            zone=ctx.settings.zone,
-            provider=matrix_provider(ctx.settings),
-        )
-
-    return plan_payload(*await in_transaction(ctx, work))
-
-
-@strawberry.input
-class RoutePlanStopLockInput:
-    plan_id: strawberry.ID
-    version: int
-    pickup_point_ids: list[strawberry.ID]
-    locked: bool = strawberry.field(description="False unlocks.")
-
-
-async def route_plan_stop_lock(info: Info, input: RoutePlanStopLockInput) -> RoutePlanPayload:
-    """Lock stops on their vehicle and in their place, or unlock them."""
-    ctx = info.context
-    ctx.require(*PLAN_READERS)
-
-    async def work(session: AsyncSession) -> RoutePlan:
-        points = [
-            decode(raw, "PickupPoint", ["pickupPointIds", str(i)])
-            for i, raw in enumerate(input.pickup_point_ids)
-        ]
-        return await route_edits.lock_stops(
-            session,
-            decode(input.plan_id, "RoutePlan", ["planId"]),
-            input.version,
-            points,
-            input.locked,
         )
 
     return plan_payload(*await in_transaction(ctx, work))

@@ -38,6 +38,9 @@ class TrunkStopType:
     )
     weight_g: int
     handling_units: int = strawberry.field(description="Cases and totes unloaded here.")
+    locked: bool = strawberry.field(
+        description="Kept on its truck and place by re-planning (routePlanStopLock, gridIds)."
+    )
     grid_id: strawberry.Private[int]
 
     @strawberry.field
@@ -75,6 +78,7 @@ async def trunk_stops(info: Info, plan_id: int) -> list[TrunkStopType]:
             departure_at=stop.departure_at,
             weight_g=stop.weight_g,
             handling_units=stop.totes,
+            locked=stop.locked,
             grid_id=stop.grid_id,
         )
         for number, stop in rows

@@ -2,11 +2,11 @@
 // give each route to a driver, print; a central's day with both tiers in
 // one picture (its trunk routes and every grid's vans).
 import { blobUrl, openFile } from "./downloads.js";
-import { busy, notice, showUserErrors, values } from "./forms.js";
+import { busy, showUserErrors, values } from "./forms.js";
 import { el, gql } from "./graphql.js";
 import { hhmm, kg, tomorrow } from "./format.js";
 import { watchJob } from "./jobs.js";
-import { PLAN_FIELDS, drawPlanList, lockForm, reoptimizeForm } from "./plan_edits.js";
+import { PLAN_FIELDS, drawPlanList, lockForm, moveForm, reoptimizeForm } from "./plan_edits.js";
 import { routeDrivers } from "./route_drivers.js";
 import { drawFleet } from "./fleet.js";
 import { trunkReadiness, trunkTable } from "./trunk.js";
@@ -15,8 +15,6 @@ const WAREHOUSES = `{ warehouses(first: 100) { nodes { id name } } }`;
 const CREATE = `mutation($input: RoutePlanCreateInput!) { routePlanCreate(input: $input) {
   routePlan { id } job { id } userErrors { field code message } } }`;
 const PLAN = `query($id: ID!) { node(id: $id) { ... on RoutePlan { ${PLAN_FIELDS} } } }`;
-const MOVE = `mutation($input: RoutePlanStopMoveInput!) { routePlanStopMove(input: $input) {
-  routePlan { ${PLAN_FIELDS} } userErrors { field code message } } }`;
 const NETWORK = `query($c: ID!, $d: Date!) { networkDownloadUrls(centralId: $c, deliveryDate: $d) { mapSvg } }`;
 const PUBLISH = `mutation($input: RoutePlanPublishInput!) { routePlanPublish(input: $input) {
   routePlan { ${PLAN_FIELDS} } userErrors { field code message } } }`;
@@ -79,8 +77,8 @@ async function showPlan(box, id) {
 async function drawPlan(box, plan) {
   const map = el("img", { class: "map", alt: "Route map" });
   const trunk = plan.kind === "TRUNK";
-  // A trunk plan of a handful of grids is planned again whole, not edited.
-  const editable = plan.status === "DRAFT" && !trunk;
+  const editable = plan.status === "DRAFT"; // a trunk plan's grids move and lock like pickup points
+  const redraw = (changed) => drawPlan(box, changed);
   box.replaceChildren(
     el("h2", {}, trunk ? "Trunk plan " : "Plan ", plan.deliveryDate,
       plan.warehouse ? ` · ${plan.warehouse.name}` : "", plan.parent ? " (re-optimised)" : ""),
@@ -89,9 +87,9 @@ async function drawPlan(box, plan) {
       `${plan.stopCount} stops · ${plan.km.toFixed(1)} km · ¥${(plan.costFen / 100).toFixed(2)}`),
     trunkReadiness(plan),
     map,
-    trunk ? trunkTable(plan) : routesTable(box, plan),
+    trunk ? trunkTable(plan, redraw) : routesTable(plan, redraw),
     trunk ? "" : unservedTable(plan),
-    editable ? moveForm(box, plan) : "",
+    editable ? moveForm(plan, redraw) : "",
     editable ? reoptimizeForm(plan, (id) => showPlan(box, id)) : "",
     plan.status === "DRAFT" ? publishForm(box, plan) : "",
     plan.status === "PUBLISHED" ? await routeDrivers(plan) : "",
@@ -99,7 +97,7 @@ async function drawPlan(box, plan) {
   if (plan.status !== "PLANNING" && plan.status !== "FAILED") map.src = await blobUrl(plan.downloadUrls.mapSvg);
 }
 
-function routesTable(box, plan) {
+function routesTable(plan, redraw) {
   const draft = plan.status === "DRAFT";
   const head = el("tr", {}, ["#", "Pickup point", "Arrival", "Service", "Departure", "kg", "Totes", "kg on board after", "Locked"]
     .map((h) => el("th", {}, h)));
@@ -125,7 +123,7 @@ function routesTable(box, plan) {
         el("td", { class: "num" }, stop.totes),
         el("td", { class: "num" }, kg(stop.loadWeightGAfter)),
         el("td", { class: "locked" }, stop.locked ? el("span", { class: "is-locked" }, "Locked ") : "",
-          draft ? lockForm(plan, stop, (changed) => drawPlan(box, changed)) : ""))),
+          draft ? lockForm(plan, stop, redraw) : ""))),
   ]);
   return el("table", { id: "routes" }, el("thead", {}, head), el("tbody", {}, body));
 }
@@ -137,31 +135,6 @@ function unservedTable(plan) {
     el("tbody", {}, plan.unservedStops.map((u) =>
       el("tr", {}, el("td", {}, u.pickupPoint?.name ?? "?"), el("td", {}, u.reason),
         el("td", { class: "num" }, kg(u.weightG)), el("td", { class: "num" }, u.totes)))));
-}
-
-function moveForm(box, plan) {
-  const points = [
-    ...plan.routes.flatMap((r) => r.stops.map((s) => s.pickupPoint)),
-    ...plan.unservedStops.map((u) => u.pickupPoint),
-  ].filter(Boolean);
-  const form = el("form", { id: "stop-move", class: "inline" },
-    el("label", {}, "Stop", el("select", { name: "pickupPointId" },
-      points.map((p) => el("option", { value: p.id }, p.name)))),
-    el("label", {}, "To route", el("select", { name: "toRouteId" },
-      plan.routes.map((r) => el("option", { value: r.id }, `Route ${r.number}`)))),
-    el("label", {}, "Position", el("input", { name: "position", type: "number", min: 1, value: 1, required: true })),
-    el("button", { type: "submit" }, "Move stop"));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    await busy(form, async () => {
-      const input = { planId: plan.id, version: plan.version, ...values(form) };
-      const { routePlanStopMove: result } = await gql(MOVE, { input });
-      if (result.userErrors.length) return showUserErrors(form, result.userErrors);
-      await drawPlan(box, result.routePlan);
-      notice(box.querySelector("#stop-move"), `Move accepted (version ${result.routePlan.version}).`);
-    });
-  });
-  return el("section", {}, el("h2", {}, "Move a stop"), form);
 }
 
 function publishForm(box, plan) {

@@ -1,29 +1,34 @@
 // The two tiers on the dispatcher's desk: a trunk plan's grid warehouses
-// (干线: the central's trucks to its grids, inside their receiving windows),
+// (干线: the central's trucks to its grids, inside their receiving windows;
+// on a draft, each locked or unlocked with plan_edits.js's toggle),
 // and, on a grid warehouse's own plan, from when its vans may leave; when
 // the trunk now unloads later than the plan assumed, a warning with the
 // stops whose window would be missed, and the hint to plan the grid again.
 import { el, gql } from "./graphql.js";
 import { hhmm, kg } from "./format.js";
+import { lockForm } from "./plan_edits.js";
 
 const BOUND = `query($id: ID!) { node(id: $id) { ... on RoutePlan {
   trunkReadyAt plannedTrunkReadyAt trunkDelayMinutes
   stopsAtRisk { routeNumber position expectedArrivalAt windowEndAt lateMinutes pickupPoint { name } } } } }`;
 
-/** The table of a trunk plan's stops, route by route. */
-export function trunkTable(plan) {
-  const head = el("tr", {}, ["Route", "#", "Grid warehouse", "Arrival", "Unloading", "Unloaded", "kg", "Cases + totes"]
+/** The table of a trunk plan's stops, route by route; ``redraw(plan)`` shows an edit's answer. */
+export function trunkTable(plan, redraw) {
+  const draft = plan.status === "DRAFT";
+  const head = el("tr", {}, ["Route", "#", "Grid warehouse", "Arrival", "Unloading", "Unloaded", "kg", "Cases + totes", "Locked"]
     .map((h) => el("th", {}, h)));
   const rows = plan.trunkStops.map((stop) => el("tr", { class: "trunk-stop" },
     el("td", {}, stop.routeNumber), el("td", {}, stop.position),
     el("td", {}, stop.gridWarehouse?.name ?? "?"),
     el("td", {}, hhmm(stop.arrivalAt)), el("td", {}, hhmm(stop.serviceStartAt)),
     el("td", {}, hhmm(stop.departureAt)),
-    el("td", { class: "num" }, kg(stop.weightG)), el("td", { class: "num" }, stop.handlingUnits)));
+    el("td", { class: "num" }, kg(stop.weightG)), el("td", { class: "num" }, stop.handlingUnits),
+    el("td", { class: "locked" }, stop.locked ? el("span", { class: "is-locked" }, "Locked ") : "",
+      draft ? lockForm(plan, stop, redraw) : "")));
   const unserved = plan.unservedGrids.map((u) => el("tr", { class: "trunk-unserved" },
     el("td", { colspan: 2 }, "—"), el("td", {}, u.gridWarehouse?.name ?? "?"),
     el("td", { colspan: 3 }, `Not served: ${u.reason}`),
-    el("td", { class: "num" }, kg(u.weightG)), el("td", { class: "num" }, u.handlingUnits)));
+    el("td", { class: "num" }, kg(u.weightG)), el("td", { class: "num" }, u.handlingUnits), el("td", {}, "")));
   return el("table", { id: "trunk-stops" }, el("thead", {}, head), el("tbody", {}, [...rows, ...unserved]));
 }
 

@@ -1,7 +1,7 @@
 """The two tiers on the dispatcher's page: the night's trunk plan from the
-central to its grid warehouses (each inside its receiving window) planned
-and published, then a grid's own plan, whose vans leave once the trunk has
-unloaded there."""
+central to its grid warehouses (each inside its receiving window) planned,
+a grid locked in place, and published; then a grid's own plan, whose vans
+leave once the trunk has unloaded there."""
 
 from __future__ import annotations
 
@@ -39,9 +39,17 @@ async def test_a_dispatcher_plans_the_trunk_then_a_grids_vans(
             assert await stops.count() == 3
             names = [await s.locator("td").nth(2).inner_text() for s in await stops.all()]
             assert sorted(names) == sorted(g[0] for g in GRIDS)
-            await expect(page.locator("#plan h2")).to_contain_text("Trunk plan")
-            # Trunk plans are planned again whole: no stop moves offered.
-            assert await page.locator("#stop-move").count() == 0
+            await expect(page.locator("#plan h2").first).to_contain_text("Trunk plan")
+            # A draft trunk plan's grids move and lock like pickup points.
+            assert await page.locator("#stop-move select[name=gridId] option").count() == 3
+            first = stops.first
+            locked_name = await first.locator("td").nth(2).inner_text()
+            await first.locator("form.lock button[type=submit]").click()
+            await expect(page.locator("#plan-summary")).to_contain_text("version 2")
+            locked = page.locator("#trunk-stops tr.trunk-stop", has=page.locator(".is-locked"))
+            await expect(locked).to_have_count(1)
+            assert await locked.locator("td").nth(2).inner_text() == locked_name
+            await expect(locked.locator("form.lock button")).to_have_text("Unlock")
             await screenshot(page, "dispatcher-trunk")
             await page.click("#plan-publish button[type=submit]")
             await expect(page.locator("#plan-summary")).to_contain_text("Status PUBLISHED")
@@ -59,3 +67,4 @@ async def test_a_dispatcher_plans_the_trunk_then_a_grids_vans(
         "SELECT count(*) FROM route_plans WHERE kind = 'trunk' AND status = 'published'"
     )
     assert published == 1
+    assert await db.scalar("SELECT count(*) FROM trunk_stops WHERE locked") == 1

@@ -1,6 +1,7 @@
 """Trunk plans (干线): the central's trunk trucks carry what stage one sorted
 for each grid to the grids, inside their receiving windows, planned and
-published like deliveries; delivery plans never use trunk trucks; a grid's
+published (and edited: test_trunk_edits.py) like deliveries; delivery
+plans never use trunk trucks; a grid's
 vans leave no earlier than the trunk has unloaded its goods, and a grid
 plan made before any trunk plan says so."""
 
@@ -167,7 +168,7 @@ async def test_the_trunk_serves_every_grid_in_its_window_and_the_grids_wait_for_
             assert {r["vehicleType"]["name"] for r in routes["publishedRoutes"]} == {vehicle}
 
 
-async def test_a_trunk_needs_stage_one_and_trunk_trucks_and_is_not_edited_stop_by_stop(db):
+async def test_a_trunk_needs_stage_one_and_trunk_trucks_and_its_stops_are_grids(db):
     day = await routing_day(db, spread(6, weight_kg=120, totes=4), [van(count=2)])
     variables = {"w": encode("Warehouse", day.shop.warehouse_id), "d": day.day.isoformat()}
 
@@ -190,10 +191,11 @@ async def test_a_trunk_needs_stage_one_and_trunk_trucks_and_is_not_edited_stop_b
         }
         body = await gql(
             "mutation($input: RoutePlanStopLockInput!) { routePlanStopLock(input: $input) "
-            "{ userErrors { code } } }",
+            "{ userErrors { field code } } }",
             {"input": lock},
             token=day.operator,
         )
-    assert [e["code"] for e in body["data"]["routePlanStopLock"]["userErrors"]] == [
-        "PLAN_NOT_EDITABLE"
+    # A trunk plan's stops are grids (gridIds: test_trunk_edits.py), not pickup points.
+    assert body["data"]["routePlanStopLock"]["userErrors"] == [
+        {"field": ["pickupPointIds"], "code": "INVALID"}
     ]
