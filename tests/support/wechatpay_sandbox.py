@@ -59,7 +59,10 @@ def running_sandbox(keys: SandboxKeys | None = None) -> Iterator[RunningSandbox]
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(state), log_level="warning"))
+    # A "lost answer" fault holds its connection open: without a bound, the
+    # server's graceful stop waited for it until the join below gave up (10 s).
+    config = uvicorn.Config(create_app(state), log_level="warning", timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
