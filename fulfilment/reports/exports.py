@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fulfilment.reports.after_sale import after_sale_by_product
 from fulfilment.reports.filters import DateRange, ReportFilter, check_filter
 from fulfilment.reports.leaders import leader_ranking
+from fulfilment.reports.payees import PayeeKind
 from fulfilment.reports.refunds import refunds_by_reason
 from fulfilment.reports.registers import payout_register, settlement_register
 from fulfilment.reports.sales import sales_report
@@ -136,6 +137,10 @@ async def _refunds(session: AsyncSession, days: DateRange, f: ReportFilter, _: Z
     return rows
 
 
+# The payee kind as the sheets write it.
+PAYEE_KINDS = {PayeeKind.LEADER: "团长", PayeeKind.GRID: "网格仓"}
+
+
 async def _settlements(
     session: AsyncSession, days: DateRange, f: ReportFilter, _: ZoneInfo
 ) -> Rows:
@@ -146,10 +151,12 @@ async def _settlements(
             "结算批次",
             "期初日",
             "期末日",
+            "收款方类型",
             "团长编号",
-            "团长",
+            "网格仓编号",
+            "收款方",
             "期初(元)",
-            "佣金(元)",
+            "佣金/计件费(元)",
             "冲回(元)",
             "代收现金(元)",
             "本期合计(元)",
@@ -159,8 +166,9 @@ async def _settlements(
     )
     for r in await settlement_register(session, days, f):
         rows.add(
-            r.statement_id, r.settlement_id, r.period_start, r.period_end, r.leader_id,
-            r.leader_name, Yuan(r.opening_fen), Yuan(r.accrued_fen), Yuan(r.reversed_fen),
+            r.statement_id, r.settlement_id, r.period_start, r.period_end,
+            PAYEE_KINDS[r.payee_kind], r.leader_id or "", r.grid_id or "", r.payee_name,
+            Yuan(r.opening_fen), Yuan(r.accrued_fen), Yuan(r.reversed_fen),
             Yuan(r.cash_held_fen), Yuan(r.total_fen), Yuan(r.closing_fen), r.line_count,
         )  # fmt: skip
     return rows
@@ -171,8 +179,11 @@ async def _payouts(session: AsyncSession, days: DateRange, f: ReportFilter, zone
     rows.header(
         (
             "提现单号",
+            "收款方类型",
             "团长编号",
-            "团长",
+            "网格仓编号",
+            "收款方",
+            "申请人(网格站长)",
             "申请时间",
             "状态",
             "金额(元)",
@@ -184,7 +195,8 @@ async def _payouts(session: AsyncSession, days: DateRange, f: ReportFilter, zone
     for r in await payout_register(session, days, f, zone):
         paid = "" if r.paid_at is None else r.paid_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         rows.add(
-            r.payout_id, r.leader_id, r.leader_name,
+            r.payout_id, PAYEE_KINDS[r.payee_kind], r.leader_id or "", r.grid_id or "",
+            r.payee_name, r.grid_operator_name or "",
             r.requested_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), r.status.value,
             Yuan(r.amount_fen), Yuan(r.fee_fen), Yuan(r.transfer_fen), paid,
         )  # fmt: skip

@@ -1,8 +1,11 @@
-"""The settlement and payout registers: the leaders' statements of the
-settlements whose period ends in the range, and the payouts requested in
-it. Both read ``leaders.commission``'s tables, so their totals are the
-ledger's: a statement's total is the sum of its settlement entries, and a
-payout's amount left the balance as its payout and fee entries."""
+"""The settlement and payout registers: the statements of the settlements
+whose period ends in the range, and the payouts requested in it, of both
+payees (fulfilment/reports/payees.py): leaders, and grid warehouses paid
+their fees per piece. Both read ``leaders.commission``'s tables, so their
+totals are the ledger's: a statement's total is the sum of its settlement
+entries, and a payout's amount left the balance as its payout and fee
+entries. A register's rows and its per-period or per-day totals are read
+through one filtered query, so they always count the same payouts."""
 
 from __future__ import annotations
 
@@ -11,38 +14,78 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from fulfilment.campaigns.models import ServiceArea
-from fulfilment.reports.filters import DateRange, ReportFilter, day_buckets, refuse_filters
+from fulfilment.campaigns.models import Warehouse
+from fulfilment.reports.filters import DateRange, ReportFilter, day_buckets
+from fulfilment.reports.payees import (
+    PayeeKind,
+    admits_grid,
+    admits_leader,
+    admits_payee,
+    check_payee_filter,
+)
 from kernel.accounts import User
+from leaders.commission.grid_fee_models import GridFeeStatement
 from leaders.commission.models import Payout, PayoutStatus, Statement
-from leaders.points.models import Leader, PickupPoint
+from leaders.points.models import Leader
+
+
+def grid_label(grid_id: int, name: str | None) -> str:
+    """A grid warehouse's name, or "网格仓 <id>" if its warehouse is gone."""
+    return name if name is not None else f"网格仓 {grid_id}"
 
 
 @dataclass(frozen=True)
 class StatementRow:
-    statement_id: int
+    """A leader's or a grid's statement; exactly one of the two ids is set."""
+
+    statement_id: int  # of commission_statements, or of grid_fee_statements
     settlement_id: int
     period_start: date
     period_end: date  # the period's last day (the stored end is exclusive)
-    leader_id: int
-    leader_name: str
+    payee_kind: PayeeKind
+    leader_id: int | None
+    grid_id: int | None
+    payee_name: str  # the leader's name, or the grid warehouse's
     opening_fen: int
     accrued_fen: int
     reversed_fen: int
-    cash_held_fen: int
+    cash_held_fen: int  # always 0 for a grid
     total_fen: int
     closing_fen: int
     line_count: int
 
+    @property
+    def leader_name(self) -> str | None:
+        return self.payee_name if self.payee_kind is PayeeKind.LEADER else None
+
 
 @dataclass(frozen=True)
 class PayoutRow:
+    """A leader's or a grid's payout; exactly one of the two ids is set."""
+
     payout_id: int
-    leader_id: int
-    leader_name: str
+    payee_kind: PayeeKind
+    leader_id: int | None
+    grid_id: int | None
+    payee_name: str  # the leader's name, or the grid warehouse's
+    grid_operator_name: str | None  # who asked for a grid's payout
     requested_at: datetime
     status: PayoutStatus
     amount_fen: int  # left the balance: transfer + fee
@@ -50,35 +93,86 @@ class PayoutRow:
     transfer_fen: int
     paid_at: datetime | None
 
-
-def _by_leader(query: Select[Any], leader_id: Any, given: ReportFilter) -> Select[Any]:
-    refuse_filters(given, "supplierId", "category")
-    if given.leader_id is not None:
-        query = query.where(leader_id == given.leader_id)
-    if given.warehouse_id is not None:
-        # The leader's point is served by the warehouse (today's assignment).
-        query = query.where(
-            leader_id.in_(
-                select(PickupPoint.leader_id)
-                .join(ServiceArea, ServiceArea.pickup_point_id == PickupPoint.id)
-                .where(ServiceArea.warehouse_id == given.warehouse_id)
-            )
-        )
-    return query
+    @property
+    def leader_name(self) -> str | None:
+        return self.payee_name if self.payee_kind is PayeeKind.LEADER else None
 
 
-def _statements(days: DateRange, given: ReportFilter, *columns: Any) -> Select[Any]:
+_FIGURES = (
+    "opening_fen",
+    "accrued_fen",
+    "reversed_fen",
+    "cash_held_fen",
+    "total_fen",
+    "closing_fen",
+    "line_count",
+)
+
+
+def _book_statements(table: Any, days: DateRange, *columns: Any) -> Select[Any]:
     # A period's stored end is the day after its last: the last day in range.
-    query = (
-        select(*columns)
-        .select_from(Statement)
-        .where(
-            Statement.period_end.between(
-                days.start + timedelta(days=1), days.end + timedelta(days=1)
-            )
+    last = table.period_end.between(days.start + timedelta(days=1), days.end + timedelta(days=1))
+    figures = [getattr(table, name).label(name) for name in _FIGURES]
+    return (
+        select(
+            table.id.label("statement_id"),
+            table.settlement_id.label("settlement_id"),
+            table.period_start.label("period_start"),
+            table.period_end.label("period_end"),
+            *columns,
+            *figures,
         )
+        .select_from(table)
+        .where(last)
     )
-    return _by_leader(query, Statement.leader_id, given)
+
+
+def _statements(days: DateRange, given: ReportFilter) -> Subquery:
+    """Both books' statements in range as one table; ``is_grid`` 0 or 1
+    (written inline: PostgreSQL would type a bound literal of a UNION as
+    text)."""
+    check_payee_filter(given)
+    leaders = (
+        _book_statements(
+            Statement,
+            days,
+            literal_column("0", Integer).label("is_grid"),
+            Statement.leader_id.label("leader_id"),
+            cast(null(), BigInteger).label("grid_id"),
+            User.name.label("payee_name"),
+        )
+        .join(Leader, Leader.id == Statement.leader_id)
+        .join(User, User.id == Leader.user_id)
+        .where(admits_leader(given, Statement.leader_id))
+    )
+    grids = (
+        _book_statements(
+            GridFeeStatement,
+            days,
+            literal_column("1", Integer).label("is_grid"),
+            cast(null(), BigInteger).label("leader_id"),
+            GridFeeStatement.grid_id.label("grid_id"),
+            Warehouse.name.label("payee_name"),
+        )
+        .outerjoin(Warehouse, Warehouse.id == GridFeeStatement.grid_id)
+        .where(admits_grid(given, GridFeeStatement.grid_id))
+    )
+    return union_all(leaders, grids).subquery("statements")
+
+
+def _statement_row(r: Any) -> StatementRow:
+    grid = bool(r.is_grid)
+    return StatementRow(
+        int(r.statement_id),
+        int(r.settlement_id),
+        r.period_start,
+        r.period_end - timedelta(days=1),
+        PayeeKind.GRID if grid else PayeeKind.LEADER,
+        None if grid else int(r.leader_id),
+        int(r.grid_id) if grid else None,
+        grid_label(int(r.grid_id), r.payee_name) if grid else r.payee_name,
+        *(int(getattr(r, name)) for name in _FIGURES),
+    )
 
 
 async def settlement_register(
@@ -89,63 +183,35 @@ async def settlement_register(
     offset: int = 0,
     limit: int | None = None,
 ) -> list[StatementRow]:
-    """The statements, by period then leader."""
+    """The statements, by period, leaders' before grids', then by payee."""
+    s = _statements(days, given)
     query = (
-        _statements(
-            days,
-            given,
-            Statement.id,
-            Statement.settlement_id,
-            Statement.period_start,
-            Statement.period_end,
-            Statement.leader_id,
-            User.name,
-            Statement.opening_fen,
-            Statement.accrued_fen,
-            Statement.reversed_fen,
-            Statement.cash_held_fen,
-            Statement.total_fen,
-            Statement.closing_fen,
-            Statement.line_count,
-        )
-        .join(Leader, Leader.id == Statement.leader_id)
-        .join(User, User.id == Leader.user_id)
-        .order_by(Statement.period_end, Statement.leader_id)
+        select(s)
+        .order_by(s.c.period_end, s.c.is_grid, s.c.leader_id, s.c.grid_id, s.c.statement_id)
         .offset(offset)
         .limit(limit)
     )
-    return [
-        StatementRow(
-            int(r[0]),
-            int(r[1]),
-            r[2],
-            r[3] - timedelta(days=1),
-            int(r[4]),
-            r[5],
-            *(int(v) for v in r[6:]),
-        )
-        for r in (await session.execute(query)).all()
-    ]
+    return [_statement_row(r) for r in (await session.execute(query)).all()]
 
 
 async def settlement_totals(
     session: AsyncSession, days: DateRange, given: ReportFilter
 ) -> list[tuple[date, int, int, int, int, int]]:
-    """Per period (its last day): statements, accrued, reversed, cash held
-    and total fen."""
+    """Per period (its last day), over the register's rows (leaders' and
+    grids' statements): statements, accrued, reversed, cash held and total
+    fen."""
+    s = _statements(days, given)
     query = (
-        _statements(
-            days,
-            given,
-            Statement.period_end,
+        select(
+            s.c.period_end,
             func.count(),
-            func.sum(Statement.accrued_fen),
-            func.sum(Statement.reversed_fen),
-            func.sum(Statement.cash_held_fen),
-            func.sum(Statement.total_fen),
+            func.sum(s.c.accrued_fen),
+            func.sum(s.c.reversed_fen),
+            func.sum(s.c.cash_held_fen),
+            func.sum(s.c.total_fen),
         )
-        .group_by(Statement.period_end)
-        .order_by(Statement.period_end)
+        .group_by(s.c.period_end)
+        .order_by(s.c.period_end)
     )
     return [
         (r[0] - timedelta(days=1), *(int(v) for v in r[1:]))
@@ -154,13 +220,34 @@ async def settlement_totals(
 
 
 def _payouts(days: DateRange, given: ReportFilter, zone: ZoneInfo, *columns: Any) -> Select[Any]:
+    """``columns`` of the payouts the register lists: the one query both the
+    rows and the per-day totals read."""
+    check_payee_filter(given)
     starts, ends = days.utc_bounds(zone)
-    query = (
+    return (
         select(*columns)
         .select_from(Payout)
         .where(Payout.requested_at >= starts, Payout.requested_at < ends)
+        .where(admits_payee(given, Payout.leader_id, Payout.grid_id))
     )
-    return _by_leader(query, Payout.leader_id, given)
+
+
+def _payout_row(r: Any) -> PayoutRow:
+    grid = r.grid_id is not None
+    return PayoutRow(
+        payout_id=int(r.id),
+        payee_kind=PayeeKind.GRID if grid else PayeeKind.LEADER,
+        leader_id=None if grid else int(r.leader_id),
+        grid_id=int(r.grid_id) if grid else None,
+        payee_name=grid_label(int(r.grid_id), r.grid_name) if grid else r.leader_name,
+        grid_operator_name=r.asker_name if grid else None,
+        requested_at=r.requested_at,
+        status=r.status,
+        amount_fen=int(r.amount_fen),
+        fee_fen=int(r.fee_fen),
+        transfer_fen=int(r.transfer_fen),
+        paid_at=r.paid_at,
+    )
 
 
 async def payout_register(
@@ -172,7 +259,10 @@ async def payout_register(
     offset: int = 0,
     limit: int | None = None,
 ) -> list[PayoutRow]:
-    """Payouts requested in the range (local dates in ``zone``), oldest first."""
+    """Payouts requested in the range (local dates in ``zone``), leaders'
+    and grids', oldest first."""
+    leader_user = aliased(User, name="leader_user")
+    asker = aliased(User, name="asker")
     query = (
         _payouts(
             days,
@@ -180,7 +270,10 @@ async def payout_register(
             zone,
             Payout.id,
             Payout.leader_id,
-            User.name,
+            Payout.grid_id,
+            leader_user.name.label("leader_name"),
+            Warehouse.name.label("grid_name"),
+            asker.name.label("asker_name"),
             Payout.requested_at,
             Payout.status,
             Payout.amount_fen,
@@ -188,16 +281,15 @@ async def payout_register(
             Payout.transfer_fen,
             Payout.paid_at,
         )
-        .join(Leader, Leader.id == Payout.leader_id)
-        .join(User, User.id == Leader.user_id)
+        .outerjoin(Leader, Leader.id == Payout.leader_id)
+        .outerjoin(leader_user, leader_user.id == Leader.user_id)
+        .outerjoin(Warehouse, Warehouse.id == Payout.grid_id)
+        .outerjoin(asker, asker.id == Payout.payee_user_id)
         .order_by(Payout.requested_at, Payout.id)
         .offset(offset)
         .limit(limit)
     )
-    return [
-        PayoutRow(int(r[0]), int(r[1]), r[2], r[3], r[4], int(r[5]), int(r[6]), int(r[7]), r[8])
-        for r in (await session.execute(query)).all()
-    ]
+    return [_payout_row(r) for r in (await session.execute(query)).all()]
 
 
 @dataclass(frozen=True)
@@ -213,7 +305,8 @@ class PayoutDay:
 async def payout_days(
     session: AsyncSession, days: DateRange, given: ReportFilter, zone: ZoneInfo
 ) -> list[PayoutDay]:
-    """Per local date of request, every date of the range."""
+    """Per local date of request, every date of the range: the register's
+    rows (leaders' and grids'), summed."""
     bucket = day_buckets(days, zone)
     paid = case((Payout.status == PayoutStatus.PAID, Payout.transfer_fen), else_=0)
     query = _payouts(

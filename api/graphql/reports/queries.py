@@ -179,8 +179,8 @@ class ReportQuery:
         )
 
     @strawberry.field(
-        description="Statements of the settlements whose period ends in the range "
-        "(filters: warehouse, leader)."
+        description="Statements of the settlements whose period ends in the range, "
+        "leaders' and grid warehouses' (filters: warehouse, leader)."
     )
     async def report_settlement_register(
         self,
@@ -205,8 +205,8 @@ class ReportQuery:
         return await _run(info, range, filter, work)
 
     @strawberry.field(
-        description="Payouts requested in the range, with per-day totals (filters: "
-        "warehouse, leader)."
+        description="Payouts requested in the range, leaders' and grid warehouses', "
+        "with per-day totals of the same payouts (filters: warehouse, leader)."
     )
     async def report_payout_register(
         self,

@@ -12,6 +12,7 @@ from api.graphql.ids import encode
 from api.graphql.orders.refunds import RefundReasonEnum
 from fulfilment.reports.after_sale import ProductAfterSale
 from fulfilment.reports.leaders import LeaderRank
+from fulfilment.reports.payees import PayeeKind
 from fulfilment.reports.registers import PayoutDay, PayoutRow, StatementRow
 from fulfilment.reports.sales import SalesFigures
 from fulfilment.reports.suppliers import SupplierFill
@@ -160,29 +161,58 @@ class RefundsReportType:
     returned_fen: int
 
 
-@strawberry.type(description="One leader's statement of a settlement.")
+PayeeKindEnum = strawberry.enum(
+    PayeeKind,
+    name="PayeeKind",
+    description="Who a register's row pays: a leader, or a grid warehouse (网格仓) "
+    "its fees per piece.",
+)
+
+
+def _payee_ids(
+    leader_id: int | None, grid_id: int | None
+) -> tuple[strawberry.ID | None, strawberry.ID | None]:
+    return (
+        None if leader_id is None else strawberry.ID(encode("Leader", leader_id)),
+        None if grid_id is None else strawberry.ID(encode("Warehouse", grid_id)),
+    )
+
+
+@strawberry.type(description="One leader's or one grid warehouse's statement of a settlement.")
 class StatementRowType:
-    statement_id: strawberry.ID
+    statement_id: strawberry.ID = strawberry.field(
+        description="A Statement's ID, or a GridFeeStatement's for a grid."
+    )
     period_start: date
     period_end: date = strawberry.field(description="The period's last day.")
-    leader_id: strawberry.ID
-    leader_name: str
+    payee_kind: PayeeKindEnum  # type: ignore[valid-type]
+    leader_id: strawberry.ID | None = strawberry.field(description="Null for a grid's.")
+    leader_name: str | None = strawberry.field(description="Null for a grid's.")
+    grid_id: strawberry.ID | None = strawberry.field(
+        description="The grid warehouse (a Warehouse ID); null for a leader's."
+    )
+    payee_name: str = strawberry.field(description="The leader's or the grid warehouse's name.")
     opening_fen: int
     accrued_fen: int
     reversed_fen: int
-    cash_held_fen: int
+    cash_held_fen: int = strawberry.field(description="Always 0 for a grid.")
     total_fen: int
     closing_fen: int
     line_count: int
 
     @classmethod
     def of(cls, r: StatementRow) -> StatementRowType:
+        kind = "Statement" if r.payee_kind is PayeeKind.LEADER else "GridFeeStatement"
+        leader_id, grid_id = _payee_ids(r.leader_id, r.grid_id)
         return cls(
-            statement_id=strawberry.ID(encode("Statement", r.statement_id)),
+            statement_id=strawberry.ID(encode(kind, r.statement_id)),
             period_start=r.period_start,
             period_end=r.period_end,
-            leader_id=strawberry.ID(encode("Leader", r.leader_id)),
+            payee_kind=r.payee_kind,
+            leader_id=leader_id,
             leader_name=r.leader_name,
+            grid_id=grid_id,
+            payee_name=r.payee_name,
             opening_fen=r.opening_fen,
             accrued_fen=r.accrued_fen,
             reversed_fen=r.reversed_fen,
@@ -193,7 +223,7 @@ class StatementRowType:
         )
 
 
-@strawberry.type(description="A settled period's totals.")
+@strawberry.type(description="A settled period's totals: its leaders' and grids' statements.")
 class SettlementPeriodType:
     period_end: date = strawberry.field(description="The period's last day.")
     statements: int
@@ -203,11 +233,19 @@ class SettlementPeriodType:
     total_fen: int
 
 
-@strawberry.type
+@strawberry.type(description="One leader's or one grid warehouse's payout.")
 class PayoutRowType:
     payout_id: strawberry.ID
-    leader_id: strawberry.ID
-    leader_name: str
+    payee_kind: PayeeKindEnum  # type: ignore[valid-type]
+    leader_id: strawberry.ID | None = strawberry.field(description="Null for a grid's.")
+    leader_name: str | None = strawberry.field(description="Null for a grid's.")
+    grid_id: strawberry.ID | None = strawberry.field(
+        description="The grid warehouse (a Warehouse ID); null for a leader's."
+    )
+    payee_name: str = strawberry.field(description="The leader's or the grid warehouse's name.")
+    grid_operator_name: str | None = strawberry.field(
+        description="The grid operator who asked; null for a leader's."
+    )
     requested_at: datetime
     status: PayoutStatusEnum  # type: ignore[valid-type]
     amount_fen: int
@@ -217,10 +255,15 @@ class PayoutRowType:
 
     @classmethod
     def of(cls, r: PayoutRow) -> PayoutRowType:
+        leader_id, grid_id = _payee_ids(r.leader_id, r.grid_id)
         return cls(
             payout_id=strawberry.ID(encode("Payout", r.payout_id)),
-            leader_id=strawberry.ID(encode("Leader", r.leader_id)),
+            payee_kind=r.payee_kind,
+            leader_id=leader_id,
             leader_name=r.leader_name,
+            grid_id=grid_id,
+            payee_name=r.payee_name,
+            grid_operator_name=r.grid_operator_name,
             requested_at=r.requested_at,
             status=r.status,
             amount_fen=r.amount_fen,

@@ -10,6 +10,8 @@ const ARGS = "$range: ReportRange!, $filter: ReportFilter";
 const IN = "range: $range, filter: $filter";
 const pct = (bps) => (bps === null || bps === undefined ? "-" : `${(bps / 100).toFixed(2)}%`);
 const money = (fen) => yuan(fen);
+// A register row's payee: a leader by name, a grid warehouse marked as one.
+const payee = (row) => (row.payeeKind === "GRID" ? `网格仓 ${row.payeeName}` : row.payeeName);
 
 // Each report: its query (one root field per request), the filters it takes,
 // and how its answer becomes table rows and a chart series.
@@ -99,13 +101,13 @@ const REPORTS = {
     filters: ["warehouseId", "leaderId"],
     query: `query(${ARGS}) { reportSettlementRegister(${IN}, first: 100) {
       periods { periodEnd statements totalFen }
-      statements { nodes { periodStart periodEnd leaderName openingFen accruedFen reversedFen
-        cashHeldFen totalFen closingFen } } } }`,
+      statements { nodes { periodStart periodEnd payeeKind payeeName openingFen accruedFen
+        reversedFen cashHeldFen totalFen closingFen } } } }`,
     table(data) {
       const r = data.reportSettlementRegister;
       return {
-        head: ["From", "To", "Leader", "Opening ¥", "Accrued ¥", "Reversed ¥", "Cash held ¥", "Total ¥", "Closing ¥"],
-        rows: r.statements.nodes.map((s) => [s.periodStart, s.periodEnd, s.leaderName, money(s.openingFen),
+        head: ["From", "To", "Payee", "Opening ¥", "Accrued ¥", "Reversed ¥", "Cash held ¥", "Total ¥", "Closing ¥"],
+        rows: r.statements.nodes.map((s) => [s.periodStart, s.periodEnd, payee(s), money(s.openingFen),
           money(s.accruedFen), money(s.reversedFen), money(s.cashHeldFen), money(s.totalFen), money(s.closingFen)]),
         chart: { kind: "bar", label: "Settled ¥ per period", points: r.periods.map((p) => [p.periodEnd, p.totalFen / 100]) },
       };
@@ -115,13 +117,14 @@ const REPORTS = {
     title: "Payout register",
     filters: ["warehouseId", "leaderId"],
     query: `query(${ARGS}) { reportPayoutRegister(${IN}, first: 100) { days { date amountFen }
-      payouts { nodes { leaderName requestedAt status amountFen feeFen transferFen paidAt } } } }`,
+      payouts { nodes { payeeKind payeeName gridOperatorName requestedAt status amountFen feeFen
+        transferFen paidAt } } } }`,
     table(data) {
       const r = data.reportPayoutRegister;
       return {
-        head: ["Leader", "Requested", "Status", "Amount ¥", "Fee ¥", "Transfer ¥", "Paid"],
-        rows: r.payouts.nodes.map((p) => [p.leaderName, p.requestedAt.slice(0, 16), p.status,
-          money(p.amountFen), money(p.feeFen), money(p.transferFen), p.paidAt?.slice(0, 16) ?? ""]),
+        head: ["Payee", "Asked by", "Requested", "Status", "Amount ¥", "Fee ¥", "Transfer ¥", "Paid"],
+        rows: r.payouts.nodes.map((p) => [payee(p), p.gridOperatorName ?? "", p.requestedAt.slice(0, 16),
+          p.status, money(p.amountFen), money(p.feeFen), money(p.transferFen), p.paidAt?.slice(0, 16) ?? ""]),
         chart: { kind: "line", label: "Payouts ¥ per day", points: r.days.map((d) => [d.date, d.amountFen / 100]) },
       };
     },
