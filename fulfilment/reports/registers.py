@@ -41,6 +41,7 @@ from fulfilment.reports.payees import (
     check_payee_filter,
 )
 from kernel.accounts import User
+from leaders.commission.books import STATEMENT_FIGURES
 from leaders.commission.grid_fee_models import GridFeeStatement
 from leaders.commission.models import Payout, PayoutStatus, Statement
 from leaders.points.models import Leader
@@ -98,15 +99,7 @@ class PayoutRow:
         return self.payee_name if self.payee_kind is PayeeKind.LEADER else None
 
 
-_FIGURES = (
-    "opening_fen",
-    "accrued_fen",
-    "reversed_fen",
-    "cash_held_fen",
-    "total_fen",
-    "closing_fen",
-    "line_count",
-)
+_FIGURES = STATEMENT_FIGURES
 
 
 def _book_statements(table: Any, days: DateRange, *columns: Any) -> Select[Any]:

@@ -65,3 +65,15 @@ GRIDS = Book(
         "payout_id",
     ),
 )
+
+
+# A statement's figures, in the order statements and their registers list them.
+STATEMENT_FIGURES = (
+    "opening_fen",
+    "accrued_fen",
+    "reversed_fen",
+    "cash_held_fen",
+    "total_fen",
+    "closing_fen",
+    "line_count",
+)

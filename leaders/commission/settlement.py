@@ -54,9 +54,14 @@ from kernel.clock import business_date, utcnow
 from kernel.db import UTCDateTime, insert_ignoring_conflicts
 from kernel.errors import CommonErrorCode, DomainError
 from kernel.settings import Settings
-from leaders.commission.books import GRIDS, LEADERS, Book
+from leaders.commission.books import GRIDS, LEADERS, STATEMENT_FIGURES, Book
 from leaders.commission.errors import CommissionErrorCode
-from leaders.commission.models import EntryKind, LedgerAccount, Settlement, Statement
+from leaders.commission.models import (
+    EntryKind,
+    LedgerAccount,
+    Settlement,
+    Statement,
+)
 from leaders.commission.statements import admitted, pending, previous_statements
 
 # Grid warehouses' fees per piece are settled with the leaders' commission,
@@ -281,13 +286,7 @@ async def _write_statements(
                 book.payee,
                 "period_start",
                 "period_end",
-                "opening_fen",
-                "accrued_fen",
-                "reversed_fen",
-                "cash_held_fen",
-                "total_fen",
-                "closing_fen",
-                "line_count",
+                *STATEMENT_FIGURES,
                 "through_entry_id",
                 "created_at",
             ],
