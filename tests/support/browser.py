@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
+from api.http.app import create_app
+from api.sandbox.embedded import ThreadServer
 from kernel.db import create_engine, create_sessionmaker
 from tests.api.test_e2e_server import env_for, serving
 from tests.conftest import TOKEN_SECRET, TestDB, test_settings
@@ -45,11 +47,23 @@ async def sqlite_file(template: Path, tmp_path: Path) -> AsyncIterator[TestDB]:
 
 
 @contextmanager
-def live_server(db: TestDB, cwd: Path) -> Iterator[str]:
-    """`tuangou serve` on ``db`` (jobs inline, as on any SQLite); yields its base URL."""
-    env = {**env_for(db.url), "TUANGOU_TOKEN_SECRET": TOKEN_SECRET, "TUANGOU_GEOCODER": "none"}
-    with serving(env, cwd, "--no-migrate") as base:
-        yield base
+def live_server(db: TestDB, cwd: Path, *, process: bool = False) -> Iterator[str]:
+    """The platform's app on ``db`` (jobs inline, as on any SQLite) over real
+    HTTP on a free port; yields its base URL. By default under uvicorn in a
+    thread of this process: `tuangou serve` as a process of its own cost
+    about 4 s a test, mostly importing the platform again. ``process``: that
+    process, for the pages that need what only `serve` adds (its embedded
+    WeChat Pay sandbox)."""
+    if process:
+        env = {**env_for(db.url), "TUANGOU_TOKEN_SECRET": TOKEN_SECRET, "TUANGOU_GEOCODER": "none"}
+        with serving(env, cwd, "--no-migrate") as base:
+            yield base
+        return
+    server = ThreadServer().start(create_app(test_settings(db.url)))
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 @asynccontextmanager
@@ -121,12 +135,14 @@ class LeaderAtWork:
 
 
 @asynccontextmanager
-async def leader_at_work(template: Path, tmp_path: Path) -> AsyncIterator[LeaderAtWork]:
-    """``tuangou serve`` on a fresh shop, its leader signed in on a phone,
-    the resident-order form shown."""
+async def leader_at_work(
+    template: Path, tmp_path: Path, *, process: bool = False
+) -> AsyncIterator[LeaderAtWork]:
+    """The platform on a fresh shop, its leader signed in on a phone, the
+    resident-order form shown (``process``: see ``live_server``)."""
     async with sqlite_file(template, tmp_path) as db:
         shop = await open_shop(db)
-    with live_server(db, tmp_path) as base:
+    with live_server(db, tmp_path, process=process) as base:
         async with signed_in(base, shop.leader_token, mobile=True) as page:
             await page.locator("#resident-order-form").wait_for()
             yield LeaderAtWork(db, shop, base, page)

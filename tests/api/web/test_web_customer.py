@@ -59,7 +59,7 @@ async def test_customer_orders_through_a_share_link_pays_and_cancels(
         share_code = await shop_behind_a_share_link(db)
         customer, token = await db.user(Role.CUSTOMER, "小红")
 
-    with live_server(db, tmp_path) as base:
+    with live_server(db, tmp_path, process=True) as base:
         async with signed_in(base, token, mobile=True, path=f"/app/?share={share_code}") as page:
             shop_card = page.locator("#shop")
             await shop_card.wait_for()

@@ -20,7 +20,7 @@ SIMULATE = "mutation($id: ID!) { paymentSimulate(input: {id: $id}) { order { sta
 async def test_a_resident_pays_the_leaders_order_by_scanning_its_qr_code(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
-    async with leader_at_work(sqlite_template, tmp_path) as leader:
+    async with leader_at_work(sqlite_template, tmp_path, process=True) as leader:
         db, shop, base, page = leader.db, leader.shop, leader.base, leader.page
         await leader.order_for_resident()
         button = page.locator("#resident-wechat button.pay-native")
