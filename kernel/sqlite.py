@@ -40,8 +40,7 @@ _BEGIN_WRITE = "BEGIN IMMEDIATE"
 class WriteGate:
     """The writers of one database file in one event loop, one at a time."""
 
-    def __init__(self, database: str) -> None:
-        self.database = database
+    def __init__(self) -> None:
         self._lock = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None
         self._since = 0.0
@@ -82,7 +81,7 @@ def _gate(database: str) -> WriteGate:
     gates = _GATES.setdefault(asyncio.get_running_loop(), {})
     gate = gates.get(database)
     if gate is None:
-        gate = gates[database] = WriteGate(database)
+        gate = gates[database] = WriteGate()
     return gate
 
 
@@ -158,7 +157,9 @@ def _before_statement(conn: Connection, *_: Any) -> None:
 
 def _end(conn: Connection) -> None:
     # Committing or rolling back a transaction that never reached the
-    # database: nothing to do there but forget the pending BEGIN. An
+    # database: nothing to do there but forget the pending BEGIN. The event
+    # comes just before the COMMIT or ROLLBACK is sent, so the next writer's
+    # BEGIN may wait that one statement out in SQLite's busy handler. An
     # invalidated connection (a cancelled statement) has no info to ask; its
     # gate is left by the pool's invalidate event.
     if not conn.invalidated:
