@@ -125,9 +125,8 @@ def _by_customer(paying: list[Placed]) -> list[tuple[int, list[Placed]]]:
 
 
 async def _notify(http: httpx.AsyncClient, pay: DemoPay, number: str) -> None:
-    """The sandbox's payer pays; its notification goes to the callback. The
-    notification is signed in a thread, beside the event loop's work."""
-    body, headers = await pay.sandbox.pay_signing_aside(number)
+    """The sandbox's payer pays; its notification goes to the callback."""
+    body, headers = pay.sandbox.pay(number)
     response = await http.post(TRANSACTION_NOTIFY_PATH, content=body, headers=headers)
     if response.status_code not in (200, 204):
         raise RuntimeError(f"payment of {number} refused: {response.text[:200]}")

@@ -3,7 +3,6 @@ the platform key (payments, refunds and transfers alike)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import time
@@ -17,10 +16,9 @@ from kernel.wechatpay import crypto
 
 
 class SignedResponse(Response):
-    """A v3 answer whose ``Wechatpay-*`` headers are signed as it is sent,
-    in a thread: the RSA signature releases the GIL, so an embedded sandbox
-    (the demo's, thousands of prepays on the app's event loop) signs on
-    another core while the loop serves the app."""
+    """A v3 answer whose ``Wechatpay-*`` headers are signed as it is sent.
+    On the event loop: a signature takes about 0.35 ms, less than handing
+    it to a thread and back cost the demo's embedded sandbox."""
 
     def __init__(self, state: SandboxState, status: int, body: bytes) -> None:
         media = "application/json" if body else None
@@ -29,12 +27,8 @@ class SignedResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         keys = self.state.keys
-        headers = await asyncio.to_thread(
-            crypto.signed_headers,
-            keys.platform_key,
-            keys.platform_serial,
-            self.signed_body,
-            int(time.time()),
+        headers = crypto.signed_headers(
+            keys.platform_key, keys.platform_serial, self.signed_body, int(time.time())
         )
         headers["Request-ID"] = secrets.token_hex(16)
         self.raw_headers.extend((k.lower().encode(), v.encode()) for k, v in headers.items())

@@ -21,7 +21,6 @@ Never embedded when:
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import socket
@@ -129,12 +128,6 @@ class EmbeddedSandbox:
         context, ~30 ms) for every notification it posts."""
         body = self._paid(out_trade_no)
         return body, self._signed_headers(body)
-
-    async def pay_signing_aside(self, out_trade_no: str) -> tuple[bytes, dict[str, str]]:
-        """``pay``, the notification signed in a thread: the RSA signature
-        releases the GIL, so the caller's event loop goes on meanwhile."""
-        body = self._paid(out_trade_no)
-        return body, await asyncio.to_thread(self._signed_headers, body)
 
     def _paid(self, out_trade_no: str) -> bytes:
         order = self.state.orders[out_trade_no]
