@@ -1,7 +1,7 @@
 """A week of the platform running itself, on PostgreSQL with worker processes.
 
     python scripts/bench_week.py [--days 7] [--size medium] [--workers 2]
-                                 [--no-kill] [--postgres-url URL]
+                                 [--no-kill] [--api-processes 2] [--postgres-url URL]
 
 Runs ``tuangou demo --days`` (api/demo/week.py) into a throwaway database
 (tuangou_bench_<random>, dropped afterwards, also on failure or Ctrl-C):
@@ -37,6 +37,7 @@ from rich.table import Table  # noqa: E402
 from api.demo.run import DemoOptions  # noqa: E402
 from api.demo.sizes import Size  # noqa: E402
 from api.demo.week import WeekOptions, WeekResult, run_week  # noqa: E402
+from api.demo.week_api import API_PROCESSES  # noqa: E402
 from kernel.settings import Settings  # noqa: E402
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -61,6 +62,12 @@ def main() -> int:
     parser.add_argument("--size", choices=[s.value for s in Size], default="medium")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-kill", action="store_true", help="Kill no worker.")
+    parser.add_argument(
+        "--api-processes",
+        type=int,
+        default=API_PROCESSES,
+        help="The served API's processes (0: the app in the demo's own process).",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--postgres-url", default=DEFAULT_PG)
     args = parser.parse_args()
@@ -76,7 +83,11 @@ def main() -> int:
                 database_url=with_database(args.postgres_url, name),
             )
             options = WeekOptions(
-                days=args.days, demo=demo, workers=args.workers, kill_a_worker=not args.no_kill
+                days=args.days,
+                demo=demo,
+                workers=args.workers,
+                kill_a_worker=not args.no_kill,
+                api_processes=args.api_processes,
             )
             result = asyncio.run(run_week(options, Settings(), console))
     finally:

@@ -18,7 +18,6 @@ from rich.console import Console
 from sqlalchemy import select
 
 from api.demo.context import Day
-from api.demo.intake import api_client
 from api.demo.payments import DemoPay, sandbox_payments
 from api.demo.region import build_region
 from api.demo.run import DemoOptions, DemoRefused, demo_database, refuse_data
@@ -26,6 +25,7 @@ from api.demo.settlement import period_holding
 from api.demo.sizes import SCALES
 from api.demo.steps import Steps
 from api.demo.timeline import Timeline
+from api.demo.week_api import API_PROCESSES, week_api
 from api.demo.week_books import DayBooks, day_books, render_week
 from api.demo.week_clock import WeekClock, until
 from api.demo.week_day import Week, copy_campaign, evening, night_and_day
@@ -48,6 +48,9 @@ class WeekOptions:
     demo: DemoOptions = field(default_factory=DemoOptions)
     workers: int = 2  # PostgreSQL only
     kill_a_worker: bool = True  # PostgreSQL only: in the middle night
+    # PostgreSQL only: the served API's processes; 0 serves none, the demo
+    # calls the app in its own process (as on SQLite).
+    api_processes: int = API_PROCESSES
 
 
 @dataclass
@@ -189,8 +192,7 @@ async def _week(
         count = options.workers
         async with (
             running_jobs(settings, sessions, options.demo.out, count) as workers,
-            pay.in_process() as sandbox_http,
-            api_client(settings, sandbox_http) as http,
+            week_api(settings, pay, options.demo.out, options.api_processes) as http,
         ):
             kill_on = middle if options.kill_a_worker and not settings.jobs_inline else None
             week = Week(
