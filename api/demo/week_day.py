@@ -15,7 +15,6 @@ from datetime import date, datetime, time, timedelta
 from time import perf_counter
 
 import httpx
-from sqlalchemy import select
 
 from api.demo.context import Day
 from api.demo.handout import run_handout
@@ -29,7 +28,6 @@ from api.demo.week_clock import WeekClock, cut_off, succeeded, until
 from api.demo.week_workers import Workers
 from api.graphql.ids import decode, encode
 from fulfilment.campaigns import campaigns
-from fulfilment.night.jobs import SCHEDULE
 from fulfilment.night.steps import PLAN_STEP, SORT_STEP, step_key
 from fulfilment.routing.models import RoutePlan
 from kernel.jobs.models import Job, JobStatus
@@ -123,8 +121,8 @@ async def evening(week: Week, today: date) -> None:
 
 
 async def kill_the_planner(week: Week, key: str) -> None:
-    """While the night's plan is being searched, kill the worker running it
-    (the step runs inside that worker's schedule tick)."""
+    """While the night's plan is being searched, kill the worker running it:
+    the one its job names as its claimant (``jobs.worker``)."""
     sessions = week.base.sessions
     with week.base.steps.step("The planning worker killed (SIGKILL) and replaced") as bar:
 
@@ -134,23 +132,8 @@ async def kill_the_planner(week: Week, key: str) -> None:
             return step if step is not None and step.status is not JobStatus.QUEUED else None
 
         step = await until(started, STEP_PATIENCE_S, f"{key} did not start")
-        async with sessions() as session:
-            # The tick running the step: the last one started before the step
-            # was. Later ticks find the step running and leave it, but with
-            # several jobs a worker they may be running beside it.
-            ticks = list(
-                await session.scalars(
-                    select(Job.id)
-                    .where(
-                        Job.kind == SCHEDULE,
-                        Job.status == JobStatus.RUNNING,
-                        Job.started_at <= step.started_at,
-                    )
-                    .order_by(Job.started_at.desc(), Job.id.desc())
-                    .limit(1)
-                )
-            )
-        holder = week.workers.running(ticks)
+        running = step.status is JobStatus.RUNNING
+        holder = week.workers.holding(step.worker) if running else None
         if holder is None:
             bar.note = "the plan was done before a worker could be caught at it"
             return

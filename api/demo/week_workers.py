@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.handlers import load_job_handlers
 from kernel.jobs.queue import InlineQueue
+from kernel.jobs.runner import worker_name
 from kernel.settings import Settings, get_settings
 from kernel.wechatpay import provider
 
@@ -80,7 +81,7 @@ class Workers:
         command = shutil.which("tuangou") or str(Path(sys.executable).with_name("tuangou"))
         log = (self.out / f"worker-{len(self.processes) + 1}.log").open("wb")
         self.processes.append(
-            # Unbuffered: the demo reads the log to see which worker runs what.
+            # Unbuffered: a killed worker's log ends with its last line.
             subprocess.Popen(
                 [command, "worker", "--concurrency", str(WORKER_CONCURRENCY)],
                 env={**env, "PYTHONUNBUFFERED": "1"},
@@ -89,15 +90,10 @@ class Workers:
             )
         )
 
-    def running(self, job_ids: list[int]) -> int | None:
-        """The worker that started one of ``job_ids`` (from its log)."""
-        marks = [f"(job_id={job_id})" for job_id in job_ids]
+    def holding(self, worker: str | None) -> int | None:
+        """The live worker process a job's ``worker`` (host:pid) names."""
         for number, process in enumerate(self.processes):
-            if process.poll() is not None:
-                continue
-            log = (self.out / f"worker-{number + 1}.log").read_text(errors="replace")
-            starts = [line for line in log.splitlines() if "Starting job" in line]
-            if any(mark in line for line in starts for mark in marks):
+            if process.poll() is None and worker == worker_name(process.pid):
                 return number
         return None
 

@@ -46,3 +46,5 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The process that claimed it last (runner.worker_name): host and pid.
+    worker: Mapped[str | None] = mapped_column(String(120))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 import traceback
 from datetime import timedelta
@@ -22,6 +24,13 @@ from kernel.request_context import request_scope
 log = logging.getLogger(__name__)
 
 
+def worker_name(pid: int | None = None) -> str:
+    """A process of this host (this one by default) as a job's ``worker``
+    names it: ``host:pid``. Asked at each claim, not kept: a forked worker
+    has a pid of its own."""
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"[:120]
+
+
 async def claim(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Job | None:
     """Move a queued job to running; only one caller can win, on any number of
     workers, because the status check and the change are one UPDATE."""
@@ -36,6 +45,7 @@ async def claim(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Job 
                 attempts=Job.attempts + 1,
                 started_at=now,
                 heartbeat_at=machine_now(),
+                worker=worker_name(),
             ),
         )
         if claimed != 1:

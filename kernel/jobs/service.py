@@ -114,6 +114,7 @@ async def _requeue(session: AsyncSession, job_id: int) -> bool:
             started_at=None,
             heartbeat_at=None,
             finished_at=None,
+            worker=None,
         ),
     )
     return changed == 1

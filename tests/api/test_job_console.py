@@ -23,6 +23,7 @@ from kernel.db import unit_of_work
 from kernel.errors import DomainError
 from kernel.jobs.diagnostics import PING
 from kernel.jobs.models import Job, JobStatus
+from kernel.jobs.runner import claim, worker_name
 from kernel.jobs.service import JobErrorCode, enqueue, retry_job
 from tests.conftest import TestDB, error_codes
 from tests.kernel.test_jobs import Workers, read_job, start_ping, wait_for_job
@@ -48,7 +49,7 @@ query($first: Int, $after: String, $kind: String, $status: JobStatus, $w: ID, $d
       $since: DateTime, $until: DateTime) {
   jobs(first: $first, after: $after, kind: $kind, status: $status, warehouseId: $w, date: $d,
        since: $since, until: $until) {
-    nodes { id kind status error key requestId payload attempts createdBy { name } }
+    nodes { id kind status error key requestId payload worker attempts createdBy { name } }
     pageInfo { hasNextPage endCursor }
   }
 }
@@ -104,6 +105,9 @@ async def test_a_failed_job_is_listed_first_and_runs_again_to_success(db, gql, r
     assert listed["key"] == "flaky"
     assert listed["createdBy"] == {"name": "Operator Wu"}
     assert listed["requestId"]
+    # The process that ran it: the worker on PostgreSQL, the app on SQLite.
+    ran_it = worker_name(runner.procs[0].pid) if runner is not None else worker_name()
+    assert listed["worker"] == ran_it
     assert listed["payload"] == {
         "message": "flaky",
         "steps": 1,
@@ -255,6 +259,26 @@ async def test_an_early_cutoff_after_the_on_time_one_answers_it(db, gql, runner)
     early = await gql(CUTOFF, {"id": shop.campaign_gid, "early": True}, token=token)
     assert early["data"]["campaignCutoff"]["job"]["id"] == first["job"]["id"]
     assert early["data"]["campaignCutoff"]["userErrors"] == []
+
+
+OWN_JOB = "query($id: ID!) { job(id: $id) { id status worker payload } }"
+
+
+async def test_only_operators_see_which_process_runs_a_job(db, gql):
+    dispatcher, dispatcher_token = await db.user(Role.DISPATCHER)
+    _, operator_token = await db.user(Role.OPERATOR)
+    async with unit_of_work(db.sessions) as session:
+        job, _ = await enqueue(session, PING, {"steps": 1}, created_by_id=dispatcher.id)
+    variables = {"id": encode("Job", job.id)}
+    queued_job = (await gql(OWN_JOB, variables, token=operator_token))["data"]["job"]
+    assert queued_job["worker"] is None  # nobody has claimed it yet
+
+    assert await claim(db.sessions, job.id) is not None
+
+    seen = (await gql(OWN_JOB, variables, token=operator_token))["data"]["job"]
+    assert seen["status"] == "RUNNING" and seen["worker"] == worker_name()
+    own = (await gql(OWN_JOB, variables, token=dispatcher_token))["data"]["job"]
+    assert own["status"] == "RUNNING" and own["worker"] is None and own["payload"] is None
 
 
 @pytest.mark.parametrize("role", [Role.CUSTOMER, Role.DISPATCHER, Role.SUPPLIER])

@@ -7,6 +7,7 @@ import asyncio
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,7 +28,7 @@ from kernel.jobs.diagnostics import PING
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.pruning import RETENTION, prune_periodic_runs
 from kernel.jobs.queue import ProcrastinateQueue
-from kernel.jobs.runner import claim, fail_stale_jobs, run_job
+from kernel.jobs.runner import claim, fail_stale_jobs, run_job, worker_name
 from kernel.jobs.service import JobErrorCode, enqueue
 from kernel.outbox import DELIVER
 from tests.conftest import TOKEN_SECRET
@@ -294,6 +295,8 @@ async def test_two_workers_run_each_job_once_despite_double_dispatch(pg, workers
     assert {j.status for j in jobs.values()} == {JobStatus.SUCCEEDED}, pool.logs()
     assert [j.attempts for j in jobs.values()] == [1] * 20
     assert {j.result["echo"] for j in jobs.values() if j.result} == {f"m{i}" for i in range(20)}
+    # Each job names the worker process that ran it.
+    assert {j.worker for j in jobs.values()} <= {worker_name(p.pid) for p in pool.procs}
     deliveries = await pg.scalar(
         "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'tuangou.run_job'"
     )
@@ -323,6 +326,7 @@ async def test_a_claimed_job_is_not_run_by_a_second_runner(db):
     claimed = await claim(db.sessions, job_id)
     assert claimed is not None
     assert claimed.status is JobStatus.RUNNING
+    assert claimed.worker == worker_name() == f"{socket.gethostname()}:{os.getpid()}"
 
     assert await claim(db.sessions, job_id) is None
     assert await run_job(db.sessions, job_id) is None

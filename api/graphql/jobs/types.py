@@ -21,6 +21,11 @@ from kernel.jobs.models import Job, JobStatus
 JobStatusEnum = strawberry.enum(JobStatus, name="JobStatus")
 
 
+def _operator(info: Info) -> bool:
+    viewer = info.context.viewer
+    return viewer is not None and viewer.role is Role.OPERATOR
+
+
 @strawberry.type(name="Job")
 class JobType(relay.Node):
     id: relay.NodeID[int]
@@ -42,13 +47,18 @@ class JobType(relay.Node):
     )
     created_by_id: strawberry.Private[int | None]
     stored_payload: strawberry.Private[dict[str, Any]]
+    claimed_by: strawberry.Private[str | None]
 
     @strawberry.field(description="What the job was asked to do (operators only; else null).")
     def payload(self, info: Info) -> JSON | None:
-        viewer = info.context.viewer
-        if viewer is None or viewer.role is not Role.OPERATOR:
-            return None
-        return cast(JSON, self.stored_payload)
+        return cast(JSON, self.stored_payload) if _operator(info) else None
+
+    @strawberry.field(
+        description="The process running it, or that ran it last, as host:pid: the worker "
+        "to look at when it stalls (operators only; else null). Null while queued."
+    )
+    def worker(self, info: Info) -> str | None:
+        return self.claimed_by if _operator(info) else None
 
     @strawberry.field(description="Who started it; null for the platform's own jobs.")
     async def created_by(self, info: Info) -> UserType | None:
@@ -75,6 +85,7 @@ class JobType(relay.Node):
             request_id=job.request_id,
             created_by_id=job.created_by_id,
             stored_payload=dict(job.payload or {}),
+            claimed_by=job.worker,
         )
 
     @classmethod

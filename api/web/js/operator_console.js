@@ -6,7 +6,7 @@ import { el, gql } from "./graphql.js";
 import { watchJob } from "./jobs.js";
 
 const PAGE = 20;
-const JOB_FIELDS = "id kind status message error requestId createdAt";
+const JOB_FIELDS = "id kind status message error requestId worker createdAt";
 const JOBS = `query($status: JobStatus) { jobs(first: ${PAGE}, status: $status) { nodes { ${JOB_FIELDS} } } }`;
 const DELIVERY_FIELDS = "id topic url status attempts lastError createdAt";
 const DELIVERIES = `query($status: WebhookDeliveryStatus) {
@@ -42,7 +42,7 @@ export async function drawConsole(box) {
   const refresh = el("button", { type: "button", class: "refresh", onclick: redraw }, "Refresh");
   box.replaceChildren(el("h2", {}, "Jobs & webhooks"), refresh,
     el("h3", {}, "Jobs"),
-    el("table", { class: "console-jobs" }, head(["Kind", "Status", "Message / error", "Request id", "Created", ""]), jobs),
+    el("table", { class: "console-jobs" }, head(["Kind", "Status", "Message / error", "Request id", "Worker", "Created", ""]), jobs),
     el("h3", {}, "Webhook deliveries"),
     el("table", { class: "console-deliveries" },
       head(["Topic", "Receiver", "Status", "Attempts", "Last error", "Created", ""]), deliveries));
@@ -59,6 +59,7 @@ function jobRow(job, redraw) {
     el("td", { class: "status" }, job.status),
     el("td", { class: "message" }, job.error || job.message || ""),
     el("td", { class: "request-id" }, job.requestId ?? ""),
+    el("td", { class: "worker" }, job.worker ?? ""),
     el("td", {}, when(job.createdAt)),
     cell);
   if (action) {

@@ -89,12 +89,12 @@ async def test_a_week_runs_itself_on_two_workers_and_reconciles(pg: TestDB, tmp_
     # Overlapping: the second day's campaign sold while the first was open.
     assert first_presale is not None and first_presale < campaigns[0].cutoff_at
     assert (result.workers, result.killed) == (2, 1)
-    # The kill lands while the night's plan is searched, and that step then
-    # runs a second time: unless the search ended, or the other worker's
-    # tick held it, in the instant between finding the planner and killing
-    # it (seen once in CI). Either way no step ran more than twice, and the
-    # week reconciled. That a killed worker's step is found stale and run
-    # again is proven without the race in tests/kernel/test_worker_faults.py
+    # The kill lands on the worker the plan step's job names as its
+    # claimant (jobs.worker), and that step then runs a second time: unless
+    # the search ended in the instant between reading the claimant and
+    # killing it. Either way no step ran more than twice, and the week
+    # reconciled. That a killed worker's step is found stale and run again
+    # is proven without the race in tests/kernel/test_worker_faults.py
     # (failed as stale) and tests/fulfilment/night/test_schedule.py (re-run).
     attempts = sorted(a for kind, _, a, _ in steps if kind == PLAN_STEP)
     assert attempts in ([1] * (days - 1) + [2], [1] * days)
