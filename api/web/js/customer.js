@@ -1,8 +1,10 @@
 // Customer (团员), on a phone: the pickup point's open campaign (behind a
 // leader's share link /app/?share=CODE, or the point they chose nearby),
 // ordering, their orders, paying (a WeChat Pay QR code; in development the
-// sandbox's simulated scan), cancelling before the cutoff, and the pickup
-// code once an order is paid.
+// sandbox's simulated scan), cancelling before the cutoff, the pickup
+// code once an order is paid, and after-sale once it is collected
+// (customer_after_sale.js).
+import { afterSaleForm, collected, drawMyAfterSale } from "./customer_after_sale.js";
 import { busy, showUserErrors } from "./forms.js";
 import { ApiError, el, gql } from "./graphql.js";
 import { hhmm, yuan } from "./format.js";
@@ -19,7 +21,7 @@ const CAMPAIGNS = `query($p: ID!) { openCampaigns(pickupPointId: $p) {
   id deliveryDate cutoffAt items { ${ITEM_FIELDS} } } }`;
 const ORDERS = `{ myOrders(first: 100) { nodes { id number status totalFen
   pickupPoint { name } campaign { deliveryDate cutoffAt }
-  lines { quantity product { name } } pickupCode { code } pickup { pickedUpAt } } } }`;
+  lines { quantity product { id name } } pickupCode { code } pickup { pickedUpAt } } } }`;
 const PAYLOAD = `order { id status } userErrors { field code message }`;
 const CANCEL = `mutation($input: OrderIdInput!) { orderCancel(input: $input) { ${PAYLOAD} } }`;
 // Paying: a WeChat Pay Native code (a QR the customer scans); the order is
@@ -42,10 +44,12 @@ export async function render(view) {
   const code = new URLSearchParams(location.search).get("share") ?? localStorage.getItem(SHARE_KEY);
   // ``slot`` holds the shop card or the finder; ``orders`` the list under it.
   const shop = { slot: el("div", { id: "shop-slot" }), orders: el("section", { id: "my-orders", class: "card" }) };
-  view.append(await inboxCard(), shop.slot, shop.orders);
+  const afterSale = el("section", { id: "my-after-sale", class: "card" });
+  view.append(await inboxCard(), shop.slot, shop.orders, afterSale);
   if (code) await showShare(shop, code);
   else await showPoint(shop, (await gql(MINE)).viewer?.pickupPoint);
   await drawOrders(shop.orders);
+  await drawMyAfterSale(afterSale);
 }
 
 async function showShare(shop, code) {
@@ -132,9 +136,11 @@ function orderCard(box, order) {
       : "",
     order.pickup ? el("p", { class: "picked-up" }, `已于 ${hhmm(order.pickup.pickedUpAt)} 提货`) : "",
     order.status === "PENDING_PAYMENT" ? el("button", { type: "submit", value: "pay" }, "微信支付") : "",
-    live && open ? el("button", { type: "submit", value: "cancel" }, "取消订单") : "");
+    live && open ? el("button", { type: "submit", value: "cancel" }, "取消订单") : "",
+    collected(order) ? el("button", { type: "submit", value: "afterSale" }, "申请售后") : "");
   const actions = {
     pay: () => showPayCode(form, order),
+    afterSale: () => toggleAfterSale(form, order),
     simulate: () => simulateScan(form, box, order),
     cancel: async () => {
       const r = (await gql(CANCEL, { input: { id: order.id } })).orderCancel;
@@ -147,6 +153,15 @@ function orderCard(box, order) {
     await busy(form, actions[event.submitter.value]);
   });
   return form;
+}
+
+/** The order's after-sale form under it, or away again. */
+function toggleAfterSale(form, order) {
+  const open = form.nextElementSibling?.classList.contains("after-sale-form") ? form.nextElementSibling : null;
+  if (open) return open.remove();
+  const list = document.getElementById("my-after-sale");
+  form.after(afterSaleForm(order, () => drawMyAfterSale(list)));
+  return null;
 }
 
 /** The order's WeChat Pay QR code under it (orderPay, Native), and in
