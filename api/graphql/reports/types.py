@@ -4,6 +4,7 @@ rates in basis points (null where there is nothing to divide by)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 
@@ -169,22 +170,8 @@ PayeeKindEnum = strawberry.enum(
 )
 
 
-def _payee_ids(
-    leader_id: int | None, grid_id: int | None
-) -> tuple[strawberry.ID | None, strawberry.ID | None]:
-    return (
-        None if leader_id is None else strawberry.ID(encode("Leader", leader_id)),
-        None if grid_id is None else strawberry.ID(encode("Warehouse", grid_id)),
-    )
-
-
-@strawberry.type(description="One leader's or one grid warehouse's statement of a settlement.")
-class StatementRowType:
-    statement_id: strawberry.ID = strawberry.field(
-        description="A Statement's ID, or a GridFeeStatement's for a grid."
-    )
-    period_start: date
-    period_end: date = strawberry.field(description="The period's last day.")
+@strawberry.interface(description="Whom a register's row pays: a leader, or a grid warehouse.")
+class RegisterPayee:
     payee_kind: PayeeKindEnum  # type: ignore[valid-type]
     leader_id: strawberry.ID | None = strawberry.field(description="Null for a grid's.")
     leader_name: str | None = strawberry.field(description="Null for a grid's.")
@@ -192,6 +179,26 @@ class StatementRowType:
         description="The grid warehouse (a Warehouse ID); null for a leader's."
     )
     payee_name: str = strawberry.field(description="The leader's or the grid warehouse's name.")
+
+
+def _payee(r: StatementRow | PayoutRow) -> dict[str, Any]:
+    """A row's RegisterPayee fields, its ids as global IDs."""
+    return {
+        "payee_kind": r.payee_kind,
+        "leader_id": None if r.leader_id is None else strawberry.ID(encode("Leader", r.leader_id)),
+        "leader_name": r.leader_name,
+        "grid_id": None if r.grid_id is None else strawberry.ID(encode("Warehouse", r.grid_id)),
+        "payee_name": r.payee_name,
+    }
+
+
+@strawberry.type(description="One leader's or one grid warehouse's statement of a settlement.")
+class StatementRowType(RegisterPayee):
+    statement_id: strawberry.ID = strawberry.field(
+        description="A Statement's ID, or a GridFeeStatement's for a grid."
+    )
+    period_start: date
+    period_end: date = strawberry.field(description="The period's last day.")
     opening_fen: int
     accrued_fen: int
     reversed_fen: int
@@ -203,16 +210,11 @@ class StatementRowType:
     @classmethod
     def of(cls, r: StatementRow) -> StatementRowType:
         kind = "Statement" if r.payee_kind is PayeeKind.LEADER else "GridFeeStatement"
-        leader_id, grid_id = _payee_ids(r.leader_id, r.grid_id)
         return cls(
             statement_id=strawberry.ID(encode(kind, r.statement_id)),
             period_start=r.period_start,
             period_end=r.period_end,
-            payee_kind=r.payee_kind,
-            leader_id=leader_id,
-            leader_name=r.leader_name,
-            grid_id=grid_id,
-            payee_name=r.payee_name,
+            **_payee(r),
             opening_fen=r.opening_fen,
             accrued_fen=r.accrued_fen,
             reversed_fen=r.reversed_fen,
@@ -234,15 +236,8 @@ class SettlementPeriodType:
 
 
 @strawberry.type(description="One leader's or one grid warehouse's payout.")
-class PayoutRowType:
+class PayoutRowType(RegisterPayee):
     payout_id: strawberry.ID
-    payee_kind: PayeeKindEnum  # type: ignore[valid-type]
-    leader_id: strawberry.ID | None = strawberry.field(description="Null for a grid's.")
-    leader_name: str | None = strawberry.field(description="Null for a grid's.")
-    grid_id: strawberry.ID | None = strawberry.field(
-        description="The grid warehouse (a Warehouse ID); null for a leader's."
-    )
-    payee_name: str = strawberry.field(description="The leader's or the grid warehouse's name.")
     grid_operator_name: str | None = strawberry.field(
         description="The grid operator who asked; null for a leader's."
     )
@@ -255,14 +250,9 @@ class PayoutRowType:
 
     @classmethod
     def of(cls, r: PayoutRow) -> PayoutRowType:
-        leader_id, grid_id = _payee_ids(r.leader_id, r.grid_id)
         return cls(
             payout_id=strawberry.ID(encode("Payout", r.payout_id)),
-            payee_kind=r.payee_kind,
-            leader_id=leader_id,
-            leader_name=r.leader_name,
-            grid_id=grid_id,
-            payee_name=r.payee_name,
+            **_payee(r),
             grid_operator_name=r.grid_operator_name,
             requested_at=r.requested_at,
             status=r.status,
