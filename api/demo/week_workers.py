@@ -133,7 +133,7 @@ async def running_jobs(
     workers = Workers(out)
     with settings_in_environment(settings):
         if settings.jobs_inline:
-            queue = InlineQueue(sessions, settings.periodic_tick_s)
+            queue = InlineQueue(sessions, settings.periodic_tick_s, settings)
             await queue.start()
             try:
                 yield workers

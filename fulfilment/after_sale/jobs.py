@@ -10,7 +10,6 @@ from fulfilment.after_sale.requests import approve_after_sale, overdue_requests
 from kernel.clock import utcnow
 from kernel.errors import DomainError
 from kernel.jobs.registry import JobContext, job_handler, periodic
-from kernel.settings import get_settings
 
 AUTO_APPROVE = "after_sale.auto_approve"
 
@@ -23,7 +22,7 @@ async def approve_overdue(ctx: JobContext, payload: dict[str, Any]) -> dict[str,
     """Approve the after-sale requests left unanswered too long, each in its
     own transaction; one an operator decided meanwhile stays as decided.
     One batch per run: the next run takes the rest."""
-    after = timedelta(hours=get_settings().after_sale_auto_approve_hours)
+    after = timedelta(hours=ctx.settings.after_sale_auto_approve_hours)
     async with ctx.step() as session:
         due = await overdue_requests(session, utcnow(), after)
     approved = 0

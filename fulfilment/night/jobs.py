@@ -27,7 +27,7 @@ from kernel.errors import DomainError
 from kernel.jobs.registry import JobContext, job_handler, periodic
 from kernel.jobs.runner import run_job
 from kernel.jobs.service import enqueue
-from kernel.settings import Settings, get_settings
+from kernel.settings import Settings
 
 SCHEDULE = "night.schedule"
 # Sorting, then the central's and trunk plans, then the grids' plans of
@@ -62,7 +62,7 @@ async def _run_step(
     async with unit_of_work(sessions) as session:
         job, _ = await enqueue(session, step.step, _payload(step, settings), key=step.key)
         job_id = job.id
-    status = await run_job(sessions, job_id)
+    status = await run_job(sessions, job_id, settings)
     return "run elsewhere" if status is None else status.value
 
 
@@ -70,7 +70,7 @@ async def _run_step(
 async def run_schedule(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Every minute: start each of the night's steps that is due, in order,
     and say which wait and why (shown in the job list)."""
-    settings = get_settings()
+    settings = ctx.settings
     times = times_of(settings)
     ran: list[dict[str, Any]] = []
     waiting: list[dict[str, Any]] = []
@@ -126,7 +126,7 @@ async def plan_trunk_night(ctx: JobContext, payload: dict[str, Any]) -> dict[str
 
 
 async def _plan_kind(ctx: JobContext, payload: dict[str, Any], kind: PlanKind) -> dict[str, Any]:
-    settings = get_settings()
+    settings = ctx.settings
     warehouse_id = int(payload["warehouse_id"])
     day = date.fromisoformat(payload["delivery_date"])
     async with ctx.step() as session:

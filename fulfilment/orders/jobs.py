@@ -13,7 +13,6 @@ from fulfilment.orders.provider_check import ProviderCalls, book_found_payments,
 from fulfilment.orders.refund_sending import send_due_refunds
 from kernel.clock import utcnow
 from kernel.jobs.registry import JobContext, job_handler, periodic
-from kernel.settings import get_settings
 from kernel.wechatpay.provider import payment_provider
 
 EXPIRE_UNPAID = "orders.expire_unpaid"
@@ -63,7 +62,7 @@ async def expire_unpaid_orders(ctx: JobContext, payload: dict[str, Any]) -> dict
 async def send_refunds(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Send the due refunds to WeChat Pay, ask about the ones it has not
     answered, and settle the refunds of cash-paid orders."""
-    claim = timedelta(seconds=get_settings().refund_claim_s)
+    claim = timedelta(seconds=ctx.settings.refund_claim_s)
     async with payment_provider() as client:
         report = await send_due_refunds(ctx.sessions, client, utcnow(), claim=claim)
     await ctx.report(1.0, f"{report.sent} sent, {report.succeeded} succeeded")

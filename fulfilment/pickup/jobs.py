@@ -12,7 +12,6 @@ from fulfilment.pickup.rules import PickupRules
 from kernel.clock import utcnow
 from kernel.jobs.registry import JobContext, job_handler, periodic
 from kernel.notifications import gateway_from
-from kernel.settings import get_settings
 
 AUTO_COMPLETE = "pickups.auto_complete"
 REMIND = "pickups.remind"
@@ -28,7 +27,7 @@ periodic(REMIND, every_s=600)
 async def complete_uncollected(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Complete the orders not collected in time, a batch per transaction;
     each accrues its leader's commission as if collected."""
-    rules = PickupRules.of(get_settings())
+    rules = PickupRules.of(ctx.settings)
     completed = 0
     while True:
         async with ctx.step() as session:
@@ -43,7 +42,7 @@ async def complete_uncollected(ctx: JobContext, payload: dict[str, Any]) -> dict
 async def remind_customers(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Remind customers of today's delivered orders not yet collected at the
     configured local time, once per order, a batch per transaction."""
-    settings = get_settings()
+    settings = ctx.settings
     gateway = gateway_from(settings)
     reminded = 0
     while True:

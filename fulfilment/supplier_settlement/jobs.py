@@ -20,7 +20,6 @@ from fulfilment.supplier_settlement.models import SupplierStatement
 from fulfilment.supplier_settlement.statements import issue_statements
 from kernel.clock import utcnow
 from kernel.jobs.registry import JobContext, job_handler, periodic
-from kernel.settings import get_settings
 from leaders.commission.settlement import latest_closed_period
 
 DUE = "supplier_settlement.due"
@@ -32,7 +31,7 @@ periodic(DUE, every_s=3600)
 @job_handler(DUE)
 async def supplier_statements_due(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Issue the newest closed period's statements in one transaction."""
-    settings = get_settings()
+    settings = ctx.settings
     now = utcnow()
     period_end = latest_closed_period(now, settings)
     async with ctx.step() as session:

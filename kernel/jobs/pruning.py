@@ -27,7 +27,7 @@ from kernel.clock import utcnow
 from kernel.db import execute_counting
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.registry import JobContext, job_handler, periodic, periodic_kinds
-from kernel.settings import Settings, get_settings
+from kernel.settings import Settings
 
 PRUNE = "jobs.prune"
 RETENTION = timedelta(days=7)
@@ -84,7 +84,7 @@ async def _periodic_runs(session: AsyncSession, now: datetime, settings: Setting
 @job_handler(PRUNE)
 async def prune(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Every hour: each retention rule in turn, each in its own transaction."""
-    settings, now = get_settings(), utcnow()
+    settings, now = ctx.settings, utcnow()
     deleted: dict[str, int] = {}
     for name, rule in sorted(_PRUNERS.items()):
         async with ctx.step() as session:

@@ -57,9 +57,15 @@ async def start_periodic(
 class InlineQueue:
     """Runs jobs as asyncio tasks of this process (the embedded default)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], tick_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        tick_s: float = 60.0,
+        settings: Settings | None = None,
+    ) -> None:
         self.sessions = sessions
         self.tick_s = tick_s
+        self.settings = settings  # the jobs' (the environment's when None)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -77,7 +83,9 @@ class InlineQueue:
         )
 
     async def dispatch(self, job_id: int) -> None:
-        task = asyncio.create_task(run_job(self.sessions, job_id), name=f"job-{job_id}")
+        task = asyncio.create_task(
+            run_job(self.sessions, job_id, self.settings), name=f"job-{job_id}"
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -125,7 +133,7 @@ class ProcrastinateQueue:
         )
 
     async def _run(self, job_id: int) -> None:
-        await run_job(self.sessions, job_id)
+        await run_job(self.sessions, job_id, self.settings)
 
     async def _sweep(self, timestamp: int) -> None:
         await self._sweep_stale()
@@ -285,5 +293,5 @@ class Backoff:
 def build_queue(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:
     """The queue the settings ask for (inline on SQLite)."""
     if settings.jobs_inline:
-        return InlineQueue(sessions, settings.periodic_tick_s)
+        return InlineQueue(sessions, settings.periodic_tick_s, settings)
     return ProcrastinateQueue(settings, sessions)

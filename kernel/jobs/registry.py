@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import update
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kernel.clock import machine_now
 from kernel.db import unit_of_work
 from kernel.jobs.models import Job, JobStatus
+from kernel.settings import Settings, get_settings
 
 
 @dataclass
@@ -22,6 +23,11 @@ class JobContext:
 
     job_id: int
     sessions: async_sessionmaker[AsyncSession]
+    # Of whoever runs it: the app's own for its inline jobs (a test's, a
+    # demo's), a worker's from its environment. Handlers read these, not
+    # get_settings(), so an app built with other settings runs its jobs
+    # with them.
+    settings: Settings = field(default_factory=get_settings)
 
     @asynccontextmanager
     async def step(self) -> AsyncIterator[AsyncSession]:

@@ -20,6 +20,7 @@ from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.registry import JobContext, abandon_hook_for, handler_for
 from kernel.metrics import observe_job
 from kernel.request_context import request_scope
+from kernel.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -88,19 +89,24 @@ async def _heartbeat(sessions: async_sessionmaker[AsyncSession], job_id: int) ->
             log.warning("heartbeat of job %s failed", job_id, exc_info=True)
 
 
-async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: int) -> JobStatus | None:
-    """Run a queued job to the end. Returns its final status, or None when it
-    was not ours to run (already claimed, finished, or unknown)."""
+async def run_job(
+    sessions: async_sessionmaker[AsyncSession], job_id: int, settings: Settings | None = None
+) -> JobStatus | None:
+    """Run a queued job to the end, its handler given ``settings`` (the
+    environment's when None). Returns its final status, or None when it was
+    not ours to run (already claimed, finished, or unknown)."""
     job = await claim(sessions, job_id)
     if job is None:
         return None
     started = time.perf_counter()
-    status = await _run_claimed(sessions, job)
+    status = await _run_claimed(sessions, job, settings or get_settings())
     observe_job(job.kind, status.value, time.perf_counter() - started)
     return status
 
 
-async def _run_claimed(sessions: async_sessionmaker[AsyncSession], job: Job) -> JobStatus:
+async def _run_claimed(
+    sessions: async_sessionmaker[AsyncSession], job: Job, settings: Settings
+) -> JobStatus:
     """Run a job this worker claimed, record its end and return its final status."""
     job_id = job.id
     handler = handler_for(job.kind)
@@ -112,7 +118,7 @@ async def _run_claimed(sessions: async_sessionmaker[AsyncSession], job: Job) -> 
         # The job's work (its outbox events, its log lines) belongs to the
         # request that queued it.
         with request_scope(job.request_id):
-            result = await handler(JobContext(job_id, sessions), dict(job.payload))
+            result = await handler(JobContext(job_id, sessions, settings), dict(job.payload))
     except DomainError as exc:
         # The state moved between the request and the run (another operator
         # settled a later period, a campaign was cut off): a rule said no,

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from kernel.clock import business_date, utcnow
 from kernel.jobs.registry import JobContext, job_handler, periodic
-from kernel.settings import Settings, get_settings
+from kernel.settings import Settings
 from leaders.commission.levels import compute_levels, levels_computed_for, previous_month
 from leaders.commission.models import Settlement
 from leaders.commission.settlement import latest_closed_period, settle
@@ -52,14 +52,14 @@ def settlement_payload(
     }
 
 
-def _settings(payload: dict[str, Any]) -> Settings:
-    return get_settings().model_copy(update=payload.get("settings") or {})
+def _settings(ctx: JobContext, payload: dict[str, Any]) -> Settings:
+    return ctx.settings.model_copy(update=payload.get("settings") or {})
 
 
 @job_handler(SETTLE)
 async def settle_period(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Settle one period in one transaction: all of it or none."""
-    settings = _settings(payload)
+    settings = _settings(ctx, payload)
     raw = payload.get("period_end")
     await ctx.report(0.1, "settling")
     async with ctx.step() as session:
@@ -82,7 +82,7 @@ async def settle_period(ctx: JobContext, payload: dict[str, Any]) -> dict[str, A
 @job_handler(LEVELS)
 async def compute_month_levels(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Levels from the net sales of ``month`` (default: last month)."""
-    settings = _settings(payload)
+    settings = _settings(ctx, payload)
     now = utcnow()
     raw = payload.get("month")
     month = date.fromisoformat(raw) if raw else previous_month(business_date(now, settings.zone))
@@ -94,7 +94,7 @@ async def compute_month_levels(ctx: JobContext, payload: dict[str, Any]) -> dict
 @job_handler(DUE)
 async def commission_due(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Hourly: last month's levels once, then the newest closed period."""
-    settings = get_settings()
+    settings = ctx.settings
     now = utcnow()
     month = previous_month(business_date(now, settings.zone))
     result: dict[str, Any] = {}

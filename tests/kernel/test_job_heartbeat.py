@@ -9,13 +9,15 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from kernel.db import unit_of_work
 from kernel.jobs import runner
 from kernel.jobs.models import Job, JobStatus
+from kernel.jobs.queue import InlineQueue, build_queue
 from kernel.jobs.registry import JobContext
 from kernel.jobs.service import enqueue
+from kernel.settings import get_settings
 from tests.conftest import TestDB
 
 
@@ -48,3 +50,33 @@ async def test_a_job_that_outlasts_its_heartbeat_leaves_the_database_free(
         done = await session.get(Job, job.id)
     assert done is not None and done.status is JobStatus.SUCCEEDED
     assert done.result == {"held": True}
+
+
+async def _zone_of(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    return {"timezone": ctx.settings.timezone}
+
+
+async def test_inline_jobs_run_with_their_apps_settings_not_the_environments(
+    db: TestDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A test's or a demo's app, built with settings of its own: its jobs
+    # must see those, not what the process's environment says.
+    monkeypatch.setattr(runner, "handler_for", lambda kind: _zone_of)
+    own = db.settings.model_copy(update={"timezone": "Asia/Urumqi"})
+    assert get_settings().timezone != own.timezone
+    embedded = own.model_copy(update={"database_url": "sqlite+aiosqlite://"})
+    built = build_queue(embedded, db.sessions)  # create_app's queue
+    assert isinstance(built, InlineQueue) and built.settings is embedded
+    queue = InlineQueue(db.sessions, 60, own)
+    async with unit_of_work(db.sessions) as session:
+        mine, _ = await enqueue(session, "diagnostics.ping", {})
+        theirs, _ = await enqueue(session, "diagnostics.ping", {})
+
+    await queue.dispatch(mine.id)
+    await queue.drain()
+    assert await runner.run_job(db.sessions, theirs.id) is JobStatus.SUCCEEDED
+
+    async with db.sessions() as session:
+        results = {job.id: job.result for job in (await session.scalars(select(Job))).all()}
+    assert results[mine.id] == {"timezone": "Asia/Urumqi"}
+    assert results[theirs.id] == {"timezone": get_settings().timezone}

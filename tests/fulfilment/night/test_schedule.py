@@ -26,6 +26,7 @@ from fulfilment.routing.plans import request_plan
 from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
+from kernel.jobs import runner
 from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.runner import run_job
 from kernel.jobs.service import enqueue
@@ -56,7 +57,8 @@ async def _night(db: TestDB) -> Shop:
 @pytest.fixture
 def settings_of(db: TestDB, monkeypatch: pytest.MonkeyPatch) -> Any:
     settings = db.settings.model_copy(update={"routing_time_limit_s": 1})
-    monkeypatch.setattr(night_jobs, "get_settings", lambda: settings)
+    # The settings the worker running the ticks has (run_job's default).
+    monkeypatch.setattr(runner, "get_settings", lambda: settings)
     return settings
 
 
