@@ -66,7 +66,7 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders(self.session)
+        return Loaders(self.session, self.settings.zone)
 
     async def release_reads(self) -> None:
         """Close the request's read session and forget its loaders. Before a

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,7 @@ from fulfilment.orders.models import (
 from fulfilment.orders.queries import refunded_units_by_item
 from fulfilment.purchasing.models import PurchaseOrder, PurchaseOrderLine, Receipt
 from fulfilment.routing.models import Route, RoutePlan, RouteStop, UnservedStop, VehicleType
+from fulfilment.routing.trunk_delay import TrunkBound, trunk_bounds
 from kernel.accounts import User
 from kernel.jobs.models import Job
 from leaders.commission.models import LedgerEntry, Payout, PayoutBatch, Statement
@@ -83,6 +85,20 @@ def _refunded_units(session: AsyncSession, lock: asyncio.Lock) -> DataLoader[int
     return DataLoader(load_fn=load)
 
 
+def _trunk_bounds(
+    session: AsyncSession, lock: asyncio.Lock, zone: ZoneInfo
+) -> DataLoader[int, TrunkBound | None]:
+    """A grid's delivery plans against the trunk now in force (None: not a
+    grid's delivery plan)."""
+
+    async def load(keys: Sequence[int]) -> list[TrunkBound | None]:
+        async with lock:
+            found = await trunk_bounds(session, keys, zone)
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
 def _revision_lines(
     session: AsyncSession, lock: asyncio.Lock
 ) -> DataLoader[tuple[int, int], list[PurchaseOrderLine]]:
@@ -108,7 +124,7 @@ def _revision_lines(
 
 
 class Loaders:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, zone: ZoneInfo) -> None:
         # Loaders dispatch their batches as concurrent tasks, but an AsyncSession
         # allows one operation at a time (two loaders opening the request's
         # first connection together fail): their queries take turns.
@@ -156,3 +172,4 @@ class Loaders:
         self.after_sale_request = _by_column(session, lock, AfterSaleRequest, AfterSaleRequest.id)
         self.refund = _by_column(session, lock, Refund, Refund.id)
         self.order_refunds = _grouped(session, lock, Refund, Refund.order_id)
+        self.trunk_bound = _trunk_bounds(session, lock, zone)

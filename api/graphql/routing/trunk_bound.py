@@ -5,18 +5,14 @@ read for all the plans of a request at once."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from datetime import datetime
-from weakref import WeakKeyDictionary
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from api.graphql.context import Info
 from api.graphql.leaders.types import PickupPointType
-from api.graphql.loaders import Loaders
 from api.graphql.routing.visibility import stop_point
-from fulfilment.routing.trunk_delay import StopAtRisk, TrunkBound, trunk_bounds
+from fulfilment.routing.trunk_delay import StopAtRisk, TrunkBound
 
 
 @strawberry.type(
@@ -54,26 +50,10 @@ class StopAtRiskType:
         return await stop_point(info, self.pickup_point_id)
 
 
-# One loader per request: hung off the request's Loaders, so it is dropped
-# with them (after a mutation's write, too: api/graphql/context.py).
-_LOADERS: WeakKeyDictionary[Loaders, DataLoader[int, TrunkBound | None]] = WeakKeyDictionary()
-
-
 async def trunk_bound(info: Info, plan_id: int) -> TrunkBound | None:
     """The plan's ``TrunkBound`` (None: not a grid's delivery plan); the
     plans of one request are read together."""
-    loaders = info.context.loaders
-    loader = _LOADERS.get(loaders)
-    if loader is None:
-        zone = info.context.settings.zone
-
-        async def load(keys: Sequence[int]) -> list[TrunkBound | None]:
-            async with loaders.lock:  # the session is shared with sibling fields
-                found = await trunk_bounds(info.context.session, keys, zone)
-            return [found.get(key) for key in keys]
-
-        loader = _LOADERS[loaders] = DataLoader(load_fn=load)
-    return await loader.load(plan_id)
+    return await info.context.loaders.trunk_bound.load(plan_id)
 
 
 def delay_minutes(bound: TrunkBound | None) -> int | None:

@@ -228,9 +228,12 @@ async def test_locked_stops_stay_on_their_vehicle_and_place_when_re_optimised(db
         )
         assert [e["code"] for e in refused["userErrors"]] == ["LOCKED_STOP"]
 
+        # 3 s, not 1: with one second this failed once on a loaded machine
+        # (its error not kept); the plan is full and the locks narrow it, so
+        # serving every stop may take the search more than a second.
         started = await gql(
             REOPTIMIZE,
-            {"input": {"planId": plan["id"], "version": 2, "timeLimitSeconds": 1}},
+            {"input": {"planId": plan["id"], "version": 2, "timeLimitSeconds": 3}},
             token=day.operator,
         )
         again = await planned(gql, day.operator, started["data"]["routePlanReoptimize"])
