@@ -21,7 +21,7 @@ import httpx
 
 from api.demo.intake import api_client
 from api.demo.payments import DemoPay
-from api.demo.week_workers import environment
+from api.demo.week_workers import environment, stop_processes
 from kernel.settings import Settings
 
 # The API's processes on PostgreSQL: one per core of the machine the
@@ -84,12 +84,7 @@ async def served(settings: Settings, out: Path, processes: int) -> AsyncIterator
         await _ready(url, process, log_path)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_processes([process])
 
 
 @asynccontextmanager

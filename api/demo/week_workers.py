@@ -108,15 +108,21 @@ class Workers:
         self.start(env)
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes(self.processes)
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]], grace_s: float = 30) -> None:
+    """SIGTERM to each live one, then SIGKILL to any still running after
+    ``grace_s``."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @asynccontextmanager
