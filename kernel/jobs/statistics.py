@@ -58,17 +58,14 @@ async def stand_in_for_autovacuum(
     take the server's setting to be (None: ask it)."""
     if engine.dialect.name != "postgresql":
         return []
-    async with engine.connect() as connection:
-        if autovacuum is None:
-            autovacuum = (
-                await connection.scalar(text("SELECT current_setting('autovacuum')")) == "on"
-            )
-        if autovacuum:
-            return []
-        tables = list(await connection.scalars(_DUE))
-    # VACUUM runs outside any transaction.
+    # One connection outside any transaction: VACUUM runs in none.
     async with engine.connect() as connection:
         plain = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        if autovacuum is None:
+            autovacuum = await plain.scalar(text("SELECT current_setting('autovacuum')")) == "on"
+        if autovacuum:
+            return []
+        tables = list(await plain.scalars(_DUE))
         for table in tables:
             # A catalog name, quoted by format('%I'): not the user's text.
             await plain.execute(text(f"VACUUM (ANALYZE) {table}"))
