@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from api.demo.http import ApiHttp, HttpxApi
 from api.demo.region import Region
 from api.demo.steps import Steps
 from api.http.app import create_app
@@ -69,7 +70,7 @@ CANCEL = ("orderCancel", "OrderIdInput", "{ order { status } userErrors { code }
 @asynccontextmanager
 async def api_client(
     settings: Settings, wechatpay_http: httpx.AsyncClient | None = None
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[ApiHttp]:
     """An HTTP client on the ASGI app itself (no socket); the app's engine
     is closed afterwards. ``wechatpay_http``: how the app's WeChat Pay
     client reaches the provider (the demo's sandbox in-process)."""
@@ -81,7 +82,7 @@ async def api_client(
         async with httpx.AsyncClient(
             transport=transport, base_url="http://demo", timeout=300
         ) as http:
-            yield http
+            yield HttpxApi(http)
     finally:
         await app.state.engine.dispose()
 
@@ -130,26 +131,25 @@ async def gather_limited(jobs: Iterable[Callable[[], Awaitable[T]]], limit: int)
     return await asyncio.gather(*(one(job) for job in jobs))
 
 
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+def _headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
 
 async def graphql_as(
-    http: httpx.AsyncClient, token: str, document: str, variables: dict[str, Any]
+    http: ApiHttp, token: str, document: str, variables: dict[str, Any]
 ) -> dict[str, Any]:
     """``document`` as the user of ``token``; its data, or RuntimeError when
     the API refused it (the demo's own requests must all be accepted)."""
-    response = await http.post(
-        "/graphql", json={"query": document, "variables": variables}, headers=_auth(token)
-    )
-    body: dict[str, Any] = response.json()
-    if response.status_code != 200 or body.get("errors"):
+    request = json.dumps({"query": document, "variables": variables}).encode()
+    reply = await http.post("/graphql", request, _headers(token))
+    body: dict[str, Any] = reply.json()
+    if reply.status != 200 or body.get("errors"):
         raise RuntimeError(f"GraphQL refused the demo's request: {json.dumps(body)[:300]}")
     return body["data"]  # type: ignore[no-any-return]
 
 
 async def place_orders(
-    http: httpx.AsyncClient,
+    http: ApiHttp,
     settings: Settings,
     region: Region,
     count: int,
@@ -202,7 +202,7 @@ def concurrency(settings: Settings) -> int:
 
 
 async def cancel_some(
-    http: httpx.AsyncClient,
+    http: ApiHttp,
     region: Region,
     intake: Intake,
     paid: list[Placed],

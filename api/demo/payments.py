@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from api.demo.context import Day
+from api.demo.http import ApiHttp
 from api.demo.intake import (
     ORDERS_PER_REQUEST,
     Intake,
@@ -124,16 +125,16 @@ def _by_customer(paying: list[Placed]) -> list[tuple[int, list[Placed]]]:
     ]
 
 
-async def _notify(http: httpx.AsyncClient, pay: DemoPay, number: str) -> None:
+async def _notify(http: ApiHttp, pay: DemoPay, number: str) -> None:
     """The sandbox's payer pays; its notification goes to the callback."""
     body, headers = pay.sandbox.pay(number)
-    response = await http.post(TRANSACTION_NOTIFY_PATH, content=body, headers=headers)
-    if response.status_code not in (200, 204):
-        raise RuntimeError(f"payment of {number} refused: {response.text[:200]}")
+    reply = await http.post(TRANSACTION_NOTIFY_PATH, body, headers)
+    if reply.status not in (200, 204):
+        raise RuntimeError(f"payment of {number} refused: {reply.text(200)}")
 
 
 async def pay_orders(
-    http: httpx.AsyncClient,
+    http: ApiHttp,
     pay: DemoPay,
     region: Region,
     intake: Intake,

@@ -17,8 +17,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiohttp
 import httpx
 
+from api.demo.http import AiohttpApi, ApiHttp
 from api.demo.intake import api_client
 from api.demo.payments import DemoPay
 from api.demo.week_workers import environment, stop_processes
@@ -90,16 +92,20 @@ async def served(settings: Settings, out: Path, processes: int) -> AsyncIterator
 @asynccontextmanager
 async def week_api(
     settings: Settings, pay: DemoPay, out: Path, processes: int = API_PROCESSES
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[ApiHttp]:
     """An HTTP client on the week's API: the app in this process on SQLite
     (its WeChat Pay client reaching the sandbox without a socket), a served
-    one over real HTTP on PostgreSQL, unless ``processes`` is 0."""
+    one over real HTTP (aiohttp, api/demo/http.py) on PostgreSQL, unless
+    ``processes`` is 0."""
     if settings.is_sqlite or processes == 0:
         async with pay.in_process() as sandbox_http, api_client(settings, sandbox_http) as http:
             yield http
         return
+    # Keep-alive connections, one per request in flight and no limit below that.
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=300)
     async with (
         served(settings, out, processes) as url,
-        httpx.AsyncClient(base_url=url, timeout=300) as http,
+        aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
     ):
-        yield http
+        yield AiohttpApi(session, url)

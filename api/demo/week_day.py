@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from time import perf_counter
 
-import httpx
-
 from api.demo.context import Day
 from api.demo.handout import run_handout
+from api.demo.http import ApiHttp
 from api.demo.intake import cancel_some, graphql_as, place_orders
 from api.demo.night import supply
 from api.demo.payments import DemoPay, pay_orders
@@ -49,7 +48,7 @@ class Week:
 
     base: Day  # sessions, settings, the region, the seeded random, the steps
     clock: WeekClock
-    http: httpx.AsyncClient
+    http: ApiHttp
     pay: DemoPay
     workers: Workers
     orders_per_day: int
