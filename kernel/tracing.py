@@ -1,5 +1,6 @@
 """Optional OpenTelemetry tracing (docs/tracing.md): spans for the SQL each
-engine sends and every outgoing httpx call, each stamped with the id of the
+engine sends and every outgoing httpx call (and the WeChat Pay client's
+aiohttp calls, through ``client_span``), each stamped with the id of the
 request (or the job's request) it belongs to.
 
 Off by default (``settings.tracing``). The OpenTelemetry packages are the
@@ -11,6 +12,8 @@ setting up again in one process (the tests) replaces the earlier set-up.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from kernel.request_context import current_request_id
@@ -29,6 +32,10 @@ class TracingUnavailable(RuntimeError):
 
 # The attribute that carries the request's id (X-Request-ID) on each span.
 REQUEST_ID_ATTRIBUTE = "tuangou.request_id"
+
+# The provider set up last, for the spans made here rather than by an
+# instrumentor (which are process-wide in the same way).
+_current: list[TracerProvider] = []
 
 
 def setup_tracing(
@@ -74,7 +81,32 @@ def setup_tracing(
     if httpx_instrumentor.is_instrumented_by_opentelemetry:
         httpx_instrumentor.uninstrument()
     httpx_instrumentor.instrument(tracer_provider=provider)
+    _current[:] = [provider]
     return provider
+
+
+def _no_status(status: int) -> None:
+    pass
+
+
+@contextmanager
+def client_span(method: str, url: str, headers: dict[str, str]) -> Iterator[Callable[[int], None]]:
+    """A CLIENT span around one outgoing request sent by a client no
+    instrumentor patches (aiohttp, kernel/wechatpay/transport.py), its trace
+    context put into ``headers``; yields what to call with the answer's
+    status. Nothing at all when tracing is off."""
+    if not _current:
+        yield _no_status
+        return
+    from opentelemetry import propagate, trace
+
+    tracer = _current[0].get_tracer("tuangou.http.client")
+    attributes = {"http.request.method": method, "url.full": url}
+    with tracer.start_as_current_span(
+        method, kind=trace.SpanKind.CLIENT, attributes=attributes
+    ) as span:
+        propagate.inject(headers)
+        yield lambda status: span.set_attribute("http.response.status_code", status)
 
 
 def instrument_engine(engine: AsyncEngine, provider: TracerProvider) -> None:
@@ -113,6 +145,8 @@ def stop_tracing(provider: TracerProvider | None) -> None:
     for instrumentor in (HTTPXClientInstrumentor(), SQLAlchemyInstrumentor()):
         if instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.uninstrument()
+    if provider in _current:
+        _current.clear()
     provider.shutdown()
 
 

@@ -1,4 +1,5 @@
-"""The merchant's side of WeChat Pay API v3 over httpx: every request
+"""The merchant's side of WeChat Pay API v3 (over aiohttp,
+kernel/wechatpay/transport.py): every request
 signed with the merchant key, every answer and notification verified with
 the platform public key before it is believed. Operations: JSAPI and Native
 prepay, query and close by out_trade_no, refunds and their query, the trade
@@ -37,6 +38,13 @@ from kernel.wechatpay.models import (
     TransferDetail,
     WechatPayConfig,
 )
+from kernel.wechatpay.transport import (
+    AiohttpTransport,
+    Answer,
+    HttpxTransport,
+    Transport,
+    raw_path,
+)
 
 
 def read_notification(
@@ -69,7 +77,7 @@ def read_notification(
     )
 
 
-def _refusal_parts(response: httpx.Response) -> tuple[str, str]:
+def _refusal_parts(response: Answer) -> tuple[str, str]:
     try:
         data = response.json()
         return str(data.get("code", "")), str(data.get("message", ""))
@@ -78,9 +86,10 @@ def _refusal_parts(response: httpx.Response) -> tuple[str, str]:
 
 
 class WechatPayClient:
-    """One merchant's v3 client. Give it an ``httpx.AsyncClient`` to share a
-    connection pool (it is then not closed here); ``clock`` is the Unix time
-    the freshness of signed answers is judged by."""
+    """One merchant's v3 client, on its own aiohttp session unless given an
+    ``httpx.AsyncClient`` (an ASGI transport on an app in this process; it
+    is then not closed here); ``clock`` is the Unix time the freshness of
+    signed answers is judged by."""
 
     def __init__(
         self,
@@ -90,14 +99,14 @@ class WechatPayClient:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
-        self._http = http or httpx.AsyncClient(timeout=config.timeout_s)
-        self._owns_http = http is None
+        self._http: Transport = (
+            AiohttpTransport(config.timeout_s) if http is None else HttpxTransport(http)
+        )
         self._clock = clock
 
     async def aclose(self) -> None:
         """Close the connection pool, if this client opened it."""
-        if self._owns_http:
-            await self._http.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> WechatPayClient:
         return self
@@ -110,9 +119,7 @@ class WechatPayClient:
     def _notify_url(self, path: str) -> str:
         return f"{self.config.notify_url_base}{path}"
 
-    async def _send(self, method: str, url: str, body: bytes) -> httpx.Response:
-        # The signed path is the one that travels, query and any base-URL prefix included.
-        target = httpx.URL(url)
+    async def _send(self, method: str, url: str, body: bytes) -> Answer:
         # Signed on the event loop, not in a thread: an RSA signature takes
         # about 0.35 ms here, and handing it to a thread and back cost more
         # than that (docs/wechatpay.md, Throughput).
@@ -121,7 +128,8 @@ class WechatPayClient:
             serial_no=self.config.merchant_serial_no,
             key=self.config.merchant_private_key,
             method=method,
-            path=target.raw_path.decode(),
+            # The path that travels, query and any base-URL prefix included.
+            path=raw_path(url),
             body=body,
             timestamp=int(self._clock()),
         )
@@ -132,18 +140,15 @@ class WechatPayClient:
         }
         if body:
             headers["Content-Type"] = "application/json"
-        try:
-            response = await self._http.request(method, target, content=body, headers=headers)
-        except httpx.TransportError as exc:
-            raise WechatPayUnavailable(f"{method} {target.path}: {exc!r}") from exc
+        response = await self._http.request(method, url, body, headers)
         # FREQUENCY_LIMITED (429) is v3's "later", not "never": retryable with 5xx.
-        if response.status_code >= 500 or response.status_code == 429:
+        if response.status >= 500 or response.status == 429:
             code, message = _refusal_parts(response)
             raise WechatPayUnavailable(
-                f"{response.status_code} {code}: {message}", status=response.status_code, code=code
+                f"{response.status} {code}: {message}", status=response.status, code=code
             )
-        if response.status_code >= 400:
-            raise WechatPayRefused(response.status_code, *_refusal_parts(response))
+        if response.status >= 400:
+            raise WechatPayRefused(response.status, *_refusal_parts(response))
         return response
 
     async def _call(
@@ -158,7 +163,7 @@ class WechatPayClient:
         crypto.verify_signed(
             response.headers, response.content, self.config.platform_keys, self._clock()
         )
-        if response.status_code == 204 or not response.content:
+        if response.status == 204 or not response.content:
             return {}
         try:
             data = response.json()

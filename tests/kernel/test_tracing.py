@@ -1,8 +1,8 @@
 """Optional tracing (issue 20, docs/tracing.md): with ``tracing`` on, a
 GraphQL request is a server span with the SQL it ran as child spans, and
 every span carries the request's id; probes are not traced; outgoing httpx
-calls are client spans; off (the default), nothing of OpenTelemetry is even
-imported."""
+calls, and the WeChat Pay client's over aiohttp, are client spans; off (the
+default), nothing of OpenTelemetry is even imported."""
 
 from __future__ import annotations
 
@@ -22,9 +22,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from api.http.app import create_app
+from api.sandbox.state import SandboxKeys
 from kernel.accounts import Role
 from kernel.request_context import request_scope
 from kernel.tracing import REQUEST_ID_ATTRIBUTE, setup_tracing, stop_tracing
+from kernel.wechatpay.client import WechatPayClient
+from kernel.wechatpay.errors import SignatureError
 from tests import conftest
 from tests.conftest import TestDB
 
@@ -135,6 +138,46 @@ async def test_outgoing_httpx_calls_are_client_spans_with_the_request_id(
     [span] = exported.get_finished_spans()
     assert span.kind == SpanKind.CLIENT
     assert (span.attributes or {})[REQUEST_ID_ATTRIBUTE] == "job-of-request-7"
+
+
+async def test_wechatpay_calls_are_client_spans_that_carry_the_trace(
+    exported: InMemorySpanExporter,
+) -> None:
+    heads: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(
+            next(h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")).split(
+                b":"
+            )[1]
+        )
+        await reader.readexactly(length)
+        heads.append(head)
+        writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    config = SandboxKeys.generate().client_config(f"http://127.0.0.1:{port}", "")
+    settings = conftest.test_settings("sqlite+aiosqlite://", tracing=True)
+    provider = setup_tracing(settings, exporter=exported)
+    try:
+        async with server, WechatPayClient(config) as client:
+            with request_scope("request-of-a-payment"), pytest.raises(SignatureError):
+                # Unsigned, so not believed; the call was still made and traced.
+                await client.close("2612135352599720")
+    finally:
+        stop_tracing(provider)
+    [span] = exported.get_finished_spans()
+    attributes = span.attributes or {}
+    assert span.kind == SpanKind.CLIENT and span.name == "POST"
+    assert attributes["http.response.status_code"] == 204
+    assert attributes[REQUEST_ID_ATTRIBUTE] == "request-of-a-payment"
+    # The provider's side can join the trace: the span's id travelled.
+    [head] = heads
+    assert f"-{span.context.span_id:016x}-".encode() in head.lower()
 
 
 async def test_a_zero_sample_ratio_keeps_no_trace(

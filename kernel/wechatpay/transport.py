@@ -1,0 +1,128 @@
+"""How the merchant client's signed requests travel: ``request`` one, get
+an ``Answer`` (status, headers, the body's exact bytes, since the platform's
+signature covers them). Two transports:
+
+- ``AiohttpTransport``, the platform's own over the network. aiohttp, not
+  httpx: every order paid is a prepay request, and httpx's transport spends
+  about 1 ms of CPU on each (h11 and anyio in pure Python) against aiohttp's
+  0.15–0.25 ms (``python scripts/bench_http_clients.py``, docs/wechatpay.md).
+- ``HttpxTransport`` over a given ``httpx.AsyncClient``: for an ASGI
+  transport on an app in the same process (the demo's sandbox on SQLite),
+  which aiohttp cannot reach without a socket.
+
+A transport raises ``WechatPayUnavailable`` when nothing came back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiohttp
+import httpx
+from yarl import URL
+
+from kernel.tracing import client_span
+from kernel.wechatpay.errors import WechatPayUnavailable
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What came back: ``headers`` look up case-insensitively."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    def json(self) -> Any:
+        """The body as JSON (ValueError when it is not)."""
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(errors="replace")
+
+
+class Transport(Protocol):
+    """Sends one request as it is: no retries, no redirects followed."""
+
+    async def request(
+        self, method: str, url: str, body: bytes, headers: Mapping[str, str]
+    ) -> Answer: ...
+
+    async def aclose(self) -> None: ...
+
+
+def raw_path(url: str) -> str:
+    """The path and query of ``url`` exactly as they travel (what v3 signs)."""
+    return URL(url, encoded=True).raw_path_qs
+
+
+class AiohttpTransport:
+    """One ``aiohttp.ClientSession``, opened on first use (a session belongs
+    to the event loop it was opened on; a client used from another loop
+    opens another there)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            # No cookies: v3 sets none, and the jar's bookkeeping costs each request.
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()
+            )
+            self._loop = loop
+        return self._session
+
+    async def request(
+        self, method: str, url: str, body: bytes, headers: Mapping[str, str]
+    ) -> Answer:
+        session = self._open()
+        sent = dict(headers)
+        with client_span(method, url, sent) as answered:
+            try:
+                async with session.request(
+                    method,
+                    URL(url, encoded=True),  # as signed: no re-quoting on the way
+                    data=body or None,
+                    headers=sent,
+                    allow_redirects=False,
+                ) as response:
+                    answer = Answer(response.status, response.headers, await response.read())
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise WechatPayUnavailable(f"{method} {URL(url).path}: {exc!r}") from exc
+            answered(answer.status)
+        return answer
+
+    async def aclose(self) -> None:
+        """Close the session, if one is open on this loop."""
+        session, self._session = self._session, None
+        if session is not None and not session.closed and self._loop is asyncio.get_running_loop():
+            await session.close()
+
+
+class HttpxTransport:
+    """Over a caller's ``httpx.AsyncClient``, which the caller closes."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def request(
+        self, method: str, url: str, body: bytes, headers: Mapping[str, str]
+    ) -> Answer:
+        try:
+            response = await self.client.request(
+                method, httpx.URL(url), content=body, headers=dict(headers)
+            )
+        except httpx.TransportError as exc:
+            raise WechatPayUnavailable(f"{method} {httpx.URL(url).path}: {exc!r}") from exc
+        return Answer(response.status_code, response.headers, response.content)
+
+    async def aclose(self) -> None:
+        """Nothing: the client is the caller's."""
