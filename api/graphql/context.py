@@ -42,6 +42,8 @@ class Context:
     response: Response | WebSocket | None = field(default=None, repr=False)
     # The mutation running now, for the audit log (api/graphql/audit/hook.py).
     audit_note: AuditNote | None = field(default=None, repr=False)
+    # Sessions in autocommit on PostgreSQL, None on SQLite (in_one_statement).
+    statement_sessions: async_sessionmaker[AsyncSession] | None = field(default=None, repr=False)
     _session: AsyncSession | None = field(default=None, repr=False)
 
     @property

@@ -10,7 +10,7 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from api.graphql.audit.hook import record_change
+from api.graphql.audit.hook import record_change, will_record
 from api.graphql.context import Context
 from api.graphql.errors import UserError, user_error
 from fulfilment.orders.errors import OrderErrorCode
@@ -49,6 +49,21 @@ async def in_plain_transaction(
     if ctx.settings.is_sqlite:
         return await in_transaction(ctx, work)
     return await _in_unit(ctx, ctx.engine.begin(), work)
+
+
+async def in_one_statement(
+    ctx: Context, work: Callable[[AsyncSession], Awaitable[R]]
+) -> tuple[R | None, list[UserError]]:
+    """``in_transaction`` for work that sends one statement, or only reads:
+    on PostgreSQL its session is in autocommit, each statement a transaction
+    of its own, which a single statement is anyway; that spares the BEGIN
+    and COMMIT round trips around it. For orderPay, run for every order of
+    the evening: on this 2-core machine each round trip cost the API about
+    0.4 ms of CPU in write() alone (docs/wechatpay.md, Throughput). Where the audit
+    log writes beside the work, or on SQLite, a transaction as usual."""
+    if ctx.statement_sessions is None or will_record(ctx.audit_note, ctx.viewer):
+        return await in_transaction(ctx, work)
+    return await _in_unit(ctx, unit_of_work(ctx.statement_sessions), work)
 
 
 REFUSED_BEYOND_PAID = DomainError(

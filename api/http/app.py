@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
     sessions = create_sessionmaker(engine)
     read_sessions = create_sessionmaker(engine, read_only=True)
     auth_engine = _auth_engine(engine, settings)
+    statement_sessions = None if settings.is_sqlite else create_sessionmaker(auth_engine)
     queue = build_queue(settings, sessions)
 
     class GraphQLApp(_GraphQLView):
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
                 engine=engine,
                 sessions=sessions,
                 read_sessions=read_sessions,
+                statement_sessions=statement_sessions,
                 queue=queue,
                 viewer=viewer,
                 token_refused=refusal is not None,

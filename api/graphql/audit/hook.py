@@ -71,6 +71,12 @@ async def _noted_run(name: str, resolve: Any, source: Any, info: Any, args: dict
         info.context.audit_note = None
 
 
+def will_record(note: AuditNote | None, actor: Any) -> bool:
+    """Whether the next unit of work of the running mutation writes its
+    audit event (``record_change``)."""
+    return note is not None and not note.written and actor is not None and audited(actor.role)
+
+
 async def record_change(
     db: AsyncSession | AsyncConnection,
     note: AuditNote | None,
@@ -79,7 +85,7 @@ async def record_change(
 ) -> None:
     """Write the running mutation's audit event in ``db``'s transaction, if the
     actor is audited; once per mutation, however many units of work it runs."""
-    if note is None or note.written or actor is None or not audited(actor.role):
+    if note is None or not will_record(note, actor):
         return
     plain = _plain(note.input)
     object_type, object_id = _object_of(result) or _first_id(plain) or (None, None)

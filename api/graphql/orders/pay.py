@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.graphql.context import Info
 from api.graphql.errors import UserError, user_error
 from api.graphql.ids import decode
-from api.graphql.transactions import in_transaction
+from api.graphql.transactions import in_one_statement
 from api.qr import qr_svg
 from api.wechatpay_client import app_wechatpay
 from fulfilment.orders.errors import OrderErrorCode
@@ -137,7 +137,8 @@ async def order_pay(info: Info, input: OrderPayInput) -> OrderPayPayload:
             now=utcnow(),
         )
 
-    payable, errors = await in_transaction(ctx, read)
+    # Reads only, then one INSERT: no transaction needs to hold them together.
+    payable, errors = await in_one_statement(ctx, read)
     if payable is None:
         return OrderPayPayload(user_errors=errors)
     if payable.reusable is not None:
@@ -157,7 +158,7 @@ async def order_pay(info: Info, input: OrderPayInput) -> OrderPayPayload:
         # An answer not to be believed (signature, shape): nothing recorded.
         log.error("prepay of order %s: untrusted answer: %r", payable.number, exc)
         return _unavailable()
-    prepay, errors = await in_transaction(
+    prepay, errors = await in_one_statement(
         ctx,
         lambda session: record_prepay(
             session,
