@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.orders.errors import OrderErrorCode
 from fulfilment.orders.models import Order, OrderStatus, PaymentChannel, PaymentPrepay
+from kernel.db import fetch_row
 from kernel.errors import DomainError, NotFound
 from kernel.identity.models import WechatIdentity
 from leaders.points.models import Leader, PickupPoint
@@ -23,6 +24,39 @@ from leaders.points.models import Leader, PickupPoint
 # again (the same out_trade_no and amount: WeChat answers the same payment).
 PREPAY_REUSE = timedelta(minutes=110)
 FIELD = ["orderId"]
+PREPAY_COLUMNS = ("order_id", "channel", "prepay_id", "code_url", "created_at")
+
+
+_PREPAYS = cast(Table, PaymentPrepay.__table__)
+# The order's columns and its latest reusable prepay's id in one round trip,
+# built once: orderPay runs for every order of the evening, and building and
+# caching the statement each time cost more than running it.
+_REUSABLE = (
+    select(_PREPAYS.c.id)
+    .where(
+        _PREPAYS.c.order_id == Order.id,
+        _PREPAYS.c.channel == bindparam("channel", type_=PaymentPrepay.channel.type),
+        _PREPAYS.c.created_at > bindparam("fresh_after", type_=PaymentPrepay.created_at.type),
+    )
+    .order_by(_PREPAYS.c.created_at.desc(), _PREPAYS.c.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_PAYABLE = select(
+    Order.id,
+    Order.number,
+    Order.total_fen,
+    Order.expires_at,
+    Order.status,
+    Order.customer_id,
+    Order.pickup_point_id,
+    _REUSABLE.label("reusable_id"),
+).where(Order.id == bindparam("order_id"))
+_RECORD = (
+    insert(_PREPAYS)
+    .values({name: bindparam(name) for name in PREPAY_COLUMNS})
+    .returning(_PREPAYS.c.id)
+)
 
 
 @dataclass(frozen=True)
@@ -57,43 +91,21 @@ async def payable_order(
     Native QR code (a resident's 代下单 order, scanned at the counter);
     anyone else finds no such order. Only an order awaiting payment, before
     its expiry, is payable; JSAPI needs the customer's WeChat identity."""
-    # The order's columns and its latest reusable prepay's id in one round
-    # trip, no entity loaded: orderPay runs for every order of the evening.
-    reusable_id = (
-        select(PaymentPrepay.id)
-        .where(
-            PaymentPrepay.order_id == Order.id,
-            PaymentPrepay.channel == channel,
-            PaymentPrepay.created_at > now - PREPAY_REUSE,
-        )
-        .order_by(PaymentPrepay.created_at.desc(), PaymentPrepay.id.desc())
-        .limit(1)
-        .scalar_subquery()
+    order = await fetch_row(
+        session, _PAYABLE, order_id=order_id, channel=channel, fresh_after=now - PREPAY_REUSE
     )
-    order = (
-        await session.execute(
-            select(
-                Order.id,
-                Order.number,
-                Order.total_fen,
-                Order.expires_at,
-                Order.status,
-                Order.customer_id,
-                Order.pickup_point_id,
-                reusable_id.label("reusable_id"),
-            ).where(Order.id == order_id)
-        )
-    ).one_or_none()
     if order is None or not (
-        order.customer_id == viewer_id
+        order["customer_id"] == viewer_id
         or (
             channel is PaymentChannel.NATIVE
-            and await _leads_the_point(session, order.pickup_point_id, viewer_id)
+            and await _leads_the_point(session, order["pickup_point_id"], viewer_id)
         )
     ):
         raise NotFound("Order", FIELD)
-    if order.status is not OrderStatus.PENDING_PAYMENT or order.expires_at <= now:
-        state = "expired" if order.status is OrderStatus.PENDING_PAYMENT else order.status.value
+    # The driver gives the stored value, SQLAlchemy the member (fetch_row).
+    status = OrderStatus(order["status"])
+    if status is not OrderStatus.PENDING_PAYMENT or order["expires_at"] <= now:
+        state = "expired" if status is OrderStatus.PENDING_PAYMENT else status.value
         raise DomainError(
             OrderErrorCode.NOT_PAYABLE, f"The order is {state}; it cannot be paid.", FIELD
         )
@@ -101,7 +113,7 @@ async def payable_order(
     if channel is PaymentChannel.JSAPI:
         openid = await session.scalar(
             select(WechatIdentity.openid)
-            .where(WechatIdentity.user_id == order.customer_id, WechatIdentity.appid == appid)
+            .where(WechatIdentity.user_id == order["customer_id"], WechatIdentity.appid == appid)
             .limit(1)
         )
         if openid is None:
@@ -111,9 +123,11 @@ async def payable_order(
                 FIELD,
             )
     reusable = None
-    if order.reusable_id is not None:
-        reusable = await session.get(PaymentPrepay, order.reusable_id)
-    return PayableOrder(order.id, order.number, order.total_fen, order.expires_at, openid, reusable)
+    if order["reusable_id"] is not None:
+        reusable = await session.get(PaymentPrepay, order["reusable_id"])
+    return PayableOrder(
+        order["id"], order["number"], order["total_fen"], order["expires_at"], openid, reusable
+    )
 
 
 async def record_prepay(
@@ -135,9 +149,9 @@ async def record_prepay(
         "code_url": code_url,
         "created_at": now,
     }
-    # One INSERT on the table, not the ORM's add and flush (its unit-of-work
+    # One prebuilt INSERT, not the ORM's add and flush (its unit-of-work
     # machinery showed in orderPay's profile in the evening rush); the
     # prepay handed back holds the row's values, not tracked by the session.
-    table = cast(Table, PaymentPrepay.__table__)
-    new_id = await session.scalar(insert(table).values(values).returning(table.c.id))
-    return PaymentPrepay(id=new_id, **values)
+    row = await fetch_row(session, _RECORD, **values)
+    assert row is not None  # RETURNING of an INSERT
+    return PaymentPrepay(id=row["id"], **values)
