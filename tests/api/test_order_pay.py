@@ -110,6 +110,9 @@ async def test_native_for_the_points_leader_and_refusals(db: TestDB, tmp_path: P
         again = await app.pay(order["db_id"], "NATIVE", shop.leader_token)
         assert again["codeUrl"] == native["codeUrl"]
         assert await app.prepays(order["db_id"]) == 1
+        # A leader's orderPay is audited, once per request; a customer's is not.
+        audited = "SELECT count(*) FROM audit_events WHERE action = 'orderPay'"
+        assert await db.scalar(audited) == 2
 
         # JSAPI is the customer's own WeChat: not the leader's to ask for.
         leader_jsapi = await app.pay(order["db_id"], "JSAPI", shop.leader_token)
@@ -123,6 +126,8 @@ async def test_native_for_the_points_leader_and_refusals(db: TestDB, tmp_path: P
         own = await place(app.gql, shop, plain)
         assert codes(await app.pay(own["db_id"], "JSAPI", plain)) == ["PAYER_NOT_WECHAT"]
         assert await app.prepays(own["db_id"]) == 0
+        assert (await app.pay(own["db_id"], "NATIVE", plain))["codeUrl"]
+        assert await db.scalar(audited) == 2
 
 
 async def test_forged_and_mismatched_notifications_book_nothing(db: TestDB, tmp_path: Path) -> None:
