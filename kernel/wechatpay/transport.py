@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -69,6 +70,18 @@ class AiohttpTransport:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}
+
+    def _proxy(self, url: URL) -> str | None:
+        """The egress proxy for ``url`` from HTTP(S)_PROXY and NO_PROXY, as
+        httpx honoured them, read once per host: aiohttp's ``trust_env``
+        reads the environment and ~/.netrc on every request, 0.7 ms of CPU."""
+        key = (url.scheme, url.host or "")
+        if key not in self._proxies:
+            proxies = urllib.request.getproxies_environment()
+            bypass = urllib.request.proxy_bypass(key[1])
+            self._proxies[key] = None if bypass else proxies.get(key[0])
+        return self._proxies[key]
 
     def _open(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -84,15 +97,17 @@ class AiohttpTransport:
         self, method: str, url: str, body: bytes, headers: Mapping[str, str]
     ) -> Answer:
         session = self._open()
+        target = URL(url, encoded=True)  # as signed: no re-quoting on the way
         sent = dict(headers)
         with client_span(method, url, sent) as answered:
             try:
                 async with session.request(
                     method,
-                    URL(url, encoded=True),  # as signed: no re-quoting on the way
+                    target,
                     data=body or None,
                     headers=sent,
                     allow_redirects=False,
+                    proxy=self._proxy(target),
                 ) as response:
                     answer = Answer(response.status, response.headers, await response.read())
             except (aiohttp.ClientError, TimeoutError) as exc:
