@@ -58,9 +58,10 @@ async def in_one_statement(
     on PostgreSQL its session is in autocommit, each statement a transaction
     of its own, which a single statement is anyway; that spares the BEGIN
     and COMMIT round trips around it. For orderPay, run for every order of
-    the evening: on this 2-core machine each round trip cost the API about
-    0.4 ms of CPU in write() alone (docs/wechatpay.md, Throughput). Where the audit
-    log writes beside the work, or on SQLite, a transaction as usual."""
+    the evening: while paying, write() to PostgreSQL's socket was 38 % of
+    the API's samples on this 2-core machine (docs/wechatpay.md,
+    Throughput). Where the audit log writes beside the work, or on SQLite,
+    a transaction as usual."""
     if ctx.statement_sessions is None or will_record(ctx.audit_note, ctx.viewer):
         return await in_transaction(ctx, work)
     return await _in_unit(ctx, unit_of_work(ctx.statement_sessions), work)

@@ -43,6 +43,7 @@ class Answer:
 
     @property
     def text(self) -> str:
+        """The body as text, for an error message."""
         return self.content.decode(errors="replace")
 
 
