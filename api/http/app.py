@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None, *, freeze_startup_heap: bool = 
     sessions = create_sessionmaker(engine)
     read_sessions = create_sessionmaker(engine, read_only=True)
     auth_engine = _auth_engine(engine, settings)
+    # On PostgreSQL the auth engine is the autocommit one (in_one_statement).
     statement_sessions = None if settings.is_sqlite else create_sessionmaker(auth_engine)
     queue = build_queue(settings, sessions)
 

@@ -152,6 +152,7 @@ async def record_prepay(
     # One prebuilt INSERT, not the ORM's add and flush (its unit-of-work
     # machinery showed in orderPay's profile in the evening rush); the
     # prepay handed back holds the row's values, not tracked by the session.
-    row = await fetch_row(session, _RECORD, **values)
-    assert row is not None  # RETURNING of an INSERT
-    return PaymentPrepay(id=row["id"], **values)
+    # Through the session, not straight to the driver: in a caller's
+    # transaction (a leader's, audited) it must be part of it.
+    new_id = await session.scalar(_RECORD, values)
+    return PaymentPrepay(id=new_id, **values)
