@@ -80,6 +80,16 @@ class Refunding:
     async def state(self) -> str:
         return str((await self.refund())["state"])
 
+    async def answered(self) -> None:
+        """Wait until the sandbox has nothing in flight: a notification
+        still on its way would take the refund's row lock, and a sender
+        running meanwhile skips a locked refund until its next run."""
+
+        async def in_flight() -> int:
+            return len(self.app.sandbox.state.tasks)
+
+        await eventually(in_flight, 0)
+
     def at_sandbox(self) -> list[Any]:
         """The refunds the sandbox holds for this order."""
         return [
@@ -204,6 +214,7 @@ async def test_an_abnormal_refund_waits_for_an_operator_who_sends_it_again(
         r.app.sandbox.faults(refund_status="ABNORMAL")
         await run(db)
         await eventually(r.state, "abnormal")
+        await r.answered()
         stuck = await r.gql(REFUNDS, r.operator, states=["ABNORMAL"])
         (edge,) = stuck["refunds"]["edges"]
         assert "could not take the money back" in edge["node"]["providerReason"]
