@@ -171,9 +171,34 @@ async def write_in_transaction(
         driver = await driver_connection(session)
         if not driver.is_in_transaction():
             raise RuntimeError("write_in_transaction needs a transaction begun on the database")
-        return [tuple(r) for r in await driver.fetch(compiled.sql, *compiled.arguments(params))]
+        return await _on_driver(driver, compiled, params)
     rows = await run_in_sqlite_thread(session, partial(_run, compiled, params))
     return [tuple(r) for r in rows]
+
+
+async def write_statement(
+    session: AsyncSession, statement: Any, **params: Any
+) -> list[tuple[Any, ...]]:
+    """Run a prebuilt Core INSERT/UPDATE/DELETE in the session's transaction
+    and return the rows of its RETURNING. On PostgreSQL it goes straight to
+    the driver where that changes nothing: the session is in autocommit
+    (each statement a transaction of its own) or its transaction has begun
+    on the database. Otherwise, and on SQLite, it goes through the session,
+    whose first statement begins the transaction the write must be part of."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        autocommit = bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        driver = await driver_connection(session)
+        if autocommit or driver.is_in_transaction():
+            return await _on_driver(driver, prepared(statement, bind.dialect), params)
+    result = cast(CursorResult[Any], await session.execute(statement, params))
+    return [tuple(r) for r in result.all()] if result.returns_rows else []
+
+
+async def _on_driver(
+    driver: Any, compiled: Prepared, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in await driver.fetch(compiled.sql, *compiled.arguments(params))]
 
 
 def _run(compiled: Prepared, params: Mapping[str, Any], conn: Any) -> list[Any]:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.orders.errors import OrderErrorCode
 from fulfilment.orders.models import Order, OrderStatus, PaymentChannel, PaymentPrepay
-from kernel.db import fetch_row
+from kernel.db import fetch_row, write_statement
 from kernel.errors import DomainError, NotFound
 from kernel.identity.models import WechatIdentity
 from leaders.points.models import Leader, PickupPoint
@@ -152,7 +152,6 @@ async def record_prepay(
     # One prebuilt INSERT, not the ORM's add and flush (its unit-of-work
     # machinery showed in orderPay's profile in the evening rush); the
     # prepay handed back holds the row's values, not tracked by the session.
-    # Through the session, not straight to the driver: in a caller's
-    # transaction (a leader's, audited) it must be part of it.
-    new_id = await session.scalar(_RECORD, values)
+    # In a caller's transaction (a leader's, audited) it is part of it.
+    ((new_id,),) = await write_statement(session, _RECORD, **values)
     return PaymentPrepay(id=new_id, **values)
