@@ -18,7 +18,6 @@ table, a summary table, and as its last line one JSON object:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from api.demo.run import DemoOptions  # noqa: E402
 from api.demo.sizes import Size  # noqa: E402
 from api.demo.week import WeekOptions, WeekResult, run_week  # noqa: E402
 from api.demo.week_api import API_PROCESSES  # noqa: E402
+from kernel.loop import run as run_on_loop  # noqa: E402
 from kernel.settings import Settings  # noqa: E402
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -89,7 +89,7 @@ def main() -> int:
                 kill_a_worker=not args.no_kill,
                 api_processes=args.api_processes,
             )
-            result = asyncio.run(run_week(options, Settings(), console))
+            result = run_on_loop(run_week(options, Settings(), console))
     finally:
         drop_database(args.postgres_url, name)
     _summary(console, result, args.size)

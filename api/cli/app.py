@@ -4,7 +4,6 @@ command's coroutine, reading IDs, printing results and job progress, and
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import traceback
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.migrate import migrate as migrate  # re-exported: tests and scripts import it here
 from kernel.db import create_engine, create_sessionmaker
 from kernel.errors import DomainError
+from kernel.loop import run as run_on_loop
 from kernel.settings import get_settings
 
 app = typer.Typer(
@@ -109,7 +109,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     from api.job_runs import JobFailed
 
     try:
-        return asyncio.run(coro)
+        return run_on_loop(coro)
     except DomainError as exc:
         raise _fail(exc.message) from None
     except (JobFailed, DemoRefused) as exc:
