@@ -252,7 +252,8 @@ class ProcrastinateQueue:
                 log.warning("stale-job sweep failed: %s", exc)
 
     async def _sweep_stale(self) -> None:
-        """Fail our dead workers' jobs and the queue's own rows they held."""
+        """Fail our dead workers' jobs and the queue's own rows they held,
+        then hand out the periodic runs those jobs start again."""
         failed = await fail_stale_jobs(self.sessions, self.settings.job_stale_after_s)
         if failed:
             log.warning("marked %s stale jobs failed", failed)
@@ -265,6 +266,9 @@ class ProcrastinateQueue:
             seconds_since_heartbeat=self.settings.job_stale_after_s
         ):
             await manager.finish_job(stalled, status=Status.FAILED, delete_job=False)
+        if failed:
+            for job_id in await queued_job_ids(self.sessions):
+                await self.dispatch(job_id)
 
 
 class WorkerGaveUp(RuntimeError):

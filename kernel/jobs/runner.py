@@ -17,7 +17,8 @@ from kernel.clock import machine_now, utcnow
 from kernel.db import execute_counting, unit_of_work
 from kernel.errors import DomainError
 from kernel.jobs.models import Job, JobStatus
-from kernel.jobs.registry import JobContext, abandon_hook_for, handler_for
+from kernel.jobs.registry import JobContext, abandon_hook_for, handler_for, periodic_kinds
+from kernel.jobs.service import enqueue
 from kernel.metrics import observe_job
 from kernel.request_context import request_scope
 from kernel.settings import Settings, get_settings
@@ -170,7 +171,20 @@ async def fail_stale_jobs(sessions: async_sessionmaker[AsyncSession], stale_afte
             if hook is not None:
                 await hook(session, dict(job.payload))
             log.warning("job %s (%s) abandoned by its worker: failed", job.id, job.kind)
+            if job.kind in periodic_kinds() and job.key is not None:
+                await _rerun(session, job)
         return len(stale)
+
+
+async def _rerun(session: AsyncSession, abandoned: Job) -> None:
+    """A periodic run a dead worker abandoned runs again now, not at the
+    kind's next period: the night's schedule would otherwise leave the
+    step it was running waiting up to a minute. Its own key (one per
+    abandoned run) keeps two sweeps from starting it twice; the caller
+    dispatches it once this transaction commits."""
+    key = f"{abandoned.key}/rerun-{abandoned.id}"
+    rerun, _ = await enqueue(session, abandoned.kind, dict(abandoned.payload), key=key)
+    log.warning("job %s (%s) runs again as job %s", abandoned.id, abandoned.kind, rerun.id)
 
 
 async def queued_job_ids(sessions: async_sessionmaker[AsyncSession]) -> list[int]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
 from api.graphql.unavailable import database_unavailable
 from api.migrate import migrate
@@ -31,6 +31,7 @@ from kernel.clock import set_platform_time, utcnow
 from kernel.db import create_engine, create_sessionmaker, unit_of_work
 from kernel.jobs.diagnostics import PING
 from kernel.jobs.models import Job, JobStatus
+from kernel.jobs.pruning import PRUNE
 from kernel.jobs.queue import Backoff, ProcrastinateQueue, WorkerGaveUp
 from kernel.jobs.runner import claim, fail_stale_jobs
 from kernel.jobs.service import enqueue
@@ -69,6 +70,32 @@ async def test_a_dead_workers_route_plan_ends_failed(db: TestDB) -> None:
     assert stored is not None and stored.status is RoutePlanStatus.FAILED
     assert failed is not None and failed.status is JobStatus.FAILED
     assert await fail_stale_jobs(db.sessions, 40) == 0  # once
+
+
+async def abandoned(db: TestDB, kind: str, key: str, payload: dict[str, Any]) -> int:
+    """A ``kind`` job claimed by a worker that then stopped beating."""
+    async with unit_of_work(db.sessions) as session:
+        job, _ = await enqueue(session, kind, payload, key=key)
+    assert await claim(db.sessions, job.id) is not None
+    async with unit_of_work(db.sessions) as session:
+        old = utcnow() - timedelta(minutes=5)
+        await session.execute(update(Job).where(Job.id == job.id).values(heartbeat_at=old))
+    return job.id
+
+
+async def test_a_dead_workers_periodic_run_starts_again_at_once(db: TestDB) -> None:
+    """The night's schedule is such a run: its next period is a minute away."""
+    job_id = await abandoned(db, PRUNE, f"{PRUNE}@7", {"period": 7})
+    other_id = await abandoned(db, PING, "ping-once", {})
+    assert await fail_stale_jobs(db.sessions, 40) == 2
+    assert await fail_stale_jobs(db.sessions, 40) == 0
+    async with db.sessions() as session:
+        jobs = (await session.scalars(select(Job).order_by(Job.id))).all()
+    by_id = {job.id: job for job in jobs}
+    assert by_id[job_id].status is JobStatus.FAILED and by_id[other_id].status is JobStatus.FAILED
+    (rerun,) = [job for job in jobs if job.id not in (job_id, other_id)]  # not the ping's
+    assert (rerun.kind, rerun.status, rerun.payload) == (PRUNE, JobStatus.QUEUED, {"period": 7})
+    assert rerun.key == f"{PRUNE}@7/rerun-{job_id}"
 
 
 def test_backoff_doubles_resets_after_a_good_run_and_gives_up() -> None:
