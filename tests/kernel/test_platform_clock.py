@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from kernel.clock import set_platform_time, utcnow
-from kernel.jobs.models import Job
+from kernel.db import unit_of_work
+from kernel.jobs.models import Job, JobStatus
 from kernel.jobs.periodic import enqueue_due
 from kernel.jobs.registry import periodic_kinds
 from tests.conftest import TestDB
@@ -77,3 +78,15 @@ async def test_periodic_jobs_start_again_once_the_clock_has_moved(
         kinds = {job.kind for job in await session.scalars(select(Job).where(Job.id.in_(second)))}
     # Two hours on, every kind (hourly ones too) is in a new period.
     assert kinds == set(periodic_kinds())
+
+
+async def test_a_periods_job_taken_or_failed_is_not_handed_out_again(db: TestDB) -> None:
+    now_s = MOMENT.timestamp()
+    first = await enqueue_due(db.sessions, now_s)
+    running, failed, *waiting = first
+    async with unit_of_work(db.sessions) as session:
+        await session.execute(update(Job).where(Job.id == running).values(status=JobStatus.RUNNING))
+        await session.execute(update(Job).where(Job.id == failed).values(status=JobStatus.FAILED))
+    assert await enqueue_due(db.sessions, now_s) == waiting  # and made no new job
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Job)) == len(first)
