@@ -25,6 +25,7 @@ from api.demo.intake import api_client
 from api.demo.payments import DemoPay
 from api.demo.week_workers import environment, stop_processes
 from kernel.settings import Settings
+from kernel.wechatpay.transport import KEEPALIVE_S
 
 # The API's processes on PostgreSQL: one per core of the machine the
 # figures are taken on (2); the workers and PostgreSQL share them.
@@ -101,8 +102,10 @@ async def week_api(
         async with pay.in_process() as sandbox_http, api_client(settings, sandbox_http) as http:
             yield http
         return
-    # Keep-alive connections, one per request in flight and no limit below that.
-    connector = aiohttp.TCPConnector(limit=0)
+    # Keep-alive connections, one per request in flight and no limit below
+    # that, each dropped before uvicorn drops it (see KEEPALIVE_S): an evening
+    # after a quiet day reused connections the API was closing, and lost one.
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEPALIVE_S)
     timeout = aiohttp.ClientTimeout(total=300)
     async with (
         served(settings, out, processes) as url,

@@ -62,13 +62,22 @@ def raw_path(url: str) -> str:
     return URL(url, encoded=True).raw_path_qs
 
 
+# How long an idle connection is kept for the next request: less than the
+# server keeps it (uvicorn, the sandbox's server, closes one after 5 s). A
+# request sent on a connection the server is closing that moment is lost
+# with it ("Cannot write to closing transport"); aiohttp's default (15 s)
+# reused such connections.
+KEEPALIVE_S = 3.0
+
+
 class AiohttpTransport:
     """One ``aiohttp.ClientSession``, opened on first use (a session belongs
     to the event loop it was opened on; a client used from another loop
     opens another there)."""
 
-    def __init__(self, timeout_s: float) -> None:
+    def __init__(self, timeout_s: float, keepalive_s: float = KEEPALIVE_S) -> None:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._keepalive_s = keepalive_s
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._proxies: dict[tuple[str, str], str | None] = {}
@@ -89,7 +98,9 @@ class AiohttpTransport:
         if self._session is None or self._session.closed or self._loop is not loop:
             # No cookies: v3 sets none, and the jar's bookkeeping costs each request.
             self._session = aiohttp.ClientSession(
-                timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()
+                connector=aiohttp.TCPConnector(keepalive_timeout=self._keepalive_s),
+                timeout=self._timeout,
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._loop = loop
         return self._session

@@ -1,6 +1,7 @@
 """The WeChat Pay client's transport (kernel/wechatpay/transport.py): an
 egress proxy named by HTTP_PROXY is used, as httpx used it, and NO_PROXY
-goes around it; the body travels exactly as signed."""
+goes around it; the body travels exactly as signed; an idle connection is
+dropped before the server drops it."""
 
 from __future__ import annotations
 
@@ -67,3 +68,47 @@ async def test_no_proxy_goes_around_it(
     finally:
         await transport.aclose()
     assert seen == []
+
+
+@pytest.fixture
+async def closing_server() -> AsyncIterator[str]:
+    """A server that keeps a connection open after answering, but drops a
+    request that arrives on it after 0.3 s idle unanswered: the moment a
+    server closes an idle connection, as the request comes in."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        loop = asyncio.get_running_loop()
+        answered_at = None
+        while True:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+                await reader.readexactly(len(b"{}"))  # the body every request here sends
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            if answered_at is not None and loop.time() - answered_at > 0.3:
+                break
+            writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            answered_at = loop.time()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    async with server:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v3/refund/domestic/refunds"
+
+
+@pytest.mark.parametrize("keepalive_s", [0.2, 5.0])
+async def test_an_idle_connection_is_dropped_before_the_server_drops_it(
+    closing_server: str, keepalive_s: float
+) -> None:
+    transport = AiohttpTransport(timeout_s=5, keepalive_s=keepalive_s)
+    try:
+        assert (await transport.request("POST", closing_server, b"{}", {})).status == 204
+        await asyncio.sleep(0.5)
+        if keepalive_s < 0.3:  # ours (KEEPALIVE_S) is below the server's, as here
+            assert (await transport.request("POST", closing_server, b"{}", {})).status == 204
+        else:  # kept longer than the server keeps it: the request is lost
+            with pytest.raises(WechatPayUnavailable):
+                await transport.request("POST", closing_server, b"{}", {})
+    finally:
+        await transport.aclose()
