@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
@@ -22,6 +23,7 @@ import httpx
 from kernel.wechatpay import crypto
 from kernel.wechatpay.bill import TradeBill, parse_trade_bill
 from kernel.wechatpay.errors import (
+    ConnectionLost,
     DecryptionError,
     MalformedResponse,
     WechatPayRefused,
@@ -45,6 +47,8 @@ from kernel.wechatpay.transport import (
     Transport,
     raw_path,
 )
+
+log = logging.getLogger("tuangou.payments")
 
 
 def read_notification(
@@ -119,7 +123,7 @@ class WechatPayClient:
     def _notify_url(self, path: str) -> str:
         return f"{self.config.notify_url_base}{path}"
 
-    async def _send(self, method: str, url: str, body: bytes) -> Answer:
+    async def _signed(self, method: str, url: str, body: bytes) -> Answer:
         # Signed on the event loop, not in a thread: an RSA signature takes
         # about 0.35 ms here, and handing it to a thread and back cost more
         # than that (docs/wechatpay.md, Throughput).
@@ -140,7 +144,19 @@ class WechatPayClient:
         }
         if body:
             headers["Content-Type"] = "application/json"
-        response = await self._http.request(method, url, body, headers)
+        return await self._http.request(method, url, body, headers)
+
+    async def _send(self, method: str, url: str, body: bytes) -> Answer:
+        try:
+            response = await self._signed(method, url, body)
+        except ConnectionLost as exc:
+            # Once more, at once: a pooled connection the server closed as the
+            # request went out loses a POST that aiohttp does not resend. Every
+            # v3 request we send is idempotent on the merchant's own number
+            # (out_trade_no, out_refund_no, out_batch_no), so a request the
+            # provider did receive is answered the same the second time.
+            log.info("WeChat Pay %s %s: connection lost (%s); sending again", method, url, exc)
+            response = await self._signed(method, url, body)
         # FREQUENCY_LIMITED (429) is v3's "later", not "never": retryable with 5xx.
         if response.status >= 500 or response.status == 429:
             code, message = _refusal_parts(response)

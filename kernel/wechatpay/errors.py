@@ -23,6 +23,13 @@ class WechatPayUnavailable(WechatPayError):
         self.code = code
 
 
+class ConnectionLost(WechatPayUnavailable):
+    """The connection broke before an answer came back (the server closed
+    it, or reset it): not a timeout, where the provider may still be at work.
+    The client sends such a request once more, signed afresh, on a new
+    connection."""
+
+
 class WechatPayRefused(WechatPayError):
     """The provider answered 4xx: the request itself is wrong (or the order
     is in a state that forbids it); sending it again changes nothing."""

@@ -10,7 +10,8 @@ signature covers them). Two transports:
   transport on an app in the same process (the demo's sandbox on SQLite),
   which aiohttp cannot reach without a socket.
 
-A transport raises ``WechatPayUnavailable`` when nothing came back."""
+A transport raises ``WechatPayUnavailable`` when nothing came back, and its
+``ConnectionLost`` when a connection broke under the request."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import httpx
 from yarl import URL
 
 from kernel.tracing import client_span
-from kernel.wechatpay.errors import WechatPayUnavailable
+from kernel.wechatpay.errors import ConnectionLost, WechatPayUnavailable
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,15 @@ def raw_path(url: str) -> str:
 # with it ("Cannot write to closing transport"); aiohttp's default (15 s)
 # reused such connections.
 KEEPALIVE_S = 3.0
+
+
+def _lost(exc: BaseException) -> bool:
+    """Whether an established connection broke under the request (closed or
+    reset by the server); not a timeout, nor a connection never made."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return False
+    broken = (aiohttp.ServerDisconnectedError, aiohttp.ClientConnectionResetError)
+    return isinstance(exc, (*broken, aiohttp.ClientOSError))
 
 
 class AiohttpTransport:
@@ -123,7 +133,8 @@ class AiohttpTransport:
                 ) as response:
                     answer = Answer(response.status, response.headers, await response.read())
             except (aiohttp.ClientError, TimeoutError) as exc:
-                raise WechatPayUnavailable(f"{method} {URL(url).path}: {exc!r}") from exc
+                lost = ConnectionLost if _lost(exc) else WechatPayUnavailable
+                raise lost(f"{method} {URL(url).path}: {exc!r}") from exc
             answered(answer.status)
         return answer
 
