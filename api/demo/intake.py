@@ -164,9 +164,7 @@ async def place_orders(
         for customer, orders in grouped
         for start in range(0, len(orders), ORDERS_PER_REQUEST)
     ]
-    with steps.step(
-        "Orders over orderCreate (ASGI)", total=sum(len(o) for _, o in requests)
-    ) as bar:
+    with steps.step("Orders over orderCreate", total=sum(len(o) for _, o in requests)) as bar:
 
         def send(customer: int, orders: Sequence[dict[str, Any]]) -> Callable[[], Awaitable[None]]:
             async def go() -> None:
