@@ -39,3 +39,18 @@ def signed(state: SandboxState, status: int, data: Any = None) -> Response:
     """An answer signed with the platform key, as every v3 answer is."""
     body = b"" if data is None else json.dumps(data, ensure_ascii=False).encode()
     return SignedResponse(state, status, body)
+
+
+class Refusal(Exception):
+    """A v3 error answer: status, code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def require(payload: dict[str, Any], *names: str) -> None:
+    """PARAM_ERROR unless each of ``names`` is in ``payload``, not empty."""
+    for name in names:
+        if payload.get(name) in (None, ""):
+            raise Refusal(400, "PARAM_ERROR", f"缺少参数 {name}")

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import uvicorn
 
+from api.sandbox.combine import pay_combined
 from api.sandbox.notify import envelope
 from api.sandbox.state import SandboxKeys, SandboxState, china_now
 from api.sandbox.wechatpay import create_app
@@ -130,6 +131,9 @@ class EmbeddedSandbox:
         return body, self._signed_headers(body)
 
     def _paid(self, out_trade_no: str) -> bytes:
+        if out_trade_no in self.state.combines:
+            resource = pay_combined(self.state, out_trade_no)
+            return envelope(self.state, "TRANSACTION.SUCCESS", resource)
         order = self.state.orders[out_trade_no]
         if order.trade_state != "NOTPAY":
             raise ValueError(f"order {out_trade_no} is {order.trade_state} at the sandbox")

@@ -153,6 +153,7 @@ class SandboxOrder:
     trade_state: str = "NOTPAY"
     transaction_id: str | None = None
     success_time: str | None = None
+    combine: str | None = None  # the combined payment it is a sub-order of
 
     def as_json(self, keys: SandboxKeys) -> dict[str, Any]:
         """v3's transaction JSON (query answer, notification resource)."""
@@ -175,6 +176,50 @@ class SandboxOrder:
                 bank_type="OTHERS",
             )
             data["amount"].update(payer_total=self.total, payer_currency="CNY")
+        return data
+
+
+@dataclass
+class SandboxCombine:
+    """One combined payment (合单支付): its sub-orders are ``SandboxOrder``s
+    of their own (refunded, billed and queried one by one), paid together."""
+
+    combine_out_trade_no: str
+    notify_url: str
+    trade_type: str  # JSAPI or NATIVE
+    openid: str | None
+    prepay_id: str
+    sub_orders: list[SandboxOrder]
+    attach: dict[str, str]  # out_trade_no -> the merchant's attach
+
+    def as_json(self, keys: SandboxKeys) -> dict[str, Any]:
+        """v3's combined-transaction JSON (query answer, notification resource)."""
+        subs = []
+        for order in self.sub_orders:
+            sub: dict[str, Any] = {
+                "mchid": keys.mchid,
+                "trade_type": self.trade_type,
+                "trade_state": order.trade_state,
+                "attach": self.attach[order.out_trade_no],
+                "out_trade_no": order.out_trade_no,
+                "amount": {"total_amount": order.total, "currency": "CNY"},
+            }
+            if order.transaction_id:
+                sub.update(
+                    transaction_id=order.transaction_id,
+                    success_time=order.success_time,
+                    bank_type="OTHERS",
+                )
+                sub["amount"].update(payer_amount=order.total, payer_currency="CNY")
+            subs.append(sub)
+        data: dict[str, Any] = {
+            "combine_appid": keys.appid,
+            "combine_mchid": keys.mchid,
+            "combine_out_trade_no": self.combine_out_trade_no,
+            "sub_orders": subs,
+        }
+        if self.openid:
+            data["combine_payer_info"] = {"openid": self.openid}
         return data
 
 
@@ -239,6 +284,7 @@ class SandboxState:
 
     keys: SandboxKeys
     orders: dict[str, SandboxOrder] = field(default_factory=dict)
+    combines: dict[str, SandboxCombine] = field(default_factory=dict)
     refunds: dict[str, SandboxRefund] = field(default_factory=dict)
     bills: dict[str, bytes] = field(default_factory=dict)  # download token → file
     faults: Faults = field(default_factory=Faults)

@@ -21,8 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api.sandbox.answers import signed
+from api.sandbox.answers import Refusal, require, signed
 from api.sandbox.bill import trade_bill
+from api.sandbox.combine import combine_routes, pay_combined
 from api.sandbox.notify import notify
 from api.sandbox.state import SandboxOrder, SandboxRefund, SandboxState, china_now
 from api.sandbox.transfer import transfer_routes
@@ -30,14 +31,6 @@ from kernel.wechatpay import crypto
 from kernel.wechatpay.errors import SignatureError
 
 Handler = Callable[[SandboxState, Request, dict[str, Any]], Awaitable[Response]]
-
-
-class Refusal(Exception):
-    """A v3 error answer: status, code and message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 def _authenticate(state: SandboxState, request: Request, body: bytes) -> None:
@@ -86,12 +79,6 @@ def v3(state: SandboxState, handler: Handler) -> Callable[[Request], Awaitable[R
     return endpoint
 
 
-def _require(payload: dict[str, Any], *names: str) -> None:
-    for name in names:
-        if payload.get(name) in (None, ""):
-            raise Refusal(400, "PARAM_ERROR", f"缺少参数 {name}")
-
-
 def _amount(payload: dict[str, Any], name: str) -> int:
     value = (payload.get("amount") or {}).get(name)
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -100,7 +87,7 @@ def _amount(payload: dict[str, Any], name: str) -> int:
 
 
 def _open(state: SandboxState, payload: dict[str, Any], trade_type: str) -> SandboxOrder:
-    _require(payload, "appid", "mchid", "description", "out_trade_no", "notify_url", "amount")
+    require(payload, "appid", "mchid", "description", "out_trade_no", "notify_url", "amount")
     if payload["mchid"] != state.keys.mchid or payload["appid"] != state.keys.appid:
         raise Refusal(400, "APPID_MCHID_NOT_MATCH", "appid 和 mch_id 不匹配")
     total = _amount(payload, "total")
@@ -108,6 +95,8 @@ def _open(state: SandboxState, payload: dict[str, Any], trade_type: str) -> Sand
     if trade_type == "JSAPI" and not openid:
         raise Refusal(400, "PARAM_ERROR", "缺少参数 payer.openid")
     existing = state.orders.get(payload["out_trade_no"])
+    if existing is not None and existing.combine is not None:
+        raise Refusal(400, "INVALID_REQUEST", "该商户订单号已用于合单支付")
     if existing is not None:
         if existing.trade_state in ("SUCCESS", "REFUND"):
             raise Refusal(400, "ORDERPAID", "该订单已支付")
@@ -153,6 +142,8 @@ async def _query(state: SandboxState, request: Request, payload: dict[str, Any])
 
 async def _close(state: SandboxState, request: Request, payload: dict[str, Any]) -> Response:
     order = _order(state, request)
+    if order.combine is not None:
+        raise Refusal(400, "INVALID_REQUEST", "合单的子单须关闭合单")
     if order.trade_state in ("SUCCESS", "REFUND"):
         raise Refusal(400, "ORDERPAID", "订单已支付")
     order.trade_state = "CLOSED"
@@ -167,7 +158,7 @@ async def _settle(state: SandboxState, refund: SandboxRefund) -> None:
 
 
 def _new_refund(state: SandboxState, payload: dict[str, Any]) -> SandboxRefund:
-    _require(payload, "out_trade_no", "out_refund_no", "amount")
+    require(payload, "out_trade_no", "out_refund_no", "amount")
     order = state.orders.get(payload["out_trade_no"])
     if order is None:
         raise Refusal(404, "RESOURCE_NOT_EXISTS", "订单不存在")
@@ -254,11 +245,21 @@ async def _download(state: SandboxState, request: Request, payload: dict[str, An
 
 
 async def pay(request: Request) -> Response:
-    """``POST /sandbox/pay/{out_trade_no}``: the payer pays. The order turns
-    SUCCESS and its TRANSACTION.SUCCESS notification goes to notify_url."""
+    """``POST /sandbox/pay/{out_trade_no}``: the payer pays. The order (or
+    every sub-order of a combined payment, by its combine_out_trade_no)
+    turns SUCCESS and its TRANSACTION.SUCCESS notification goes to notify_url."""
     state: SandboxState = request.app.state.sandbox
-    order = state.orders.get(request.path_params["out_trade_no"])
-    if order is None:
+    number = request.path_params["out_trade_no"]
+    if number in state.combines:
+        combine = state.combines[number]
+        try:
+            resource = pay_combined(state, number)
+        except ValueError as exc:
+            return JSONResponse({"code": "INVALID_REQUEST", "message": str(exc)}, 400)
+        notify(state, combine.notify_url, "TRANSACTION.SUCCESS", resource)
+        return JSONResponse(resource)
+    order = state.orders.get(number)
+    if order is None or order.combine is not None:
         return JSONResponse({"code": "ORDER_NOT_EXIST", "message": "订单不存在"}, 404)
     if order.trade_state != "NOTPAY":
         message = f"订单状态为 {order.trade_state}"
@@ -313,6 +314,7 @@ def create_app(state: SandboxState) -> Starlette:
         Route("/v3/bill/tradebill", v3(state, _tradebill)),
         Route("/v3/billdownload/file", v3(state, _download)),
         *transfer_routes(state, v3),
+        *combine_routes(state, v3),
         Route("/sandbox/pay/{out_trade_no}", pay, methods=["POST"]),
         Route("/sandbox/faults", faults, methods=["GET", "POST"]),
         Route("/sandbox/notifications", deliveries),

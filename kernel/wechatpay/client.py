@@ -22,6 +22,7 @@ import httpx
 
 from kernel.wechatpay import crypto
 from kernel.wechatpay.bill import TradeBill, parse_trade_bill
+from kernel.wechatpay.combine import CombinePayments
 from kernel.wechatpay.errors import (
     ConnectionLost,
     DecryptionError,
@@ -120,7 +121,13 @@ class WechatPayClient:
     ) -> None:
         await self.aclose()
 
-    def _notify_url(self, path: str) -> str:
+    @property
+    def combine(self) -> CombinePayments:
+        """The combined payments (合单支付) of this merchant."""
+        return CombinePayments(self)
+
+    def notify_url(self, path: str) -> str:
+        """Where WeChat Pay posts the notifications of ``path``'s callback."""
         return f"{self.config.notify_url_base}{path}"
 
     async def _signed(self, method: str, url: str, body: bytes) -> Answer:
@@ -167,7 +174,7 @@ class WechatPayClient:
             raise WechatPayRefused(response.status, *_refusal_parts(response))
         return response
 
-    async def _call(
+    async def call(
         self, method: str, path: str, payload: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """One signed request whose signed answer is verified; the JSON, or
@@ -199,7 +206,7 @@ class WechatPayClient:
             "mchid": self.config.mchid,
             "description": description,
             "out_trade_no": out_trade_no,
-            "notify_url": notify_url or self._notify_url(TRANSACTION_NOTIFY_PATH),
+            "notify_url": notify_url or self.notify_url(TRANSACTION_NOTIFY_PATH),
             "amount": {"total": total, "currency": "CNY"},
         }
 
@@ -233,7 +240,7 @@ class WechatPayClient:
         payload["payer"] = {"openid": openid}
         if time_expire is not None:
             payload["time_expire"] = time_expire.isoformat(timespec="seconds")
-        data = await self._call("POST", "/v3/pay/transactions/jsapi", payload)
+        data = await self.call("POST", "/v3/pay/transactions/jsapi", payload)
         prepay_id = data.get("prepay_id")
         if not prepay_id:
             raise MalformedResponse("jsapi prepay answered no prepay_id")
@@ -244,7 +251,7 @@ class WechatPayClient:
     ) -> str:
         """Open a Native (QR code) payment; the ``code_url`` to show."""
         payload = self._order(out_trade_no, description, total, notify_url)
-        data = await self._call("POST", "/v3/pay/transactions/native", payload)
+        data = await self.call("POST", "/v3/pay/transactions/native", payload)
         if not data.get("code_url"):
             raise MalformedResponse("native prepay answered no code_url")
         return str(data["code_url"])
@@ -252,13 +259,13 @@ class WechatPayClient:
     async def query(self, out_trade_no: str) -> Transaction:
         """The payment's state by our order number."""
         path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no, safe='')}"
-        data = await self._call("GET", f"{path}?mchid={quote(self.config.mchid)}")
+        data = await self.call("GET", f"{path}?mchid={quote(self.config.mchid)}")
         return Transaction.from_json(data)
 
     async def close(self, out_trade_no: str) -> None:
         """Close an unpaid payment, so that it can no longer be paid."""
         path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no, safe='')}/close"
-        await self._call("POST", path, {"mchid": self.config.mchid})
+        await self.call("POST", path, {"mchid": self.config.mchid})
 
     async def refund(
         self,
@@ -277,23 +284,23 @@ class WechatPayClient:
         payload: dict[str, Any] = {
             "out_trade_no": out_trade_no,
             "out_refund_no": out_refund_no,
-            "notify_url": notify_url or self._notify_url(REFUND_NOTIFY_PATH),
+            "notify_url": notify_url or self.notify_url(REFUND_NOTIFY_PATH),
             "amount": {"refund": refund, "total": total, "currency": "CNY"},
         }
         if reason:
             payload["reason"] = reason
-        return Refund.from_json(await self._call("POST", "/v3/refund/domestic/refunds", payload))
+        return Refund.from_json(await self.call("POST", "/v3/refund/domestic/refunds", payload))
 
     async def query_refund(self, out_refund_no: str) -> Refund:
         """A refund's state by our refund number."""
         path = f"/v3/refund/domestic/refunds/{quote(out_refund_no, safe='')}"
-        return Refund.from_json(await self._call("GET", path))
+        return Refund.from_json(await self.call("GET", path))
 
     async def trade_bill(self, bill_date: date) -> TradeBill:
         """The day's trade bill (all payments and refunds), downloaded and
         checked against the SHA1 the signed answer gave."""
         query = f"bill_date={bill_date.isoformat()}&bill_type=ALL"
-        data = await self._call("GET", f"/v3/bill/tradebill?{query}")
+        data = await self.call("GET", f"/v3/bill/tradebill?{query}")
         url = str(data.get("download_url", ""))
         # The download carries our Authorization: only to the provider itself.
         if not url.startswith(self.config.base_url + "/"):
@@ -343,7 +350,7 @@ class WechatPayClient:
                 for no, amount, openid, remark in details
             ],
         }
-        data = await self._call("POST", "/v3/transfer/batches", payload)
+        data = await self.call("POST", "/v3/transfer/batches", payload)
         try:
             return TransferBatch.from_json(data)
         except (KeyError, TypeError, ValueError) as exc:
@@ -356,7 +363,7 @@ class WechatPayClient:
         details: list[dict[str, Any]] = []
         while True:
             query = f"need_query_detail=true&offset={len(details)}&limit={page_size}"
-            data = await self._call("GET", f"{path}?{query}&detail_status=ALL")
+            data = await self.call("GET", f"{path}?{query}&detail_status=ALL")
             batch = data.get("transfer_batch") or {}
             page = data.get("transfer_detail_list") or []
             details.extend(page)
@@ -373,7 +380,7 @@ class WechatPayClient:
             f"/v3/transfer/batches/out-batch-no/{quote(out_batch_no, safe='')}"
             f"/details/out-detail-no/{quote(out_detail_no, safe='')}"
         )
-        data = await self._call("GET", path)
+        data = await self.call("GET", path)
         try:
             return TransferDetail.from_json(data)
         except (KeyError, TypeError, ValueError) as exc:
