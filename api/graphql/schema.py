@@ -52,6 +52,7 @@ from api.graphql.notifications.mutations import notification_mark_read
 from api.graphql.orders import cash as order_cash
 from api.graphql.orders import mutations as orders
 from api.graphql.orders import pay as order_payment
+from api.graphql.orders import pay_together as orders_payment
 from api.graphql.orders.queries import OrderQuery
 from api.graphql.orders.refunds import RefundQuery, refund_retry
 from api.graphql.orders.service import OrderServiceQuery, order_compensate
@@ -133,6 +134,10 @@ class Mutation:
     order_cancel = strawberry.mutation(resolver=orders.order_cancel)
     order_compensate = strawberry.mutation(resolver=order_compensate)
     order_pay = strawberry.mutation(resolver=order_payment.order_pay)
+    orders_pay = strawberry.mutation(
+        resolver=orders_payment.orders_pay,
+        description="Pay 2 to 10 of your orders with one WeChat Pay confirmation (合单支付).",
+    )
     order_mark_paid_cash = strawberry.mutation(resolver=order_cash.order_mark_paid_cash)
     refund_retry = strawberry.mutation(resolver=refund_retry)
     payment_simulate = strawberry.mutation(

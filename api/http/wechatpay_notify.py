@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.payments import book_payment, fits_columns
 from api.wechatpay_client import app_wechatpay
+from kernel.wechatpay.combine import CombineTransaction, is_combined
 from kernel.wechatpay.errors import DecryptionError, SignatureError
 from kernel.wechatpay.models import Notification
 
@@ -54,19 +55,31 @@ async def wechatpay_notify(request: Request) -> Response:
         )
         return Response(status_code=204)
     try:
-        transaction = notification.transaction
-        assert transaction is not None  # a TRANSACTION.* event
+        if is_combined(notification.resource):
+            # Several orders paid at once: each its own transaction, booked alone.
+            paid = list(CombineTransaction.from_json(notification.resource).sub_orders)
+        else:
+            transaction = notification.transaction
+            assert transaction is not None  # a TRANSACTION.* event
+            paid = [transaction]
     except (KeyError, ValueError, TypeError) as exc:
         return _fail(400, f"malformed transaction: {exc!r}")
-    tx_id = transaction.transaction_id or ""
-    if transaction.trade_state != "SUCCESS" or not fits_columns(transaction.out_trade_no, tx_id):
-        return _fail(400, "malformed transaction")
-    answer = await book_payment(
-        state.sessions,
-        order_number=transaction.out_trade_no,
-        amount_fen=transaction.total,
-        transaction_id=tx_id,
-    )
-    if answer.status != 200:
-        return JSONResponse({"code": answer.code, "message": answer.message}, answer.status)
+    for transaction in paid:
+        tx_id = transaction.transaction_id or ""
+        if transaction.trade_state != "SUCCESS" or not fits_columns(
+            transaction.out_trade_no, tx_id
+        ):
+            return _fail(400, "malformed transaction")
+    for transaction in paid:
+        # Each booking is its own transaction and a replay books nothing: a
+        # failure part-way is answered non-2xx, and WeChat's next attempt
+        # books what is left.
+        answer = await book_payment(
+            state.sessions,
+            order_number=transaction.out_trade_no,
+            amount_fen=transaction.total,
+            transaction_id=transaction.transaction_id or "",
+        )
+        if answer.status != 200:
+            return JSONResponse({"code": answer.code, "message": answer.message}, answer.status)
     return Response(status_code=204)

@@ -148,6 +148,11 @@ class OrderErrorCode(Enum):
     NOT_PAYABLE = "NOT_PAYABLE"
     PAYER_NOT_WECHAT = "PAYER_NOT_WECHAT"
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+    # ordersPay: 2 to 10 different orders in one payment (WeChat's bounds);
+    # an order whose payment was opened another way (alone, or with other
+    # orders) is paid that way, its number being taken at WeChat Pay.
+    PAY_TOGETHER_COUNT = "PAY_TOGETHER_COUNT"
+    PAYMENT_OPENED = "PAYMENT_OPENED"
     # refundRetry: a refund already back with the payer is done.
     REFUND_NOT_RETRYABLE = "REFUND_NOT_RETRYABLE"
     # The database's cap (refund_cap.py): refunds never pass what was paid.

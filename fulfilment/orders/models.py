@@ -218,6 +218,9 @@ class PaymentPrepay(Base):
     channel: Mapped[PaymentChannel] = mapped_column(enum_column(PaymentChannel, "payment_channel"))
     prepay_id: Mapped[str | None] = mapped_column(String(64))  # JSAPI
     code_url: Mapped[str | None] = mapped_column(String(128))  # NATIVE
+    # Paid together with other orders (ordersPay, 合单支付): the combined
+    # payment's number, shared by its orders' rows. NULL: paid alone.
+    combine_out_trade_no: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # When the order expired unpaid (set with the expiry, expiry.py): from
     # then on the provider must be told to close the payment.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfilment.orders.errors import OrderErrorCode
@@ -37,6 +37,7 @@ _REUSABLE = (
         _PREPAYS.c.order_id == Order.id,
         _PREPAYS.c.channel == bindparam("channel", type_=PaymentPrepay.channel.type),
         _PREPAYS.c.created_at > bindparam("fresh_after", type_=PaymentPrepay.created_at.type),
+        _PREPAYS.c.combine_out_trade_no.is_(None),
     )
     .order_by(_PREPAYS.c.created_at.desc(), _PREPAYS.c.id.desc())
     .limit(1)
@@ -51,11 +52,21 @@ _PAYABLE = select(
     Order.customer_id,
     Order.pickup_point_id,
     _REUSABLE.label("reusable_id"),
+    exists()
+    .where(_PREPAYS.c.order_id == Order.id, _PREPAYS.c.combine_out_trade_no.is_not(None))
+    .label("combined"),
 ).where(Order.id == bindparam("order_id"))
 _RECORD = (
     insert(_PREPAYS)
     .values({name: bindparam(name) for name in PREPAY_COLUMNS})
     .returning(_PREPAYS.c.id)
+)
+
+
+PAYMENT_OPENED = DomainError(
+    OrderErrorCode.PAYMENT_OPENED,
+    "This order's payment was opened with other orders (or alone): pay it the same way.",
+    FIELD,
 )
 
 
@@ -69,6 +80,26 @@ class PayableOrder:
     expires_at: datetime
     payer_openid: str | None  # JSAPI: the customer's openid under the merchant's appid
     reusable: PaymentPrepay | None  # a prepay of the same channel still valid
+
+
+async def payer_openid(
+    session: AsyncSession, customer_id: int, appid: str, field: list[str]
+) -> str:
+    """The customer's openid under the merchant's appid, which a JSAPI
+    payment names as its payer; PAYER_NOT_WECHAT when they never signed in
+    with WeChat."""
+    openid = await session.scalar(
+        select(WechatIdentity.openid)
+        .where(WechatIdentity.user_id == customer_id, WechatIdentity.appid == appid)
+        .limit(1)
+    )
+    if openid is None:
+        raise DomainError(
+            OrderErrorCode.PAYER_NOT_WECHAT,
+            "Sign in with WeChat to pay in the mini-program.",
+            field,
+        )
+    return str(openid)
 
 
 async def _leads_the_point(session: AsyncSession, point_id: int, user_id: int) -> bool:
@@ -109,19 +140,11 @@ async def payable_order(
         raise DomainError(
             OrderErrorCode.NOT_PAYABLE, f"The order is {state}; it cannot be paid.", FIELD
         )
+    if order["combined"]:
+        raise PAYMENT_OPENED
     openid = None
     if channel is PaymentChannel.JSAPI:
-        openid = await session.scalar(
-            select(WechatIdentity.openid)
-            .where(WechatIdentity.user_id == order["customer_id"], WechatIdentity.appid == appid)
-            .limit(1)
-        )
-        if openid is None:
-            raise DomainError(
-                OrderErrorCode.PAYER_NOT_WECHAT,
-                "Sign in with WeChat to pay in the mini-program.",
-                FIELD,
-            )
+        openid = await payer_openid(session, order["customer_id"], appid, FIELD)
     reusable = None
     if order["reusable_id"] is not None:
         reusable = await session.get(PaymentPrepay, order["reusable_id"])

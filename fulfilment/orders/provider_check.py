@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fulfilment.orders.models import Order, OrderStatus, PaymentOutcome, PaymentPrepay
@@ -50,6 +50,15 @@ R = TypeVar("R")
 
 
 @dataclass(frozen=True)
+class PaymentRef:
+    """How the provider knows an order's payment: by the order's number, and
+    by its combined payment's when it was paid with other orders."""
+
+    number: str
+    combine: str | None = None
+
+
+@dataclass(frozen=True)
 class Closing:
     """What closing one order's payment came to."""
 
@@ -69,14 +78,16 @@ class ProviderCalls:
         default_factory=lambda: asyncio.Semaphore(CONCURRENCY), init=False, repr=False
     )
 
-    async def each(self, numbers: Sequence[str], call: Callable[[str], Awaitable[R]]) -> list[R]:
-        """``call`` for every order number, ``CONCURRENCY`` at a time, in order."""
+    async def each(
+        self, refs: Sequence[PaymentRef], call: Callable[[PaymentRef], Awaitable[R]]
+    ) -> list[R]:
+        """``call`` for every order's payment, ``CONCURRENCY`` at a time, in order."""
 
-        async def one(number: str) -> R:
+        async def one(ref: PaymentRef) -> R:
             async with self._gate:
-                return await call(number)
+                return await call(ref)
 
-        return list(await asyncio.gather(*(one(number) for number in numbers)))
+        return list(await asyncio.gather(*(one(ref) for ref in refs)))
 
     def _unreachable(self, exc: WechatPayUnavailable) -> None:
         if not self.down:
@@ -87,12 +98,17 @@ class ProviderCalls:
             )
         self.down = True
 
-    async def query(self, number: str) -> Transaction | None:
-        """The payment of order ``number`` as the provider tells it; ``None``
-        when it has none, or cannot say now."""
+    async def query(self, ref: PaymentRef) -> Transaction | None:
+        """The payment of order ``ref.number`` as the provider tells it (the
+        sub-order of its combined payment, if it was paid with others);
+        ``None`` when it has none, or cannot say now."""
+        number = ref.number
         if self.down:
             return None
         try:
+            if ref.combine is not None:
+                subs = (await self.client.combine.query(ref.combine)).sub_orders
+                return next((t for t in subs if t.out_trade_no == number), None)
             transaction = await self.client.query(number)
         except WechatPayUnavailable as exc:
             self._unreachable(exc)
@@ -109,24 +125,32 @@ class ProviderCalls:
             return None
         return transaction
 
-    async def close(self, number: str) -> Closing:
-        """Close order ``number``'s payment. ORDERPAID means the money came
+    async def close(self, ref: PaymentRef) -> Closing:
+        """Close order ``ref.number``'s payment (its combined payment, with
+        every order in it: all expire unpaid together, WeChat having taken no
+        payment after the first's expiry). ORDERPAID means the money came
         after all: the payment is asked for, to be booked."""
         if self.down:
             return Closing(settled=False)
         try:
-            await self.client.close(number)
+            if ref.combine is not None:
+                subs = (await self.client.combine.query(ref.combine)).sub_orders
+                numbers = [t.out_trade_no for t in subs]
+                await self.client.combine.close(ref.combine, numbers)
+            else:
+                await self.client.close(ref.number)
         except WechatPayUnavailable as exc:
             self._unreachable(exc)
             return Closing(settled=False)
         except WechatPayRefused as exc:
-            return await self._refused(number, exc)
+            return await self._refused(ref, exc)
         except WechatPayError as exc:
-            log.warning("WeChat Pay's answer to closing order %s not believed: %r", number, exc)
+            log.warning("WeChat Pay's answer to closing order %s not believed: %r", ref, exc)
             return Closing(settled=False)
         return Closing(settled=True)
 
-    async def _refused(self, number: str, exc: WechatPayRefused) -> Closing:
+    async def _refused(self, ref: PaymentRef, exc: WechatPayRefused) -> Closing:
+        number = ref.number
         if exc.code in ("ORDER_NOT_EXIST", "ORDER_CLOSED"):
             return Closing(settled=True)  # nothing there can be paid
         if exc.code != "ORDERPAID":
@@ -134,7 +158,7 @@ class ProviderCalls:
             # closes go out once the configuration is fixed.
             log.error("WeChat Pay refused to close order %s: %s", number, exc)
             return Closing(settled=False)
-        transaction = await self.query(number)
+        transaction = await self.query(ref)
         if transaction is None:
             return Closing(settled=False)
         if transaction.trade_state != "SUCCESS":
@@ -176,12 +200,21 @@ async def _book(sessions: async_sessionmaker[AsyncSession], transaction: Transac
     return False
 
 
+# The order's combined payment, if it was paid with others (all its prepays
+# name the same one, prepay_together.py); NULL when paid alone.
+_COMBINE = (
+    select(func.max(PaymentPrepay.combine_out_trade_no))
+    .where(PaymentPrepay.order_id == Order.id)
+    .scalar_subquery()
+)
+
+
 async def _awaiting_with_prepay(
     session: AsyncSession, until: datetime, after_id: int
-) -> list[tuple[int, str]]:
+) -> list[tuple[int, PaymentRef]]:
     has_prepay = exists().where(PaymentPrepay.order_id == Order.id)
     rows = await session.execute(
-        select(Order.id, Order.number)
+        select(Order.id, Order.number, _COMBINE)
         .where(
             Order.status == OrderStatus.PENDING_PAYMENT,
             Order.expires_at <= until,
@@ -191,7 +224,7 @@ async def _awaiting_with_prepay(
         .order_by(Order.id)
         .limit(PAGE)
     )
-    return [(order_id, number) for order_id, number in rows]
+    return [(order_id, PaymentRef(number, combine)) for order_id, number, combine in rows]
 
 
 async def book_found_payments(
@@ -208,7 +241,7 @@ async def book_found_payments(
         if not page:
             break
         after_id = page[-1][0]
-        found = await calls.each([number for _, number in page], calls.query)
+        found = await calls.each([ref for _, ref in page], calls.query)
         # One at a time: SQLite has one writer, and a page has few of them.
         for transaction in found:
             if transaction is not None and transaction.trade_state == "SUCCESS":
@@ -218,9 +251,9 @@ async def book_found_payments(
     return paid
 
 
-async def _closes_owed(session: AsyncSession, after_id: int) -> list[tuple[int, str]]:
+async def _closes_owed(session: AsyncSession, after_id: int) -> list[tuple[int, PaymentRef]]:
     rows = await session.execute(
-        select(PaymentPrepay.order_id, Order.number)
+        select(PaymentPrepay.order_id, Order.number, PaymentPrepay.combine_out_trade_no)
         .join(Order, Order.id == PaymentPrepay.order_id)
         .where(
             PaymentPrepay.closed_at.is_(None),
@@ -231,7 +264,7 @@ async def _closes_owed(session: AsyncSession, after_id: int) -> list[tuple[int, 
         .order_by(PaymentPrepay.order_id)
         .limit(PAGE)
     )
-    return [(order_id, number) for order_id, number in rows]
+    return [(order_id, PaymentRef(number, combine)) for order_id, number, combine in rows]
 
 
 async def _mark_closed(session: AsyncSession, order_ids: list[int], now: datetime) -> None:
@@ -257,7 +290,7 @@ async def close_expired(sessions: async_sessionmaker[AsyncSession], calls: Provi
         if not page:
             break
         after_id = page[-1][0]
-        outcomes = await calls.each([number for _, number in page], calls.close)
+        outcomes = await calls.each([ref for _, ref in page], calls.close)
         settled = []
         for (order_id, _), outcome in zip(page, outcomes, strict=True):
             if outcome.paid is not None:

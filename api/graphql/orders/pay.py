@@ -69,17 +69,17 @@ class OrderPayPayload:
         return None if self.code_url is None else qr_svg(self.code_url)
 
 
-def _refused(code: OrderErrorCode, message: str) -> OrderPayPayload:
+def refused(code: OrderErrorCode, message: str) -> OrderPayPayload:
     return OrderPayPayload(user_errors=[user_error(DomainError(code, message, FIELD))])
 
 
-def _unavailable() -> OrderPayPayload:
-    return _refused(
+def unavailable() -> OrderPayPayload:
+    return refused(
         OrderErrorCode.PAYMENT_UNAVAILABLE, "WeChat Pay is not available now; try again later."
     )
 
 
-def _answer(client: WechatPayClient, prepay: PaymentPrepay) -> OrderPayPayload:
+def answer(client: WechatPayClient, prepay: PaymentPrepay) -> OrderPayPayload:
     if prepay.prepay_id is None:
         return OrderPayPayload(code_url=prepay.code_url)
     # Signed afresh each time: a new timestamp and nonce for the same prepay.
@@ -118,13 +118,28 @@ async def _open_prepay(
     return prepay.prepay_id, None
 
 
+def provider_failed(number: str, exc: WechatPayError) -> OrderPayPayload:
+    """What the payer is told when WeChat Pay did not open payment ``number``."""
+    if isinstance(exc, WechatPayRefused):
+        log.warning("prepay of %s refused: %s", number, exc)
+        if exc.code in _PAST_PAYING:
+            return refused(OrderErrorCode.NOT_PAYABLE, "The order is paid or closed already.")
+        return refused(OrderErrorCode.PAYMENT_REJECTED, exc.message or exc.code)
+    if isinstance(exc, WechatPayUnavailable):
+        log.warning("prepay of %s: WeChat Pay unavailable: %s", number, exc)
+    else:
+        # An answer not to be believed (signature, shape): nothing recorded.
+        log.error("prepay of %s: untrusted answer: %r", number, exc)
+    return unavailable()
+
+
 async def order_pay(info: Info, input: OrderPayInput) -> OrderPayPayload:
     """Open (or reuse) a WeChat Pay prepay for a PENDING_PAYMENT order."""
     ctx = info.context
     viewer = ctx.require(Role.CUSTOMER, Role.LEADER)
     client = app_wechatpay(ctx.request.app.state) if ctx.request is not None else None
     if client is None:
-        return _unavailable()
+        return unavailable()
     channel = PaymentChannel(input.channel)
 
     async def read(session: AsyncSession) -> PayableOrder:
@@ -142,22 +157,12 @@ async def order_pay(info: Info, input: OrderPayInput) -> OrderPayPayload:
     if payable is None:
         return OrderPayPayload(user_errors=errors)
     if payable.reusable is not None:
-        return _answer(client, payable.reusable)
+        return answer(client, payable.reusable)
     # No transaction is open here: the provider's seconds hold no connection.
     try:
         prepay_id, code_url = await _open_prepay(client, payable, channel)
-    except WechatPayRefused as exc:
-        log.warning("prepay of order %s refused: %s", payable.number, exc)
-        if exc.code in _PAST_PAYING:
-            return _refused(OrderErrorCode.NOT_PAYABLE, "The order is paid or closed already.")
-        return _refused(OrderErrorCode.PAYMENT_REJECTED, exc.message or exc.code)
-    except WechatPayUnavailable as exc:
-        log.warning("prepay of order %s: WeChat Pay unavailable: %s", payable.number, exc)
-        return _unavailable()
     except WechatPayError as exc:
-        # An answer not to be believed (signature, shape): nothing recorded.
-        log.error("prepay of order %s: untrusted answer: %r", payable.number, exc)
-        return _unavailable()
+        return provider_failed(payable.number, exc)
     prepay, errors = await in_one_statement(
         ctx,
         lambda session: record_prepay(
@@ -171,4 +176,4 @@ async def order_pay(info: Info, input: OrderPayInput) -> OrderPayPayload:
     )
     if prepay is None:
         return OrderPayPayload(user_errors=errors)
-    return _answer(client, prepay)
+    return answer(client, prepay)

@@ -97,6 +97,8 @@ const ZH = {
   NOT_PAYABLE: "该订单不是待支付状态，不能支付",
   PAYER_NOT_WECHAT: "请先用微信登录，再用微信支付",
   PAYMENT_UNAVAILABLE: "微信支付暂时不可用，请稍后再试",
+  PAY_TOGETHER_COUNT: "一次可合并支付 2 至 10 笔不同的订单",
+  PAYMENT_OPENED: "该订单已发起过支付，请按原来的方式支付",
   REFUND_NOT_RETRYABLE: "这笔退款已经退回，不能再重试",
   REFUND_EXCEEDS_PAID: "退款总额不能超过已付金额，未做任何更改",
   // back office: goodwill compensation

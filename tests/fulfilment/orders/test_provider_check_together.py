@@ -1,0 +1,84 @@
+"""The expiry job and orders paid together (ordersPay, 合单支付): a combined
+payment whose notification was lost is found by asking WeChat Pay about
+the combined payment and booked order by order; one left unpaid is closed
+at WeChat Pay as a whole once its orders expire."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fulfilment.orders.prepay_together import combine_number
+from kernel.accounts import Role
+from tests.conftest import TestDB
+from tests.fulfilment.orders.test_provider_check import (
+    _merchant_restored,  # noqa: F401  (autouse: the process's merchant restored)
+    due_in,
+    on_the_sandbox,
+    order_row,
+    prepay_close,
+    run_expiry,
+)
+from tests.support.factories import ORDER_CREATE, open_shop, order_input
+from tests.support.paying import Paying
+
+ORDERS_PAY = """mutation($ids: [ID!]!) { ordersPay(input: {orderIds: $ids, channel: NATIVE}) {
+  codeUrl userErrors { code } } }"""
+
+
+async def _paid_together(app: Paying, db: TestDB, count: int) -> tuple[list[dict[str, Any]], str]:
+    """``count`` orders of one customer with one combined prepay; its number."""
+    shop = await open_shop(db)
+    _, token = await db.user(Role.CUSTOMER)
+    orders = []
+    for _ in range(count):
+        body = await app.gql(ORDER_CREATE, order_input(shop, {0: 1}), token=token)
+        order = body["data"]["orderCreate"]["order"]
+        order["db_id"] = await db.scalar(
+            "SELECT id FROM orders WHERE number = :n", n=order["number"]
+        )
+        orders.append(order)
+    answer = await app.gql(ORDERS_PAY, {"ids": [o["id"] for o in orders]}, token=token)
+    assert answer["data"]["ordersPay"]["userErrors"] == [], answer
+    return orders, combine_number([o["number"] for o in orders])
+
+
+async def test_a_lost_combined_notification_is_found_and_each_order_booked(
+    db: TestDB, tmp_path: Path
+) -> None:
+    async with on_the_sandbox(db, tmp_path) as app:
+        orders, number = await _paid_together(app, db, 3)
+        app.sandbox.faults(drop_next_notification=True)
+        paid = app.sandbox.pay(number)
+        told = {s["out_trade_no"]: s["transaction_id"] for s in paid["sub_orders"]}
+        for order in orders:
+            await due_in(db, order["db_id"], -timedelta(seconds=1))
+
+        result = await run_expiry(db)
+
+        assert result == {"expired": 0, "found_paid": 3, "closed_at_provider": 0}
+        for order in orders:
+            assert await order_row(db, order["db_id"]) == ("paid", told[order["number"]])
+        assert await db.scalar("SELECT count(*) FROM refunds") == 0
+        assert await run_expiry(db) == {"expired": 0, "found_paid": 0, "closed_at_provider": 0}
+
+
+async def test_an_unpaid_combined_payment_is_closed_whole_when_its_orders_expire(
+    db: TestDB, tmp_path: Path
+) -> None:
+    async with on_the_sandbox(db, tmp_path) as app:
+        orders, number = await _paid_together(app, db, 2)
+        for order in orders:
+            await due_in(db, order["db_id"], -timedelta(seconds=1))
+
+        result = await run_expiry(db)
+
+        assert result == {"expired": 2, "found_paid": 0, "closed_at_provider": 2}
+        for order in orders:
+            assert await order_row(db, order["db_id"]) == ("expired", None)
+            assert await prepay_close(db, order["db_id"]) == (True, True)
+        combine = app.sandbox.state.combines[number]
+        assert {o.trade_state for o in combine.sub_orders} == {"CLOSED"}
+        assert app.sandbox.try_pay(number).status_code == 400
+        assert await run_expiry(db) == {"expired": 0, "found_paid": 0, "closed_at_provider": 0}
