@@ -40,6 +40,7 @@ from api.sandbox.embedded import EmbeddedSandbox, ThreadServer, start_sandbox
 from api.sandbox.wechatpay import create_app as create_sandbox_app
 from api.wechatpay_client import close_wechatpay
 from fulfilment.orders.models import Refund, RefundState
+from fulfilment.orders.prepay_together import combine_number
 from fulfilment.orders.refund_sending import send_due_refunds
 from fulfilment.reconciliation.platform import CHINA
 from fulfilment.reconciliation.service import reconcile
@@ -51,6 +52,8 @@ from kernel.wechatpay.provider import config_from_settings
 
 UNPAID_SHARE = 0.02  # left unpaid: expire at the cutoff
 PAY = ("orderPay", "OrderPayInput", "{ codeUrl userErrors { code message } }")
+PAY_TOGETHER = """mutation($input: OrdersPayInput!) { ordersPay(input: $input) {
+  codeUrl userErrors { code message } } }"""
 # The sandbox settles a refund at once and posts its notification; each
 # post opens a new HTTP client, so hundreds take seconds. Beyond this the
 # rest are counted pending (the sender asks about them on its next run).
@@ -133,6 +136,36 @@ async def _notify(http: ApiHttp, pay: DemoPay, number: str) -> None:
         raise RuntimeError(f"payment of {number} refused: {reply.text(200)}")
 
 
+def _sender(
+    http: ApiHttp, pay: DemoPay, region: Region, bar: Any
+) -> Callable[[int, list[Placed]], Callable[[], Awaitable[None]]]:
+    """A request for one customer's orders: all of them in one payment
+    (ordersPay, WeChat Pay's combined payment) when there are several, as a
+    resident pays the evening's basket; orderPay for a single one."""
+
+    def send(customer: int, orders: list[Placed]) -> Callable[[], Awaitable[None]]:
+        token = region.customers[customer].token
+
+        async def go() -> None:
+            if len(orders) == 1:
+                variables = {"m0": {"orderId": orders[0].gid, "channel": "NATIVE"}}
+                answer = (await graphql_as(http, token, aliased(*PAY, 1), variables))["m0"]
+                number = orders[0].number
+            else:
+                ids = [p.gid for p in orders]
+                together: dict[str, Any] = {"input": {"orderIds": ids, "channel": "NATIVE"}}
+                answer = (await graphql_as(http, token, PAY_TOGETHER, together))["ordersPay"]
+                number = combine_number([p.number for p in orders])
+            if answer["userErrors"] or not answer["codeUrl"]:
+                raise RuntimeError(f"paying {[p.number for p in orders]}: {answer}")
+            await _notify(http, pay, number)
+            bar.advance(len(orders))
+
+        return go
+
+    return send
+
+
 async def pay_orders(
     http: ApiHttp,
     pay: DemoPay,
@@ -141,31 +174,20 @@ async def pay_orders(
     rng: Any,
     steps: Steps,
 ) -> list[Placed]:
-    """Pay most orders through orderPay and the sandbox; returns the paid."""
+    """Pay most orders through the sandbox, a customer's orders together
+    (ordersPay) or one alone (orderPay); returns the paid."""
     paying = [p for p in intake.placed if rng.random() >= UNPAID_SHARE]
-    title = "Payments (orderPay Native, WeChat Pay sandbox, notifications)"
+    title = "Payments (ordersPay / orderPay Native, WeChat Pay sandbox, notifications)"
     with steps.step(title, total=len(paying)) as bar:
-
-        def send(customer: int, orders: list[Placed]) -> Callable[[], Awaitable[None]]:
-            async def go() -> None:
-                variables = {
-                    f"m{i}": {"orderId": p.gid, "channel": "NATIVE"} for i, p in enumerate(orders)
-                }
-                token = region.customers[customer].token
-                data = await graphql_as(http, token, aliased(*PAY, len(orders)), variables)
-                for i, placed in enumerate(orders):
-                    answer = data[f"m{i}"]
-                    if answer["userErrors"] or not answer["codeUrl"]:
-                        raise RuntimeError(f"orderPay of {placed.number}: {answer}")
-                    await _notify(http, pay, placed.number)
-                    bar.advance()
-
-            return go
-
+        send = _sender(http, pay, region, bar)
         requests = _by_customer(paying)
         await gather_limited((send(c, o) for c, o in requests), concurrency(pay.settings))
         intake.paid = len(paying)
-        bar.note = f"{len(paying):,} paid, {len(intake.placed) - len(paying):,} left unpaid"
+        payments = len(requests)
+        bar.note = (
+            f"{len(paying):,} paid in {payments:,} payments, "
+            f"{len(intake.placed) - len(paying):,} left unpaid"
+        )
     return paying
 
 
