@@ -17,7 +17,7 @@ from time import perf_counter
 from api.demo.context import Day
 from api.demo.handout import run_handout
 from api.demo.http import ApiHttp
-from api.demo.intake import cancel_some, graphql_as, place_orders
+from api.demo.intake import Intake, cancel_some, graphql_as, place_orders
 from api.demo.night import supply
 from api.demo.payments import DemoPay, pay_orders
 from api.demo.region import Region
@@ -104,19 +104,26 @@ async def copy_campaign(week: Week, today: date, source: date, target: date) -> 
 
 async def evening(week: Week, today: date) -> None:
     """21:00: residents order for tomorrow (and some for the day after),
-    pay, and a few cancel."""
+    pay for what they ordered in one payment, and a few cancel."""
     week.clock.move_to(week.local(today, 21))
     later = today + timedelta(days=2)
     shares = {today + timedelta(days=1): 1.0 - PRESALE_SHARE, later: PRESALE_SHARE}
     if later not in week.campaigns:
         shares = {today + timedelta(days=1): 1.0}
+    rng, steps, settings = week.base.rng, week.base.steps, week.base.settings
+    placed = []
     for delivery, share in shares.items():
         region = await selling(week, delivery)
         count = max(1, int(week.orders_per_day * share))
-        rng, steps, settings = week.base.rng, week.base.steps, week.base.settings
-        intake = await place_orders(week.http, settings, region, count, rng, steps)
-        paid = await pay_orders(week.http, week.pay, region, intake, rng, steps)
-        await cancel_some(week.http, region, intake, paid, rng, steps)
+        placed.append((region, await place_orders(week.http, settings, region, count, rng, steps)))
+    # A resident pays the evening's basket at once, tomorrow's orders and the
+    # weekend's presale together (ordersPay); the customers are the region's.
+    basket = Intake(placed=[order for _, intake in placed for order in intake.placed])
+    paid = {p.number for p in await pay_orders(week.http, week.pay, region, basket, rng, steps)}
+    for region, intake in placed:
+        theirs = [p for p in intake.placed if p.number in paid]
+        intake.paid = len(theirs)
+        await cancel_some(week.http, region, intake, theirs, rng, steps)
 
 
 async def kill_the_planner(week: Week, key: str) -> None:

@@ -69,14 +69,13 @@ class OrderPayPayload:
         return None if self.code_url is None else qr_svg(self.code_url)
 
 
-def refused(code: OrderErrorCode, message: str) -> OrderPayPayload:
-    return OrderPayPayload(user_errors=[user_error(DomainError(code, message, FIELD))])
+def refused(code: OrderErrorCode, message: str, field: list[str] = FIELD) -> OrderPayPayload:
+    return OrderPayPayload(user_errors=[user_error(DomainError(code, message, field))])
 
 
-def unavailable() -> OrderPayPayload:
-    return refused(
-        OrderErrorCode.PAYMENT_UNAVAILABLE, "WeChat Pay is not available now; try again later."
-    )
+def unavailable(field: list[str] = FIELD) -> OrderPayPayload:
+    message = "WeChat Pay is not available now; try again later."
+    return refused(OrderErrorCode.PAYMENT_UNAVAILABLE, message, field)
 
 
 def answer(client: WechatPayClient, prepay: PaymentPrepay) -> OrderPayPayload:
@@ -118,19 +117,20 @@ async def _open_prepay(
     return prepay.prepay_id, None
 
 
-def provider_failed(number: str, exc: WechatPayError) -> OrderPayPayload:
+def provider_failed(number: str, exc: WechatPayError, field: list[str] = FIELD) -> OrderPayPayload:
     """What the payer is told when WeChat Pay did not open payment ``number``."""
     if isinstance(exc, WechatPayRefused):
         log.warning("prepay of %s refused: %s", number, exc)
         if exc.code in _PAST_PAYING:
-            return refused(OrderErrorCode.NOT_PAYABLE, "The order is paid or closed already.")
-        return refused(OrderErrorCode.PAYMENT_REJECTED, exc.message or exc.code)
+            message = "The order is paid or closed already."
+            return refused(OrderErrorCode.NOT_PAYABLE, message, field)
+        return refused(OrderErrorCode.PAYMENT_REJECTED, exc.message or exc.code, field)
     if isinstance(exc, WechatPayUnavailable):
         log.warning("prepay of %s: WeChat Pay unavailable: %s", number, exc)
     else:
         # An answer not to be believed (signature, shape): nothing recorded.
         log.error("prepay of %s: untrusted answer: %r", number, exc)
-    return unavailable()
+    return unavailable(field)
 
 
 async def order_pay(info: Info, input: OrderPayInput) -> OrderPayPayload:

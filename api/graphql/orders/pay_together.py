@@ -68,7 +68,7 @@ async def orders_pay(info: Info, input: OrdersPayInput) -> OrderPayPayload:
     viewer = ctx.require(Role.CUSTOMER)
     client = app_wechatpay(ctx.request.app.state) if ctx.request is not None else None
     if client is None:
-        return unavailable()
+        return unavailable(FIELD)
     channel = PaymentChannel(input.channel)
 
     async def read(session: AsyncSession) -> PayableTogether:
@@ -93,7 +93,7 @@ async def orders_pay(info: Info, input: OrdersPayInput) -> OrderPayPayload:
     try:
         prepay_id, code_url = await _open(client, payable, channel)
     except WechatPayError as exc:
-        return provider_failed(payable.combine_out_trade_no, exc)
+        return provider_failed(payable.combine_out_trade_no, exc, FIELD)
     prepay, errors = await in_transaction(
         ctx,
         lambda session: record_prepay_together(

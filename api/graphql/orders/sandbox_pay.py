@@ -91,6 +91,19 @@ async def _open_native(ctx: Context, client: WechatPayClient, order: Order) -> l
     return [] if prepay is not None else errors
 
 
+async def _combined_number(ctx: Context, order_id: int) -> str | None:
+    """The combined payment the order's prepay belongs to, if any."""
+    async with ctx.sessions() as session:
+        return await session.scalar(
+            select(PaymentPrepay.combine_out_trade_no)
+            .where(
+                PaymentPrepay.order_id == order_id,
+                PaymentPrepay.combine_out_trade_no.is_not(None),
+            )
+            .limit(1)
+        )
+
+
 async def _payer_pays(client: WechatPayClient, number: str) -> str | None:
     """``POST /sandbox/pay/{number}``; why it failed, or None. Paid there
     already (an earlier press whose notification is still on its way)
@@ -132,10 +145,12 @@ async def sandbox_pays(
 ) -> list[UserError]:
     """Pay ``order`` at the sandbox and wait for its notification to book
     it; the user errors if any step fails."""
-    errors = await _open_native(ctx, client, order)
+    # An order paid with others (ordersPay) is paid by paying them all.
+    combined = await _combined_number(ctx, order.id)
+    errors = [] if combined is not None else await _open_native(ctx, client, order)
     if errors:
         return errors
-    refused = await _payer_pays(client, order.number)
+    refused = await _payer_pays(client, combined or order.number)
     if refused is not None:
         return _error(OrderErrorCode.PAYMENT_REJECTED, refused)
     if not await _booked(ctx, order.id, within):

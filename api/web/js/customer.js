@@ -28,6 +28,10 @@ const CANCEL = `mutation($input: OrderIdInput!) { orderCancel(input: $input) { $
 // paid when WeChat Pay tells the server, never by this page.
 const PAY = `mutation($input: OrderPayInput!) { orderPay(input: $input) {
   codeUrl codeQrSvg userErrors { field code message } } }`;
+// Several orders in one payment (WeChat Pay's 合单支付: 2 to 10 orders).
+const PAY_TOGETHER = `mutation($input: OrdersPayInput!) { ordersPay(input: $input) {
+  codeUrl codeQrSvg userErrors { field code message } } }`;
+const TOGETHER_MAX = 10;
 // Development: the WeChat Pay sandbox's payer scans the code (the server
 // refuses it, FORBIDDEN, unless its provider is a sandbox).
 const SIMULATE = `mutation($input: OrderIdInput!) { paymentSimulate(input: $input) { ${PAYLOAD} } }`;
@@ -120,7 +124,28 @@ async function drawOrders(box) {
   const { myOrders } = await gql(ORDERS);
   box.replaceChildren(el("h2", {}, "我的订单"));
   if (!myOrders.nodes.length) box.append(el("p", {}, "还没有订单。"));
+  const unpaid = myOrders.nodes.filter((o) => o.status === "PENDING_PAYMENT").slice(0, TOGETHER_MAX);
+  if (unpaid.length >= 2) box.append(payTogetherCard(box, unpaid));
   for (const order of [...myOrders.nodes].reverse()) box.append(orderCard(box, order));
+}
+
+/** Every order awaiting payment (up to WeChat's ten) in one payment:
+ * ordersPay, Native; one scan pays them all. */
+function payTogetherCard(box, orders) {
+  const total = orders.reduce((sum, o) => sum + o.totalFen, 0);
+  const form = el("form", { class: "pay-together" },
+    el("p", {}, el("strong", {}, `${orders.length} 笔待支付订单`), ` · 合计 ¥${yuan(total)}`),
+    el("button", { type: "submit", value: "pay" }, "合并支付"));
+  const actions = {
+    pay: () => showPayCode(form, PAY_TOGETHER, { orderIds: orders.map((o) => o.id), channel: "NATIVE" }),
+    // The sandbox's payer pays the combined payment any of its orders names.
+    simulate: () => simulateScan(form, box, orders[0]),
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await busy(form, actions[event.submitter.value]);
+  });
+  return form;
 }
 
 function orderCard(box, order) {
@@ -139,7 +164,7 @@ function orderCard(box, order) {
     live && open ? el("button", { type: "submit", value: "cancel" }, "取消订单") : "",
     collected(order) ? el("button", { type: "submit", value: "afterSale" }, "申请售后") : "");
   const actions = {
-    pay: () => showPayCode(form, order),
+    pay: () => showPayCode(form, PAY, { orderId: order.id, channel: "NATIVE" }),
     afterSale: () => toggleAfterSale(form, order),
     simulate: () => simulateScan(form, box, order),
     cancel: async () => {
@@ -164,10 +189,11 @@ function toggleAfterSale(form, order) {
   return null;
 }
 
-/** The order's WeChat Pay QR code under it (orderPay, Native), and in
- * development the button that has the sandbox's payer scan it. */
-async function showPayCode(form, order) {
-  const r = (await gql(PAY, { input: { orderId: order.id, channel: "NATIVE" } })).orderPay;
+/** The WeChat Pay QR code of ``mutation`` (orderPay or ordersPay, Native)
+ * in ``form``, and in development the button that has the sandbox's payer
+ * scan it. */
+async function showPayCode(form, mutation, input) {
+  const r = Object.values(await gql(mutation, { input }))[0];
   if (r.userErrors.length) return showUserErrors(form, r.userErrors, zh);
   const qr = r.codeQrSvg
     ? el("img", { class: "pay-qr", alt: "微信支付二维码", width: "180", height: "180",
