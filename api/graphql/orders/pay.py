@@ -6,6 +6,7 @@ notification arrives (api/http/wechatpay_notify.py), never here."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,6 +134,33 @@ def provider_failed(number: str, exc: WechatPayError, field: list[str] = FIELD) 
     return unavailable(field)
 
 
+Kept = Awaitable[tuple[PaymentPrepay | None, list[UserError]]]
+
+
+async def open_and_keep(
+    client: WechatPayClient,
+    reusable: PaymentPrepay | None,
+    number: str,
+    opening: Callable[[], Awaitable[tuple[str | None, str | None]]],
+    keep: Callable[[str | None, str | None], Kept],
+    field: list[str] = FIELD,
+) -> OrderPayPayload:
+    """Paying, once what is paid is found payable: a prepay still valid is
+    answered again; otherwise WeChat Pay opens one (``opening``: its
+    prepay_id or code_url) with no transaction open, so that the provider's
+    seconds hold no connection, and ``keep`` records it."""
+    if reusable is not None:
+        return answer(client, reusable)
+    try:
+        prepay_id, code_url = await opening()
+    except WechatPayError as exc:
+        return provider_failed(number, exc, field)
+    prepay, errors = await keep(prepay_id, code_url)
+    if prepay is None:
+        return OrderPayPayload(user_errors=errors)
+    return answer(client, prepay)
+
+
 async def order_pay(info: Info, input: OrderPayInput) -> OrderPayPayload:
     """Open (or reuse) a WeChat Pay prepay for a PENDING_PAYMENT order."""
     ctx = info.context
@@ -156,24 +184,21 @@ async def order_pay(info: Info, input: OrderPayInput) -> OrderPayPayload:
     payable, errors = await in_one_statement(ctx, read)
     if payable is None:
         return OrderPayPayload(user_errors=errors)
-    if payable.reusable is not None:
-        return answer(client, payable.reusable)
-    # No transaction is open here: the provider's seconds hold no connection.
-    try:
-        prepay_id, code_url = await _open_prepay(client, payable, channel)
-    except WechatPayError as exc:
-        return provider_failed(payable.number, exc)
-    prepay, errors = await in_one_statement(
-        ctx,
-        lambda session: record_prepay(
-            session,
-            order_id=payable.order_id,
-            channel=channel,
-            prepay_id=prepay_id,
-            code_url=code_url,
-            now=utcnow(),
-        ),
-    )
-    if prepay is None:
-        return OrderPayPayload(user_errors=errors)
-    return answer(client, prepay)
+
+    def keep(prepay_id: str | None, code_url: str | None) -> Kept:
+        return in_one_statement(
+            ctx,
+            lambda session: record_prepay(
+                session,
+                order_id=payable.order_id,
+                channel=channel,
+                prepay_id=prepay_id,
+                code_url=code_url,
+                now=utcnow(),
+            ),
+        )
+
+    def opening() -> Awaitable[tuple[str | None, str | None]]:
+        return _open_prepay(client, payable, channel)
+
+    return await open_and_keep(client, payable.reusable, payable.number, opening, keep)

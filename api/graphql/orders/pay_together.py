@@ -6,16 +6,18 @@ names every order with its own transaction (api/http/wechatpay_notify.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.graphql.context import Info
 from api.graphql.ids import decode
 from api.graphql.orders.pay import (
+    Kept,
     OrderPayPayload,
     PaymentChannelEnum,
-    answer,
-    provider_failed,
+    open_and_keep,
     unavailable,
 )
 from api.graphql.transactions import in_one_statement, in_transaction
@@ -31,7 +33,6 @@ from kernel.accounts import Role
 from kernel.clock import utcnow
 from kernel.wechatpay.client import WechatPayClient
 from kernel.wechatpay.combine import MAX_SUB_ORDERS, SubOrder
-from kernel.wechatpay.errors import WechatPayError
 
 
 @strawberry.input
@@ -87,24 +88,22 @@ async def orders_pay(info: Info, input: OrdersPayInput) -> OrderPayPayload:
     payable, errors = await in_one_statement(ctx, read)
     if payable is None:
         return OrderPayPayload(user_errors=errors)
-    if payable.reusable is not None:
-        return answer(client, payable.reusable)
-    # No transaction is open here: the provider's seconds hold no connection.
-    try:
-        prepay_id, code_url = await _open(client, payable, channel)
-    except WechatPayError as exc:
-        return provider_failed(payable.combine_out_trade_no, exc, FIELD)
-    prepay, errors = await in_transaction(
-        ctx,
-        lambda session: record_prepay_together(
-            session,
-            payable=payable,
-            channel=channel,
-            prepay_id=prepay_id,
-            code_url=code_url,
-            now=utcnow(),
-        ),
-    )
-    if prepay is None:
-        return OrderPayPayload(user_errors=errors)
-    return answer(client, prepay)
+
+    def keep(prepay_id: str | None, code_url: str | None) -> Kept:
+        return in_transaction(
+            ctx,
+            lambda session: record_prepay_together(
+                session,
+                payable=payable,
+                channel=channel,
+                prepay_id=prepay_id,
+                code_url=code_url,
+                now=utcnow(),
+            ),
+        )
+
+    def opening() -> Awaitable[tuple[str | None, str | None]]:
+        return _open(client, payable, channel)
+
+    number = payable.combine_out_trade_no
+    return await open_and_keep(client, payable.reusable, number, opening, keep, FIELD)
