@@ -24,7 +24,8 @@ from fulfilment.sorting.jobs import sort_warehouse_day
 from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.errors import DomainError
-from kernel.jobs.registry import JobContext, job_handler, periodic
+from kernel.jobs.models import Job
+from kernel.jobs.registry import JobContext, job_handler, on_abandoned, periodic
 from kernel.jobs.runner import run_job
 from kernel.jobs.service import enqueue
 from kernel.settings import Settings
@@ -95,6 +96,21 @@ async def run_schedule(ctx: JobContext, payload: dict[str, Any]) -> dict[str, An
     summary = f"{len(ran)} step(s) run, {len(waiting)} waiting"
     await ctx.report(1.0, summary)
     return {"ran": ran, "waiting": waiting}
+
+
+async def _schedule_again(session: AsyncSession, step: Job) -> None:
+    """A step's worker died: the schedule runs again as soon as the sweep
+    has failed the step, and starts its next attempt. Its own run was most
+    likely abandoned with the step and run again already, but a schedule's
+    heartbeat is older than its step's progress, so that rerun can come
+    first, find the step still RUNNING, and leave it to the next minute."""
+    # One rerun per abandoned attempt, however many sweeps see it.
+    key = f"{SCHEDULE}/after-{step.key}#{step.attempts}"
+    await enqueue(session, SCHEDULE, {"after": step.key}, key=key)
+
+
+for _step in (SORT_STEP, PLAN_STEP, TRUNK_STEP):
+    on_abandoned(_step)(_schedule_again)
 
 
 @job_handler(SORT_STEP)

@@ -27,6 +27,7 @@ from fulfilment.routing.solver.problem import Plan, RoutingProblem
 from fulfilment.routing.solver.solver import plan_routes
 from fulfilment.routing.stored import StoredPlan, plan_inputs, stored_plan
 from fulfilment.routing.trunk import trunk_inputs
+from kernel.jobs.models import Job
 from kernel.jobs.registry import JobContext, job_handler, on_abandoned
 from kernel.settings import Settings
 
@@ -69,9 +70,9 @@ class _Seed:
 
 
 @on_abandoned(PLAN_ROUTES)
-async def _abandoned(session: AsyncSession, payload: dict[str, Any]) -> None:
+async def _abandoned(session: AsyncSession, job: Job) -> None:
     """The planning worker died: the plan is FAILED, not PLANNING forever."""
-    await mark_failed(session, int(payload["plan_id"]))
+    await mark_failed(session, int(job.payload["plan_id"]))
 
 
 @job_handler(PLAN_ROUTES)

@@ -68,15 +68,16 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
 
 
 # What a job owns when its worker died mid-run: a plan left PLANNING, a
-# settlement half done. The stale-job sweep calls the kind's hook in the
-# transaction that marks the job failed.
-AbandonHook = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+# settlement half done, a step its schedule should start again. The
+# stale-job sweep calls the kind's hook in the transaction that marks the
+# job failed.
+AbandonHook = Callable[[AsyncSession, Job], Awaitable[None]]
 _ABANDONED: dict[str, AbandonHook] = {}
 
 
 def on_abandoned(kind: str) -> Callable[[AbandonHook], AbandonHook]:
     """Register what to undo or mark failed when a ``kind`` job's worker
-    died: the hook gets the sweep's session and the job's payload."""
+    died: the hook gets the sweep's session and the job (already FAILED)."""
 
     def register(fn: AbandonHook) -> AbandonHook:
         _ABANDONED[kind] = fn

@@ -80,3 +80,30 @@ async def test_inline_jobs_run_with_their_apps_settings_not_the_environments(
         results = {job.id: job.result for job in (await session.scalars(select(Job))).all()}
     assert results[mine.id] == {"timezone": "Asia/Urumqi"}
     assert results[theirs.id] == {"timezone": get_settings().timezone}
+
+
+async def _works_a_while(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    await asyncio.sleep(payload["work_s"])
+    return {"worked": True}
+
+
+async def test_a_live_job_beats_often_enough_that_a_sweep_never_fails_it(
+    db: TestDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stale window shorter than the default beat (the week demo finds a
+    # killed worker's job in 10 s, beats came every 10 s): a sweep at the
+    # wrong moment took a live job for a dead one.
+    monkeypatch.setattr(runner, "handler_for", lambda kind: _works_a_while)
+    window_s = 0.4
+    quick = db.settings.model_copy(update={"job_stale_after_s": window_s})
+    async with unit_of_work(db.sessions) as session:
+        job, _ = await enqueue(session, "diagnostics.ping", {"work_s": 3 * window_s})
+
+    running = asyncio.create_task(runner.run_job(db.sessions, job.id, quick))
+    swept = 0
+    while not running.done():
+        swept += await runner.fail_stale_jobs(db.sessions, window_s)
+        await asyncio.sleep(0.02)
+
+    assert swept == 0
+    assert running.result() is JobStatus.SUCCEEDED

@@ -24,7 +24,7 @@ from fulfilment.routing.fleet import create_vehicle_type
 from fulfilment.routing.models import PlanKind, RoutePlan, RoutePlanStatus
 from fulfilment.routing.plans import request_plan
 from kernel.accounts import Role
-from kernel.clock import utcnow
+from kernel.clock import machine_now, utcnow
 from kernel.db import unit_of_work
 from kernel.jobs import runner
 from kernel.jobs.models import Job, JobStatus
@@ -193,6 +193,49 @@ async def test_a_plan_left_planning_by_a_dead_run_is_planned_by_the_next_attempt
         tick = await _tick(db)
     assert [r["key"] for r in tick["ran"]] == [key]
     assert await _plans(db) == [(RoutePlanStatus.DRAFT, None)]  # the same plan, planned
+    assert (await _steps(db, shop))[PLAN_STEP] == (JobStatus.SUCCEEDED, 2)
+
+
+async def test_a_step_whose_worker_died_is_started_again_by_the_sweep_not_the_next_minute(
+    db, settings_of
+):
+    shop = await _night(db)
+    times = night_jobs.times_of(settings_of)
+    await _close_receiving(db, shop)
+    await _tick(db)  # sorted
+    key = step_key(PLAN_STEP, shop.warehouse_id, shop.delivery_date)
+    with time_machine.travel(_local(shop, time(5, 1), times.zone), tick=True):
+        # The plan step's worker was killed mid-plan: its plan PLANNING, the
+        # step RUNNING with its beats stopped. The schedule's own run came
+        # back first, found the step still running and left it.
+        async with unit_of_work(db.sessions) as session:
+            await request_plan(
+                session,
+                shop.warehouse_id,
+                shop.delivery_date,
+                time_limit_s=1,
+                zone=times.zone,
+                by=None,
+            )
+            payload = {
+                "warehouse_id": shop.warehouse_id,
+                "delivery_date": shop.delivery_date.isoformat(),
+                "time_limit_s": settings_of.routing_time_limit_s,
+            }
+            job, _ = await enqueue(session, PLAN_STEP, payload, key=key)
+            job.status, job.attempts = JobStatus.RUNNING, 1
+            job.heartbeat_at = machine_now() - timedelta(minutes=5)
+        assert await runner.fail_stale_jobs(db.sessions, 60) == 1
+        # The platform clock has not reached the schedule's next minute, yet
+        # a run of it is queued, and it starts the step's next attempt.
+        queued = await runner.queued_job_ids(db.sessions)
+        async with db.sessions() as session:
+            kinds = [(await session.get(Job, i)).kind for i in queued]
+        assert kinds == [night_jobs.SCHEDULE]
+        assert await run_job(db.sessions, queued[0]) is JobStatus.SUCCEEDED
+        # A second sweep finds nothing more to do and starts nothing twice.
+        assert await runner.fail_stale_jobs(db.sessions, 60) == 0
+        assert await runner.queued_job_ids(db.sessions) == []
     assert (await _steps(db, shop))[PLAN_STEP] == (JobStatus.SUCCEEDED, 2)
 
 
