@@ -1,5 +1,5 @@
-"""The evening: customers order through ``orderCreate`` over the real ASGI
-app (several orders of one customer per request, each field its own
+"""The evening: customers order through ``orderCreate`` (a customer's
+orders of every open campaign in one request, each field its own
 transaction), pay (api/demo/payments.py: orderPay and the WeChat Pay
 sandbox), and a few cancel with ``orderCancel``."""
 
@@ -50,7 +50,6 @@ class Intake:
     refused: Counter[str] = field(default_factory=Counter)
     paid: int = 0
     cancelled: int = 0
-    requests: int = 0
 
 
 @cache
@@ -115,7 +114,13 @@ def plan_orders(
             continue
         point = region.points[region.customers[customer].point]
         per_customer.setdefault(customer, []).append(
-            {"pickupPointId": point.gid, "lines": lines, "idempotencyKey": f"demo-{number}"}
+            # A key of its own: a customer's keys are kept for good, across
+            # every day's campaign.
+            {
+                "pickupPointId": point.gid,
+                "lines": lines,
+                "idempotencyKey": f"demo-{region.campaign_id}-{number}",
+            }
         )
     return list(per_customer.items())
 
@@ -151,48 +156,55 @@ async def graphql_as(
 async def place_orders(
     http: ApiHttp,
     settings: Settings,
-    region: Region,
-    count: int,
+    sales: Sequence[tuple[Region, int]],
     rng: random.Random,
     steps: Steps,
-) -> Intake:
-    """Place about ``count`` orders over orderCreate."""
-    intake = Intake()
-    grouped = plan_orders(region, count, rng)
-    requests: list[tuple[int, Sequence[dict[str, Any]]]] = [
+) -> list[Intake]:
+    """Place about ``count`` orders in each ``(region, count)`` campaign over
+    orderCreate, one intake per campaign. A customer's orders of the evening
+    go together, whichever campaign they are for (tomorrow's and a later
+    presale's), as one basket is placed from the mini-program."""
+    intakes = [Intake() for _ in sales]
+    baskets: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+    for index, (region, count) in enumerate(sales):
+        for customer, orders in plan_orders(region, count, rng):
+            baskets.setdefault(customer, []).extend((index, order) for order in orders)
+    requests = [
         (customer, orders[start : start + ORDERS_PER_REQUEST])
-        for customer, orders in grouped
+        for customer, orders in baskets.items()
         for start in range(0, len(orders), ORDERS_PER_REQUEST)
     ]
+    customers = sales[0][0].customers  # the region's, whichever campaign
     with steps.step("Orders over orderCreate", total=sum(len(o) for _, o in requests)) as bar:
 
-        def send(customer: int, orders: Sequence[dict[str, Any]]) -> Callable[[], Awaitable[None]]:
+        def send(
+            customer: int, orders: Sequence[tuple[int, dict[str, Any]]]
+        ) -> Callable[[], Awaitable[None]]:
             async def go() -> None:
-                variables = {f"m{i}": order for i, order in enumerate(orders)}
+                variables = {f"m{i}": order for i, (_, order) in enumerate(orders)}
                 data = await graphql_as(
-                    http,
-                    region.customers[customer].token,
-                    aliased(*CREATE, len(orders)),
-                    variables,
+                    http, customers[customer].token, aliased(*CREATE, len(orders)), variables
                 )
-                for i in range(len(orders)):
-                    answer = data[f"m{i}"]
-                    if answer["order"] is not None:
-                        order = answer["order"]
-                        intake.placed.append(
-                            Placed(order["id"], order["number"], order["totalFen"], customer)
-                        )
-                    for error in answer["userErrors"]:
-                        intake.refused[error["code"]] += 1
+                for i, (index, _) in enumerate(orders):
+                    _take(intakes[index], data[f"m{i}"], customer)
                 bar.advance(len(orders))
 
             return go
 
         await gather_limited((send(c, o) for c, o in requests), concurrency(settings))
-        intake.requests = len(requests)
-        refused = sum(intake.refused.values())
-        bar.note = f"{len(intake.placed):,} placed, {refused:,} refused, {len(requests):,} requests"
-    return intake
+        placed = sum(len(intake.placed) for intake in intakes)
+        refused = sum(sum(intake.refused.values()) for intake in intakes)
+        bar.note = f"{placed:,} placed, {refused:,} refused, {len(requests):,} requests"
+    return intakes
+
+
+def _take(intake: Intake, answer: dict[str, Any], customer: int) -> None:
+    """One orderCreate answer into its campaign's intake."""
+    if answer["order"] is not None:
+        order = answer["order"]
+        intake.placed.append(Placed(order["id"], order["number"], order["totalFen"], customer))
+    for error in answer["userErrors"]:
+        intake.refused[error["code"]] += 1
 
 
 def concurrency(settings: Settings) -> int:

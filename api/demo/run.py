@@ -108,7 +108,7 @@ async def _the_day(
     if options.network is Network.TWO_TIER:
         tiers = await TwoTiers.build(sessions, settings, region, options.size, rng, steps)
     async with pay.in_process() as sandbox_http, api_client(settings, sandbox_http) as http:
-        intake = await place_orders(http, settings, region, scale.orders, rng, steps)
+        (intake,) = await place_orders(http, settings, [(region, scale.orders)], rng, steps)
         paid = await pay_orders(http, pay, region, intake, rng, steps)
         await cancel_some(http, region, intake, paid, rng, steps)
     # What the hourly statistics job would have done by now: the night's

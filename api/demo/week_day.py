@@ -111,15 +111,16 @@ async def evening(week: Week, today: date) -> None:
     if later not in week.campaigns:
         shares = {today + timedelta(days=1): 1.0}
     rng, steps, settings = week.base.rng, week.base.steps, week.base.settings
-    placed = []
+    sales = []
     for delivery, share in shares.items():
-        region = await selling(week, delivery)
-        count = max(1, int(week.orders_per_day * share))
-        placed.append((region, await place_orders(week.http, settings, region, count, rng, steps)))
+        sales.append((await selling(week, delivery), max(1, int(week.orders_per_day * share))))
+    intakes = await place_orders(week.http, settings, sales, rng, steps)
+    placed = [(region, intake) for (region, _), intake in zip(sales, intakes, strict=True)]
+    customers = sales[0][0]  # the region's, whichever campaign
     # A resident pays the evening's basket at once, tomorrow's orders and the
     # weekend's presale together (ordersPay); the customers are the region's.
     basket = Intake(placed=[order for _, intake in placed for order in intake.placed])
-    paid = {p.number for p in await pay_orders(week.http, week.pay, region, basket, rng, steps)}
+    paid = {p.number for p in await pay_orders(week.http, week.pay, customers, basket, rng, steps)}
     for region, intake in placed:
         theirs = [p for p in intake.placed if p.number in paid]
         intake.paid = len(theirs)
