@@ -5,12 +5,14 @@ their pickup codes, and one customer gets an after-sale refund."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.demo.context import Day
+from api.demo.intake import concurrency, gather_limited
 from fulfilment.after_sale.models import AfterSaleReason
 from fulfilment.after_sale.requests import approve_after_sale, request_after_sale
 from fulfilment.delivery.models import DeliveryIssueKind
@@ -38,6 +40,9 @@ VERIFIED_ONE_BY_ONE = 1  # codes per point that go through verify_pickup singly
 # Orders per set-based hand-out call: well inside the 32,766 values SQLite
 # binds in one statement, and a transaction of moderate size.
 HANDOUT_BATCH = 2_000
+# Batches recorded at once: one in Python while the database runs another.
+# Their orders differ and each locks the leaders' accounts in id order.
+HANDOUT_SIDE_BY_SIDE = 2
 
 
 async def run_handout(day: Day, plan: RoutePlan) -> Counter[str]:
@@ -65,34 +70,56 @@ async def _deliver(day: Day, plan: RoutePlan, handout: Counter[str]) -> None:
         routes = select(Route.id, Route.driver_id).where(Route.plan_id == plan.id)
         drivers = {row.id: row.driver_id for row in await session.execute(routes)}
     leader_of_point = {p.id: p.leader_user_id for p in region.points}
-    reporting = {s.id for s in rng.sample(stops, min(MISSING_REPORTS, len(stops)))}
-    with day.steps.step("Delivery: arrivals, hand-overs, leaders sign", total=len(stops)) as bar:
-        for stop in stops:
-            # One transaction per report, as the driver's and leader's phones send them.
-            driver_id = drivers[stop.route_id]
-            async with unit_of_work(sessions) as session:
-                await record_arrival(session, stop.id, stop.arrival_at, driver_id)
-            async with unit_of_work(sessions) as session:
-                await record_hand_over(session, stop.id, stop.departure_at, driver_id)
-            issues = []
-            if stop.id in reporting:
-                async with sessions() as session:
-                    loads = await products_by_point(
-                        session, region.warehouse_id, timeline.delivery_date, [stop.pickup_point_id]
-                    )
-                line = rng.choice(loads[stop.pickup_point_id])
-                issues.append(IssueReport(line.product_id, DeliveryIssueKind.MISSING, 1))
-            async with unit_of_work(sessions) as session:
-                signed = await sign_delivery(
-                    session,
-                    leader_of_point[stop.pickup_point_id],
-                    route_stop_id=stop.id,
-                    issues=issues,
-                    note="少了一件" if issues else None,
-                    now=stop.departure_at + timedelta(minutes=5),
+    # Drawn before the routes run side by side, so the seed still decides
+    # which leaders find which unit missing.
+    reporting = {s.id: rng.random() for s in rng.sample(stops, min(MISSING_REPORTS, len(stops)))}
+    by_route: dict[int, list[RouteStop]] = {}
+    for stop in stops:
+        by_route.setdefault(stop.route_id, []).append(stop)
+
+    async def report(stop: RouteStop) -> int:
+        """A stop's reports, one transaction each as the driver's and the
+        leader's phones send them; the units the leader found missing."""
+        driver_id = drivers[stop.route_id]
+        async with unit_of_work(sessions) as session:
+            await record_arrival(session, stop.id, stop.arrival_at, driver_id)
+        async with unit_of_work(sessions) as session:
+            await record_hand_over(session, stop.id, stop.departure_at, driver_id)
+        issues = []
+        if stop.id in reporting:
+            async with sessions() as session:
+                loads = await products_by_point(
+                    session, region.warehouse_id, timeline.delivery_date, [stop.pickup_point_id]
                 )
-            handout["missing_units"] += sum(i.issue.quantity for i in signed.issues)
-            bar.advance()
+            lines = loads[stop.pickup_point_id]
+            line = lines[int(reporting[stop.id] * len(lines))]
+            issues.append(IssueReport(line.product_id, DeliveryIssueKind.MISSING, 1))
+        async with unit_of_work(sessions) as session:
+            signed = await sign_delivery(
+                session,
+                leader_of_point[stop.pickup_point_id],
+                route_stop_id=stop.id,
+                issues=issues,
+                note="少了一件" if issues else None,
+                now=stop.departure_at + timedelta(minutes=5),
+            )
+        return sum(i.issue.quantity for i in signed.issues)
+
+    with day.steps.step("Delivery: arrivals, hand-overs, leaders sign", total=len(stops)) as bar:
+
+        def drive(route: list[RouteStop]) -> Callable[[], Awaitable[int]]:
+            async def go() -> int:
+                missing = 0
+                for stop in route:
+                    missing += await report(stop)
+                    bar.advance()
+                return missing
+
+            return go
+
+        # The drivers are out at once, each down their own route.
+        missing = await gather_limited(map(drive, by_route.values()), concurrency(day.settings))
+        handout["missing_units"] += sum(missing)
         handout["stops"] = len(stops)
         bar.note = f"{len(stops)} stops signed, {handout['missing_units']} units reported missing"
 
@@ -146,35 +173,49 @@ async def _collect(day: Day, handout: Counter[str]) -> None:
         "Pickups: codes verified, goods handed out", total=len(due) + len(batches)
     ) as bar:
         # The first residents' codes at each point go through verify_pickup,
-        # a transaction each, as the leader's phone sends them.
-        for point_id, orders in due.items():
-            leader = leader_of_point[point_id]
-            for index, (_, code) in enumerate(orders[:VERIFIED_ONE_BY_ONE]):
-                async with unit_of_work(sessions) as session:
-                    verified = await verify_pickup(
-                        session,
-                        leader,
-                        code=code,
-                        delivery_date=timeline.delivery_date,
-                        now=timeline.at(14) + index * PICKUP_SPACING,
-                        rules=rules,
-                    )
-                if not isinstance(verified, Verified):
-                    raise RuntimeError(f"pickup code {code} was not found at its point")
-                handout["verified"] += 1
-            bar.advance()
+        # a transaction each, as the leader's phone sends them; the points'
+        # leaders at once.
+        def verify(point_id: int, orders: list[tuple[int, str]]) -> Callable[[], Awaitable[int]]:
+            async def go() -> int:
+                leader = leader_of_point[point_id]
+                for index, (_, code) in enumerate(orders[:VERIFIED_ONE_BY_ONE]):
+                    async with unit_of_work(sessions) as session:
+                        verified = await verify_pickup(
+                            session,
+                            leader,
+                            code=code,
+                            delivery_date=timeline.delivery_date,
+                            now=timeline.at(14) + index * PICKUP_SPACING,
+                            rules=rules,
+                        )
+                    if not isinstance(verified, Verified):
+                        raise RuntimeError(f"pickup code {code} was not found at its point")
+                bar.advance()
+                return min(len(orders), VERIFIED_ONE_BY_ONE)
+
+            return go
+
+        points = (verify(point_id, orders) for point_id, orders in due.items())
+        handout["verified"] += sum(await gather_limited(points, concurrency(day.settings)))
+
         # The rest of every queue goes through the same domain step, set-based
         # across points: a call costs the same statements for one point's
         # queue as for many, and the statements are what a large demo waits on.
-        for start in batches:
-            async with unit_of_work(sessions) as session:
-                await record_leaders_pickups(
-                    session,
-                    rest[start : start + HANDOUT_BATCH],
-                    method=PickupMethod.CODE,
-                    now=timeline.at(17),
-                )
-            bar.advance()
+        def record(start: int) -> Callable[[], Awaitable[None]]:
+            async def go() -> None:
+                async with unit_of_work(sessions) as session:
+                    await record_leaders_pickups(
+                        session,
+                        rest[start : start + HANDOUT_BATCH],
+                        method=PickupMethod.CODE,
+                        now=timeline.at(17),
+                    )
+                bar.advance()
+
+            return go
+
+        side_by_side = min(HANDOUT_SIDE_BY_SIDE, concurrency(day.settings))
+        await gather_limited(map(record, batches), side_by_side)
         handout["collected"] += sum(len(orders) for orders in due.values())
         bar.note = (
             f"{handout['collected']:,} orders collected at {len(due)} points, "
