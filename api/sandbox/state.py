@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -289,6 +290,8 @@ class SandboxState:
     bills: dict[str, bytes] = field(default_factory=dict)  # download token → file
     faults: Faults = field(default_factory=Faults)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
+    # v3 requests answered, by "METHOD /path": how many calls a caller made.
+    served: Counter[str] = field(default_factory=Counter)
     # Waits between notification attempts: WeChat's are minutes, ours short.
     retry_delays_s: tuple[float, ...] = (0.1, 0.3, 1.0)
     # How long a refund stays PROCESSING before it succeeds.

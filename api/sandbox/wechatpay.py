@@ -55,6 +55,7 @@ def v3(state: SandboxState, handler: Handler) -> Callable[[Request], Awaitable[R
     """A v3 endpoint: signature check, JSON body, v3 errors, delay fault."""
 
     async def endpoint(request: Request) -> Response:
+        state.served[f"{request.method} {request.url.path}"] += 1
         body = await request.body()
         try:
             try:

@@ -30,6 +30,7 @@ from kernel.clock import utcnow
 from kernel.db import unit_of_work
 from kernel.metrics import count_order_paid
 from kernel.wechatpay.client import WechatPayClient
+from kernel.wechatpay.combine import CombineTransaction
 from kernel.wechatpay.errors import WechatPayError, WechatPayRefused, WechatPayUnavailable
 from kernel.wechatpay.models import Transaction
 
@@ -77,6 +78,16 @@ class ProviderCalls:
     _gate: asyncio.Semaphore = field(
         default_factory=lambda: asyncio.Semaphore(CONCURRENCY), init=False, repr=False
     )
+    # A combined payment holds up to ten of the run's orders; it is asked
+    # about once for all of them, and closed once. Asked again after a close
+    # answered ORDERPAID: the money came in between.
+    _asked: dict[str, asyncio.Future[CombineTransaction]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _asked_after_close: dict[str, asyncio.Future[CombineTransaction]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _closed: dict[str, asyncio.Future[None]] = field(default_factory=dict, init=False, repr=False)
 
     async def each(
         self, refs: Sequence[PaymentRef], call: Callable[[PaymentRef], Awaitable[R]]
@@ -88,6 +99,16 @@ class ProviderCalls:
                 return await call(ref)
 
         return list(await asyncio.gather(*(one(ref) for ref in refs)))
+
+    @staticmethod
+    def _once(
+        memo: dict[str, asyncio.Future[R]], combine: str, call: Callable[[], Awaitable[R]]
+    ) -> asyncio.Future[R]:
+        """The run's one call for ``combine``, shared by each of its orders
+        (its failure too: each order reads the same refusal)."""
+        if combine not in memo:
+            memo[combine] = asyncio.ensure_future(call())
+        return memo[combine]
 
     def _unreachable(self, exc: WechatPayUnavailable) -> None:
         if not self.down:
@@ -102,12 +123,18 @@ class ProviderCalls:
         """The payment of order ``ref.number`` as the provider tells it (the
         sub-order of its combined payment, if it was paid with others);
         ``None`` when it has none, or cannot say now."""
-        number = ref.number
+        return await self._query(ref, self._asked)
+
+    async def _query(
+        self, ref: PaymentRef, memo: dict[str, asyncio.Future[CombineTransaction]]
+    ) -> Transaction | None:
+        number, combine = ref.number, ref.combine
         if self.down:
             return None
         try:
-            if ref.combine is not None:
-                subs = (await self.client.combine.query(ref.combine)).sub_orders
+            if combine is not None:
+                asked = self._once(memo, combine, lambda: self.client.combine.query(combine))
+                subs = (await asked).sub_orders
                 return next((t for t in subs if t.out_trade_no == number), None)
             transaction = await self.client.query(number)
         except WechatPayUnavailable as exc:
@@ -132,11 +159,10 @@ class ProviderCalls:
         after all: the payment is asked for, to be booked."""
         if self.down:
             return Closing(settled=False)
+        combine = ref.combine
         try:
-            if ref.combine is not None:
-                subs = (await self.client.combine.query(ref.combine)).sub_orders
-                numbers = [t.out_trade_no for t in subs]
-                await self.client.combine.close(ref.combine, numbers)
+            if combine is not None:
+                await self._once(self._closed, combine, lambda: self._close_combined(combine))
             else:
                 await self.client.close(ref.number)
         except WechatPayUnavailable as exc:
@@ -149,6 +175,11 @@ class ProviderCalls:
             return Closing(settled=False)
         return Closing(settled=True)
 
+    async def _close_combined(self, combine: str) -> None:
+        # Asked afresh: its sub-orders' numbers are what the close names.
+        subs = (await self.client.combine.query(combine)).sub_orders
+        await self.client.combine.close(combine, [t.out_trade_no for t in subs])
+
     async def _refused(self, ref: PaymentRef, exc: WechatPayRefused) -> Closing:
         number = ref.number
         if exc.code in ("ORDER_NOT_EXIST", "ORDER_CLOSED"):
@@ -158,7 +189,7 @@ class ProviderCalls:
             # closes go out once the configuration is fixed.
             log.error("WeChat Pay refused to close order %s: %s", number, exc)
             return Closing(settled=False)
-        transaction = await self.query(ref)
+        transaction = await self._query(ref, self._asked_after_close)
         if transaction is None:
             return Closing(settled=False)
         if transaction.trade_state != "SUCCESS":
