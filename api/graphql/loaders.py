@@ -28,6 +28,7 @@ from fulfilment.orders.models import (
     OrderLine,
     OrderLineShortfall,
     OrderPickup,
+    PaymentPrepay,
     PickupCode,
     PickupLine,
     Refund,
@@ -172,4 +173,5 @@ class Loaders:
         self.after_sale_request = _by_column(session, lock, AfterSaleRequest, AfterSaleRequest.id)
         self.refund = _by_column(session, lock, Refund, Refund.id)
         self.order_refunds = _grouped(session, lock, Refund, Refund.order_id)
+        self.order_prepays = _grouped(session, lock, PaymentPrepay, PaymentPrepay.order_id)
         self.trunk_bound = _trunk_bounds(session, lock, zone)

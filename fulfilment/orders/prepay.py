@@ -6,8 +6,10 @@ a slow provider must never hold a database connection or a row lock."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import cast
 
 from sqlalchemy import Table, bindparam, exists, insert, select
@@ -68,6 +70,35 @@ PAYMENT_OPENED = DomainError(
     "This order's payment was opened with other orders (or alone): pay it the same way.",
     FIELD,
 )
+
+
+class PaymentOpening(Enum):
+    """How an order's WeChat Pay payment was opened, which decides how it may
+    be paid: its number is taken at WeChat Pay the first way it is used."""
+
+    NOT_OPENED = "not_opened"  # either way
+    ALONE = "alone"  # orderPay, alone again
+    TOGETHER = "together"  # ordersPay, with the same orders again
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An order's payment as opened so far."""
+
+    how: PaymentOpening
+    combine_out_trade_no: str | None = None  # TOGETHER: the combined payment
+
+
+def opened(prepays: Iterable[PaymentPrepay]) -> Opened:
+    """How the order whose ``prepays`` these are was opened (all of them are
+    one payment: a combined one names the same combined number in each)."""
+    combined = {p.combine_out_trade_no for p in prepays}
+    if not combined:
+        return Opened(PaymentOpening.NOT_OPENED)
+    together = next((c for c in combined if c is not None), None)
+    if together is not None:
+        return Opened(PaymentOpening.TOGETHER, together)
+    return Opened(PaymentOpening.ALONE)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,26 @@ async def _pay(app: Paying, ids: list[str], token: str, channel: str = "NATIVE")
     return body if "errors" in body else body["data"]["ordersPay"]
 
 
+async def _numbers(app: Paying, ids: list[str], token: str) -> list[dict[str, Any]]:
+    body = await app.gql(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Order { number } } }",
+        {"ids": ids},
+        token=token,
+    )
+    return list(body["data"]["nodes"])
+
+
+async def _openings(app: Paying, token: str) -> dict[str, tuple[str, str | None]]:
+    body = await app.gql(
+        "{ myOrders(first: 20) { nodes { number paymentOpening combinedPaymentNumber } } }",
+        token=token,
+    )
+    return {
+        o["number"]: (o["paymentOpening"], o["combinedPaymentNumber"])
+        for o in body["data"]["myOrders"]["nodes"]
+    }
+
+
 def _codes(answer: dict[str, Any]) -> list[str]:
     return [error["code"] for error in answer["userErrors"]]
 
@@ -135,6 +155,16 @@ async def test_refusals_change_nothing_here_or_at_wechat_pay(db: TestDB, tmp_pat
         assert _codes(await _pay(app, [*mine[1:], mine[0]], token)) == ["PAYMENT_OPENED"]
         assert len(app.sandbox.state.combines) == 1
         assert await db.scalar("SELECT count(*) FROM payment_prepays") == 3
+        # Her orders say how each may still be paid; another order, not yet.
+        fresh = (await _orders(app, shop, token, 1))[0]
+        numbers = [o["number"] for o in await _numbers(app, mine, token)]
+        together = combine_number(numbers[1:])
+        assert await _openings(app, token) == {
+            numbers[0]: ("ALONE", None),
+            numbers[1]: ("TOGETHER", together),
+            numbers[2]: ("TOGETHER", together),
+            fresh["number"]: ("NOT_OPENED", None),
+        }
 
 
 async def test_a_wechat_customer_pays_together_in_the_mini_program(

@@ -25,6 +25,7 @@ from fulfilment.orders.models import (
     ShortfallReason,
 )
 from fulfilment.orders.pickup_codes import qr_payload
+from fulfilment.orders.prepay import PaymentOpening, opened
 from fulfilment.pickup.recording import Pickup
 
 if TYPE_CHECKING:
@@ -42,6 +43,13 @@ OrderStatusEnum = strawberry.enum(
 
 
 ShortfallReasonEnum = strawberry.enum(ShortfallReason, name="ShortfallReason")
+PaymentOpeningEnum = strawberry.enum(
+    PaymentOpening,
+    name="PaymentOpening",
+    description="How an order's WeChat Pay payment was opened, and so how it may be paid: "
+    "NOT_OPENED (orderPay, or ordersPay with other orders); ALONE (orderPay again); "
+    "TOGETHER (ordersPay again, with the orders of the same combinedPaymentNumber).",
+)
 
 
 @strawberry.type(description="Units of a line that will not be delivered, and why; refunded.")
@@ -192,6 +200,18 @@ class OrderType(relay.Node):
     async def cash_payment(self, info: Info) -> CashPaymentType | None:
         found = await info.context.loaders.cash_payment.load(self.id)
         return None if found is None else CashPaymentType.of(found)
+
+    @strawberry.field(description="How its WeChat Pay payment was opened (orderPay or ordersPay).")
+    async def payment_opening(self, info: Info) -> PaymentOpeningEnum:  # type: ignore[valid-type]
+        return opened(await info.context.loaders.order_prepays.load(self.id)).how
+
+    @strawberry.field(
+        description="The combined payment (合单支付, ordersPay) its payment was opened in; "
+        "orders with the same number are paid together. Null otherwise."
+    )
+    async def combined_payment_number(self, info: Info) -> str | None:
+        prepays = await info.context.loaders.order_prepays.load(self.id)
+        return opened(prepays).combine_out_trade_no
 
     @strawberry.field(description="When and how the order was collected; null until then.")
     async def pickup(self, info: Info) -> OrderPickupType | None:

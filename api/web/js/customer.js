@@ -20,7 +20,7 @@ const MINE = `{ viewer { pickupPoint { id name address } } }`;
 const CAMPAIGNS = `query($p: ID!) { openCampaigns(pickupPointId: $p) {
   id deliveryDate cutoffAt items { ${ITEM_FIELDS} } } }`;
 const ORDERS = `{ myOrders(first: 100) { nodes { id number status totalFen
-  pickupPoint { name } campaign { deliveryDate cutoffAt }
+  paymentOpening combinedPaymentNumber pickupPoint { name } campaign { deliveryDate cutoffAt }
   lines { quantity product { id name } } pickupCode { code } pickup { pickedUpAt } } } }`;
 const PAYLOAD = `order { id status } userErrors { field code message }`;
 const CANCEL = `mutation($input: OrderIdInput!) { orderCancel(input: $input) { ${PAYLOAD} } }`;
@@ -124,18 +124,30 @@ async function drawOrders(box) {
   const { myOrders } = await gql(ORDERS);
   box.replaceChildren(el("h2", {}, "我的订单"));
   if (!myOrders.nodes.length) box.append(el("p", {}, "还没有订单。"));
-  const unpaid = myOrders.nodes.filter((o) => o.status === "PENDING_PAYMENT").slice(0, TOGETHER_MAX);
-  if (unpaid.length >= 2) box.append(payTogetherCard(box, unpaid));
+  const unpaid = myOrders.nodes.filter((o) => o.status === "PENDING_PAYMENT");
+  // A payment opened together is paid as that same payment again; orders
+  // not yet opened either way may go in a new one.
+  const opened = Map.groupBy(unpaid.filter((o) => o.paymentOpening === "TOGETHER"),
+    (o) => o.combinedPaymentNumber);
+  for (const orders of opened.values()) box.append(payTogetherCard(box, orders));
+  const fresh = unpaid.filter((o) => o.paymentOpening === "NOT_OPENED").slice(0, TOGETHER_MAX);
+  if (fresh.length >= 2) box.append(payTogetherCard(box, fresh));
   for (const order of [...myOrders.nodes].reverse()) box.append(orderCard(box, order));
 }
 
-/** Every order awaiting payment (up to WeChat's ten) in one payment:
- * ordersPay, Native; one scan pays them all. */
+/** Orders awaiting payment (up to WeChat's ten) in one payment: ordersPay,
+ * Native; one scan pays them all. A payment opened together whose other
+ * orders were cancelled cannot be opened again: its code, already shown,
+ * still pays (the cancelled order's part comes back), or it expires. */
 function payTogetherCard(box, orders) {
   const total = orders.reduce((sum, o) => sum + o.totalFen, 0);
-  const form = el("form", { class: "pay-together" },
-    el("p", {}, el("strong", {}, `${orders.length} 笔待支付订单`), ` · 合计 ¥${yuan(total)}`),
-    el("button", { type: "submit", value: "pay" }, "合并支付"));
+  const again = orders[0].paymentOpening === "TOGETHER";
+  const form = el("form", { class: "pay-together", "data-combined": orders[0].combinedPaymentNumber ?? "" },
+    el("p", {}, el("strong", {}, `${orders.length} 笔待支付订单`), ` · 合计 ¥${yuan(total)}`,
+      again ? " · 已发起合并支付" : ""),
+    orders.length >= 2
+      ? el("button", { type: "submit", value: "pay" }, again ? "继续合并支付" : "合并支付")
+      : el("p", { class: "notice" }, "同一笔合并支付中的其他订单已取消，请用已扫的付款码支付或等待订单过期"));
   const actions = {
     pay: () => showPayCode(form, PAY_TOGETHER, { orderIds: orders.map((o) => o.id), channel: "NATIVE" }),
     // The sandbox's payer pays the combined payment any of its orders names.
@@ -160,7 +172,9 @@ function orderCard(box, order) {
       ? el("p", { class: "pickup-code" }, "提货码 ", el("strong", {}, order.pickupCode.code))
       : "",
     order.pickup ? el("p", { class: "picked-up" }, `已于 ${hhmm(order.pickup.pickedUpAt)} 提货`) : "",
-    order.status === "PENDING_PAYMENT" ? el("button", { type: "submit", value: "pay" }, "微信支付") : "",
+    // Opened together: paid with its basket (the card above), not alone.
+    order.status === "PENDING_PAYMENT" && order.paymentOpening !== "TOGETHER"
+      ? el("button", { type: "submit", value: "pay" }, "微信支付") : "",
     live && open ? el("button", { type: "submit", value: "cancel" }, "取消订单") : "",
     collected(order) ? el("button", { type: "submit", value: "afterSale" }, "申请售后") : "");
   const actions = {

@@ -45,9 +45,24 @@ async def test_a_customer_pays_two_orders_with_one_code(
             await together.locator("button[value=pay]").click()
             code = together.locator(".pay-code")
             await code.wait_for()
-            assert (await code.get_attribute("data-code-url") or "").startswith("weixin://")
+            first_code = await code.get_attribute("data-code-url") or ""
+            assert first_code.startswith("weixin://")
             await screenshot(page, "customer-pay-together")
-            await code.locator("button[value=simulate]").click()
+
+            # Back later: the payment is open, so the orders are offered as
+            # that payment again, and neither alone (WeChat Pay has their
+            # numbers in the combined payment).
+            await page.reload()
+            together = page.locator("form.pay-together")
+            await together.wait_for()
+            assert "已发起合并支付" in await together.inner_text()
+            assert await page.locator("form.order button[value=pay]").count() == 0
+            await together.locator("button[value=pay]", has_text="继续合并支付").click()
+            again = together.locator(".pay-code")
+            await again.wait_for()
+            # The same payment (its prepay reused), not a new one.
+            assert await again.get_attribute("data-code-url") == first_code
+            await again.locator("button[value=simulate]").click()
 
             await page.wait_for_selector("form.order .pickup-code >> nth=1")
             assert await page.locator("form.pay-together").count() == 0
