@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -165,6 +167,27 @@ async def test_after_an_outage_the_missed_steps_run_once_in_order(db, settings_o
     assert len(await _plans(db)) == 1
 
 
+@asynccontextmanager
+async def _killed_mid_plan(db: TestDB, shop: Shop, settings: Any) -> AsyncIterator[Job]:
+    """The plan step's first attempt as a worker killed mid-plan leaves it:
+    its plan requested (PLANNING) and its job, for the block to set as the
+    sweep left it (failed) or had not yet found it (running)."""
+    payload = {
+        "warehouse_id": shop.warehouse_id,
+        "delivery_date": shop.delivery_date.isoformat(),
+        "time_limit_s": settings.routing_time_limit_s,
+    }
+    key = step_key(PLAN_STEP, shop.warehouse_id, shop.delivery_date)
+    async with unit_of_work(db.sessions) as session:
+        zone = night_jobs.times_of(settings).zone
+        await request_plan(
+            session, shop.warehouse_id, shop.delivery_date, time_limit_s=1, zone=zone, by=None
+        )
+        job, _ = await enqueue(session, PLAN_STEP, payload, key=key)
+        job.attempts = 1
+        yield job
+
+
 async def test_a_plan_left_planning_by_a_dead_run_is_planned_by_the_next_attempt(db, settings_of):
     shop = await _night(db)
     times = night_jobs.times_of(settings_of)
@@ -173,22 +196,8 @@ async def test_a_plan_left_planning_by_a_dead_run_is_planned_by_the_next_attempt
     key = step_key(PLAN_STEP, shop.warehouse_id, shop.delivery_date)
     # What a worker killed mid-plan leaves: its plan requested (PLANNING)
     # and the step's job failed as stale by the sweep.
-    async with unit_of_work(db.sessions) as session:
-        await request_plan(
-            session,
-            shop.warehouse_id,
-            shop.delivery_date,
-            time_limit_s=1,
-            zone=times.zone,
-            by=None,
-        )
-        payload = {
-            "warehouse_id": shop.warehouse_id,
-            "delivery_date": shop.delivery_date.isoformat(),
-            "time_limit_s": settings_of.routing_time_limit_s,
-        }
-        job, _ = await enqueue(session, PLAN_STEP, payload, key=key)
-        job.status, job.attempts, job.error = JobStatus.FAILED, 1, "stale: worker died"
+    async with _killed_mid_plan(db, shop, settings_of) as job:
+        job.status, job.error = JobStatus.FAILED, "stale: worker died"
     with time_machine.travel(_local(shop, time(5, 1), times.zone), tick=True):
         tick = await _tick(db)
     assert [r["key"] for r in tick["ran"]] == [key]
@@ -203,28 +212,12 @@ async def test_a_step_whose_worker_died_is_started_again_by_the_sweep_not_the_ne
     times = night_jobs.times_of(settings_of)
     await _close_receiving(db, shop)
     await _tick(db)  # sorted
-    key = step_key(PLAN_STEP, shop.warehouse_id, shop.delivery_date)
     with time_machine.travel(_local(shop, time(5, 1), times.zone), tick=True):
         # The plan step's worker was killed mid-plan: its plan PLANNING, the
         # step RUNNING with its beats stopped. The schedule's own run came
         # back first, found the step still running and left it.
-        async with unit_of_work(db.sessions) as session:
-            await request_plan(
-                session,
-                shop.warehouse_id,
-                shop.delivery_date,
-                time_limit_s=1,
-                zone=times.zone,
-                by=None,
-            )
-            payload = {
-                "warehouse_id": shop.warehouse_id,
-                "delivery_date": shop.delivery_date.isoformat(),
-                "time_limit_s": settings_of.routing_time_limit_s,
-            }
-            job, _ = await enqueue(session, PLAN_STEP, payload, key=key)
-            job.status, job.attempts = JobStatus.RUNNING, 1
-            job.heartbeat_at = machine_now() - timedelta(minutes=5)
+        async with _killed_mid_plan(db, shop, settings_of) as job:
+            job.status, job.heartbeat_at = JobStatus.RUNNING, machine_now() - timedelta(minutes=5)
         assert await runner.fail_stale_jobs(db.sessions, 60) == 1
         # The platform clock has not reached the schedule's next minute, yet
         # a run of it is queued, and it starts the step's next attempt.

@@ -48,16 +48,24 @@ async def _paid_together(app: Paying, db: TestDB, count: int) -> tuple[list[dict
     return orders, combine_number([o["number"] for o in orders])
 
 
+async def _paid_unheard_and_due(
+    app: Paying, db: TestDB, orders: list[dict[str, Any]], number: str
+) -> dict[str, str]:
+    """The resident pays ``number``, its notification is lost, and its orders
+    are due; each order's transaction as WeChat Pay told it."""
+    app.sandbox.faults(drop_next_notification=True)
+    paid = app.sandbox.pay(number)
+    for order in orders:
+        await due_in(db, order["db_id"], -timedelta(seconds=1))
+    return {s["out_trade_no"]: s["transaction_id"] for s in paid["sub_orders"]}
+
+
 async def test_a_lost_combined_notification_is_found_and_each_order_booked(
     db: TestDB, tmp_path: Path
 ) -> None:
     async with on_the_sandbox(db, tmp_path) as app:
         orders, number = await _paid_together(app, db, 3)
-        app.sandbox.faults(drop_next_notification=True)
-        paid = app.sandbox.pay(number)
-        told = {s["out_trade_no"]: s["transaction_id"] for s in paid["sub_orders"]}
-        for order in orders:
-            await due_in(db, order["db_id"], -timedelta(seconds=1))
+        told = await _paid_unheard_and_due(app, db, orders, number)
 
         result = await run_expiry(db)
 
@@ -101,11 +109,7 @@ async def test_a_combined_payment_taken_after_its_orders_expired_is_booked_and_r
     async with on_the_sandbox(db, tmp_path) as app:
         orders, number = await _paid_together(app, db, 3)
         # Paid, its notification lost, and WeChat Pay down when they are due.
-        app.sandbox.faults(drop_next_notification=True)
-        paid = app.sandbox.pay(number)
-        told = {s["out_trade_no"]: s["transaction_id"] for s in paid["sub_orders"]}
-        for order in orders:
-            await due_in(db, order["db_id"], -timedelta(seconds=1))
+        told = await _paid_unheard_and_due(app, db, orders, number)
         merchant = provider.configured()
         assert merchant is not None
         provider.configure(replace(merchant, base_url=dead_url()))
