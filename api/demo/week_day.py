@@ -118,7 +118,7 @@ async def evening(week: Week, today: date) -> None:
     placed = [(region, intake) for (region, _), intake in zip(sales, intakes, strict=True)]
     customers = sales[0][0]  # the region's, whichever campaign
     # A resident pays the evening's basket at once, tomorrow's orders and the
-    # weekend's presale together (ordersPay); the customers are the region's.
+    # weekend's presale together (ordersPay).
     basket = Intake(placed=[order for _, intake in placed for order in intake.placed])
     paid = {p.number for p in await pay_orders(week.http, week.pay, customers, basket, rng, steps)}
     for region, intake in placed:

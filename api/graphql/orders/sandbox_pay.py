@@ -21,7 +21,7 @@ from api.graphql.errors import UserError, user_error
 from api.graphql.transactions import in_transaction
 from fulfilment.orders.errors import OrderErrorCode
 from fulfilment.orders.models import Order, OrderStatus, PaymentChannel, PaymentPrepay
-from fulfilment.orders.prepay import PayableOrder, payable_order, record_prepay
+from fulfilment.orders.prepay import PayableOrder, opened, payable_order, record_prepay
 from kernel.clock import utcnow
 from kernel.errors import DomainError
 from kernel.wechatpay.client import WechatPayClient
@@ -94,14 +94,10 @@ async def _open_native(ctx: Context, client: WechatPayClient, order: Order) -> l
 async def _combined_number(ctx: Context, order_id: int) -> str | None:
     """The combined payment the order's prepay belongs to, if any."""
     async with ctx.sessions() as session:
-        return await session.scalar(
-            select(PaymentPrepay.combine_out_trade_no)
-            .where(
-                PaymentPrepay.order_id == order_id,
-                PaymentPrepay.combine_out_trade_no.is_not(None),
-            )
-            .limit(1)
+        prepays = await session.scalars(
+            select(PaymentPrepay).where(PaymentPrepay.order_id == order_id)
         )
+        return opened(prepays).combine_out_trade_no
 
 
 async def _payer_pays(client: WechatPayClient, number: str) -> str | None:
